@@ -1,0 +1,15 @@
+"""Entry point of `pulumi up`: settings and content are checked first; only then are resources declared."""
+
+import pulumi
+
+from stacks.config import read_settings
+from stacks.content import load_content
+from stacks.monitoring import MonitoringStack
+
+settings = read_settings()
+content = load_content()
+stack = MonitoringStack("monitoring", settings, content)
+
+pulumi.export("environment", settings.environment)
+pulumi.export("urls", stack.urls)
+pulumi.export("dashboardUrls", {uid: d.url for uid, d in stack.content.dashboards.items()})

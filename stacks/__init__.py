@@ -1,0 +1,1 @@
+"""The monitoring stack: settings, content, pure renderers and Pulumi components."""

@@ -1,0 +1,340 @@
+"""Alert routing, declared once in the stack config and rendered to both Alertmanager and Grafana.
+
+Config shape (camelCase, like every Pulumi config key):
+
+    alerting:
+      receivers:   [{name, webhooks: [{url, sendResolved}], slack: [{url, channel, title, text}],
+                     pagerduty: [{routingKey | serviceKey}], email: [{to}]}]
+      route:       {receiver, groupBy, groupWait, groupInterval, repeatInterval,
+                    routes: [{matchers: ['severity="critical"'], receiver, continue, routes, ...}]}
+      inhibitRules: [{sourceMatchers, targetMatchers, equal}]
+      smtp:        {smarthost, from, username, password}     (needed by email receivers)
+
+Webhook and Slack URLs, PagerDuty keys and the SMTP password are secrets: outside dev the whole
+`alerting` key must be a Pulumi secret (set them with `pulumi config set --secret --path ...`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.durations import canonical_duration
+from stacks.errors import Problems
+
+_MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
+_URL = re.compile(r"^https?://[^\s/]+")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str  # one of = != =~ !~, as in Alertmanager and Grafana
+    value: str
+
+    def alertmanager(self) -> str:
+        return f"{self.label}{self.op}{json.dumps(self.value)}"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    send_resolved: bool = True
+
+
+@dataclass(frozen=True)
+class Slack:
+    url: str
+    channel: str = ""
+    title: str = ""
+    text: str = ""
+    send_resolved: bool = True
+
+
+@dataclass(frozen=True)
+class PagerDuty:
+    routing_key: str = ""
+    service_key: str = ""
+    send_resolved: bool = True
+
+    @property
+    def key(self) -> str:
+        return self.routing_key or self.service_key
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    send_resolved: bool = False
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    webhooks: tuple[Webhook, ...] = ()
+    slack: tuple[Slack, ...] = ()
+    pagerduty: tuple[PagerDuty, ...] = ()
+    email: tuple[Email, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str | None  # None: inherited from the parent
+    matchers: tuple[Matcher, ...] = ()
+    group_by: tuple[str, ...] | None = None
+    group_wait: str | None = None
+    group_interval: str | None = None
+    repeat_interval: str | None = None
+    continue_: bool = False
+    routes: tuple["Route", ...] = ()
+
+
+@dataclass(frozen=True)
+class InhibitRule:
+    source_matchers: tuple[Matcher, ...]
+    target_matchers: tuple[Matcher, ...]
+    equal: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Smtp:
+    smarthost: str
+    from_: str
+    username: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class Alerting:
+    receivers: tuple[Receiver, ...]
+    route: Route
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    smtp: Smtp | None = None
+
+    def secret_values(self) -> list[str]:
+        """Every secret in the routing (URLs, keys, passwords): none may reach the state in plaintext."""
+        values = []
+        for r in self.receivers:
+            values += [w.url for w in r.webhooks] + [s.url for s in r.slack] + [p.key for p in r.pagerduty]
+        if self.smtp and self.smtp.password:
+            values.append(self.smtp.password)
+        return values
+
+
+class _Reader:
+    """Reads one config object, reporting unknown keys and wrong types with their path."""
+
+    def __init__(self, value: Any, where: str, problems: Problems, known: set[str]):
+        self.where, self.problems = where, problems
+        self.value = value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            problems.add(where, f"must be an object, got {value!r}")
+        for key in sorted(set(self.value) - known):
+            problems.add(f"{where}.{key}", f"unknown key; known keys: {', '.join(sorted(known))}")
+
+    def str(self, key: str, default: str | None = "", required: bool = False) -> str | None:
+        value = self.value.get(key, default)
+        if required and not value:
+            self.problems.add(f"{self.where}.{key}", "is required")
+        elif value is not None and not isinstance(value, str):
+            self.problems.add(f"{self.where}.{key}", f"must be a string, got {value!r}")
+            return default
+        return value
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.value.get(key, default)
+        if not isinstance(value, bool):
+            self.problems.add(f"{self.where}.{key}", f"must be true or false, got {value!r}")
+            return default
+        return value
+
+    def list(self, key: str) -> list:
+        value = self.value.get(key, [])
+        if not isinstance(value, list):
+            self.problems.add(f"{self.where}.{key}", f"must be a list, got {value!r}")
+            return []
+        return value
+
+    def duration(self, key: str) -> str | None:
+        value = self.value.get(key)
+        if value is None:
+            return None
+        try:
+            return canonical_duration(value)
+        except ValueError as error:
+            self.problems.add(f"{self.where}.{key}", str(error))
+            return None
+
+
+def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_secret: bool) -> Alerting:
+    """Validate the `alerting` config object; every problem names its path under `alerting`."""
+    if value is None:
+        problems.add("alerting", "is required: receivers and a route (see README, 'Alert routes')")
+        return Alerting(receivers=(), route=Route(receiver=None))
+    top = _Reader(value, "alerting", problems, {"receivers", "route", "inhibitRules", "smtp"})
+    secrets = _SecretCheck(problems, require_secrets and not is_secret)
+    smtp = _smtp(top.value.get("smtp"), problems, secrets) if "smtp" in top.value else None
+    receivers = tuple(
+        _receiver(item, f"alerting.receivers[{i}]", problems, secrets, smtp)
+        for i, item in enumerate(top.list("receivers"))
+    )
+    names = [r.name for r in receivers]
+    if not receivers:
+        problems.add("alerting.receivers", "must name at least one receiver")
+    for name in {n for n in names if names.count(n) > 1}:
+        problems.add("alerting.receivers", f"receiver name {name!r} is used more than once")
+    route = _route(top.value.get("route"), "alerting.route", problems, set(names), root=True)
+    inhibit_rules = tuple(
+        _inhibit_rule(item, f"alerting.inhibitRules[{i}]", problems) for i, item in enumerate(top.list("inhibitRules"))
+    )
+    return Alerting(receivers=receivers, route=route, inhibit_rules=inhibit_rules, smtp=smtp)
+
+
+class _SecretCheck:
+    """Secret-bearing fields: required to be present, and outside dev to come from a secret."""
+
+    def __init__(self, problems: Problems, must_be_secret: bool):
+        self.problems, self.must_be_secret = problems, must_be_secret
+
+    def __call__(self, where: str, value: str | None) -> str:
+        if not value:
+            self.problems.add(where, f"missing secret: pulumi config set --secret --path '{where}' <value>")
+            return ""
+        if self.must_be_secret:
+            self.problems.add(
+                where, f"must be a secret outside dev: pulumi config set --secret --path '{where}' <value>"
+            )
+        return value
+
+
+def _url(where: str, url: str, problems: Problems) -> None:
+    if url and not _URL.match(url):
+        problems.add(where, "must be an http:// or https:// URL")  # the URL itself may be a secret: not echoed
+
+
+def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, smtp: Smtp | None) -> Receiver:
+    r = _Reader(item, where, problems, {"name", "webhooks", "slack", "pagerduty", "email"})
+    name = r.str("name", required=True) or ""
+    webhooks, slacks, pagerduties, emails = [], [], [], []
+    for i, w in enumerate(r.list("webhooks")):
+        wr = _Reader(w, f"{where}.webhooks[{i}]", problems, {"url", "sendResolved"})
+        url = secret(f"{wr.where}.url", wr.str("url"))
+        _url(f"{wr.where}.url", url, problems)
+        webhooks.append(Webhook(url=url, send_resolved=wr.bool("sendResolved", True)))
+    for i, s in enumerate(r.list("slack")):
+        sr = _Reader(s, f"{where}.slack[{i}]", problems, {"url", "channel", "title", "text", "sendResolved"})
+        url = secret(f"{sr.where}.url", sr.str("url"))
+        _url(f"{sr.where}.url", url, problems)
+        slacks.append(
+            Slack(
+                url=url,
+                channel=sr.str("channel") or "",
+                title=sr.str("title") or "",
+                text=sr.str("text") or "",
+                send_resolved=sr.bool("sendResolved", True),
+            )
+        )
+    for i, p in enumerate(r.list("pagerduty")):
+        pr = _Reader(p, f"{where}.pagerduty[{i}]", problems, {"routingKey", "serviceKey", "sendResolved"})
+        field = "serviceKey" if "serviceKey" in pr.value else "routingKey"
+        key = secret(f"{pr.where}.{field}", pr.str(field))
+        pagerduties.append(
+            PagerDuty(
+                routing_key=key if field == "routingKey" else "",
+                service_key=key if field == "serviceKey" else "",
+                send_resolved=pr.bool("sendResolved", True),
+            )
+        )
+    for i, e in enumerate(r.list("email")):
+        er = _Reader(e, f"{where}.email[{i}]", problems, {"to", "sendResolved"})
+        to = er.str("to", required=True) or ""
+        if to and not _EMAIL.match(to):
+            problems.add(f"{er.where}.to", f"must be an email address, got {to!r}")
+        if smtp is None:
+            problems.add(f"{er.where}", "email receivers need alerting.smtp (smarthost, from)")
+        emails.append(Email(to=to, send_resolved=er.bool("sendResolved", False)))
+    if not (webhooks or slacks or pagerduties or emails):
+        problems.add(where, f"receiver {name!r} has no target: give it webhooks, slack, pagerduty or email")
+    return Receiver(name, tuple(webhooks), tuple(slacks), tuple(pagerduties), tuple(emails))
+
+
+def _matchers(values: Any, where: str, problems: Problems) -> tuple[Matcher, ...]:
+    if not isinstance(values, list):
+        problems.add(where, f"must be a list of matchers such as 'severity=\"critical\"', got {values!r}")
+        return ()
+    out = []
+    for i, text in enumerate(values):
+        match = _MATCHER.match(text) if isinstance(text, str) else None
+        if not match:
+            problems.add(f"{where}[{i}]", f"must look like 'label=\"value\"' (=, !=, =~, !~), got {text!r}")
+            continue
+        label, op, raw = match.groups()
+        value = json.loads(raw) if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2 else raw
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as error:
+                problems.add(f"{where}[{i}]", f"invalid regular expression: {error}")
+        out.append(Matcher(label, op, value))
+    return tuple(out)
+
+
+_ROUTE_KEYS = {"receiver", "matchers", "groupBy", "groupWait", "groupInterval", "repeatInterval", "continue", "routes"}
+
+
+def _route(item: Any, where: str, problems: Problems, receivers: set[str], root: bool = False) -> Route:
+    if item is None and root:
+        problems.add(where, "is required: at least a default receiver")
+        return Route(receiver=None)
+    r = _Reader(item, where, problems, _ROUTE_KEYS)
+    receiver = r.str("receiver", default=None, required=root)
+    if receiver and receiver not in receivers:
+        problems.add(
+            f"{where}.receiver", f"undefined receiver {receiver!r}; defined: {', '.join(sorted(receivers)) or 'none'}"
+        )
+    if root and "matchers" in r.value:
+        problems.add(f"{where}.matchers", "the root route matches every alert and takes no matchers")
+    if not root and not r.value.get("matchers"):
+        problems.add(f"{where}.matchers", "a child route needs at least one matcher")
+    group_by = r.value.get("groupBy")
+    if group_by is not None and not (isinstance(group_by, list) and all(isinstance(g, str) for g in group_by)):
+        problems.add(f"{where}.groupBy", f"must be a list of label names, got {group_by!r}")
+        group_by = None
+    children = tuple(
+        _route(child, f"{where}.routes[{i}]", problems, receivers) for i, child in enumerate(r.list("routes"))
+    )
+    return Route(
+        receiver=receiver,
+        matchers=_matchers(r.value.get("matchers", []), f"{where}.matchers", problems),
+        group_by=tuple(group_by) if group_by is not None else None,
+        group_wait=r.duration("groupWait"),
+        group_interval=r.duration("groupInterval"),
+        repeat_interval=r.duration("repeatInterval"),
+        continue_=r.bool("continue", False),
+        routes=children,
+    )
+
+
+def _inhibit_rule(item: Any, where: str, problems: Problems) -> InhibitRule:
+    r = _Reader(item, where, problems, {"sourceMatchers", "targetMatchers", "equal"})
+    rule = InhibitRule(
+        source_matchers=_matchers(r.value.get("sourceMatchers", []), f"{where}.sourceMatchers", problems),
+        target_matchers=_matchers(r.value.get("targetMatchers", []), f"{where}.targetMatchers", problems),
+        equal=tuple(r.list("equal")),
+    )
+    if not rule.source_matchers or not rule.target_matchers:
+        problems.add(where, "needs both sourceMatchers and targetMatchers")
+    return rule
+
+
+def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
+    r = _Reader(item, "alerting.smtp", problems, {"smarthost", "from", "username", "password"})
+    smarthost = r.str("smarthost", required=True) or ""
+    if smarthost and not re.match(r"^[^\s:]+:\d+$", smarthost):
+        problems.add("alerting.smtp.smarthost", f"must look like host:port, got {smarthost!r}")
+    username = r.str("username") or ""
+    password = secret("alerting.smtp.password", r.str("password")) if username else ""
+    return Smtp(smarthost=smarthost, from_=r.str("from", required=True) or "", username=username, password=password)

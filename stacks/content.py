@@ -1,0 +1,333 @@
+"""Loading and checking the content files: dashboards/<Folder>/*.json and rules/*.yml.
+
+Everything here is pure Python and runs before any resource is registered, so a bad file stops
+`pulumi preview` with the file name and the line or JSON path of the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import promql_parser
+import yaml
+
+from stacks.durations import parse_duration
+from stacks.errors import Problems
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"}  # type -> uid
+DATASOURCE_NAMES = {"Prometheus": "prometheus", "Loki": "loki", "Alertmanager": "alertmanager"}  # name -> uid
+BUILTIN_DATASOURCES = {"-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana"}
+_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+_VARIABLE = re.compile(r"^\$\{?[A-Za-z0-9_]+(:[a-z]+)?\}?$")
+# Grafana's own variables, replaced by representative values before a PromQL expression is parsed.
+_GRAFANA_VARIABLES = {
+    "__rate_interval": "1m",
+    "__interval": "1m",
+    "__range": "1h",
+    "__interval_ms": "60000",
+    "__range_s": "3600",
+    "__range_ms": "3600000",
+}
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    folder: str  # the directory under dashboards/, which is the Grafana folder title
+    path: Path
+    uid: str
+    title: str
+    model: dict  # normalised: no id or version, uid pinned
+
+    @property
+    def config_json(self) -> str:
+        # Sorted keys and no whitespace: the same file always sends the same text.
+        return json.dumps(self.model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    path: Path
+    text: str
+    groups: tuple[str, ...]
+    alerts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Content:
+    dashboards: tuple[Dashboard, ...]
+    rule_files: tuple[RuleFile, ...]
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        return tuple(sorted({d.folder for d in self.dashboards}))
+
+
+def slug(text: str) -> str:
+    """A Grafana uid from a file or folder name: lowercase, '-' separated, at most 40 characters."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "dashboard"
+
+
+def load_content(root: Path | None = None) -> Content:
+    """Load and check every dashboard and rule file; raise InputError listing every problem."""
+    root = root or ROOT
+    problems = Problems()
+    dashboards = load_dashboards(root / "dashboards", problems, root)
+    rule_files = load_rules(root / "rules", problems, root)
+    problems.raise_if_any()
+    return Content(dashboards=dashboards, rule_files=rule_files)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+def load_dashboards(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[Dashboard, ...]:
+    dashboards: list[Dashboard] = []
+    seen_uids: dict[str, str] = {}
+    stray = sorted(p for p in directory.glob("*.json")) if directory.is_dir() else []
+    for path in stray:
+        problems.add(_relative(path, root), "dashboards must be in a folder directory, e.g. dashboards/MindHit/")
+    for path in sorted(directory.glob("*/*.json")):
+        name = _relative(path, root)
+        dashboard = _load_dashboard(path, name, problems)
+        if dashboard is None:
+            continue
+        if dashboard.uid in seen_uids:
+            problems.add(name, f"uid {dashboard.uid!r} is already used by {seen_uids[dashboard.uid]}")
+            continue
+        seen_uids[dashboard.uid] = name
+        dashboards.append(dashboard)
+    return tuple(dashboards)
+
+
+def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | None:
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        problems.add(f"{name}:{error.lineno}:{error.colno}", f"malformed JSON: {error.msg}")
+        return None
+    except UnicodeDecodeError as error:
+        problems.add(name, f"not UTF-8: {error}")
+        return None
+    if not isinstance(model, dict):
+        problems.add(name, "a dashboard must be a JSON object")
+        return None
+    if isinstance(model.get("dashboard"), dict):
+        problems.add(f"{name}: $.dashboard", "unwrap the export: the file must hold the dashboard model itself")
+        return None
+    title = model.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.add(f"{name}: $.title", "a dashboard needs a non-empty title")
+        return None
+    uid = model.get("uid") or slug(path.stem)
+    if not isinstance(uid, str) or not _UID.match(uid):
+        problems.add(f"{name}: $.uid", f"must be 1-40 letters, digits, '-' or '_', got {uid!r}")
+        return None
+    for where, message in lint_dashboard(model):
+        problems.add(f"{name}: {where}", message)
+    normalised = {k: v for k, v in model.items() if k not in ("id", "version")}
+    normalised["uid"] = uid
+    return Dashboard(folder=path.parent.name, path=path, uid=uid, title=title, model=normalised)
+
+
+def _panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
+    """Every panel with its JSON path, including those inside rows (new and old schema)."""
+    for key in ("panels", "rows"):
+        for i, panel in enumerate(model.get(key) or []):
+            if isinstance(panel, dict):
+                where = f"{path}.{key}[{i}]"
+                yield where, panel
+                yield from _panels(panel, where)
+
+
+def _datasource_problem(ref: Any, variables: set[str], inputs: set[str]) -> str | None:
+    """Why a datasource reference would not resolve in Grafana, or None when it does."""
+    if ref is None:
+        return None  # the dashboard default datasource
+    if isinstance(ref, str):
+        if ref in DATASOURCE_NAMES or ref in BUILTIN_DATASOURCES or ref in DATASOURCE_UIDS.values():
+            return None
+        return _variable_problem(ref, variables, inputs) if ref.startswith("$") else f"unknown datasource {ref!r}"
+    if not isinstance(ref, dict):
+        return f"a datasource reference must be an object or a name, got {ref!r}"
+    uid = ref.get("uid")
+    if uid is None:
+        kind = ref.get("type")
+        return None if kind in (None, *DATASOURCE_UIDS, "datasource", "grafana") else f"no datasource of type {kind!r}"
+    if isinstance(uid, str) and uid.startswith("$"):
+        return _variable_problem(uid, variables, inputs)
+    if uid in DATASOURCE_UIDS.values() or uid in BUILTIN_DATASOURCES:
+        return None
+    return f"unknown datasource uid {uid!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
+
+
+def _variable_problem(ref: str, variables: set[str], inputs: set[str]) -> str | None:
+    name = ref.strip("${}").split(":")[0]
+    if name in variables or name in inputs:
+        return None
+    return f"{ref} is neither a datasource template variable nor an __inputs entry"
+
+
+def lint_dashboard(model: dict) -> list[tuple[str, str]]:
+    """Problems that would make a dashboard fail to deploy or show nothing, as (JSON path, message)."""
+    found: list[tuple[str, str]] = []
+    templating = (model.get("templating") or {}).get("list") or []
+    variables = {v.get("name") for v in templating if isinstance(v, dict) and v.get("type") == "datasource"}
+    all_variables = {v.get("name") for v in templating if isinstance(v, dict)}
+    inputs = {i.get("name") for i in model.get("__inputs") or [] if isinstance(i, dict)}
+    for i, variable in enumerate(templating):
+        if isinstance(variable, dict) and variable.get("type") == "query":
+            problem = _datasource_problem(variable.get("datasource"), variables, inputs)
+            if problem:
+                found.append((f"$.templating.list[{i}].datasource", problem))
+    panel_ids: dict[Any, str] = {}
+    for where, panel in _panels(model):
+        if panel.get("type") == "row" or "rows" in where.rsplit(".", 1)[-1]:
+            continue
+        if "id" in panel:
+            if panel["id"] in panel_ids:
+                found.append((f"{where}.id", f"panel id {panel['id']} is already used by {panel_ids[panel['id']]}"))
+            panel_ids[panel["id"]] = where
+        problem = _datasource_problem(panel.get("datasource"), variables, inputs)
+        if problem:
+            found.append((f"{where}.datasource", problem))
+        for j, target in enumerate(panel.get("targets") or []):
+            if not isinstance(target, dict):
+                continue
+            problem = _datasource_problem(target.get("datasource"), variables, inputs)
+            if problem:
+                found.append((f"{where}.targets[{j}].datasource", problem))
+            expr = target.get("expr")
+            if isinstance(expr, str) and expr.strip() and _is_prometheus(panel, target):
+                error = promql_error(substitute_variables(expr, all_variables))
+                if error:
+                    found.append((f"{where}.targets[{j}].expr", f"invalid PromQL: {error}"))
+    return found
+
+
+def _is_prometheus(panel: dict, target: dict) -> bool:
+    for ref in (target.get("datasource"), panel.get("datasource")):
+        if isinstance(ref, dict) and ref.get("type"):
+            return ref["type"] == "prometheus"
+        if isinstance(ref, dict) and ref.get("uid"):
+            return ref["uid"] == "prometheus"
+        if isinstance(ref, str):
+            return ref in ("prometheus", "Prometheus")
+    return True  # the default datasource is Prometheus
+
+
+def substitute_variables(expr: str, variables: set[str] | None = None) -> str:
+    """Replace Grafana variables with values the PromQL parser accepts ($job -> 'job' in a selector)."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        return _GRAFANA_VARIABLES.get(name, name)
+
+    return re.sub(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)", value, expr)
+
+
+def promql_error(expr: str) -> str | None:
+    """The parser's message for an invalid PromQL expression, or None."""
+    try:
+        promql_parser.parse(expr)
+    except (ValueError, TypeError) as error:
+        return str(error)
+    return None
+
+
+# ---------------------------------------------------------------- rules
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+class _LineDict(dict):
+    line = 0
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[RuleFile, ...]:
+    files = []
+    for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
+        rule_file = _load_rule_file(path, _relative(path, root), problems)
+        if rule_file:
+            files.append(rule_file)
+    return tuple(files)
+
+
+def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | None:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problems.add(f"{name}{line}", f"malformed YAML: {error.problem or error.context}")
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
+        problems.add(name, "a rule file must be a mapping with a 'groups' list")
+        return None
+    groups, alerts = [], []
+    for i, group in enumerate(data["groups"]):
+        if not isinstance(group, dict):
+            problems.add(f"{name}: groups[{i}]", "must be a mapping with name and rules")
+            continue
+        where = f"{name}:{group.line}"
+        group_name = group.get("name")
+        if not isinstance(group_name, str) or not group_name:
+            problems.add(where, "a rule group needs a name")
+        elif group_name in groups:
+            problems.add(where, f"rule group {group_name!r} is defined twice")
+        groups.append(str(group_name))
+        rules = group.get("rules")
+        if not isinstance(rules, list) or not rules:
+            problems.add(where, f"rule group {group_name!r} has no rules")
+            continue
+        for rule in rules:
+            alert = _check_rule(rule, name, problems)
+            if alert:
+                alerts.append(alert)
+    return RuleFile(path=path, text=text, groups=tuple(groups), alerts=tuple(alerts))
+
+
+def _check_rule(rule: Any, name: str, problems: Problems) -> str | None:
+    if not isinstance(rule, dict):
+        problems.add(name, f"a rule must be a mapping, got {rule!r}")
+        return None
+    where = f"{name}:{rule.line}"
+    if ("alert" in rule) == ("record" in rule):
+        problems.add(where, "a rule needs exactly one of 'alert' or 'record'")
+        return None
+    expr = rule.get("expr")
+    if not isinstance(expr, str) or not expr.strip():
+        problems.add(where, "a rule needs an 'expr'")
+    else:
+        error = promql_error(expr)
+        if error:
+            problems.add(where, f"invalid PromQL in {rule.get('alert') or rule.get('record')!r}: {error}")
+    if "for" in rule:
+        try:
+            parse_duration(rule["for"])
+        except ValueError as error:
+            problems.add(where, f"'for' {error}")
+    return rule.get("alert")

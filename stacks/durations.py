@@ -1,0 +1,48 @@
+"""Prometheus-style durations ("30s", "5m", "1h30m", "15d").
+
+Grafana and Alertmanager read durations with Prometheus' model.Duration and write them back in
+its canonical form, so we write them that way too: a second `pulumi up` then sees no change.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS_MS = {
+    "y": 365 * 24 * 3600 * 1000,
+    "w": 7 * 24 * 3600 * 1000,
+    "d": 24 * 3600 * 1000,
+    "h": 3600 * 1000,
+    "m": 60 * 1000,
+    "s": 1000,
+    "ms": 1,
+}
+_DURATION = re.compile(r"^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$")
+_SIZE = re.compile(r"^\d+(B|KB|MB|GB|TB|PB|EB)$")
+
+
+def parse_duration(text: str) -> int:
+    """Milliseconds in a Prometheus duration; ValueError when it is not one."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not text or not match or not any(match.groups()):
+        raise ValueError(f"must look like '15d', '5m' or '1h30m', got {text!r}")
+    values = match.groups()[1::2]
+    return sum(int(v) * _UNITS_MS[u] for v, u in zip(values, _UNITS_MS) if v)
+
+
+def canonical_duration(text: str) -> str:
+    """The form Prometheus' model.Duration prints: '60s' -> '1m', '168h' -> '1w'."""
+    ms = parse_duration(text)
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit, size in _UNITS_MS.items():
+        count, ms = divmod(ms, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)
+
+
+def is_size(text: str) -> bool:
+    """A Prometheus storage size such as '10GB' (what --storage.tsdb.retention.size takes)."""
+    return isinstance(text, str) and bool(_SIZE.match(text))

@@ -1,0 +1,29 @@
+"""Errors for bad input, raised before any resource is registered."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """One or more problems in the stack configuration or the content files.
+
+    Each problem names where it is (a config key, or a file with its line or JSON path)
+    so that the user can go straight to it.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(f"- {p}" for p in self.problems))
+
+
+class Problems:
+    """Collects problems so that one run reports all of them, not just the first."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(self.items)

@@ -1,0 +1,175 @@
+"""Grafana content through the Grafana provider: datasources, folders, dashboards, contact points, policy.
+
+Every resource here depends on the Grafana container, which `pulumi up` creates only once Docker
+reports it healthy, and goes through a provider whose URL is derived from that container.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from stacks.alerting import Alerting, Receiver, Route
+from stacks.content import Dashboard, slug
+from stacks.layout import ALERTMANAGER, LOKI, PROMETHEUS
+
+
+@dataclass(frozen=True)
+class GrafanaContentArgs:
+    url: str
+    """Where the provider reaches Grafana (the published port, or a remote host's URL)."""
+    admin_user: str
+    admin_password: pulumi.Input[str]
+    dashboards: Sequence[Dashboard]
+    alerting: Alerting
+    grafana_container: pulumi.Resource
+    """The healthy Grafana container every resource waits for."""
+
+
+DATASOURCES = (
+    # (resource role, name, type, uid, url, is_default, jsonData)
+    ("prometheus", "Prometheus", "prometheus", "prometheus", PROMETHEUS.internal_url, True, {"httpMethod": "POST"}),
+    ("loki", "Loki", "loki", "loki", LOKI.internal_url, False, {"maxLines": 1000}),
+    (
+        "alertmanager",
+        "Alertmanager",
+        "alertmanager",
+        "alertmanager",
+        ALERTMANAGER.internal_url,
+        False,
+        {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+    ),
+)
+
+
+class GrafanaContent(pulumi.ComponentResource):
+    """Datasources, folders, dashboards and alert routing in one Grafana organisation.
+
+    Attributes: `provider`, `datasources` (uid -> DataSource), `folders` (title -> Folder),
+    `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`.
+    """
+
+    def __init__(self, name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:GrafanaContent", name, None, opts)
+        container = args.grafana_container
+        # Deriving the URL from the container's id makes the provider itself wait for the healthy
+        # container (an explicit depends_on on a provider is not honoured: pulumi/pulumi#8917).
+        self.provider = grafana.Provider(
+            f"{name}-provider",
+            url=container.id.apply(lambda _: args.url),
+            auth=pulumi.Output.secret(pulumi.Output.concat(args.admin_user, ":", args.admin_password)),
+            retries=10,
+            retry_wait=2,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        def options(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[container, *depends_on])
+
+        self.datasources = {
+            uid: grafana.oss.DataSource(
+                f"{name}-datasource-{role}",
+                name=title,
+                type=kind,
+                uid=uid,
+                url=url,
+                access_mode="proxy",
+                is_default=is_default,
+                json_data_encoded=json.dumps(json_data, sort_keys=True),
+                opts=options(),
+            )
+            for role, title, kind, uid, url, is_default, json_data in DATASOURCES
+        }
+        self.folders = {
+            title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
+            for title in sorted({d.folder for d in args.dashboards})
+        }
+        datasources = list(self.datasources.values())
+        self.dashboards = {
+            d.uid: grafana.oss.Dashboard(
+                f"{name}-dashboard-{d.uid}",
+                config_json=d.config_json,
+                folder=self.folders[d.folder].uid,
+                overwrite=True,
+                opts=options(*datasources),
+            )
+            for d in args.dashboards
+        }
+        self.contact_points = {
+            r.name: grafana.alerting.ContactPoint(f"{name}-contact-point-{slug(r.name)}", opts=options(), **_contact(r))
+            for r in args.alerting.receivers
+        }
+        root = args.alerting.route
+        self.policy = grafana.alerting.NotificationPolicy(
+            f"{name}-notification-policy",
+            contact_point=root.receiver,
+            group_bies=list(root.group_by) if root.group_by is not None else ["alertname"],
+            group_wait=root.group_wait,
+            group_interval=root.group_interval,
+            repeat_interval=root.repeat_interval,
+            policies=[_policy(child) for child in root.routes] or None,
+            opts=options(*self.contact_points.values()),
+        )
+        self.register_outputs(
+            {
+                "dashboardUrls": {uid: d.url for uid, d in self.dashboards.items()},
+                "contactPoints": list(self.contact_points),
+            }
+        )
+
+
+def _contact(receiver: Receiver) -> dict:
+    """ContactPoint arguments for one receiver; URLs and keys as secrets."""
+    secret = pulumi.Output.secret
+    args: dict = {"name": receiver.name}
+    if receiver.webhooks:
+        args["webhooks"] = [
+            grafana.alerting.ContactPointWebhookArgs(url=secret(w.url), disable_resolve_message=not w.send_resolved)
+            for w in receiver.webhooks
+        ]
+    if receiver.slack:
+        args["slacks"] = [
+            grafana.alerting.ContactPointSlackArgs(
+                url=secret(s.url),
+                recipient=s.channel or None,
+                title=s.title or None,
+                text=s.text or None,
+                disable_resolve_message=not s.send_resolved,
+            )
+            for s in receiver.slack
+        ]
+    if receiver.pagerduty:
+        args["pagerduties"] = [
+            grafana.alerting.ContactPointPagerdutyArgs(
+                integration_key=secret(p.key), disable_resolve_message=not p.send_resolved
+            )
+            for p in receiver.pagerduty
+        ]
+    if receiver.email:
+        args["emails"] = [
+            grafana.alerting.ContactPointEmailArgs(
+                addresses=[e.to], single_email=True, disable_resolve_message=not e.send_resolved
+            )
+            for e in receiver.email
+        ]
+    return args
+
+
+def _policy(route: Route) -> grafana.alerting.NotificationPolicyPolicyArgs:
+    return grafana.alerting.NotificationPolicyPolicyArgs(
+        contact_point=route.receiver,
+        matchers=[
+            grafana.alerting.NotificationPolicyPolicyMatcherArgs(label=m.label, match=m.op, value=m.value)
+            for m in route.matchers
+        ],
+        group_bies=list(route.group_by) if route.group_by is not None else None,
+        group_wait=route.group_wait,
+        group_interval=route.group_interval,
+        repeat_interval=route.repeat_interval,
+        continue_=route.continue_ or None,
+        policies=[_policy(child) for child in route.routes] or None,
+    )

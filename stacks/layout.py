@@ -1,0 +1,38 @@
+"""Where each service listens and keeps its data inside its container: fixed, not per stack.
+
+Containers reach each other on the stack's Docker network by these names; only the published
+host ports come from the stack settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # also the DNS alias on the stack network
+    port: int  # inside the container
+    health_path: str
+    data_path: str
+    config_path: str
+
+    @property
+    def internal_url(self) -> str:
+        return f"http://{self.name}:{self.port}"
+
+
+PROMETHEUS = Service("prometheus", 9090, "/-/ready", "/prometheus", "/etc/prometheus/prometheus.yml")
+ALERTMANAGER = Service("alertmanager", 9093, "/-/ready", "/alertmanager", "/etc/alertmanager/alertmanager.yml")
+LOKI = Service("loki", 3100, "/ready", "/loki", "/etc/loki/loki.yaml")
+PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promtail/promtail.yaml")
+GRAFANA = Service("grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini")
+SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
+RULES_DIR = "/etc/prometheus/rules"
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+def published_url(bind_address: str, port: int) -> str:
+    """Where a person on the Docker host reaches a published port."""
+    host = "127.0.0.1" if bind_address in ("0.0.0.0", "::") else bind_address
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -1,0 +1,120 @@
+"""MonitoringStack: the one place where the components are wired to each other."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from stacks.alertmanager import Alertmanager, AlertmanagerArgs
+from stacks.content import Content
+from stacks.grafana import Grafana, GrafanaArgs
+from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.loki import Loki, LokiArgs
+from stacks.prometheus import Prometheus, PrometheusArgs
+from stacks.promtail import LogCollectorArgs, Promtail
+from stacks.render.alertmanager import alertmanager_command, render_alertmanager_config
+from stacks.render.grafana import grafana_environment
+from stacks.render.loki import loki_command, render_loki_config
+from stacks.render.prometheus import prometheus_command, render_prometheus_config
+from stacks.render.promtail import promtail_command, render_promtail_config
+from stacks.service import ServiceArgs
+from stacks.settings import StackSettings
+from stacks.versions import IMAGES
+
+
+class MonitoringStack(pulumi.ComponentResource):
+    """The whole stack for one environment.
+
+    Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
+    components), `content` (GrafanaContent), `urls` (service -> published URL).
+    """
+
+    def __init__(
+        self, name: str, settings: StackSettings, content: Content, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("monitoring:index:MonitoringStack", name, None, opts)
+        prefix = settings.name_prefix
+        # An explicit provider, so a stack can target a remote daemon (dockerHost) without touching DOCKER_HOST.
+        self.docker_provider = docker.Provider(
+            f"{name}-docker", host=settings.docker_host or None, opts=pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self, providers={"docker": self.docker_provider})
+        self.network = docker.Network(
+            f"{name}-network",
+            name=f"{prefix}-network",
+            driver="bridge",
+            labels=[docker.NetworkLabelArgs(label="com.docker.compose.project", value=prefix)],
+            opts=child,
+        )
+
+        def service(name: str, **overrides) -> ServiceArgs:
+            return ServiceArgs(
+                image=IMAGES[name],
+                network_name=self.network.name,
+                name_prefix=prefix,
+                host_port=settings.ports[name],
+                bind_address=settings.bind_address,
+                protect_volume=settings.protect_volumes,
+                **overrides,
+            )
+
+        rule_files = {f.path.name: f.text for f in content.rule_files}
+        self.prometheus = Prometheus(
+            f"{name}-prometheus",
+            PrometheusArgs(
+                service=service("prometheus", host_gateway=True),
+                config=render_prometheus_config(settings, sorted(rule_files)),
+                command=prometheus_command(settings),
+                rule_files=rule_files,
+            ),
+            child,
+        )
+        self.alertmanager = Alertmanager(
+            f"{name}-alertmanager",
+            AlertmanagerArgs(
+                service=service("alertmanager", host_gateway=True),
+                config=render_alertmanager_config(settings.alerting),
+                command=alertmanager_command(settings),
+            ),
+            child,
+        )
+        self.loki = Loki(
+            f"{name}-loki",
+            LokiArgs(service=service("loki"), config=render_loki_config(settings), command=loki_command()),
+            child,
+        )
+        self.promtail = Promtail(
+            f"{name}-promtail",
+            LogCollectorArgs(
+                service=service("promtail"), config=render_promtail_config(settings), command=promtail_command()
+            ),
+            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.loki])),
+        )
+        self.grafana = Grafana(
+            f"{name}-grafana",
+            GrafanaArgs(service=service("grafana", host_gateway=True), environment=grafana_environment(settings)),
+            child,
+        )
+        self.content = GrafanaContent(
+            f"{name}-grafana-content",
+            GrafanaContentArgs(
+                url=settings.grafana_url or settings.public_url("grafana"),
+                admin_user=settings.grafana_admin_user,
+                admin_password=pulumi.Output.secret(settings.grafana_admin_password),
+                dashboards=content.dashboards,
+                alerting=settings.alerting,
+                grafana_container=self.grafana.container,
+            ),
+            child,
+        )
+        self.urls = {
+            key: component.url
+            for key, component in (
+                ("prometheus", self.prometheus),
+                ("alertmanager", self.alertmanager),
+                ("loki", self.loki),
+                ("promtail", self.promtail),
+                ("grafana", self.grafana),
+            )
+        }
+        self.register_outputs({"urls": self.urls})

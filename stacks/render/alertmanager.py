@@ -1,0 +1,89 @@
+"""alertmanager.yml from the one routing definition, and the Alertmanager command line."""
+
+from __future__ import annotations
+
+from stacks.alerting import Alerting, InhibitRule, Receiver, Route
+from stacks.layout import ALERTMANAGER
+from stacks.render import to_yaml
+from stacks.settings import StackSettings
+
+
+def render_alertmanager_config(alerting: Alerting) -> str:
+    """The text holds webhook URLs and keys: the component sends it as a Pulumi secret."""
+    config: dict = {"global": {"resolve_timeout": "5m"}}
+    if alerting.smtp:
+        config["global"].update(
+            {"smtp_smarthost": alerting.smtp.smarthost, "smtp_from": alerting.smtp.from_, "smtp_require_tls": True}
+        )
+        if alerting.smtp.username:
+            config["global"]["smtp_auth_username"] = alerting.smtp.username
+            config["global"]["smtp_auth_password"] = alerting.smtp.password
+    config["route"] = _route(alerting.route)
+    config["receivers"] = [_receiver(r) for r in alerting.receivers]
+    if alerting.inhibit_rules:
+        config["inhibit_rules"] = [_inhibit_rule(rule) for rule in alerting.inhibit_rules]
+    return to_yaml(config)
+
+
+def _route(route: Route) -> dict:
+    out: dict = {}
+    if route.receiver:
+        out["receiver"] = route.receiver
+    if route.matchers:
+        out["matchers"] = [m.alertmanager() for m in route.matchers]
+    if route.group_by is not None:
+        out["group_by"] = list(route.group_by)
+    for key in ("group_wait", "group_interval", "repeat_interval"):
+        if getattr(route, key):
+            out[key] = getattr(route, key)
+    if route.continue_:
+        out["continue"] = True
+    if route.routes:
+        out["routes"] = [_route(child) for child in route.routes]
+    return out
+
+
+def _receiver(receiver: Receiver) -> dict:
+    out: dict = {"name": receiver.name}
+    if receiver.webhooks:
+        out["webhook_configs"] = [{"url": w.url, "send_resolved": w.send_resolved} for w in receiver.webhooks]
+    if receiver.slack:
+        out["slack_configs"] = [
+            {
+                "api_url": s.url,
+                "send_resolved": s.send_resolved,
+                **({"channel": s.channel} if s.channel else {}),
+                **({"title": s.title} if s.title else {}),
+                **({"text": s.text} if s.text else {}),
+            }
+            for s in receiver.slack
+        ]
+    if receiver.pagerduty:
+        out["pagerduty_configs"] = [
+            {("routing_key" if p.routing_key else "service_key"): p.key, "send_resolved": p.send_resolved}
+            for p in receiver.pagerduty
+        ]
+    if receiver.email:
+        out["email_configs"] = [{"to": e.to, "send_resolved": e.send_resolved} for e in receiver.email]
+    return out
+
+
+def _inhibit_rule(rule: InhibitRule) -> dict:
+    out = {
+        "source_matchers": [m.alertmanager() for m in rule.source_matchers],
+        "target_matchers": [m.alertmanager() for m in rule.target_matchers],
+    }
+    if rule.equal:
+        out["equal"] = list(rule.equal)
+    return out
+
+
+def alertmanager_command(settings: StackSettings) -> list[str]:
+    return [
+        f"--config.file={ALERTMANAGER.config_path}",
+        f"--storage.path={ALERTMANAGER.data_path}",
+        f"--web.listen-address=:{ALERTMANAGER.port}",
+        f"--web.external-url={settings.public_url('alertmanager')}",
+        "--web.route-prefix=/",
+        "--cluster.listen-address=",  # one replica: no gossip port, no cluster warnings
+    ]

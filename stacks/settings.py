@@ -1,0 +1,319 @@
+"""Typed stack settings, read from the stack's Pulumi config and validated before anything is created.
+
+`load_settings` is a pure function of the raw config values, the set of keys that were given as
+secrets and the schema in Pulumi.yaml (which is also where every default lives).
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from stacks.alerting import Alerting, parse_alerting
+from stacks.durations import is_size, parse_duration
+from stacks.errors import Problems
+from stacks.layout import published_url
+
+PROJECT = "monitoring"
+PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+ENVIRONMENTS = ("dev", "staging", "prod")
+SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
+DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_JOB = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One application scrape job of prometheus.yml."""
+
+    job: str
+    targets: tuple[str, ...]
+    metrics_path: str = "/metrics"
+    scheme: str = "http"
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    retention_time: str
+    retention_size: str
+    scrape_interval: str
+    evaluation_interval: str
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything one stack deploys, validated."""
+
+    environment: str
+    name_prefix: str
+    bind_address: str
+    docker_host: str
+    protect_volumes: bool
+    ports: Mapping[str, int]
+    prometheus: PrometheusSettings
+    scrape_targets: tuple[ScrapeTarget, ...]
+    loki_retention_period: str
+    grafana_admin_user: str
+    grafana_admin_password: str = field(repr=False)
+    grafana_url: str
+    alerting: Alerting
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment == "dev"
+
+    def public_url(self, service: str) -> str:
+        """Where a person on the Docker host reaches a service."""
+        return published_url(self.bind_address, self.ports[service])
+
+
+def load_schema(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
+    """The `config:` block of Pulumi.yaml: key -> {type, description, default}."""
+    return yaml.safe_load(project_file.read_text())["config"]
+
+
+def load_settings(
+    raw: Mapping[str, Any],
+    secret_keys: frozenset[str] | set[str] = frozenset(),
+    schema: Mapping[str, Mapping[str, Any]] | None = None,
+) -> StackSettings:
+    """Validate raw config (keys with or without the 'monitoring:' namespace) into StackSettings.
+
+    Raises InputError listing every problem, each naming its config key.
+    """
+    schema = load_schema() if schema is None else schema
+    problems = Problems()
+    values = _with_defaults(raw, schema, problems)
+    secrets = {_short(k) for k in secret_keys}
+
+    environment = values.get("environment")
+    if environment not in ENVIRONMENTS:
+        problems.add("environment", f"must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+        environment = "prod"  # validate the rest with the strictest rules
+
+    prefix = values["namePrefix"] or f"monitoring-{environment}"
+    if not _NAME.match(prefix):
+        problems.add("namePrefix", f"must be lowercase letters, digits, '-', '_' or '.', got {prefix!r}")
+
+    bind_address = values["bindAddress"]
+    try:
+        ipaddress.ip_address(bind_address)
+    except ValueError:
+        problems.add("bindAddress", f"must be an IP address such as 127.0.0.1, got {bind_address!r}")
+
+    docker_host = values["dockerHost"]
+    if docker_host and not re.match(r"^(unix|tcp|ssh|npipe)://", docker_host):
+        problems.add("dockerHost", f"must start with unix://, tcp://, ssh:// or npipe://, got {docker_host!r}")
+
+    ports = _ports(values["ports"], schema, problems)
+    prometheus = _prometheus(values["prometheus"], schema, problems)
+    scrape_targets = _scrape_targets(values["scrapeTargets"], problems)
+
+    loki = _object_with_defaults("loki", values["loki"], schema, problems)
+    loki_retention = _duration("loki.retentionPeriod", loki.get("retentionPeriod"), problems)
+    if loki_retention and parse_duration(loki_retention) < parse_duration("24h"):
+        problems.add("loki.retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
+
+    grafana = _object_with_defaults("grafana", values["grafana"], schema, problems)
+    admin_user = grafana.get("adminUser")
+    if not isinstance(admin_user, str) or not admin_user:
+        problems.add("grafana.adminUser", f"must be a non-empty string, got {admin_user!r}")
+    grafana_url = grafana.get("url") or ""
+    if grafana_url and not re.match(r"^https?://[^/\s]+", grafana_url):
+        problems.add("grafana.url", f"must be an http(s) URL, got {grafana_url!r}")
+
+    password = values["grafanaAdminPassword"]
+    if environment == "dev":
+        password = password or DEV_ADMIN_PASSWORD
+    elif not password:
+        problems.add(
+            "grafanaAdminPassword",
+            f"is required in {environment}: pulumi config set --secret grafanaAdminPassword <password>",
+        )
+    elif "grafanaAdminPassword" not in secrets:
+        problems.add(
+            "grafanaAdminPassword",
+            "must be a secret: pulumi config set --secret grafanaAdminPassword <password>",
+        )
+    elif password in ("admin", "password"):
+        problems.add("grafanaAdminPassword", f"must not be a well-known default in {environment}")
+
+    alerting = parse_alerting(
+        values.get("alerting"), problems, require_secrets=environment != "dev", is_secret="alerting" in secrets
+    )
+
+    problems.raise_if_any()
+    return StackSettings(
+        environment=environment,
+        name_prefix=prefix,
+        bind_address=bind_address,
+        docker_host=docker_host,
+        protect_volumes=values["protectVolumes"],
+        ports=ports,
+        prometheus=prometheus,
+        scrape_targets=scrape_targets,
+        loki_retention_period=loki_retention,
+        grafana_admin_user=admin_user,
+        grafana_admin_password=password,
+        grafana_url=grafana_url,
+        alerting=alerting,
+    )
+
+
+def _short(key: str) -> str:
+    return key[len(PROJECT) + 1 :] if key.startswith(f"{PROJECT}:") else key
+
+
+def _with_defaults(raw: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]], problems: Problems) -> dict:
+    """Raw config merged over the schema defaults, with unknown keys, missing keys and wrong types reported."""
+    values: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        namespace, _, _ = full_key.rpartition(":")
+        if namespace and namespace != PROJECT:
+            continue  # provider settings such as docker:host are not ours to check
+        key = _short(full_key)
+        if key not in schema:
+            hint = difflib.get_close_matches(key, list(schema), n=1)
+            problems.add(f"{PROJECT}:{key}", "unknown config key" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+            continue
+        values[key] = value
+    for key, spec in schema.items():
+        if key not in values:
+            if "default" not in spec:
+                problems.add(key, f"is required: {spec.get('description', '')}".rstrip(": "))
+                values[key] = None
+                continue
+            values[key] = spec["default"]
+        expected = _SCHEMA_TYPES[spec["type"]]
+        value = values[key] = _decode(values[key], spec["type"])
+        if value is not None and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
+            problems.add(key, f"must be of type {spec['type']}, got {type(value).__name__} {value!r}")
+            values[key] = spec.get("default", expected())
+    return values
+
+
+def _decode(value: Any, kind: str) -> Any:
+    """Pulumi hands every config value to the program as a string; objects and arrays as JSON."""
+    if not isinstance(value, str) or kind == "string":
+        return value
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "boolean":
+            return {"true": True, "false": False}[value.lower()]
+        return json.loads(value)
+    except (ValueError, KeyError):
+        return value  # reported as a wrong type by the caller
+
+
+def _object_with_defaults(key: str, value: Any, schema: Mapping, problems: Problems) -> dict:
+    """An object setting with the keys the stack left out taken from the schema default."""
+    defaults = schema[key]["default"]
+    value = value if isinstance(value, dict) else {}
+    for unknown in sorted(set(value) - set(defaults)):
+        problems.add(f"{key}.{unknown}", f"unknown key; known keys: {', '.join(defaults)}")
+    return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
+
+
+def _ports(value: dict, schema: Mapping, problems: Problems) -> dict[str, int]:
+    defaults = schema["ports"]["default"]
+    ports = {}
+    for service in sorted(set(value) - set(SERVICES)):
+        problems.add(f"ports.{service}", f"unknown service; known: {', '.join(SERVICES)}")
+    for service in SERVICES:
+        port = value.get(service, defaults[service])
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            problems.add(f"ports.{service}", f"must be a port number from 1 to 65535, got {port!r}")
+            continue
+        ports[service] = port
+    by_port: dict[int, list[str]] = {}
+    for service, port in ports.items():
+        by_port.setdefault(port, []).append(service)
+    for port, services in by_port.items():
+        if len(services) > 1:
+            problems.add(f"ports.{services[1]}", f"host port {port} is already used by ports.{services[0]}")
+    return ports
+
+
+def _duration(key: str, value: Any, problems: Problems) -> str:
+    """The duration as the user wrote it ('15d' reads better in a flag than '2w1d'), once validated."""
+    try:
+        parse_duration(value)
+        return value
+    except ValueError as error:
+        problems.add(key, str(error))
+        return ""
+
+
+def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusSettings:
+    merged = _object_with_defaults("prometheus", value, schema, problems)
+    size = merged["retentionSize"]
+    if not is_size(size):
+        problems.add("prometheus.retentionSize", f"must look like '10GB' (B, KB, MB, GB, TB), got {size!r}")
+    return PrometheusSettings(
+        retention_time=_duration("prometheus.retentionTime", merged["retentionTime"], problems),
+        retention_size=size,
+        scrape_interval=_duration("prometheus.scrapeInterval", merged["scrapeInterval"], problems),
+        evaluation_interval=_duration("prometheus.evaluationInterval", merged["evaluationInterval"], problems),
+    )
+
+
+def _scrape_targets(value: list, problems: Problems) -> tuple[ScrapeTarget, ...]:
+    targets = []
+    jobs: set[str] = set(SERVICES)
+    known = {"job", "targets", "metricsPath", "scheme", "labels"}
+    for i, item in enumerate(value):
+        where = f"scrapeTargets[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, f"must be an object with job and targets, got {item!r}")
+            continue
+        for unknown in sorted(set(item) - known):
+            problems.add(f"{where}.{unknown}", f"unknown key; known keys: {', '.join(sorted(known))}")
+        job = item.get("job")
+        if not isinstance(job, str) or not _JOB.match(job):
+            problems.add(f"{where}.job", f"must be a job name such as 'mindhit-api', got {job!r}")
+        elif job in jobs:
+            problems.add(f"{where}.job", f"job {job!r} is already scraped; job names must be unique")
+        else:
+            jobs.add(job)
+        hosts = item.get("targets")
+        if not isinstance(hosts, list) or not hosts:
+            problems.add(f"{where}.targets", f"must be a non-empty list of host:port, got {hosts!r}")
+            hosts = []
+        for j, host in enumerate(hosts):
+            if not isinstance(host, str) or not re.match(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$", host):
+                problems.add(f"{where}.targets[{j}]", f"must look like host:port, got {host!r}")
+        path = item.get("metricsPath", "/metrics")
+        if not isinstance(path, str) or not path.startswith("/"):
+            problems.add(f"{where}.metricsPath", f"must start with '/', got {path!r}")
+        scheme = item.get("scheme", "http")
+        if scheme not in ("http", "https"):
+            problems.add(f"{where}.scheme", f"must be http or https, got {scheme!r}")
+        labels = item.get("labels", {})
+        if not isinstance(labels, dict):
+            problems.add(f"{where}.labels", f"must be a map of label names to values, got {labels!r}")
+            labels = {}
+        for name in labels:
+            if not _LABEL.match(str(name)) or str(name).startswith("__"):
+                problems.add(f"{where}.labels.{name}", "is not a valid Prometheus label name")
+        targets.append(
+            ScrapeTarget(
+                job=str(job),
+                targets=tuple(str(h) for h in hosts),
+                metrics_path=str(path),
+                scheme=str(scheme),
+                labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+            )
+        )
+    return tuple(targets)

@@ -1,0 +1,13 @@
+"""Pinned images, in one place. Never `latest`: a moved tag must be a reviewed change here.
+
+The tags are those of the upstream images; on machines without a registry the same tags are
+built locally from the same upstream versions (scripts/images/).
+"""
+
+IMAGES = {
+    "prometheus": "prom/prometheus:v3.14.0",
+    "alertmanager": "prom/alertmanager:v0.31.1",
+    "loki": "grafana/loki:3.7.8",
+    "promtail": "grafana/promtail:3.6.15",
+    "grafana": "grafana/grafana:12.2.0",
+}

@@ -1,0 +1,68 @@
+"""Shared fixtures: the repository root on sys.path, stack configs with test secrets."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mockstack import stack_config  # noqa: E402
+
+STACKS = ("dev", "staging", "prod")
+
+# Values an operator would set with `pulumi config set --secret`; fake, but shaped like the real ones.
+TEST_SECRETS = {
+    "staging": {
+        "grafanaAdminPassword": "staging-Secret-pw-1",
+        "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/STAGING/DEFAULT",
+        "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/STAGING/CRITICAL",
+    },
+    "prod": {
+        "grafanaAdminPassword": "prod-Secret-pw-1",
+        "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/DEFAULT",
+        "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
+        "alerting.receivers[1].pagerduty[0].serviceKey": "pd-service-key-prod-0001",
+        "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
+    },
+}
+
+
+def _set_path(config: dict, path: str, value: str) -> None:
+    """`pulumi config set --path` semantics for the paths used above."""
+    head, _, rest = path.partition(".")
+    key = f"monitoring:{head}"
+    if not rest:
+        config[key] = value
+        return
+    node = config[key]
+    parts = rest.replace("]", "").replace("[", ".").split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[parts[-1]] = value
+
+
+def configured_stack(stack: str) -> tuple[dict, list[str]]:
+    """A stack's config with its secrets set, and the secret keys, as `pulumi up` would see them."""
+    config = stack_config(stack)
+    secret_keys = set()
+    for path, value in TEST_SECRETS.get(stack, {}).items():
+        _set_path(config, path, value)
+        secret_keys.add(f"monitoring:{path.split('.')[0]}")
+    return config, sorted(secret_keys)
+
+
+@pytest.fixture
+def content_copy(tmp_path, monkeypatch):
+    """A copy of dashboards/ and rules/ that a test may break; the program reads it instead of the repo's."""
+    import stacks.content
+
+    for name in ("dashboards", "rules"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    monkeypatch.setattr(stacks.content, "ROOT", tmp_path)
+    return tmp_path

@@ -1,0 +1,193 @@
+"""Bad input: the whole program under mocks stops with an error naming the key or file, and registers nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from conftest import configured_stack
+from mockstack import Recorder, run_program
+
+from stacks.errors import InputError
+
+
+def run_expecting_error(stack: str, config: dict, secret_keys: list[str]) -> str:
+    recorder = Recorder()
+    with pytest.raises(InputError) as raised:
+        run_program(stack, config, secret_keys, recorder)
+    assert recorder.registrations == [], "resources were registered before the error"
+    return str(raised.value)
+
+
+def dev() -> tuple[dict, list[str]]:
+    return configured_stack("dev")
+
+
+def test_unknown_config_key_is_named_with_a_suggestion():
+    config, secrets = dev()
+    config["monitoring:bindAdress"] = "127.0.0.1"
+    message = run_expecting_error("dev", config, secrets)
+    assert "monitoring:bindAdress: unknown config key (did you mean 'bindAddress'?)" in message
+
+
+def test_wrong_type_is_named():
+    config, secrets = dev()
+    config["monitoring:protectVolumes"] = "sometimes"
+    message = run_expecting_error("dev", config, secrets)
+    assert "protectVolumes: must be of type boolean" in message
+
+
+def test_port_out_of_range():
+    config, secrets = dev()
+    config["monitoring:ports"] = {"grafana": 70000}
+    message = run_expecting_error("dev", config, secrets)
+    assert "ports.grafana: must be a port number from 1 to 65535, got 70000" in message
+
+
+def test_two_services_on_one_host_port():
+    config, secrets = dev()
+    config["monitoring:ports"] = {"loki": 9091}
+    message = run_expecting_error("dev", config, secrets)
+    assert "ports.loki: host port 9091 is already used by ports.prometheus" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("monitoring:prometheus", {"retentionTime": "15 days"}, "prometheus.retentionTime: must look like '15d'"),
+        ("monitoring:loki", {"retentionPeriod": "a week"}, "loki.retentionPeriod: must look like '15d'"),
+        ("monitoring:loki", {"retentionPeriod": "12h"}, "loki.retentionPeriod: must be at least 24h"),
+    ],
+)
+def test_retention_not_a_duration(key, value, expected):
+    config, secrets = dev()
+    config[key] = value
+    assert expected in run_expecting_error("dev", config, secrets)
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_missing_admin_password_outside_dev(stack):
+    config, secrets = configured_stack(stack)
+    del config["monitoring:grafanaAdminPassword"]
+    message = run_expecting_error(stack, config, secrets)
+    assert f"grafanaAdminPassword: is required in {stack}: pulumi config set --secret grafanaAdminPassword" in message
+
+
+def test_admin_password_in_plaintext_outside_dev():
+    config, secrets = configured_stack("prod")
+    secrets.remove("monitoring:grafanaAdminPassword")
+    message = run_expecting_error("prod", config, secrets)
+    assert "grafanaAdminPassword: must be a secret" in message
+
+
+def test_route_to_an_undefined_receiver():
+    config, secrets = dev()
+    config["monitoring:alerting"]["route"]["routes"][1]["receiver"] = "oncall"
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.route.routes[1].receiver: undefined receiver 'oncall'; defined: critical, default" in message
+
+
+def test_receiver_with_no_target():
+    config, secrets = dev()
+    config["monitoring:alerting"]["receivers"].append({"name": "silent"})
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.receivers[2]: receiver 'silent' has no target" in message
+
+
+def test_non_http_webhook_url_is_refused_without_echoing_it():
+    config, secrets = dev()
+    config["monitoring:alerting"]["receivers"][0]["webhooks"][0]["url"] = "ftp://hooks.example/secret-token"
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.receivers[0].webhooks[0].url: must be an http:// or https:// URL" in message
+    assert "secret-token" not in message
+
+
+def test_missing_receiver_secret_outside_dev():
+    config, secrets = configured_stack("prod")
+    config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]["serviceKey"] = ""
+    message = run_expecting_error("prod", config, secrets)
+    assert (
+        "alerting.receivers[1].pagerduty[0].serviceKey: missing secret: "
+        "pulumi config set --secret --path 'alerting.receivers[1].pagerduty[0].serviceKey'" in message
+    )
+
+
+def test_receiver_url_in_plaintext_outside_dev():
+    config, secrets = configured_stack("staging")
+    secrets.remove("monitoring:alerting")
+    message = run_expecting_error("staging", config, secrets)
+    assert "alerting.receivers[0].slack[0].url: must be a secret outside dev" in message
+
+
+def test_every_problem_is_reported_at_once():
+    config, secrets = dev()
+    config["monitoring:ports"] = {"grafana": 0}
+    config["monitoring:prometheus"] = {"retentionSize": "lots"}
+    message = run_expecting_error("dev", config, secrets)
+    assert "ports.grafana" in message and "prometheus.retentionSize" in message
+
+
+# ---------------------------------------------------------------- content files
+
+
+def write(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_malformed_dashboard_json_names_file_and_line(content_copy):
+    write(content_copy / "dashboards/MindHit/broken.json", '{\n  "title": "Broken",\n  "panels": [,]\n}\n')
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/broken.json:3:14: malformed JSON: Expecting value" in message
+
+
+def test_dashboard_without_a_title(content_copy):
+    write(content_copy / "dashboards/MindHit/untitled.json", json.dumps({"panels": []}))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/untitled.json: $.title: a dashboard needs a non-empty title" in message
+
+
+def test_two_dashboards_with_one_uid(content_copy):
+    original = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())
+    copied = copy.deepcopy(original)
+    copied["title"] = "A copy in another folder"
+    write(content_copy / "dashboards/Platform/copy.json", json.dumps(copied))
+    message = run_expecting_error("dev", *dev())
+    assert (
+        "dashboards/Platform/copy.json: uid 'mindhit-api-overview' is already used by "
+        "dashboards/MindHit/api-overview.json" in message
+    )
+
+
+def test_dashboard_referencing_an_unknown_datasource_uid(content_copy):
+    path = content_copy / "dashboards/MindHit/infrastructure.json"
+    model = json.loads(path.read_text())
+    model["panels"][2]["datasource"] = {"type": "prometheus", "uid": "thanos"}
+    path.write_text(json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert (
+        "dashboards/MindHit/infrastructure.json: $.panels[2].datasource: unknown datasource uid 'thanos'" in message
+    )
+
+
+def test_malformed_rule_yaml_names_file_and_line(content_copy):
+    write(content_copy / "rules/broken.yml", "groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: [\n")
+    message = run_expecting_error("dev", *dev())
+    assert "rules/broken.yml:6: malformed YAML" in message
+
+
+def test_rule_group_with_no_rules(content_copy):
+    write(content_copy / "rules/empty.yml", "groups:\n  - name: nothing-here\n    rules: []\n")
+    message = run_expecting_error("dev", *dev())
+    assert "rules/empty.yml:2: rule group 'nothing-here' has no rules" in message
+
+
+def test_invalid_promql_in_a_rule(content_copy):
+    write(
+        content_copy / "rules/bad.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: Broken\n        expr: rate(x[5m]\n"
+        "        labels: {severity: warning}\n",
+    )
+    message = run_expecting_error("dev", *dev())
+    assert "rules/bad.yml:4: invalid PromQL in 'Broken': unclosed left parenthesis" in message

@@ -1,0 +1,280 @@
+"""The whole program under Pulumi mocks, once per stack file: types, names, parents, inputs, secrets, dependencies."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import STACKS, TEST_SECRETS, configured_stack
+from mockstack import ProgramRun, is_secret, run_program, secret_on_path, unwrap
+
+from stacks.layout import SERVICES
+from stacks.versions import IMAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTAINER = "docker:index/container:Container"
+VOLUME = "docker:index/volume:Volume"
+COMPONENTS = {
+    "prometheus": "monitoring:index:Prometheus",
+    "alertmanager": "monitoring:index:Alertmanager",
+    "loki": "monitoring:index:Loki",
+    "promtail": "monitoring:index:Promtail",
+    "grafana": "monitoring:index:Grafana",
+}
+HOST_PORTS = {
+    "dev": {"prometheus": 9091, "alertmanager": 9093, "loki": 3100, "promtail": 9080, "grafana": 3010},
+    "staging": {"prometheus": 19091, "alertmanager": 19093, "loki": 13100, "promtail": 19080, "grafana": 13010},
+    "prod": {"prometheus": 29091, "alertmanager": 29093, "loki": 23100, "promtail": 29080, "grafana": 23010},
+}
+
+
+@lru_cache(maxsize=None)
+def program(stack: str) -> ProgramRun:
+    config, secret_keys = configured_stack(stack)
+    return run_program(stack, config, secret_keys)
+
+
+@pytest.fixture(params=STACKS)
+def stack(request) -> str:
+    return request.param
+
+
+def test_every_resource_type_and_name(stack):
+    types = sorted((r.type, r.name) for r in program(stack).recorder.registrations)
+    expected = [("monitoring:index:MonitoringStack", "monitoring"), ("pulumi:providers:docker", "monitoring-docker")]
+    expected += [("docker:index/network:Network", "monitoring-network")]
+    for service, type_ in COMPONENTS.items():
+        expected += [
+            (type_, f"monitoring-{service}"),
+            (CONTAINER, f"monitoring-{service}-container"),
+            (VOLUME, f"monitoring-{service}-data"),
+        ]
+    content = "monitoring-grafana-content"
+    expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
+    expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
+    expected += [("grafana:oss/folder:Folder", f"{content}-folder-mindhit")]
+    expected += [
+        ("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{uid}")
+        for uid in ("mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra")
+    ]
+    receivers = {"dev": ["critical", "default"], "staging": ["critical", "default"]}.get(
+        stack, ["critical", "default", "warning"]
+    )
+    expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
+    expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
+    assert types == sorted(expected)
+
+
+SERVICES_WITH_DATASOURCE = ("prometheus", "loki", "alertmanager")
+
+
+def test_children_are_parented_to_their_component(stack):
+    rec = program(stack).recorder
+    top = rec.one("monitoring:index:MonitoringStack", "monitoring")
+    for service, type_ in COMPONENTS.items():
+        component = rec.one(type_, f"monitoring-{service}")
+        assert component.parent == top.urn
+        assert rec.one(CONTAINER, f"monitoring-{service}-container").parent == component.urn
+        assert rec.one(VOLUME, f"monitoring-{service}-data").parent == component.urn
+    content = rec.one("monitoring:index:GrafanaContent", "monitoring-grafana-content")
+    grafana_resources = [r for r in rec.registrations if r.type.startswith(("grafana:", "pulumi:providers:grafana"))]
+    assert grafana_resources and all(r.parent == content.urn for r in grafana_resources)
+
+
+def test_docker_resources_use_the_stack_docker_provider(stack):
+    rec = program(stack).recorder
+    provider = rec.one("pulumi:providers:docker", "monitoring-docker")
+    docker_resources = [r for r in rec.registrations if r.type.startswith("docker:")]
+    assert len(docker_resources) == 11
+    assert all(r.provider.startswith(provider.urn + "::") for r in docker_resources)
+
+
+def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
+    rec = program(stack).recorder
+    network = rec.one("docker:index/network:Network", "monitoring-network")
+    for layout in SERVICES:
+        container = rec.one(CONTAINER, f"monitoring-{layout.name}-container")
+        inputs = unwrap(container.inputs)
+        assert inputs["name"] == f"monitoring-{stack}-{layout.name}"
+        assert inputs["image"] == IMAGES[layout.name] and not inputs["image"].endswith(":latest")
+        assert re.search(r":v?\d+\.\d+\.\d+$", inputs["image"])
+        assert inputs["ports"] == [
+            {"internal": layout.port, "external": HOST_PORTS[stack][layout.name], "ip": "127.0.0.1"}
+        ]
+        assert inputs["healthcheck"]["tests"] == [
+            "CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{layout.port}{layout.health_path}"
+        ]
+        assert inputs["restart"] == "unless-stopped" and inputs["wait"] is True
+        assert inputs["networksAdvanced"] == [{"name": f"monitoring-{stack}-network", "aliases": [layout.name]}]
+        assert network.urn in container.dependencies
+        assert {"volumeName": f"monitoring-{stack}-{layout.name}-data", "containerPath": layout.data_path} in inputs[
+            "volumes"
+        ]
+        assert container.delete_before_replace
+
+
+def test_uploaded_configuration_files(stack):
+    rec = program(stack).recorder
+    uploads = {
+        service: {u["file"]: u["content"] for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []}
+        for service in COMPONENTS
+    }
+    assert set(uploads["prometheus"]) == {"/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/mindhit.yml"}
+    assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
+    prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
+    jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
+    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", "mindhit-api"}
+    assert jobs["mindhit-api"]["static_configs"][0]["targets"] == ["host.docker.internal:9000"]
+    assert set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml"}
+    assert set(uploads["loki"]) == {"/etc/loki/loki.yaml"}
+    assert set(uploads["promtail"]) == {"/etc/promtail/promtail.yaml"}
+    assert uploads["grafana"] == {}
+    prometheus = unwrap(rec.one(CONTAINER, "monitoring-prometheus-container").inputs)
+    assert {"host": "host.docker.internal", "ip": "host-gateway"} in prometheus["hosts"]
+    assert "--web.enable-lifecycle" in prometheus["command"]
+    retention = {"dev": "15d", "staging": "15d", "prod": "30d"}[stack]
+    assert f"--storage.tsdb.retention.time={retention}" in prometheus["command"]
+
+
+def test_promtail_reads_the_docker_socket_read_only(stack):
+    inputs = unwrap(program(stack).recorder.one(CONTAINER, "monitoring-promtail-container").inputs)
+    assert {
+        "hostPath": "/var/run/docker.sock",
+        "containerPath": "/var/run/docker.sock",
+        "readOnly": True,
+    } in inputs["volumes"]
+
+
+def test_secrets_stay_secret(stack):
+    rec = program(stack).recorder
+    assert secret_on_path(rec.one(CONTAINER, "monitoring-alertmanager-container").inputs, "uploads", 0, "content")
+    assert secret_on_path(rec.one(CONTAINER, "monitoring-grafana-container").inputs, "envs")
+    assert secret_on_path(rec.one("pulumi:providers:grafana", "monitoring-grafana-content-provider").inputs, "auth")
+    checked = 0
+    for contact in rec.by_type("grafana:alerting/contactPoint:ContactPoint"):
+        for kind, field in (("webhooks", "url"), ("slacks", "url"), ("pagerduties", "integrationKey")):
+            for i in range(len(unwrap(contact.inputs.get(kind)) or [])):
+                assert secret_on_path(contact.inputs, kind, i, field), (contact.name, kind)
+                checked += 1
+    assert checked >= 2
+    # Not everything is a secret: plain configuration stays readable in previews.
+    assert not secret_on_path(rec.one(CONTAINER, "monitoring-prometheus-container").inputs, "uploads", 0, "content")
+    # And no secret value appears anywhere outside a secret wrapper.
+    plain_dump = json.dumps(_without_secrets([r.inputs for r in rec.registrations]))
+    for value in TEST_SECRETS.get(stack, {}).values():
+        assert value not in plain_dump
+
+
+def _without_secrets(value):
+    if is_secret(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+def test_grafana_admin_credentials_and_access(stack):
+    rec = program(stack).recorder
+    envs = unwrap(rec.one(CONTAINER, "monitoring-grafana-container").inputs)["envs"]
+    env = dict(e.split("=", 1) for e in envs)
+    password = TEST_SECRETS.get(stack, {}).get("grafanaAdminPassword", "admin")
+    assert env["GF_SECURITY_ADMIN_USER"] == "admin" and env["GF_SECURITY_ADMIN_PASSWORD"] == password
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false" and env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    provider = unwrap(rec.one("pulumi:providers:grafana", "monitoring-grafana-content-provider").inputs)
+    assert provider["auth"] == f"admin:{password}"
+    assert provider["url"] == f"http://127.0.0.1:{HOST_PORTS[stack]['grafana']}"
+
+
+def test_every_grafana_resource_waits_for_the_healthy_grafana_container(stack):
+    rec = program(stack).recorder
+    container = rec.one(CONTAINER, "monitoring-grafana-container")
+    provider = rec.one("pulumi:providers:grafana", "monitoring-grafana-content-provider")
+    assert container.urn in provider.dependencies
+    grafana_resources = [r for r in rec.registrations if r.type.startswith("grafana:")]
+    assert len(grafana_resources) >= 9
+    for resource in grafana_resources:
+        assert container.urn in resource.dependencies, resource.name
+        assert resource.provider.startswith(provider.urn + "::"), resource.name
+    policy = rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
+    for contact in rec.by_type("grafana:alerting/contactPoint:ContactPoint"):
+        assert contact.urn in policy.dependencies
+
+
+def test_datasources_have_fixed_uids_and_prometheus_is_default(stack):
+    rec = program(stack).recorder
+    sources = {unwrap(r.inputs)["uid"]: unwrap(r.inputs) for r in rec.by_type("grafana:oss/dataSource:DataSource")}
+    assert set(sources) == {"prometheus", "loki", "alertmanager"}
+    assert sources["prometheus"]["isDefault"] is True
+    assert sources["prometheus"]["url"] == "http://prometheus:9090"
+    assert sources["loki"]["url"] == "http://loki:3100" and not sources["loki"].get("isDefault")
+    assert sources["alertmanager"]["type"] == "alertmanager"
+
+
+def test_dashboards_are_normalised_into_their_folder(stack):
+    rec = program(stack).recorder
+    folder = unwrap(rec.one("grafana:oss/folder:Folder", "monitoring-grafana-content-folder-mindhit").inputs)
+    assert folder == {"title": "MindHit", "uid": "mindhit"}
+    for dashboard in rec.by_type("grafana:oss/dashboard:Dashboard"):
+        inputs = unwrap(dashboard.inputs)
+        model = json.loads(inputs["configJson"])
+        assert "id" not in model and "version" not in model
+        assert dashboard.name == f"monitoring-grafana-content-dashboard-{model['uid']}"
+        assert inputs["folder"] == "mindhit" and inputs["overwrite"] is True
+
+
+def test_volumes_are_protected_in_prod_only(stack):
+    for volume in program(stack).recorder.by_type(VOLUME):
+        assert volume.protect == (stack == "prod") and volume.retain_on_delete == (stack == "prod")
+
+
+def test_stack_outputs_name_every_service_and_dashboard(stack):
+    outputs = program(stack).outputs
+    assert outputs["urls"] == {s: f"http://127.0.0.1:{p}" for s, p in HOST_PORTS[stack].items()}
+    assert set(outputs["dashboards"]) == {"mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra"}
+
+
+# ---------------------------------------------------------------- routing: the Grafana side of the table
+
+
+def _grafana_contact_points(policy: dict, labels: dict[str, str]) -> list[str]:
+    """Grafana's (= Alertmanager's) routing over the policy tree the program sends to the provider."""
+
+    def matches(matcher: dict) -> bool:
+        actual, op, value = labels.get(matcher["label"], ""), matcher["match"], matcher["value"]
+        if op in ("=", "!="):
+            return (actual == value) == (op == "=")
+        return bool(re.fullmatch(value, actual)) == (op == "=~")
+
+    def walk(node: dict, inherited: str) -> list[str]:
+        current = node.get("contactPoint") or inherited
+        found: list[str] = []
+        for child in node.get("policies") or []:
+            if all(matches(m) for m in child.get("matchers") or []):
+                found += walk(child, current) or [child.get("contactPoint") or current]
+                if not child.get("continue"):
+                    break
+        return found
+
+    return walk(policy, policy["contactPoint"]) or [policy["contactPoint"]]
+
+
+def routing_rows():
+    table = yaml.safe_load((ROOT / "tests/routing_table.yaml").read_text())
+    return [(stack, row["labels"], row["receivers"]) for stack, rows in table.items() for row in rows]
+
+
+@pytest.mark.parametrize(("stack_name", "labels", "receivers"), routing_rows())
+def test_grafana_notification_policy_routes_like_the_table(stack_name, labels, receivers):
+    rec = program(stack_name).recorder
+    policy = unwrap(
+        rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy").inputs
+    )
+    assert policy["groupBies"] == ["alertname", "severity"]
+    assert (policy["groupWait"], policy["groupInterval"], policy["repeatInterval"]) == ("30s", "5m", "4h")
+    assert _grafana_contact_points(policy, labels) == receivers
