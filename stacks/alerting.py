@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.durations import canonical_duration
@@ -41,13 +41,13 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Webhook:
-    url: str
+    url: str = field(repr=False)
     send_resolved: bool = True
 
 
 @dataclass(frozen=True)
 class Slack:
-    url: str
+    url: str = field(repr=False)
     channel: str = ""
     title: str = ""
     text: str = ""
@@ -56,8 +56,8 @@ class Slack:
 
 @dataclass(frozen=True)
 class PagerDuty:
-    routing_key: str = ""
-    service_key: str = ""
+    routing_key: str = field(default="", repr=False)
+    service_key: str = field(default="", repr=False)
     send_resolved: bool = True
 
     @property
@@ -104,7 +104,7 @@ class Smtp:
     smarthost: str
     from_: str
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -239,12 +239,12 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         )
     for i, p in enumerate(r.list("pagerduty")):
         pr = _Reader(p, f"{where}.pagerduty[{i}]", problems, {"routingKey", "serviceKey", "sendResolved"})
-        field = "serviceKey" if "serviceKey" in pr.value else "routingKey"
-        key = secret(f"{pr.where}.{field}", pr.str(field))
+        key_name = "serviceKey" if "serviceKey" in pr.value else "routingKey"
+        key = secret(f"{pr.where}.{key_name}", pr.str(key_name))
         pagerduties.append(
             PagerDuty(
-                routing_key=key if field == "routingKey" else "",
-                service_key=key if field == "serviceKey" else "",
+                routing_key=key if key_name == "routingKey" else "",
+                service_key=key if key_name == "serviceKey" else "",
                 send_resolved=pr.bool("sendResolved", True),
             )
         )

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Build the Pulumi toolchain from Go modules into ~/.cache/monitoring-toolchain:
+# the CLI, the Python language host, and the docker and grafana provider plugins,
+# then install the plugins into PULUMI_HOME. A piece whose stamp (named with its
+# version) exists is skipped, so a second run only checks. Build output goes to
+# logs/ under the cache; stdout gets one timed line per step.
+# Usage: scripts/toolchain/build.sh && source scripts/toolchain/env.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+# shellcheck source=env.sh
+source "$here/env.sh"   # TOOLCHAIN_DIR, PULUMI_HOME, PATH
+
+GO="${GO:-/usr/local/go/bin/go}"
+BIN="$TOOLCHAIN_DIR/bin"          # pulumi and the language host, side by side
+PLUGINS="$TOOLCHAIN_DIR/plugins"  # provider binaries, before `pulumi plugin install`
+SRC="$TOOLCHAIN_DIR/src"          # writable copies of module trees (the mod cache is read-only)
+LOGS="$TOOLCHAIN_DIR/logs"
+STAMPS="$TOOLCHAIN_DIR/stamps"
+mkdir -p "$BIN" "$PLUGINS" "$SRC" "$LOGS" "$STAMPS" "$PULUMI_HOME"
+
+# Downloads and compiled packages persist across runs and are shared by all pieces.
+export GOMODCACHE="$TOOLCHAIN_DIR/go/mod" GOCACHE="$TOOLCHAIN_DIR/go/build"
+export GOTOOLCHAIN=local   # use this Go; never fetch another toolchain
+# No .git in the copies; -mod=mod lets go complete go.sum (e.g. after adding the shim).
+export GOFLAGS="-buildvcs=false -mod=mod"
+# Fresh pseudo-versions of untagged modules may be unknown to the checksum database.
+export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$GRAFANA_MODULE"
+cd "$TOOLCHAIN_DIR"        # no go.mod here: `go mod download M@V` works on M alone
+
+say() { printf '[toolchain] %s\n' "$*"; }
+
+# moddir MODULE VERSION: download the module (once) and print its directory.
+moddir() {
+  local json dir
+  json="$("$GO" mod download -json "$1@$2" || true)"
+  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' <<<"$json")"
+  if [[ -z $dir ]]; then
+    echo "cannot fetch $1@$2: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' <<<"$json")" >&2
+    return 1
+  fi
+  echo "$dir"
+}
+
+# copytree DIR DEST: writable copy of a module tree, so replaces like ../sdk can be laid out.
+copytree() { rm -rf "$2"; mkdir -p "$(dirname "$2")"; cp -r "$1" "$2"; chmod -R u+w "$2"; }
+
+# run_step LABEL STAMP FUNC: skip when the stamp exists, else run FUNC with its output in
+# logs/STAMP.log, stamp on success, and print the time. Sets last_rc and always returns 0:
+# called from an `if` or `||`, bash would silently turn off `set -e` inside FUNC.
+run_step() {
+  local label=$1 stamp=$2 fn=$3 t0=$SECONDS
+  if [[ -e $STAMPS/$stamp ]]; then say "$label: cached (0s)"; last_rc=0; return 0; fi
+  set +e; ( set -e; "$fn" ) >"$LOGS/$stamp.log" 2>&1; last_rc=$?; set -e
+  if (( last_rc == 0 )); then
+    touch "$STAMPS/$stamp"; say "$label: built in $((SECONDS - t0))s"
+  else
+    say "$label: FAILED after $((SECONDS - t0))s (log: $LOGS/$stamp.log)"
+    tail -n 5 "$LOGS/$stamp.log" | sed 's/^/    /'
+  fi
+}
+
+PULUMI_TREE="$SRC/pulumi-v$PULUMI_VERSION"
+PULUMI_LDFLAGS="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+
+# pkg's go.mod replaces sdk/v3 => ../sdk: lay both out as in the repo.
+pulumi_tree() {
+  local d
+  d="$(moddir "$PULUMI_PKG_MODULE" "v$PULUMI_VERSION")"; copytree "$d" "$PULUMI_TREE/pkg"
+  d="$(moddir "$PULUMI_SDK_MODULE" "v$PULUMI_VERSION")"; copytree "$d" "$PULUMI_TREE/sdk"
+}
+
+build_pulumi() {
+  pulumi_tree
+  cd "$PULUMI_TREE/pkg"
+  "$GO" build -p 2 -trimpath -tags osusergo,grpcnotrace -ldflags "$PULUMI_LDFLAGS" \
+    -o "$BIN/pulumi" ./cmd/pulumi
+}
+
+# The host exits unless pulumi-language-python-exec sits beside it; the script must match
+# the pip SDK, so it always comes from the pinned sdk module.
+install_exec_script() {
+  local d
+  d="$(moddir "$PULUMI_SDK_MODULE" "v$PULUMI_VERSION")"
+  install -m 0755 "$d/python/cmd/pulumi-language-python-exec" "$BIN/"
+}
+
+build_langhost() {
+  local d host="$PULUMI_TREE/sdk/python/cmd/pulumi-language-python"
+  d="$(moddir "$LANGHOST_MODULE" "$LANGHOST_VERSION")"   # first: fails fast if not served
+  pulumi_tree
+  # Its go.mod replaces pkg => ../../../../pkg and sdk => ../../..: nest it in the tree.
+  copytree "$d" "$host"
+  cd "$host"
+  "$GO" build -p 2 -trimpath -ldflags "$PULUMI_LDFLAGS" -o "$BIN/pulumi-language-python" .
+  install_exec_script
+}
+
+# Fallback: an sdk/v3 release that still had the host inside the sdk module.
+build_langhost_fallback() {
+  local d t="$SRC/sdk-$LANGHOST_FALLBACK_SDK_VERSION"
+  d="$(moddir "$PULUMI_SDK_MODULE" "$LANGHOST_FALLBACK_SDK_VERSION")"; copytree "$d" "$t"
+  cd "$t"   # its go.mod has a replace, so `go install M@V` would refuse it
+  "$GO" build -p 2 -trimpath \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_FALLBACK_SDK_VERSION" \
+    -o "$BIN/pulumi-language-python" ./python/cmd/pulumi-language-python
+  install_exec_script
+}
+
+# gen_and_build DIR MODULE VERSION NAME [TAGS]: embed the versioned schema, then build
+# the plugin with its version set (an empty version panics at start-up).
+gen_and_build() {
+  local dir=$1 module=$2 version=$3 name=$4 tags=${5:-}
+  # main.go embeds the gitignored schema-embed.json that generate.go writes.
+  (cd "$dir/cmd/pulumi-resource-$name" && VERSION="$version" "$GO" run generate.go)
+  cd "$dir"
+  CGO_ENABLED=0 "$GO" build -p 2 -trimpath ${tags:+-tags "$tags"} \
+    -ldflags "-X $module/pkg/version.Version=$version" \
+    -o "$PLUGINS/pulumi-resource-$name" "./cmd/pulumi-resource-$name"
+  rm -f "$STAMPS/plugin-$name-$version"   # a new binary must be installed again
+}
+
+build_docker() {
+  local d t="$SRC/docker-$DOCKER_VERSION"
+  d="$(moddir "$DOCKER_MODULE" "$DOCKER_MODULE_VERSION")"; copytree "$d" "$t/provider"
+  # go.mod replaces the TF provider with ../upstream (a git submodule in the repo).
+  d="$(moddir "$DOCKER_UPSTREAM_MODULE" "$DOCKER_UPSTREAM_VERSION")"; copytree "$d" "$t/upstream"
+  # The repo's patches/ add this package to upstream so the bridge can reach internal/provider.
+  mkdir -p "$t/upstream/shim"
+  cat >"$t/upstream/shim/shim.go" <<'EOF'
+package shim
+
+import (
+	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
+	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
+)
+
+func NewProvider() *schema.Provider {
+	return provider.New("dev")()
+}
+EOF
+  gen_and_build "$t/provider" "$DOCKER_MODULE" "$DOCKER_VERSION" docker no_compose
+}
+
+build_grafana() {
+  local d t="$SRC/grafana-$GRAFANA_VERSION"
+  d="$(moddir "$GRAFANA_MODULE" "$GRAFANA_MODULE_VERSION")"; copytree "$d" "$t/provider"
+  gen_and_build "$t/provider" "$GRAFANA_MODULE" "$GRAFANA_VERSION" grafana
+}
+
+# install_plugin NAME VERSION: copy the plugin into PULUMI_HOME under the exact version
+# the pip SDK asks for, so the engine finds it without downloading.
+install_plugin() {
+  local name=$1 version=$2 t0=$SECONDS stamp="plugin-$1-$2"
+  if [[ -e $STAMPS/$stamp && -d $PULUMI_HOME/plugins/resource-$name-v$version ]]; then
+    say "install $name $version: cached (0s)"; return 0
+  fi
+  if ! pulumi plugin install resource "$name" "$version" --reinstall \
+       --file "$PLUGINS/pulumi-resource-$name" >"$LOGS/$stamp.log" 2>&1; then
+    say "install $name $version: FAILED (log: $LOGS/$stamp.log)"; return 1
+  fi
+  touch "$STAMPS/$stamp"; say "install $name $version: done in $((SECONDS - t0))s"
+}
+
+start=$SECONDS
+failed=()
+
+run_step "pulumi v$PULUMI_VERSION" "pulumi-v$PULUMI_VERSION" build_pulumi
+(( last_rc == 0 )) || failed+=(pulumi)
+
+run_step "pulumi-language-python $LANGHOST_VERSION" "langhost-$LANGHOST_VERSION" build_langhost
+if (( last_rc == 0 )); then
+  rm -f "$STAMPS"/langhost-fallback-*
+elif [[ -n ${LANGHOST_FALLBACK_SDK_VERSION:-} ]]; then
+  run_step "pulumi-language-python fallback (sdk $LANGHOST_FALLBACK_SDK_VERSION)" \
+    "langhost-fallback-sdk-$LANGHOST_FALLBACK_SDK_VERSION" build_langhost_fallback
+  if (( last_rc == 0 )); then
+    say "WARNING: language host from sdk $LANGHOST_FALLBACK_SDK_VERSION, not $LANGHOST_VERSION:" \
+        "it ignores Pulumi.yaml runtime options (virtualenv), so activate the venv first"
+  else
+    failed+=(pulumi-language-python)
+  fi
+else
+  failed+=(pulumi-language-python)
+fi
+
+run_step "pulumi-resource-docker $DOCKER_VERSION" "docker-$DOCKER_VERSION" build_docker
+(( last_rc == 0 )) || failed+=(docker)
+run_step "pulumi-resource-grafana $GRAFANA_VERSION" "grafana-$GRAFANA_VERSION" build_grafana
+(( last_rc == 0 )) || failed+=(grafana)
+
+# Plugins go into PULUMI_HOME last: this needs the CLI and the built binaries.
+for p in "docker $DOCKER_VERSION" "grafana $GRAFANA_VERSION"; do
+  set -- $p
+  if [[ -x $BIN/pulumi && -x $PLUGINS/pulumi-resource-$1 ]]; then
+    install_plugin "$1" "$2" || failed+=("install-$1")
+  fi
+done
+
+say "total: $((SECONDS - start))s"
+if (( ${#failed[@]} )); then
+  say "incomplete, failed: ${failed[*]}"
+  exit 1
+fi

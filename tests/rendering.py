@@ -1,0 +1,30 @@
+"""Rendering every configuration file of a stack, as the program does, for golden and tool tests."""
+
+from __future__ import annotations
+
+from conftest import configured_stack
+
+from stacks.content import load_content
+from stacks.render.alertmanager import render_alertmanager_config
+from stacks.render.grafana import grafana_environment
+from stacks.render.loki import render_loki_config
+from stacks.render.prometheus import render_prometheus_config
+from stacks.render.promtail import render_promtail_config
+from stacks.settings import StackSettings, load_settings
+
+
+def stack_settings(stack: str) -> StackSettings:
+    config, secret_keys = configured_stack(stack)
+    return load_settings(config, frozenset(secret_keys))
+
+
+def rendered_files(stack: str) -> dict[str, str]:
+    settings = stack_settings(stack)
+    rule_names = [f.path.name for f in load_content().rule_files]
+    return {
+        "prometheus.yml": render_prometheus_config(settings, rule_names),
+        "alertmanager.yml": render_alertmanager_config(settings.alerting),
+        "loki.yaml": render_loki_config(settings),
+        "promtail.yaml": render_promtail_config(settings),
+        "grafana.env": "\n".join(grafana_environment(settings)) + "\n",
+    }

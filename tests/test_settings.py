@@ -1,0 +1,111 @@
+"""Settings validation and the routing model, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TEST_SECRETS, configured_stack
+from rendering import stack_settings
+
+from stacks.alerting import Matcher
+from stacks.durations import canonical_duration, parse_duration
+from stacks.errors import InputError
+from stacks.settings import load_settings
+
+
+def test_dev_defaults_come_from_the_pulumi_yaml_schema():
+    settings = stack_settings("dev")
+    assert settings.name_prefix == "monitoring-dev"
+    assert settings.bind_address == "127.0.0.1"
+    assert settings.ports == {"prometheus": 9091, "alertmanager": 9093, "loki": 3100, "promtail": 9080, "grafana": 3010}
+    assert (settings.prometheus.retention_time, settings.prometheus.retention_size) == ("15d", "10GB")
+    assert settings.loki_retention_period == "7d"
+    assert settings.grafana_admin_password == "admin"  # the dev default, and only in dev
+    assert settings.protect_volumes is False
+
+
+def test_a_partial_object_keeps_the_other_defaults():
+    config, secrets = configured_stack("dev")
+    config["monitoring:prometheus"] = {"retentionTime": "30d"}
+    settings = load_settings(config, frozenset(secrets))
+    assert settings.prometheus.retention_time == "30d"
+    assert settings.prometheus.retention_size == "10GB"
+
+
+def test_values_arrive_from_the_engine_as_strings():
+    config, secrets = configured_stack("dev")
+    config = {k: (v if isinstance(v, str) else __import__("json").dumps(v)) for k, v in config.items()}
+    config["monitoring:protectVolumes"] = "true"
+    config["monitoring:ports"] = '{"grafana": 3011}'
+    settings = load_settings(config, frozenset(secrets))
+    assert settings.protect_volumes is True and settings.ports["grafana"] == 3011
+
+
+def test_prod_protects_volumes_and_takes_its_secrets():
+    settings = stack_settings("prod")
+    assert settings.protect_volumes is True
+    assert settings.grafana_admin_password == "prod-Secret-pw-1"
+    assert settings.alerting.receivers[1].pagerduty[0].service_key == "pd-service-key-prod-0001"
+    assert "pd-service-key-prod-0001" in settings.alerting.secret_values()
+
+
+def test_secrets_do_not_show_in_reprs_or_tracebacks():
+    text = repr(stack_settings("prod"))
+    assert "grafana_admin_user='admin'" in text
+    for secret in TEST_SECRETS["prod"].values():
+        assert secret not in text
+
+
+def test_unknown_environment_is_refused():
+    config, secrets = configured_stack("dev")
+    config["monitoring:environment"] = "qa"
+    with pytest.raises(InputError, match="environment: must be one of dev, staging, prod, got 'qa'"):
+        load_settings(config, frozenset(secrets))
+
+
+def test_missing_required_key_is_named():
+    config, secrets = configured_stack("dev")
+    del config["monitoring:environment"]
+    with pytest.raises(InputError, match="environment: is required"):
+        load_settings(config, frozenset(secrets))
+
+
+def test_provider_namespaces_are_not_ours_to_check():
+    config, secrets = configured_stack("dev")
+    config["docker:host"] = "unix:///var/run/docker.sock"
+    assert load_settings(config, frozenset(secrets)).environment == "dev"
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("60s", "1m"), ("90s", "1m30s"), ("4h", "4h"), ("168h", "1w"), ("15d", "2w1d"), ("0s", "0s"), ("1500ms", "1s500ms")],
+)
+def test_durations_are_written_as_grafana_reads_them_back(text, canonical):
+    assert canonical_duration(text) == canonical
+
+
+@pytest.mark.parametrize("text", ["", "15 days", "5", "m5", "1.5h", "-1m"])
+def test_durations_reject_what_prometheus_rejects(text):
+    with pytest.raises(ValueError, match="must look like"):
+        parse_duration(text)
+
+
+def test_matchers_are_parsed_for_both_alertmanager_and_grafana():
+    config, secrets = configured_stack("dev")
+    config["monitoring:alerting"]["route"]["routes"][0]["matchers"] = ['service =~ "api|worker"', "team!=infra"]
+    route = load_settings(config, frozenset(secrets)).alerting.route.routes[0]
+    assert route.matchers == (Matcher("service", "=~", "api|worker"), Matcher("team", "!=", "infra"))
+    assert [m.alertmanager() for m in route.matchers] == ['service=~"api|worker"', 'team!="infra"']
+
+
+def test_a_bad_matcher_is_named():
+    config, secrets = configured_stack("dev")
+    config["monitoring:alerting"]["route"]["routes"][0]["matchers"] = ["severity is critical"]
+    with pytest.raises(InputError, match=r"alerting.route.routes\[0\].matchers\[0\]: must look like"):
+        load_settings(config, frozenset(secrets))
+
+
+def test_email_receivers_need_smtp():
+    config, secrets = configured_stack("dev")
+    config["monitoring:alerting"]["receivers"].append({"name": "mail", "email": [{"to": "ops@example.com"}]})
+    with pytest.raises(InputError, match=r"alerting.receivers\[2\].email\[0\]: email receivers need alerting.smtp"):
+        load_settings(config, frozenset(secrets))

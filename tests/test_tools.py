@@ -1,0 +1,79 @@
+"""The rendered configuration and the content, checked by the real promtool and amtool."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import STACKS
+from rendering import rendered_files
+
+from stacks.layout import RULES_DIR
+
+pytestmark = pytest.mark.tools
+ROOT = Path(__file__).resolve().parent.parent
+RULE_FILES = sorted(ROOT.glob("rules/*.yml"))
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_promtool_accepts_the_rendered_prometheus_config(stack, tmp_path):
+    # The config names the rule files where the container has them; point it at the repository's copies.
+    text = rendered_files(stack)["prometheus.yml"].replace(RULES_DIR, str(ROOT / "rules"))
+    config = tmp_path / "prometheus.yml"
+    config.write_text(text)
+    result = run("promtool", "check", "config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 9 rules found" in result.stdout + result.stderr
+
+
+def test_promtool_rejects_a_broken_config(tmp_path):
+    """The tool tier can fail: a config promtool must refuse."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 15 seconds\n")
+    assert run("promtool", "check", "config", str(config)).returncode != 0
+
+
+@pytest.mark.parametrize("rule_file", RULE_FILES, ids=lambda p: p.name)
+def test_promtool_accepts_every_rule_file(rule_file):
+    result = run("promtool", "check", "rules", str(rule_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_amtool_accepts_the_rendered_alertmanager_config(stack, tmp_path):
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(rendered_files(stack)["alertmanager.yml"])
+    result = run("amtool", "check-config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def routing_rows():
+    table = yaml.safe_load((ROOT / "tests/routing_table.yaml").read_text())
+    return [(stack, row["labels"], row["receivers"]) for stack, rows in table.items() for row in rows]
+
+
+@pytest.mark.parametrize(("stack", "labels", "receivers"), routing_rows())
+def test_amtool_routes_like_the_table(stack, labels, receivers, tmp_path):
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(rendered_files(stack)["alertmanager.yml"])
+    label_args = [f"{k}={v}" for k, v in labels.items()]
+    result = run(
+        "amtool", "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={','.join(receivers)}",
+        *label_args,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_amtool_route_test_can_fail(tmp_path):
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(rendered_files("dev")["alertmanager.yml"])
+    result = run("amtool", "config", "routes", "test", f"--config.file={config}", "--verify.receivers=default",
+                 "severity=critical")
+    assert result.returncode != 0
