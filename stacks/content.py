@@ -249,8 +249,11 @@ def promql_error(expr: str) -> str | None:
 # ---------------------------------------------------------------- rules
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping, for error messages."""
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """A YAML loader that remembers the line of every mapping, for error messages.
+
+    libyaml's parser (CSafeLoader) when PyYAML has it: five times faster on thousands of rules.
+    """
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:

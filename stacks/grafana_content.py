@@ -88,14 +88,14 @@ class GrafanaContent(pulumi.ComponentResource):
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
             for title in sorted({d.folder for d in args.dashboards})
         }
-        datasources = list(self.datasources.values())
+        # Dashboards name datasources by uid; Grafana stores them without needing the datasource first.
         self.dashboards = {
             d.uid: grafana.oss.Dashboard(
                 f"{name}-dashboard-{d.uid}",
                 config_json=d.config_json,
                 folder=self.folders[d.folder].uid,
                 overwrite=True,
-                opts=options(*datasources),
+                opts=options(),
             )
             for d in args.dashboards
         }

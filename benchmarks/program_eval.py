@@ -1,0 +1,103 @@
+"""How the program's evaluation time under Pulumi mocks grows with content.
+
+Runs the whole program (__main__.py: settings, content loading and linting, every resource
+registration) for the dev stack with the shipped content, then with generated dashboards and rules
+added, each in a fresh process, and prints the time of each against the shipped-content run.
+
+    .venv/bin/python benchmarks/program_eval.py [--repeat 3]
+
+Goal (issue 2): 1,000 dashboards + 5,000 rules evaluated in at most 5 s on the CI machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = [  # (label, dashboards, rules) added to the shipped content
+    ("shipped content (dev)", 0, 0),
+    ("+100 dashboards", 100, 0),
+    ("+1,000 dashboards", 1000, 0),
+    ("+1,000 rules", 0, 1000),
+    ("+5,000 rules", 0, 5000),
+    ("+1,000 dashboards +5,000 rules", 1000, 5000),
+]
+RULES_PER_FILE = 500
+FOLDERS = 10
+
+# Runs inside the child process: times the program from the first line of __main__.py to the last output.
+CHILD = """
+import sys, time, json
+sys.path[:0] = [{root!r}, {tests!r}]
+import stacks.content, pulumi  # imports are a constant, paid before the clock starts
+stacks.content.ROOT = __import__("pathlib").Path({content!r})
+from conftest import configured_stack
+from mockstack import run_program, Recorder
+config, secrets = configured_stack("dev")
+recorder = Recorder()
+start = time.perf_counter()
+run_program("dev", config, secrets, recorder)
+print(json.dumps({{"seconds": time.perf_counter() - start, "resources": len(recorder.registrations)}}))
+"""
+
+
+def generate(content: Path, dashboards: int, rules: int) -> None:
+    shutil.copytree(ROOT / "dashboards", content / "dashboards")
+    shutil.copytree(ROOT / "rules", content / "rules")
+    template = json.loads((ROOT / "dashboards/MindHit/api-overview.json").read_text())
+    for i in range(dashboards):
+        model = dict(template, uid=f"generated-{i}", title=f"Generated dashboard {i}")
+        folder = content / "dashboards" / f"Generated{i % FOLDERS}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"generated-{i}.json").write_text(json.dumps(model))
+    for start in range(0, rules, RULES_PER_FILE):
+        count = min(RULES_PER_FILE, rules - start)
+        groups = []
+        for g in range(start, start + count, 10):
+            group_rules = "".join(
+                f"      - alert: Generated{n}\n"
+                f"        expr: sum(rate(http_requests_total{{job=\"svc{n}\",status=~\"5..\"}}[5m])) > {n}\n"
+                f"        for: 5m\n"
+                f"        labels: {{severity: warning}}\n"
+                f"        annotations: {{summary: generated {n}, description: generated rule {n}}}\n"
+                for n in range(g, min(g + 10, start + count))
+            )
+            groups.append(f"  - name: generated-{g}\n    rules:\n{group_rules}")
+        (content / "rules" / f"generated-{start}.yml").write_text("groups:\n" + "".join(groups))
+
+
+def measure(dashboards: int, rules: int, repeat: int) -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as scratch:
+        content = Path(scratch)
+        generate(content, dashboards, rules)
+        code = CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), content=str(content))
+        runs = []
+        for _ in range(repeat):
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        return statistics.median(r["seconds"] for r in runs), runs[0]["resources"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is printed")
+    args = parser.parse_args()
+    print(f"{'scenario':34} {'resources':>9} {'seconds':>8} {'x shipped':>9}")
+    baseline = None
+    for label, dashboards, rules in SCENARIOS:
+        seconds, resources = measure(dashboards, rules, args.repeat)
+        baseline = baseline or seconds
+        print(f"{label:34} {resources:9d} {seconds:8.2f} {seconds / baseline:9.1f}")
+    print("goal: '+1,000 dashboards +5,000 rules' <= 5.00 s")
+
+
+if __name__ == "__main__":
+    main()
