@@ -61,3 +61,13 @@ def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
     }
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
     assert config["rule_files"] == ["/etc/prometheus/rules/mindhit.yml"]
+
+
+def test_readme_config_table_is_generated_from_the_schema():
+    import sys
+
+    sys.path.insert(0, str(GOLDEN.parent.parent / "scripts"))
+    from config_table import readme_with_table
+
+    readme = (GOLDEN.parent.parent / "README.md").read_text()
+    assert readme_with_table(readme) == readme, "run: python scripts/config_table.py --write"
