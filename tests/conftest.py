@@ -22,6 +22,7 @@ TEST_SECRETS = {
         "grafanaAdminPassword": "staging-Secret-pw-1",
         "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/STAGING/DEFAULT",
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/STAGING/CRITICAL",
+        "alerting.receivers[2].webhooks[0].url": "https://deadman.test/ping/staging-0001",
     },
     "prod": {
         "grafanaAdminPassword": "prod-Secret-pw-1",
@@ -29,6 +30,7 @@ TEST_SECRETS = {
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
         "alerting.receivers[1].pagerduty[0].serviceKey": "pd-service-key-prod-0001",
         "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
+        "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
     },
 }
 

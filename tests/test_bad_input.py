@@ -85,14 +85,17 @@ def test_route_to_an_undefined_receiver():
     config, secrets = dev()
     config["monitoring:alerting"]["route"]["routes"][1]["receiver"] = "oncall"
     message = run_expecting_error("dev", config, secrets)
-    assert "alerting.route.routes[1].receiver: undefined receiver 'oncall'; defined: critical, default" in message
+    assert (
+        "alerting.route.routes[1].receiver: undefined receiver 'oncall'; defined: critical, default, watchdog"
+        in message
+    )
 
 
 def test_receiver_with_no_target():
     config, secrets = dev()
     config["monitoring:alerting"]["receivers"].append({"name": "silent"})
     message = run_expecting_error("dev", config, secrets)
-    assert "alerting.receivers[2]: receiver 'silent' has no target" in message
+    assert "alerting.receivers[3]: receiver 'silent' has no target" in message
 
 
 def test_non_http_webhook_url_is_refused_without_echoing_it():

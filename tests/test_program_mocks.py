@@ -61,9 +61,7 @@ def test_every_resource_type_and_name(stack):
         ("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{uid}")
         for uid in ("mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra")
     ]
-    receivers = {"dev": ["critical", "default"], "staging": ["critical", "default"]}.get(
-        stack, ["critical", "default", "warning"]
-    )
+    receivers = ["critical", "default", "watchdog"] + (["warning"] if stack == "prod" else [])
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
     assert types == sorted(expected)
@@ -123,7 +121,11 @@ def test_uploaded_configuration_files(stack):
         service: {u["file"]: u["content"] for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []}
         for service in COMPONENTS
     }
-    assert set(uploads["prometheus"]) == {"/etc/prometheus/prometheus.yml", "/etc/prometheus/rules/mindhit.yml"}
+    assert set(uploads["prometheus"]) == {
+        "/etc/prometheus/prometheus.yml",
+        "/etc/prometheus/rules/mindhit.yml",
+        "/etc/prometheus/rules/platform.yml",
+    }
     assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}

@@ -60,7 +60,7 @@ def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
         "mindhit-api": ["host.docker.internal:9000"],
     }
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
-    assert config["rule_files"] == ["/etc/prometheus/rules/mindhit.yml"]
+    assert config["rule_files"] == ["/etc/prometheus/rules/mindhit.yml", "/etc/prometheus/rules/platform.yml"]
 
 
 def test_readme_config_table_is_generated_from_the_schema():

@@ -91,8 +91,8 @@ def test_durations_reject_what_prometheus_rejects(text):
 
 def test_matchers_are_parsed_for_both_alertmanager_and_grafana():
     config, secrets = configured_stack("dev")
-    config["monitoring:alerting"]["route"]["routes"][0]["matchers"] = ['service =~ "api|worker"', "team!=infra"]
-    route = load_settings(config, frozenset(secrets)).alerting.route.routes[0]
+    config["monitoring:alerting"]["route"]["routes"][1]["matchers"] = ['service =~ "api|worker"', "team!=infra"]
+    route = load_settings(config, frozenset(secrets)).alerting.route.routes[1]
     assert route.matchers == (Matcher("service", "=~", "api|worker"), Matcher("team", "!=", "infra"))
     assert [m.alertmanager() for m in route.matchers] == ['service=~"api|worker"', 'team!="infra"']
 
@@ -107,5 +107,5 @@ def test_a_bad_matcher_is_named():
 def test_email_receivers_need_smtp():
     config, secrets = configured_stack("dev")
     config["monitoring:alerting"]["receivers"].append({"name": "mail", "email": [{"to": "ops@example.com"}]})
-    with pytest.raises(InputError, match=r"alerting.receivers\[2\].email\[0\]: email receivers need alerting.smtp"):
+    with pytest.raises(InputError, match=r"alerting.receivers\[3\].email\[0\]: email receivers need alerting.smtp"):
         load_settings(config, frozenset(secrets))

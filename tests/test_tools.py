@@ -29,7 +29,8 @@ def test_promtool_accepts_the_rendered_prometheus_config(stack, tmp_path):
     config.write_text(text)
     result = run("promtool", "check", "config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 9 rules found" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "rules/mindhit.yml\n  SUCCESS: 9 rules found" in output and "rules/platform.yml\n  SUCCESS: 1 rules found" in output
 
 
 def test_promtool_rejects_a_broken_config(tmp_path):

@@ -1,0 +1,132 @@
+"""Driving the real Pulumi CLI against a local Docker engine, on a throwaway copy of the project."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def toolchain_env() -> dict[str, str]:
+    """The environment scripts/toolchain/env.sh sets up: the built CLI on PATH, offline plugins."""
+    out = subprocess.run(
+        ["bash", "-c", "source scripts/toolchain/env.sh >/dev/null && env -0"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+
+@dataclass
+class Stack:
+    """One stack of a project copy, with its own file backend."""
+
+    workdir: Path
+    name: str
+    env: dict[str, str]
+
+    def pulumi(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", self.name, "--non-interactive"],
+            cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        return result
+
+    def up(self, *args: str) -> float:
+        start = time.monotonic()
+        self.pulumi("up", "--yes", "--skip-preview", *args)
+        return time.monotonic() - start
+
+    def preview_steps(self, *args: str) -> list[dict]:
+        """The steps a preview plans, from `pulumi preview --json`."""
+        out = self.pulumi("preview", "--json", *args).stdout
+        return json.loads(out).get("steps", [])
+
+    def outputs(self) -> dict:
+        return json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+
+    def state(self) -> str:
+        return self.pulumi("stack", "export").stdout
+
+    def set_config(self, key: str, value: str, secret: bool = False, path: bool = False) -> None:
+        self.pulumi("config", "set", *(["--secret"] if secret else []), *(["--path"] if path else []), key, value)
+
+    @property
+    def stack_file(self) -> Path:
+        return self.workdir / f"Pulumi.{self.name}.yaml"
+
+    def edit_config(self, edit) -> None:
+        """Change the stack file's config in place (plain values), as a person editing it would."""
+        data = yaml.safe_load(self.stack_file.read_text())
+        edit(data["config"])
+        self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def project_copy(destination: Path) -> Path:
+    """The tracked project files, so a test may edit dashboards and rules without touching the repo."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if name.startswith(("tests/", "benchmarks/", ".ci/")) or not (ROOT / name).is_file():
+            continue
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
+
+
+def new_stack(workdir: Path, name: str, backend: Path) -> Stack:
+    env = toolchain_env()
+    env.update(
+        PULUMI_BACKEND_URL=f"file://{backend}",
+        PULUMI_CONFIG_PASSPHRASE="e2e-passphrase",
+        PULUMI_SKIP_CONFIRMATIONS="true",
+    )
+    backend.mkdir(parents=True, exist_ok=True)
+    stack = Stack(workdir=workdir, name=name, env=env)
+    subprocess.run(
+        ["pulumi", "stack", "init", name, "--secrets-provider", "passphrase", "--non-interactive"],
+        cwd=workdir, env=env, capture_output=True, text=True, check=True,
+    )
+    return stack
+
+
+def http_json(url: str, auth: tuple[str, str] | None = None, data: dict | None = None, timeout: float = 10):
+    request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if auth:
+        request.add_header("Authorization", "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
+def wait_for(check, timeout: float, what: str, interval: float = 1.0):
+    """Poll until check() returns something truthy; return it."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except (OSError, urllib.error.URLError, KeyError, ValueError) as error:
+            last_error = error
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
