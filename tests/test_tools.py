@@ -78,3 +78,42 @@ def test_amtool_route_test_can_fail(tmp_path):
     result = run("amtool", "config", "routes", "test", f"--config.file={config}", "--verify.receivers=default",
                  "severity=critical")
     assert result.returncode != 0
+
+
+RULE_TESTS = sorted(ROOT.glob("rules/tests/*_test.yml"))
+
+
+@pytest.mark.parametrize("test_file", RULE_TESTS, ids=lambda p: p.name)
+def test_promtool_rule_unit_tests_pass(test_file):
+    result = subprocess.run(
+        ["promtool", "test", "rules", test_file.name], cwd=test_file.parent, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_firing_and_a_silent_unit_test():
+    alerts = {
+        rule["alert"]: rule["expr"]
+        for path in RULE_FILES
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    firing, silent = set(), set()
+    for path in RULE_TESTS:
+        for test in yaml.safe_load(path.read_text())["tests"]:
+            for case in test.get("alert_rule_test") or []:
+                (firing if case.get("exp_alerts") else silent).add(case["alertname"])
+    assert sorted(set(alerts) - firing) == [], "alerts without a test that shows them firing"
+    always_firing = {name for name, expr in alerts.items() if expr.strip() == "vector(1)"}
+    assert sorted(set(alerts) - silent - always_firing) == [], "alerts without a test that shows them silent"
+
+
+def test_promtool_rule_unit_tests_can_fail(tmp_path):
+    (tmp_path / "rules.yml").write_text((ROOT / "rules/platform.yml").read_text())
+    (tmp_path / "wrong_test.yml").write_text(
+        "rule_files: [rules.yml]\ntests:\n  - interval: 1m\n    input_series: []\n    alert_rule_test:\n"
+        "      - {eval_time: 1m, alertname: Watchdog, exp_alerts: []}\n"
+    )
+    result = subprocess.run(["promtool", "test", "rules", "wrong_test.yml"], cwd=tmp_path, capture_output=True)
+    assert result.returncode != 0
