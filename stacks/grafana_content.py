@@ -14,8 +14,9 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Receiver, Route
-from stacks.content import Dashboard, slug
+from stacks.content import Dashboard, GrafanaRule, GrafanaRuleGroup, slug
 from stacks.layout import ALERTMANAGER, LOKI, PROMETHEUS
+from stacks.render.grafana import grafana_rule_queries
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class GrafanaContentArgs:
     admin_user: str
     admin_password: pulumi.Input[str]
     dashboards: Sequence[Dashboard]
+    rule_groups: Sequence[GrafanaRuleGroup]
+    folders: Sequence[str]
+    """Folder titles: one per dashboard directory and per rule group folder."""
     alerting: Alerting
     grafana_container: pulumi.Resource
     """The healthy Grafana container every resource waits for."""
@@ -50,7 +54,8 @@ class GrafanaContent(pulumi.ComponentResource):
     """Datasources, folders, dashboards and alert routing in one Grafana organisation.
 
     Attributes: `provider`, `datasources` (uid -> DataSource), `folders` (title -> Folder),
-    `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`.
+    `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`,
+    `rule_groups` ((folder, name) -> RuleGroup).
     """
 
     def __init__(self, name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
@@ -86,7 +91,7 @@ class GrafanaContent(pulumi.ComponentResource):
         }
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
-            for title in sorted({d.folder for d in args.dashboards})
+            for title in args.folders
         }
         # Dashboards name datasources by uid; Grafana stores them without needing the datasource first.
         self.dashboards = {
@@ -114,6 +119,18 @@ class GrafanaContent(pulumi.ComponentResource):
             policies=[_policy(child) for child in root.routes] or None,
             opts=options(*self.contact_points.values()),
         )
+        # Rules need their datasources to exist (Grafana checks them on save) and route through the policy.
+        self.rule_groups = {
+            (g.folder, g.name): grafana.alerting.RuleGroup(
+                f"{name}-rule-group-{slug(g.folder)}-{slug(g.name)}",
+                name=g.name,
+                folder_uid=self.folders[g.folder].uid,
+                interval_seconds=g.interval_seconds,
+                rules=[_rule(rule) for rule in g.rules],
+                opts=options(*self.datasources.values(), self.policy),
+            )
+            for g in args.rule_groups
+        }
         self.register_outputs(
             {
                 "dashboardUrls": {uid: d.url for uid, d in self.dashboards.items()},
@@ -172,4 +189,27 @@ def _policy(route: Route) -> grafana.alerting.NotificationPolicyPolicyArgs:
         repeat_interval=route.repeat_interval,
         continue_=route.continue_ or None,
         policies=[_policy(child) for child in route.routes] or None,
+    )
+
+
+def _rule(rule: GrafanaRule) -> grafana.alerting.RuleGroupRuleArgs:
+    return grafana.alerting.RuleGroupRuleArgs(
+        name=rule.alert,
+        condition="B",
+        for_=rule.for_,
+        no_data_state=rule.no_data_state,
+        exec_err_state="Error",
+        labels=dict(rule.labels),
+        annotations=dict(rule.annotations),
+        datas=[
+            grafana.alerting.RuleGroupRuleDataArgs(
+                ref_id=query["ref_id"],
+                datasource_uid=query["datasource_uid"],
+                model=json.dumps(query["model"], sort_keys=True),
+                relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
+                    from_=query["from"], to=query["to"]
+                ),
+            )
+            for query in grafana_rule_queries(rule)
+        ],
     )

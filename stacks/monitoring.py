@@ -102,6 +102,8 @@ class MonitoringStack(pulumi.ComponentResource):
                 admin_user=settings.grafana_admin_user,
                 admin_password=pulumi.Output.secret(settings.grafana_admin_password),
                 dashboards=content.dashboards,
+                rule_groups=content.grafana_rule_groups,
+                folders=content.folders,
                 alerting=settings.alerting,
                 grafana_container=self.grafana.container,
             ),

@@ -194,3 +194,25 @@ def test_invalid_promql_in_a_rule(content_copy):
     )
     message = run_expecting_error("dev", *dev())
     assert "rules/bad.yml:4: invalid PromQL in 'Broken': unclosed left parenthesis" in message
+
+
+def test_grafana_rule_with_unknown_datasource_and_bad_condition(content_copy):
+    write(
+        content_copy / "rules/grafana/bad.yml",
+        "groups:\n  - name: g\n    folder: Platform\n    rules:\n      - alert: A\n        datasource: elastic\n"
+        "        expr: count_over_time({job=\"x\"}[5m])\n        condition: more than 10\n"
+        "        labels: {severity: warning}\n",
+    )
+    message = run_expecting_error("dev", *dev())
+    assert "rules/grafana/bad.yml:5: unknown datasource uid 'elastic'" in message
+    assert "rules/grafana/bad.yml:5: 'condition' must look like '> 10' or '< 1', got 'more than 10'" in message
+
+
+def test_grafana_rule_without_severity(content_copy):
+    write(
+        content_copy / "rules/grafana/bad.yml",
+        "groups:\n  - name: g\n    folder: Platform\n    rules:\n      - alert: Quiet\n        datasource: loki\n"
+        "        expr: count_over_time({job=\"x\"}[5m])\n        condition: '> 1'\n",
+    )
+    message = run_expecting_error("dev", *dev())
+    assert "rules/grafana/bad.yml:5: alert 'Quiet' needs a severity label" in message

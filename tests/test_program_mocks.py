@@ -56,7 +56,8 @@ def test_every_resource_type_and_name(stack):
     content = "monitoring-grafana-content"
     expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
-    expected += [("grafana:oss/folder:Folder", f"{content}-folder-mindhit")]
+    expected += [("grafana:oss/folder:Folder", f"{content}-folder-{f}") for f in ("mindhit", "platform")]
+    expected += [("grafana:alerting/ruleGroup:RuleGroup", f"{content}-rule-group-platform-platform-logs")]
     expected += [
         ("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{uid}")
         for uid in ("mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra")
@@ -228,6 +229,23 @@ def test_dashboards_are_normalised_into_their_folder(stack):
         assert "id" not in model and "version" not in model
         assert dashboard.name == f"monitoring-grafana-content-dashboard-{model['uid']}"
         assert inputs["folder"] == "mindhit" and inputs["overwrite"] is True
+
+
+def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
+    rec = program(stack).recorder
+    group = rec.one("grafana:alerting/ruleGroup:RuleGroup", "monitoring-grafana-content-rule-group-platform-platform-logs")
+    inputs = unwrap(group.inputs)
+    assert (inputs["name"], inputs["folderUid"], inputs["intervalSeconds"]) == ("platform-logs", "platform", 60)
+    rules = {r["name"]: r for r in inputs["rules"]}
+    assert set(rules) == {"ErrorLogSurge", "ContainerLogsMissing"}
+    surge = rules["ErrorLogSurge"]
+    assert surge["condition"] == "B" and surge["for"] == "5m" and surge["labels"] == {"severity": "warning"}
+    query, threshold = surge["datas"]
+    assert query["datasourceUid"] == "loki" and json.loads(query["model"])["expr"].startswith("sum by (service)")
+    assert json.loads(threshold["model"])["conditions"][0]["evaluator"] == {"type": "gt", "params": [10.0]}
+    loki = rec.one("grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-loki")
+    policy = rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
+    assert loki.urn in group.dependencies and policy.urn in group.dependencies
 
 
 def test_volumes_are_protected_in_prod_only(stack):

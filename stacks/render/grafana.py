@@ -1,7 +1,8 @@
-"""The Grafana server environment (GF_* variables)."""
+"""The Grafana server environment (GF_* variables) and the queries of Grafana-managed rules."""
 
 from __future__ import annotations
 
+from stacks.content import GrafanaRule
 from stacks.layout import GRAFANA
 from stacks.settings import StackSettings
 
@@ -33,3 +34,24 @@ def grafana_environment(settings: StackSettings) -> list[str]:
             }
         )
     return [f"{key}={value}" for key, value in env.items()]
+
+
+def grafana_rule_queries(rule: GrafanaRule) -> list[dict]:
+    """The query (A) and threshold (B) of a Grafana-managed rule, as the alerting API stores them.
+
+    Keys and defaults follow what Grafana returns, so that a refresh reads back the same JSON.
+    """
+    query_model = {"refId": "A", "expr": rule.expr, "instant": True, "range": False}
+    if rule.datasource == "loki":
+        query_model["queryType"] = "instant"
+    threshold_model = {
+        "refId": "B",
+        "type": "threshold",
+        "expression": "A",
+        "datasource": {"type": "__expr__", "uid": "__expr__"},
+        "conditions": [{"evaluator": {"type": "gt" if rule.op == ">" else "lt", "params": [rule.threshold]}}],
+    }
+    return [
+        {"ref_id": "A", "datasource_uid": rule.datasource, "model": query_model, "from": 600, "to": 0},
+        {"ref_id": "B", "datasource_uid": "__expr__", "model": threshold_model, "from": 0, "to": 0},
+    ]
