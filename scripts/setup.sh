@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the program and its tests need, idempotently: the Python virtualenv that Pulumi.yaml
-# names (.venv) and Debian's promtool, amtool, prometheus and alertmanager binaries for the tool tiers.
+# names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool tiers,
+# and the Pulumi CLI built from Go modules (cached in ~/.cache/monitoring-toolchain) for the engine tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +24,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+bash scripts/toolchain/build.sh --cli-only

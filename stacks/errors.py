@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import pulumi
 
-class InputError(Exception):
+
+class InputError(pulumi.RunError):
     """One or more problems in the stack configuration or the content files.
 
     Each problem names where it is (a config key, or a file with its line or JSON path)
-    so that the user can go straight to it.
+    so that the user can go straight to it. A RunError: Pulumi prints the message, not a traceback.
     """
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("\n".join(f"- {p}" for p in self.problems))
+        super().__init__("invalid stack configuration or content:\n" + "\n".join(f"- {p}" for p in self.problems))
 
 
 class Problems:

@@ -24,7 +24,12 @@ def toolchain_env() -> dict[str, str]:
         ["bash", "-c", "source scripts/toolchain/env.sh >/dev/null && env -0"],
         cwd=ROOT, capture_output=True, check=True,
     ).stdout
-    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    # The language host built here may be the fallback that ignores Pulumi.yaml's virtualenv
+    # option (scripts/toolchain/versions.env): run it with the project's venv active.
+    venv = ROOT / ".venv"
+    env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}:{env['PATH']}")
+    return env
 
 
 @dataclass

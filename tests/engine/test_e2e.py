@@ -14,7 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from stack import Stack, docker, http_json, new_stack, project_copy, wait_for
+from engine.stack import Stack, docker, http_json, new_stack, project_copy, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +23,20 @@ PREFIX = "monitoring-e2e"
 PORTS = {"prometheus": 39091, "alertmanager": 39093, "loki": 33100, "promtail": 39080, "grafana": 33010}
 ADMIN_PASSWORD = "e2e-Admin-pw-" + uuid.uuid4().hex[:8]
 SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
+GRAFANA_TEST_RULE = """
+groups:
+  - name: e2e
+    folder: Platform
+    interval: 10s
+    rules:
+      - alert: E2EGrafanaManaged
+        datasource: prometheus
+        expr: vector(1)
+        condition: "> 0"
+        for: 0s
+        labels: {severity: warning}
+        annotations: {summary: always firing}
+"""
 
 
 class Webhooks:
@@ -76,6 +90,8 @@ def stack(tmp_path_factory, webhooks) -> Stack:
         alerting["route"].update(groupWait="1s", groupInterval="5s")
 
     stack.edit_config(configure)
+    # An always-firing Grafana-managed rule, to follow Grafana's own alert path to the webhook.
+    (workdir / "rules/grafana/e2e.yml").write_text(GRAFANA_TEST_RULE)
     stack.set_config("grafanaAdminPassword", ADMIN_PASSWORD, secret=True)
     yield stack
     # Whatever happened, leave no container, network or volume of the test behind.
@@ -115,7 +131,9 @@ def test_up_brings_every_service_healthy_with_its_content(stack):
         assert state == "healthy", service
     datasources = {d["uid"]: d for d in grafana("/api/datasources")}
     assert set(datasources) == {"prometheus", "loki", "alertmanager"} and datasources["prometheus"]["isDefault"]
-    assert {f["title"] for f in grafana("/api/folders")} == {"MindHit"}
+    assert {f["title"] for f in grafana("/api/folders")} == {"MindHit", "Platform"}
+    groups = grafana("/api/v1/provisioning/alert-rules")
+    assert {"ErrorLogSurge", "ContainerLogsMissing", "E2EGrafanaManaged"} <= {r["title"] for r in groups}
     for uid in ("mindhit-api-overview", "mindhit-business", "mindhit-ai-worker", "mindhit-infra"):
         assert grafana(f"/api/dashboards/uid/{uid}")["meta"]["folderTitle"] == "MindHit"
     assert {c["name"] for c in grafana("/api/v1/provisioning/contact-points")} >= {"default", "critical"}
@@ -179,6 +197,11 @@ def test_editing_a_rule_file_replaces_only_prometheus_and_keeps_its_data(stack):
 
 def test_watchdog_reaches_the_webhook_through_alertmanager(stack, webhooks):
     wait_for(lambda: "Watchdog" in webhooks.alertnames("/watchdog"), 90, "the Watchdog alert at /watchdog")
+
+
+def test_a_grafana_managed_alert_reaches_the_webhook_through_a_contact_point(stack, webhooks):
+    # severity=warning: the policy sends it to the `default` contact point, like Alertmanager would.
+    wait_for(lambda: "E2EGrafanaManaged" in webhooks.alertnames("/default"), 120, "the Grafana-managed alert")
 
 
 def test_a_container_log_line_is_queryable_in_loki(stack):
