@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the program and its tests need, idempotently: the Python virtualenv that Pulumi.yaml
 # names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool tiers,
-# and the Pulumi CLI built from Go modules (cached in ~/.cache/monitoring-toolchain) for the engine tier.
+# the Pulumi CLI built from Go modules (cached in ~/.cache/monitoring-toolchain) for the engine tier,
+# and for the containers tier a Docker engine, docker-compose and the five images built locally
+# (cached in ~/.cache/monitoring-images; about 25 minutes on a new machine, seconds after that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,7 @@ fi
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
@@ -26,3 +29,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/toolchain/build.sh --cli-only
+bash scripts/docker/start.sh
+bash scripts/images/build.sh

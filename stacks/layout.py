@@ -29,6 +29,15 @@ PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promta
 GRAFANA = Service("grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini")
 SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
 RULES_DIR = "/etc/prometheus/rules"
+# Services that talk to the Docker host (application targets, webhook receivers) via host.docker.internal.
+HOST_GATEWAY_SERVICES = frozenset({"prometheus", "alertmanager", "grafana"})
+# Every container's healthcheck runs `wget -q --spider` on its health path, at this pace.
+HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5, "start_period": "60s", "start_interval": "1s"}
+LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}  # Docker keeps logs bounded; Loki keeps the history
+
+
+def healthcheck_command(service: "Service") -> list[str]:
+    return ["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{service.port}{service.health_path}"]
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 

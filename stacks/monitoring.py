@@ -8,6 +8,7 @@ import pulumi_docker as docker
 from stacks.alertmanager import Alertmanager, AlertmanagerArgs
 from stacks.content import Content
 from stacks.grafana import Grafana, GrafanaArgs
+from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
 from stacks.loki import Loki, LokiArgs
 from stacks.prometheus import Prometheus, PrometheusArgs
@@ -47,7 +48,7 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=child,
         )
 
-        def service(name: str, **overrides) -> ServiceArgs:
+        def service(name: str) -> ServiceArgs:
             return ServiceArgs(
                 image=IMAGES[name],
                 network_name=self.network.name,
@@ -55,14 +56,14 @@ class MonitoringStack(pulumi.ComponentResource):
                 host_port=settings.ports[name],
                 bind_address=settings.bind_address,
                 protect_volume=settings.protect_volumes,
-                **overrides,
+                host_gateway=name in HOST_GATEWAY_SERVICES,
             )
 
         rule_files = {f.path.name: f.text for f in content.rule_files}
         self.prometheus = Prometheus(
             f"{name}-prometheus",
             PrometheusArgs(
-                service=service("prometheus", host_gateway=True),
+                service=service("prometheus"),
                 config=render_prometheus_config(settings, sorted(rule_files)),
                 command=prometheus_command(settings),
                 rule_files=rule_files,
@@ -72,7 +73,7 @@ class MonitoringStack(pulumi.ComponentResource):
         self.alertmanager = Alertmanager(
             f"{name}-alertmanager",
             AlertmanagerArgs(
-                service=service("alertmanager", host_gateway=True),
+                service=service("alertmanager"),
                 config=render_alertmanager_config(settings.alerting),
                 command=alertmanager_command(settings),
             ),
@@ -92,7 +93,7 @@ class MonitoringStack(pulumi.ComponentResource):
         )
         self.grafana = Grafana(
             f"{name}-grafana",
-            GrafanaArgs(service=service("grafana", host_gateway=True), environment=grafana_environment(settings)),
+            GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
             child,
         )
         self.content = GrafanaContent(

@@ -13,10 +13,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import Service, published_url
-
-HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5, "start_period": "60s", "start_interval": "1s"}
-LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}  # Docker keeps logs bounded; Loki keeps the history
+from stacks.layout import HEALTHCHECK, LOG_OPTIONS, Service, healthcheck_command, published_url
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ class ServiceComponent(pulumi.ComponentResource):
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[service.name])],
             hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")] if args.host_gateway else None,
             healthcheck=docker.ContainerHealthcheckArgs(
-                tests=["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{service.port}{service.health_path}"],
+                tests=healthcheck_command(service),
                 **HEALTHCHECK,
             ),
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],

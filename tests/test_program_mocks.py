@@ -100,7 +100,7 @@ def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
         inputs = unwrap(container.inputs)
         assert inputs["name"] == f"monitoring-{stack}-{layout.name}"
         assert inputs["image"] == IMAGES[layout.name] and not inputs["image"].endswith(":latest")
-        assert re.search(r":v?\d+\.\d+\.\d+$", inputs["image"])
+        assert re.search(r":v?\d+\.\d+\.\d+(-[0-9a-z.-]+)?$", inputs["image"])  # a version, maybe a pre-release
         assert inputs["ports"] == [
             {"internal": layout.port, "external": HOST_PORTS[stack][layout.name], "ip": "127.0.0.1"}
         ]

@@ -1,0 +1,94 @@
+"""A docker-compose file equivalent to the stack's containers, from the same rendered configuration.
+
+Same images, commands, configuration files, named volumes, network aliases, published ports and
+healthchecks as the Pulumi components; no Grafana content (that goes through the Grafana API).
+It is the peer the benchmarks compare `pulumi up` with, and lets the containers tier of the tests
+run the real images without the Pulumi provider plugins. The files hold secrets (the admin
+password, receiver URLs): write them only to a private directory.
+"""
+
+from __future__ import annotations
+
+from stacks.content import Content
+from stacks.layout import (
+    ALERTMANAGER,
+    DOCKER_SOCKET,
+    GRAFANA,
+    HEALTHCHECK,
+    HOST_GATEWAY_SERVICES,
+    LOG_OPTIONS,
+    LOKI,
+    PROMETHEUS,
+    PROMTAIL,
+    RULES_DIR,
+    SERVICES,
+    healthcheck_command,
+)
+from stacks.render import to_yaml
+from stacks.render.alertmanager import alertmanager_command, render_alertmanager_config
+from stacks.render.grafana import grafana_environment
+from stacks.render.loki import loki_command, render_loki_config
+from stacks.render.prometheus import prometheus_command, render_prometheus_config
+from stacks.render.promtail import promtail_command, render_promtail_config
+from stacks.settings import StackSettings
+
+
+def render_compose(settings: StackSettings, content: Content, images: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path."""
+    rule_names = sorted(f.path.name for f in content.rule_files)
+    files = {
+        "prometheus/prometheus.yml": render_prometheus_config(settings, rule_names),
+        **{f"prometheus/rules/{f.path.name}": f.text for f in content.rule_files},
+        "alertmanager/alertmanager.yml": render_alertmanager_config(settings.alerting),
+        "loki/loki.yaml": render_loki_config(settings),
+        "promtail/promtail.yaml": render_promtail_config(settings),
+    }
+    mounts = {
+        PROMETHEUS.name: [f"./prometheus/prometheus.yml:{PROMETHEUS.config_path}:ro", f"./prometheus/rules:{RULES_DIR}:ro"],
+        ALERTMANAGER.name: [f"./alertmanager/alertmanager.yml:{ALERTMANAGER.config_path}:ro"],
+        LOKI.name: [f"./loki/loki.yaml:{LOKI.config_path}:ro"],
+        PROMTAIL.name: [f"./promtail/promtail.yaml:{PROMTAIL.config_path}:ro", f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:ro"],
+        GRAFANA.name: [],
+    }
+    commands = {
+        PROMETHEUS.name: prometheus_command(settings),
+        ALERTMANAGER.name: alertmanager_command(settings),
+        LOKI.name: loki_command(),
+        PROMTAIL.name: promtail_command(),
+    }
+    prefix = settings.name_prefix
+    services = {}
+    for service in SERVICES:
+        definition: dict = {
+            "image": images[service.name],
+            "container_name": f"{prefix}-{service.name}",
+            "restart": "unless-stopped",
+            "volumes": [f"{service.name}-data:{service.data_path}", *mounts[service.name]],
+            "ports": [f"{settings.bind_address}:{settings.ports[service.name]}:{service.port}"],
+            "networks": {"monitoring": {"aliases": [service.name]}},
+            "healthcheck": {"test": healthcheck_command(service), **_compose_healthcheck()},
+            "labels": {"com.docker.compose.service": service.name},
+            "logging": {"driver": "json-file", "options": dict(LOG_OPTIONS)},
+        }
+        if service.name in commands:
+            definition["command"] = commands[service.name]
+        if service.name in HOST_GATEWAY_SERVICES:
+            definition["extra_hosts"] = ["host.docker.internal:host-gateway"]
+        if service is PROMTAIL:
+            definition["user"] = "root"
+            definition["depends_on"] = {LOKI.name: {"condition": "service_healthy"}}
+        if service is GRAFANA:
+            definition["environment"] = grafana_environment(settings)
+        services[service.name] = definition
+    compose = {
+        "version": "2.4",
+        "services": services,
+        "volumes": {f"{s.name}-data": {"name": f"{prefix}-{s.name}-data"} for s in SERVICES},
+        "networks": {"monitoring": {"name": f"{prefix}-network"}},
+    }
+    return to_yaml(compose), files
+
+
+def _compose_healthcheck() -> dict:
+    # Compose 2.4 files have no start_interval; the rest is the components' healthcheck.
+    return {k: v for k, v in HEALTHCHECK.items() if k != "start_interval"}

@@ -1,0 +1,196 @@
+"""The real images on a real Docker engine, running the rendered configuration (through docker-compose).
+
+The same images, files, volumes, ports and healthchecks as the Pulumi components (stacks/render/
+compose.py), so this proves the configuration against Prometheus 3, Alertmanager, Loki 3, Promtail
+and Grafana themselves: health, scraping, rules, the alert path, log shipping, data on volumes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import configured_stack
+from engine.stack import http_json, wait_for
+
+from stacks.content import load_content
+from stacks.render.compose import render_compose
+from stacks.settings import load_settings
+from stacks.versions import IMAGES
+
+pytestmark = pytest.mark.containers
+PROJECT = "monitoring-ct"
+PORTS = {"prometheus": 49091, "alertmanager": 49093, "loki": 43100, "promtail": 49080, "grafana": 43010}
+SERVICES = tuple(PORTS)
+ADMIN_PASSWORD = "ct-Admin-pw-" + uuid.uuid4().hex[:8]
+
+
+class Webhooks:
+    """Receives Alertmanager's webhooks; the containers reach it through host.docker.internal."""
+
+    def __init__(self):
+        self.received: list[tuple[str, dict]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                received.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)  # containers come in over the bridge
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://host.docker.internal:{self.server.server_port}{path}"
+
+    def alertnames(self, path: str) -> set[str]:
+        return {a["labels"]["alertname"] for p, body in self.received if p == path for a in body["alerts"]}
+
+
+def compose(workdir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        ["docker-compose", "-p", PROJECT, *args], cwd=workdir, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+
+
+def health(service: str) -> str:
+    return docker("inspect", "-f", "{{.State.Health.Status}}", f"{PROJECT}-{service}")
+
+
+def url(service: str, path: str) -> str:
+    return f"http://127.0.0.1:{PORTS[service]}{path}"
+
+
+@pytest.fixture(scope="module")
+def webhooks():
+    hooks = Webhooks()
+    yield hooks
+    hooks.server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, webhooks):
+    config, secret_keys = configured_stack("dev")
+    config.update({"monitoring:namePrefix": PROJECT, "monitoring:ports": PORTS})
+    config["monitoring:grafanaAdminPassword"] = ADMIN_PASSWORD
+    config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
+    alerting = config["monitoring:alerting"]
+    for receiver in alerting["receivers"]:
+        receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}")
+    alerting["route"].update(groupWait="1s", groupInterval="5s")
+    settings = load_settings(config, frozenset([*secret_keys, "monitoring:grafanaAdminPassword"]))
+
+    workdir = tmp_path_factory.mktemp("compose")
+    compose_file, files = render_compose(settings, load_content(), IMAGES)
+    (workdir / "docker-compose.yml").write_text(compose_file)
+    for path, text in files.items():
+        (workdir / path).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / path).write_text(text)
+    compose(workdir, "down", "-v", "--remove-orphans")  # leftovers of an interrupted run
+    compose(workdir, "up", "-d")
+    try:
+        wait_for(lambda: all(health(s) == "healthy" for s in SERVICES), 240, "every container to be healthy")
+        yield workdir
+    finally:
+        compose(workdir, "down", "-v", "--remove-orphans")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_every_container_runs_its_pinned_image_and_is_healthy(stack):
+    for service in SERVICES:
+        assert docker("inspect", "-f", "{{.Config.Image}}", f"{PROJECT}-{service}") == IMAGES[service]
+        assert health(service) == "healthy"
+
+
+def test_prometheus_scrapes_every_component_and_loaded_the_rules(stack):
+    def components_up():
+        targets = http_json(url("prometheus", "/api/v1/targets"))["data"]["activeTargets"]
+        states = {t["labels"]["job"]: t["health"] for t in targets}
+        return all(states.get(s) == "up" for s in SERVICES) and states
+
+    wait_for(components_up, 90, "the five component targets to be up")
+    groups = {g["name"] for g in http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]}
+    assert {"mindhit-api", "mindhit-ai", "mindhit-worker", "mindhit-infrastructure", "platform-watchdog"} <= groups
+
+
+def test_the_watchdog_goes_through_alertmanager_to_its_receiver(stack, webhooks):
+    wait_for(lambda: "Watchdog" in webhooks.alertnames("/watchdog"), 90, "the Watchdog at /watchdog")
+    assert "Watchdog" not in webhooks.alertnames("/default")
+
+
+def test_a_json_log_line_reaches_loki_with_bounded_labels(stack):
+    marker = uuid.uuid4().hex
+    line = json.dumps({"level": "error", "msg": f"ct {marker}", "request_id": "req-1", "user_id": "user-1"})
+    name = f"{PROJECT}-logger"
+    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
+           IMAGES["prometheus"], "-c", f"echo '{line}'; sleep 60")
+    try:
+        start = time.monotonic()
+        query = urllib.parse.urlencode(
+            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
+        )
+        streams = wait_for(lambda: http_json(url("loki", f"/loki/api/v1/query_range?{query}"))["data"]["result"],
+                           30, "the log line in Loki", interval=0.5)
+        assert time.monotonic() - start <= 30
+        labels = streams[0]["stream"]
+        assert (labels["service"], labels["level"], labels["environment"]) == ("logger", "error", "dev")
+        assert not {"request_id", "user_id"} & set(labels)
+        assert '"request_id": "req-1"' in streams[0]["values"][0][1]  # still in the line, searchable
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_grafana_takes_the_admin_password_and_refuses_anonymous_access(stack):
+    assert http_json(url("grafana", "/api/health"))["database"] == "ok"
+    user = http_json(url("grafana", "/api/user"), auth=("admin", ADMIN_PASSWORD))
+    assert user["login"] == "admin"
+    with pytest.raises(Exception, match="401"):
+        http_json(url("grafana", "/api/search"))
+    with pytest.raises(Exception, match="401"):
+        http_json(url("grafana", "/api/user"), auth=("admin", "admin"))
+
+
+def test_prometheus_data_survives_a_new_container(stack):
+    query = urllib.parse.urlencode({"query": 'up{job="prometheus"}', "time": f"{time.time():.3f}"})
+    wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 30, "a sample")
+    before = docker("inspect", "-f", "{{.Id}}", f"{PROJECT}-prometheus")
+    compose(stack, "up", "-d", "--force-recreate", "--no-deps", "prometheus")
+    assert docker("inspect", "-f", "{{.Id}}", f"{PROJECT}-prometheus") != before
+    wait_for(lambda: health("prometheus") == "healthy", 120, "the new Prometheus to be healthy")
+    result = http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"]
+    assert result and result[0]["value"][1] == "1", "the sample scraped before the new container is gone"
+
+
+def test_alertmanager_silences_survive_a_new_container(stack):
+    now = time.time()
+    silence = {
+        "matchers": [{"name": "alertname", "value": "ContainersTierSilence", "isRegex": False, "isEqual": True}],
+        "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600)),
+        "createdBy": "tests", "comment": "must outlive the container",
+    }
+    silence_id = http_json(url("alertmanager", "/api/v2/silences"), data=silence)["silenceID"]
+    time.sleep(1)
+    compose(stack, "stop", "alertmanager")  # a clean stop writes the silences snapshot to the volume
+    compose(stack, "up", "-d", "--force-recreate", "--no-deps", "alertmanager")
+    wait_for(lambda: health("alertmanager") == "healthy", 120, "the new Alertmanager to be healthy")
+    silences = http_json(url("alertmanager", "/api/v2/silences"))
+    assert silence_id in {s["id"] for s in silences}
