@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import configured_stack
 from engine.stack import http_json, wait_for
+from webhooks import WebhookReceiver
 
 from stacks.content import load_content
 from stacks.render.compose import render_compose
@@ -31,32 +30,6 @@ PROJECT = "monitoring-ct"
 PORTS = {"prometheus": 49091, "alertmanager": 49093, "loki": 43100, "promtail": 49080, "grafana": 43010}
 SERVICES = tuple(PORTS)
 ADMIN_PASSWORD = "ct-Admin-pw-" + uuid.uuid4().hex[:8]
-
-
-class Webhooks:
-    """Receives Alertmanager's webhooks; the containers reach it through host.docker.internal."""
-
-    def __init__(self):
-        self.received: list[tuple[str, dict]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                received.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)  # containers come in over the bridge
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://host.docker.internal:{self.server.server_port}{path}"
-
-    def alertnames(self, path: str) -> set[str]:
-        return {a["labels"]["alertname"] for p, body in self.received if p == path for a in body["alerts"]}
 
 
 def compose(workdir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -81,9 +54,9 @@ def url(service: str, path: str) -> str:
 
 @pytest.fixture(scope="module")
 def webhooks():
-    hooks = Webhooks()
+    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
     yield hooks
-    hooks.server.shutdown()
+    hooks.close()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +67,7 @@ def stack(tmp_path_factory, webhooks):
     config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
     alerting = config["monitoring:alerting"]
     for receiver in alerting["receivers"]:
-        receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}")
+        receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}", host="host.docker.internal")
     alerting["route"].update(groupWait="1s", groupInterval="5s")
     settings = load_settings(config, frozenset([*secret_keys, "monitoring:grafanaAdminPassword"]))
 

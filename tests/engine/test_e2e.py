@@ -7,13 +7,12 @@ and log paths, the state file, and destroy last.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from webhooks import WebhookReceiver
 from engine.stack import Stack, docker, http_json, new_stack, project_copy, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,40 +38,11 @@ groups:
 """
 
 
-class Webhooks:
-    """A webhook receiver the containers reach through host.docker.internal."""
-
-    def __init__(self):
-        self.received: list[tuple[str, dict]] = []
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                received.append((self.path, body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        # 0.0.0.0: containers come in over the Docker bridge, not over loopback.
-        self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
-        self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://host.docker.internal:{self.port}{path}"
-
-    def alertnames(self, path: str) -> set[str]:
-        return {a["labels"].get("alertname") for p, body in self.received if p == path for a in body.get("alerts", [])}
-
-
 @pytest.fixture(scope="module")
 def webhooks():
-    hooks = Webhooks()
+    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
     yield hooks
-    hooks.server.shutdown()
+    hooks.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +56,7 @@ def stack(tmp_path_factory, webhooks) -> Stack:
         config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
         alerting = config["monitoring:alerting"]
         for receiver in alerting["receivers"]:
-            receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}")
+            receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}", host="host.docker.internal")
         alerting["route"].update(groupWait="1s", groupInterval="5s")
 
     stack.edit_config(configure)
@@ -228,7 +198,7 @@ def test_no_secret_is_in_plaintext_in_the_state(stack, webhooks):
     state = stack.state()
     assert ADMIN_PASSWORD not in state
     for path in ("/default", "/critical", "/watchdog"):
-        assert webhooks.url(path) not in state
+        assert webhooks.url(path, host="host.docker.internal") not in state
 
 
 def test_destroy_removes_containers_and_network_but_protected_volumes_survive(stack):
