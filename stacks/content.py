@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"}  # type -> uid
 DATASOURCE_NAMES = {"Prometheus": "prometheus", "Loki": "loki", "Alertmanager": "alertmanager"}  # name -> uid
 BUILTIN_DATASOURCES = {"-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana"}
+# Panel types that show no query results (text, links, lists of dashboards or alerts).
+_PANELS_WITHOUT_QUERIES = {"row", "text", "news", "dashlist", "welcome", "annolist", "alertlist", "gettingstarted"}
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 _VARIABLE = re.compile(r"^\$\{?[A-Za-z0-9_]+(:[a-z]+)?\}?$")
 # Grafana's own variables, replaced by representative values before a PromQL expression is parsed.
@@ -88,9 +90,46 @@ class Content:
     grafana_rule_groups: tuple[GrafanaRuleGroup, ...] = ()
 
     @property
+    def systems(self) -> tuple[str, ...]:
+        """The systems the content covers: dashboard folders, rule files and Grafana rule folders."""
+        return tuple(
+            sorted(
+                {system_of(d.folder) for d in self.dashboards}
+                | {system_of(f.path.stem) for f in self.rule_files}
+                | {system_of(g.folder) for g in self.grafana_rule_groups}
+            )
+        )
+
+    @property
     def folders(self) -> tuple[str, ...]:
         """Grafana folders: one per dashboard directory, and those Grafana-managed rules live in."""
         return tuple(sorted({d.folder for d in self.dashboards} | {g.folder for g in self.grafana_rule_groups}))
+
+
+# The stack watching itself: deployed whatever a stack's `systems` setting names.
+ALWAYS_DEPLOYED = "platform"
+
+
+def system_of(name: str) -> str:
+    """The system a folder or rule file belongs to: 'K-ERP' and 'kerp.yml' are both 'kerp'."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
+    """Only the named systems' dashboards and rules (all of them when none is named), plus the platform's."""
+    if not systems:
+        return content
+    problems = Problems()
+    for i, system in enumerate(systems):
+        if system not in content.systems:
+            problems.add(f"systems[{i}]", f"no content for system {system!r}; known: {', '.join(content.systems)}")
+    problems.raise_if_any()
+    wanted = {*systems, ALWAYS_DEPLOYED}
+    return Content(
+        dashboards=tuple(d for d in content.dashboards if system_of(d.folder) in wanted),
+        rule_files=tuple(f for f in content.rule_files if system_of(f.path.stem) in wanted),
+        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) in wanted),
+    )
 
 
 def slug(text: str) -> str:
@@ -105,6 +144,7 @@ def load_content(root: Path | None = None) -> Content:
     dashboards = load_dashboards(root / "dashboards", problems, root)
     rule_files = load_rules(root / "rules", problems, root)
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
+    check_rule_tests(root / "rules" / "tests", problems, root)
     problems.raise_if_any()
     return Content(dashboards=dashboards, rule_files=rule_files, grafana_rule_groups=grafana_rule_groups)
 
@@ -218,10 +258,13 @@ def lint_dashboard(model: dict) -> list[tuple[str, str]]:
             problem = _datasource_problem(variable.get("datasource"), variables, inputs)
             if problem:
                 found.append((f"$.templating.list[{i}].datasource", problem))
+    found += _overlaps(model.get("panels") or [])
     panel_ids: dict[Any, str] = {}
     for where, panel in _panels(model):
         if panel.get("type") == "row" or "rows" in where.rsplit(".", 1)[-1]:
             continue
+        if panel.get("type") not in _PANELS_WITHOUT_QUERIES and not panel.get("targets"):
+            found.append((f"{where}.targets", f"panel {panel.get('title', '')!r} has no query"))
         if "id" in panel:
             if panel["id"] in panel_ids:
                 found.append((f"{where}.id", f"panel id {panel['id']} is already used by {panel_ids[panel['id']]}"))
@@ -240,6 +283,21 @@ def lint_dashboard(model: dict) -> list[tuple[str, str]]:
                 error = promql_error(substitute_variables(expr, all_variables))
                 if error:
                     found.append((f"{where}.targets[{j}].expr", f"invalid PromQL: {error}"))
+    return found
+
+
+def _overlaps(panels: list) -> list[tuple[str, str]]:
+    """Top-level panels whose gridPos rectangles overlap (Grafana would push one of them down)."""
+    boxes = []
+    for i, panel in enumerate(panels):
+        grid = panel.get("gridPos") if isinstance(panel, dict) else None
+        if isinstance(grid, dict) and all(isinstance(grid.get(k), int) for k in ("x", "y", "w", "h")):
+            boxes.append((i, grid["x"], grid["y"], grid["x"] + grid["w"], grid["y"] + grid["h"]))
+    found = []
+    for a, (i, x1, y1, x2, y2) in enumerate(boxes):
+        for j, u1, v1, u2, v2 in boxes[a + 1 :]:
+            if x1 < u2 and u1 < x2 and y1 < v2 and v1 < y2:
+                found.append((f"$.panels[{j}].gridPos", f"overlaps $.panels[{i}].gridPos"))
     return found
 
 
@@ -333,11 +391,34 @@ def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | Non
         if not isinstance(rules, list) or not rules:
             problems.add(where, f"rule group {group_name!r} has no rules")
             continue
+        group_alerts: set[str] = set()
         for rule in rules:
             alert = _check_rule(rule, name, problems)
+            if alert in group_alerts:
+                problems.add(f"{name}:{rule.line}", f"alert {alert!r} is defined twice in group {group_name!r}")
             if alert:
+                group_alerts.add(alert)
                 alerts.append(alert)
     return RuleFile(path=path, text=text, groups=tuple(groups), alerts=tuple(alerts))
+
+
+def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> None:
+    """promtool test files must name rule files that exist (promtool resolves them from the test's folder)."""
+    for path in sorted(directory.glob("*.yml")):
+        name = _relative(path, root)
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            problems.add(f"{name}:{mark.line + 1 if mark else 0}", f"malformed YAML: {error.problem or error.context}")
+            continue
+        rule_files = data.get("rule_files") if isinstance(data, dict) else None
+        if not isinstance(rule_files, list) or not rule_files:
+            problems.add(name, "a rule test file needs a 'rule_files' list")
+            continue
+        for rule_file in rule_files:
+            if not (path.parent / str(rule_file)).is_file():
+                problems.add(f"{name}:{data.line}", f"rule_files names {rule_file!r}, which does not exist")
 
 
 def _check_rule(rule: Any, name: str, problems: Problems) -> str | None:
@@ -360,6 +441,8 @@ def _check_rule(rule: Any, name: str, problems: Problems) -> str | None:
             parse_duration(rule["for"])
         except ValueError as error:
             problems.add(where, f"'for' {error}")
+    if "alert" in rule and "severity" not in (rule.get("labels") or {}):
+        problems.add(where, f"alert {rule['alert']!r} needs a severity label: the alert routes are keyed on it")
     return rule.get("alert")
 
 

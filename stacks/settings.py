@@ -63,6 +63,7 @@ class StackSettings:
     ports: Mapping[str, int]
     prometheus: PrometheusSettings
     scrape_targets: tuple[ScrapeTarget, ...]
+    systems: tuple[str, ...]
     loki_retention_period: str
     grafana_admin_user: str
     grafana_admin_password: str = field(repr=False)
@@ -119,6 +120,10 @@ def load_settings(
     ports = _ports(values["ports"], schema, problems)
     prometheus = _prometheus(values["prometheus"], schema, problems)
     scrape_targets = _scrape_targets(values["scrapeTargets"], problems)
+    systems = tuple(values["systems"])
+    for i, system in enumerate(systems):
+        if not isinstance(system, str) or not re.match(r"^[a-z0-9]+$", system):
+            problems.add(f"systems[{i}]", f"must be a system name such as 'mindhit', got {system!r}")
 
     loki = _object_with_defaults("loki", values["loki"], schema, problems)
     loki_retention = _duration("loki.retentionPeriod", loki.get("retentionPeriod"), problems)
@@ -163,6 +168,7 @@ def load_settings(
         ports=ports,
         prometheus=prometheus,
         scrape_targets=scrape_targets,
+        systems=systems,
         loki_retention_period=loki_retention,
         grafana_admin_user=admin_user,
         grafana_admin_password=password,

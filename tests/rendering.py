@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import configured_stack
 
-from stacks.content import load_content
+from stacks.content import load_content, select_systems
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.grafana import grafana_environment
 from stacks.render.loki import render_loki_config
@@ -20,7 +20,7 @@ def stack_settings(stack: str) -> StackSettings:
 
 def rendered_files(stack: str) -> dict[str, str]:
     settings = stack_settings(stack)
-    rule_names = [f.path.name for f in load_content().rule_files]
+    rule_names = [f.path.name for f in select_systems(load_content(), settings.systems).rule_files]
     return {
         "prometheus.yml": render_prometheus_config(settings, rule_names),
         "alertmanager.yml": render_alertmanager_config(settings.alerting),

@@ -216,3 +216,76 @@ def test_grafana_rule_without_severity(content_copy):
     )
     message = run_expecting_error("dev", *dev())
     assert "rules/grafana/bad.yml:5: alert 'Quiet' needs a severity label" in message
+
+
+def test_alert_without_severity(content_copy):
+    write(content_copy / "rules/nosev.yml", "groups:\n  - name: g\n    rules:\n      - alert: Quiet\n        expr: up == 0\n")
+    message = run_expecting_error("dev", *dev())
+    assert "rules/nosev.yml:4: alert 'Quiet' needs a severity label" in message
+
+
+def test_duplicate_alert_name_within_a_group(content_copy):
+    rule = "      - alert: Twice\n        expr: up == 0\n        labels: {severity: warning}\n"
+    write(content_copy / "rules/twice.yml", "groups:\n  - name: g\n    rules:\n" + rule + rule)
+    message = run_expecting_error("dev", *dev())
+    assert "rules/twice.yml:7: alert 'Twice' is defined twice in group 'g'" in message
+
+
+def test_for_that_is_not_a_duration(content_copy):
+    write(
+        content_copy / "rules/slow.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: Slow\n        expr: up == 0\n        for: five minutes\n"
+        "        labels: {severity: warning}\n",
+    )
+    message = run_expecting_error("dev", *dev())
+    assert "rules/slow.yml:4: 'for' must look like '15d', '5m' or '1h30m', got 'five minutes'" in message
+
+
+def test_rule_test_naming_a_missing_rule_file(content_copy):
+    write(content_copy / "rules/tests/ghost_test.yml", "rule_files:\n  - ../ghost.yml\ntests: []\n")
+    message = run_expecting_error("dev", *dev())
+    assert "rules/tests/ghost_test.yml:1: rule_files names '../ghost.yml', which does not exist" in message
+
+
+def test_invalid_promql_in_a_dashboard_panel(content_copy):
+    path = content_copy / "dashboards/MindHit/api-overview.json"
+    model = json.loads(path.read_text())
+    model["panels"][1]["targets"][0]["expr"] = "histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le)"
+    path.write_text(json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/api-overview.json: $.panels[1].targets[0].expr: invalid PromQL" in message
+
+
+def test_template_variable_with_an_unknown_datasource(content_copy):
+    path = content_copy / "dashboards/MindHit/api-overview.json"
+    model = json.loads(path.read_text())
+    model["templating"] = {"list": [{"name": "job", "type": "query", "datasource": {"uid": "influx"},
+                                     "query": "label_values(up, job)"}]}
+    path.write_text(json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/api-overview.json: $.templating.list[0].datasource: unknown datasource uid 'influx'" in message
+
+
+def test_overlapping_panels(content_copy):
+    path = content_copy / "dashboards/MindHit/api-overview.json"
+    model = json.loads(path.read_text())
+    model["panels"][1]["gridPos"] = {"h": 8, "w": 12, "x": 6, "y": 4}
+    path.write_text(json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/api-overview.json: $.panels[1].gridPos: overlaps $.panels[0].gridPos" in message
+
+
+def test_panel_without_a_query(content_copy):
+    path = content_copy / "dashboards/MindHit/api-overview.json"
+    model = json.loads(path.read_text())
+    model["panels"][3]["targets"] = []
+    path.write_text(json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/MindHit/api-overview.json: $.panels[3].targets: panel 'Active Requests' has no query" in message
+
+
+def test_unknown_system_in_the_stack_settings():
+    config, secrets = dev()
+    config["monitoring:systems"] = ["mindhit", "billing"]
+    message = run_expecting_error("dev", config, secrets)
+    assert "systems[1]: no content for system 'billing'; known: " in message

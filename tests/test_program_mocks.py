@@ -12,7 +12,9 @@ import yaml
 from conftest import STACKS, TEST_SECRETS, configured_stack
 from mockstack import ProgramRun, is_secret, run_program, secret_on_path, unwrap
 
+from stacks.content import Content, load_content, select_systems, slug
 from stacks.layout import SERVICES
+from stacks.settings import load_settings
 from stacks.versions import IMAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,13 @@ HOST_PORTS = {
     "staging": {"prometheus": 19091, "alertmanager": 19093, "loki": 13100, "promtail": 19080, "grafana": 13010},
     "prod": {"prometheus": 29091, "alertmanager": 29093, "loki": 23100, "promtail": 29080, "grafana": 23010},
 }
+
+
+@lru_cache(maxsize=None)
+def deployed_content(stack: str) -> Content:
+    """What the stack's `systems` setting selects from the repository's content."""
+    config, secret_keys = configured_stack(stack)
+    return select_systems(load_content(), load_settings(config, frozenset(secret_keys)).systems)
 
 
 @lru_cache(maxsize=None)
@@ -56,12 +65,13 @@ def test_every_resource_type_and_name(stack):
     content = "monitoring-grafana-content"
     expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
-    expected += [("grafana:oss/folder:Folder", f"{content}-folder-{f}") for f in ("mindhit", "platform")]
-    expected += [("grafana:alerting/ruleGroup:RuleGroup", f"{content}-rule-group-platform-platform-logs")]
+    shipped = deployed_content(stack)
+    expected += [("grafana:oss/folder:Folder", f"{content}-folder-{slug(f)}") for f in shipped.folders]
     expected += [
-        ("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{uid}")
-        for uid in ("mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra")
+        ("grafana:alerting/ruleGroup:RuleGroup", f"{content}-rule-group-{slug(g.folder)}-{slug(g.name)}")
+        for g in shipped.grafana_rule_groups
     ]
+    expected += [("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{d.uid}") for d in shipped.dashboards]
     receivers = ["critical", "default", "watchdog"] + (["warning"] if stack == "prod" else [])
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
@@ -122,11 +132,9 @@ def test_uploaded_configuration_files(stack):
         service: {u["file"]: u["content"] for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []}
         for service in COMPONENTS
     }
-    assert set(uploads["prometheus"]) == {
-        "/etc/prometheus/prometheus.yml",
-        "/etc/prometheus/rules/mindhit.yml",
-        "/etc/prometheus/rules/platform.yml",
-    }
+    rule_files = {f"/etc/prometheus/rules/{f.path.name}" for f in deployed_content(stack).rule_files}
+    assert {"/etc/prometheus/rules/mindhit.yml", "/etc/prometheus/rules/platform.yml"} <= rule_files
+    assert set(uploads["prometheus"]) == {"/etc/prometheus/prometheus.yml", *rule_files}
     assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
@@ -223,12 +231,15 @@ def test_dashboards_are_normalised_into_their_folder(stack):
     rec = program(stack).recorder
     folder = unwrap(rec.one("grafana:oss/folder:Folder", "monitoring-grafana-content-folder-mindhit").inputs)
     assert folder == {"title": "MindHit", "uid": "mindhit"}
-    for dashboard in rec.by_type("grafana:oss/dashboard:Dashboard"):
+    folder_of = {d.uid: slug(d.folder) for d in deployed_content(stack).dashboards}
+    dashboards = rec.by_type("grafana:oss/dashboard:Dashboard")
+    assert len(dashboards) == len(folder_of)
+    for dashboard in dashboards:
         inputs = unwrap(dashboard.inputs)
         model = json.loads(inputs["configJson"])
         assert "id" not in model and "version" not in model
         assert dashboard.name == f"monitoring-grafana-content-dashboard-{model['uid']}"
-        assert inputs["folder"] == "mindhit" and inputs["overwrite"] is True
+        assert inputs["folder"] == folder_of[model["uid"]] and inputs["overwrite"] is True
 
 
 def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
@@ -256,7 +267,7 @@ def test_volumes_are_protected_in_prod_only(stack):
 def test_stack_outputs_name_every_service_and_dashboard(stack):
     outputs = program(stack).outputs
     assert outputs["urls"] == {s: f"http://127.0.0.1:{p}" for s, p in HOST_PORTS[stack].items()}
-    assert set(outputs["dashboards"]) == {"mindhit-ai-worker", "mindhit-api-overview", "mindhit-business", "mindhit-infra"}
+    assert set(outputs["dashboards"]) == {d.uid for d in deployed_content(stack).dashboards}
 
 
 # ---------------------------------------------------------------- routing: the Grafana side of the table
