@@ -3,11 +3,11 @@
 import pulumi
 
 from stacks.config import read_settings
-from stacks.content import load_content
+from stacks.content import load_content, select_systems
 from stacks.monitoring import MonitoringStack
 
 settings = read_settings()
-content = load_content()
+content = select_systems(load_content(), settings.systems)
 stack = MonitoringStack("monitoring", settings, content)
 
 pulumi.export("environment", settings.environment)
