@@ -201,11 +201,40 @@ def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | No
     if not isinstance(uid, str) or not _UID.match(uid):
         problems.add(f"{name}: $.uid", f"must be 1-40 letters, digits, '-' or '_', got {uid!r}")
         return None
-    for where, message in lint_dashboard(model):
+    model, input_problems = resolve_inputs(model)
+    for where, message in input_problems + lint_dashboard(model):
         problems.add(f"{name}: {where}", message)
-    normalised = {k: v for k, v in model.items() if k not in ("id", "version")}
+    normalised = {k: v for k, v in model.items() if k not in ("id", "version", "__inputs")}
     normalised["uid"] = uid
     return Dashboard(folder=path.parent.name, path=path, uid=uid, title=title, model=normalised)
+
+
+def resolve_inputs(model: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """An exported dashboard's `${DS_...}` placeholders replaced by the provisioned datasource's uid.
+
+    Grafana's import dialog does this by hand; the HTTP API the provider uses does not, so without it
+    every panel of a dashboard exported "for sharing externally" would show 'datasource not found'.
+    """
+    replacements, found = {}, []
+    for i, item in enumerate(model.get("__inputs") or []):
+        if not isinstance(item, dict) or item.get("type") != "datasource":
+            continue
+        uid = DATASOURCE_UIDS.get(item.get("pluginId"))
+        if uid is None:
+            found.append((f"$.__inputs[{i}].pluginId", f"no provisioned datasource of type {item.get('pluginId')!r}"))
+        else:
+            replacements["${" + str(item.get("name")) + "}"] = uid
+
+    def replace(value: Any) -> Any:
+        if isinstance(value, str):
+            return replacements.get(value, value)
+        if isinstance(value, list):
+            return [replace(v) for v in value]
+        if isinstance(value, dict):
+            return {k: replace(v) for k, v in value.items()}
+        return value
+
+    return (replace(model) if replacements else model), found
 
 
 def _panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
@@ -251,7 +280,6 @@ def lint_dashboard(model: dict) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     templating = (model.get("templating") or {}).get("list") or []
     variables = {v.get("name") for v in templating if isinstance(v, dict) and v.get("type") == "datasource"}
-    all_variables = {v.get("name") for v in templating if isinstance(v, dict)}
     inputs = {i.get("name") for i in model.get("__inputs") or [] if isinstance(i, dict)}
     for i, variable in enumerate(templating):
         if isinstance(variable, dict) and variable.get("type") == "query":
@@ -278,12 +306,22 @@ def lint_dashboard(model: dict) -> list[tuple[str, str]]:
             problem = _datasource_problem(target.get("datasource"), variables, inputs)
             if problem:
                 found.append((f"{where}.targets[{j}].datasource", problem))
-            expr = target.get("expr")
-            if isinstance(expr, str) and expr.strip() and _is_prometheus(panel, target):
-                error = promql_error(substitute_variables(expr, all_variables))
-                if error:
-                    found.append((f"{where}.targets[{j}].expr", f"invalid PromQL: {error}"))
+    for where, expr in prometheus_queries(model):
+        error = promql_error(expr)
+        if error:
+            found.append((where, f"invalid PromQL: {error}"))
     return found
+
+
+def prometheus_queries(model: dict) -> Iterator[tuple[str, str]]:
+    """(JSON path, PromQL with Grafana's variables substituted) of every Prometheus query in a dashboard."""
+    templating = (model.get("templating") or {}).get("list") or []
+    variables = {v.get("name") for v in templating if isinstance(v, dict)}
+    for where, panel in _panels(model):
+        for j, target in enumerate(panel.get("targets") or []):
+            expr = target.get("expr") if isinstance(target, dict) else None
+            if isinstance(expr, str) and expr.strip() and _is_prometheus(panel, target):
+                yield f"{where}.targets[{j}].expr", substitute_variables(expr, variables)
 
 
 def _overlaps(panels: list) -> list[tuple[str, str]]:

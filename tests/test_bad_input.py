@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from conftest import configured_stack
 from mockstack import Recorder, run_program
 
 from stacks.errors import InputError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
 
 
 def run_expecting_error(stack: str, config: dict, secret_keys: list[str]) -> str:
@@ -289,3 +292,11 @@ def test_unknown_system_in_the_stack_settings():
     config["monitoring:systems"] = ["mindhit", "billing"]
     message = run_expecting_error("dev", config, secrets)
     assert "systems[1]: no content for system 'billing'; known: " in message
+
+
+def test_an_export_for_an_unprovisioned_datasource_names_the_input(content_copy):
+    model = json.loads((FIXTURES / "exported-with-inputs.json").read_text())
+    model["__inputs"][0]["pluginId"] = "influxdb"
+    write(content_copy / "dashboards/Imported/influx.json", json.dumps(model))
+    message = run_expecting_error("dev", *dev())
+    assert "dashboards/Imported/influx.json: $.__inputs[0].pluginId: no provisioned datasource of type 'influxdb'" in message

@@ -119,3 +119,25 @@ def test_promtool_rule_unit_tests_can_fail(tmp_path):
     )
     result = subprocess.run(["promtool", "test", "rules", "wrong_test.yml"], cwd=tmp_path, capture_output=True)
     assert result.returncode != 0
+
+
+def test_every_dashboard_query_parses_with_the_real_prometheus_parser(tmp_path):
+    """promtool parses each dashboard PromQL expression, handed to it as a recording rule."""
+    from stacks.content import load_content, prometheus_queries
+
+    where, rules = [], []
+    for dashboard in load_content().dashboards:
+        for path, expr in prometheus_queries(dashboard.model):
+            where.append(f"{dashboard.path.name}: {path}")
+            rules.append({"record": f"dashboard:query:{len(rules)}", "expr": expr})
+    assert len(rules) >= 20
+    (tmp_path / "queries.yml").write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = run("promtool", "check", "rules", str(tmp_path / "queries.yml"))
+    assert result.returncode == 0, f"{result.stdout}{result.stderr}\nrules by index: {where}"
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout + result.stderr
+
+
+def test_promtool_rejects_a_bad_dashboard_query(tmp_path):
+    rules = [{"record": "dashboard:query:0", "expr": "sum(rate(x[5m])"}]
+    (tmp_path / "queries.yml").write_text(yaml.safe_dump({"groups": [{"name": "d", "rules": rules}]}))
+    assert run("promtool", "check", "rules", str(tmp_path / "queries.yml")).returncode != 0
