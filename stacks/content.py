@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import promql_parser
 import yaml
 
+from stacks.alerting import Route
 from stacks.durations import canonical_duration, parse_duration
 from stacks.errors import Problems
 
@@ -57,6 +58,8 @@ class RuleFile:
     text: str
     groups: tuple[str, ...]
     alerts: tuple[str, ...]
+    label_names: frozenset[str] = frozenset()
+    """Labels its alerts may carry: set by the rule, or kept from the series the expression reads."""
 
 
 @dataclass(frozen=True)
@@ -437,7 +440,47 @@ def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | Non
             if alert:
                 group_alerts.add(alert)
                 alerts.append(alert)
-    return RuleFile(path=path, text=text, groups=tuple(groups), alerts=tuple(alerts))
+    label_names = {"alertname"}
+    for group in data["groups"]:
+        for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
+            if isinstance(rule, dict) and "alert" in rule:
+                label_names |= set(rule.get("labels") or {}) | expression_labels(str(rule.get("expr", "")))
+    return RuleFile(
+        path=path, text=text, groups=tuple(groups), alerts=tuple(alerts), label_names=frozenset(label_names)
+    )
+
+
+def expression_labels(expr: str) -> set[str]:
+    """Label names a PromQL expression mentions (matchers, by/without/on/ignoring): those it may keep."""
+    names = set(re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*\"", expr))
+    for group in re.findall(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", expr):
+        names |= {n.strip() for n in group.split(",") if n.strip()}
+    return names
+
+
+def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:
+    """Routes whose matchers name a label no alert rule sets: they can never match (a warning, not an error)."""
+    known = set(external_labels)
+    for rule_file in content.rule_files:
+        known |= rule_file.label_names
+    for group in content.grafana_rule_groups:
+        for rule in group.rules:
+            known |= {"alertname", "grafana_folder"} | {k for k, _ in rule.labels} | expression_labels(rule.expr)
+    warnings = []
+
+    def walk(node: Route, where: str) -> None:
+        for i, child in enumerate(node.routes):
+            path = f"{where}.routes[{i}]"
+            for matcher in child.matchers:
+                if matcher.label not in known:
+                    warnings.append(
+                        f"{path}: matcher {matcher.alertmanager()} names label {matcher.label!r}, "
+                        "which no alert rule sets; this route can never match"
+                    )
+            walk(child, path)
+
+    walk(route, "alerting.route")
+    return warnings
 
 
 def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> None:

@@ -300,3 +300,18 @@ def test_an_export_for_an_unprovisioned_datasource_names_the_input(content_copy)
     write(content_copy / "dashboards/Imported/influx.json", json.dumps(model))
     message = run_expecting_error("dev", *dev())
     assert "dashboards/Imported/influx.json: $.__inputs[0].pluginId: no provisioned datasource of type 'influxdb'" in message
+
+
+def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypatch):
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    config, secrets = dev()
+    config["monitoring:alerting"]["route"]["routes"].append({"matchers": ['team="payments"'], "receiver": "critical"})
+    run = run_program("dev", config, secrets)  # a warning: the stack still deploys
+    assert run.recorder.registrations
+    assert warnings == [
+        'alerting.route.routes[3]: matcher team="payments" names label \'team\', which no alert rule sets; '
+        "this route can never match"
+    ]
