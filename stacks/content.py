@@ -404,14 +404,21 @@ def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[
     return tuple(files)
 
 
-def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | None:
-    text = path.read_text(encoding="utf-8")
+def _load_yaml(text: str, name: str, problems: Problems) -> Any:
+    """The YAML document with the line of every mapping, or None after reporting where it is malformed."""
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problems.add(f"{name}{line}", f"malformed YAML: {error.problem or error.context}")
+        return None
+
+
+def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | None:
+    text = path.read_text(encoding="utf-8")
+    data = _load_yaml(text, name, problems)
+    if data is None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
         problems.add(name, "a rule file must be a mapping with a 'groups' list")
@@ -487,11 +494,8 @@ def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> 
     """promtool test files must name rule files that exist (promtool resolves them from the test's folder)."""
     for path in sorted(directory.glob("*.yml")):
         name = _relative(path, root)
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            problems.add(f"{name}:{mark.line + 1 if mark else 0}", f"malformed YAML: {error.problem or error.context}")
+        data = _load_yaml(path.read_text(encoding="utf-8"), name, problems)
+        if data is None:
             continue
         rule_files = data.get("rule_files") if isinstance(data, dict) else None
         if not isinstance(rule_files, list) or not rule_files:
@@ -544,11 +548,8 @@ def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -
     seen: set[tuple[str, str]] = set()
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         name = _relative(path, root)
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            problems.add(f"{name}:{mark.line + 1 if mark else 0}", f"malformed YAML: {error.problem or error.context}")
+        data = _load_yaml(path.read_text(encoding="utf-8"), name, problems)
+        if data is None:
             continue
         if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
             problems.add(name, "a Grafana rule file must be a mapping with a 'groups' list")
