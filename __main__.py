@@ -14,4 +14,5 @@ stack = MonitoringStack("monitoring", settings, content)
 
 pulumi.export("environment", settings.environment)
 pulumi.export("urls", stack.urls)
-pulumi.export("dashboardUrls", {uid: d.url for uid, d in stack.content.dashboards.items()})
+if stack.content:
+    pulumi.export("dashboardUrls", {uid: d.url for uid, d in stack.content.dashboards.items()})

@@ -32,7 +32,9 @@ RULES_DIR = "/etc/prometheus/rules"
 # Services that talk to the Docker host (application targets, webhook receivers) via host.docker.internal.
 HOST_GATEWAY_SERVICES = frozenset({"prometheus", "alertmanager", "grafana"})
 # Every container's healthcheck runs `wget -q --spider` on its health path, at this pace.
-HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5, "start_period": "60s", "start_interval": "1s"}
+# Durations as Go prints them ("1m0s", not "60s"): the Docker provider reads them back that way, and any
+# other spelling is a diff on every refresh. No start_interval: it needs Docker API 1.44 (engine 25).
+HEALTHCHECK = {"interval": "5s", "timeout": "3s", "retries": 5, "start_period": "1m0s"}
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}  # Docker keeps logs bounded; Loki keeps the history
 
 

@@ -27,7 +27,8 @@ class MonitoringStack(pulumi.ComponentResource):
     """The whole stack for one environment.
 
     Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
-    components), `content` (GrafanaContent), `urls` (service -> published URL).
+    components), `content` (GrafanaContent, None when the stack leaves Grafana's content alone),
+    `urls` (service -> published URL).
     """
 
     def __init__(
@@ -96,7 +97,7 @@ class MonitoringStack(pulumi.ComponentResource):
             GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
             child,
         )
-        self.content = GrafanaContent(
+        self.content = None if not settings.grafana_content else GrafanaContent(
             f"{name}-grafana-content",
             GrafanaContentArgs(
                 url=settings.grafana_url or settings.public_url("grafana"),

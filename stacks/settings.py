@@ -68,6 +68,7 @@ class StackSettings:
     grafana_admin_user: str
     grafana_admin_password: str = field(repr=False)
     grafana_url: str
+    grafana_content: bool
     alerting: Alerting
 
     @property
@@ -173,6 +174,7 @@ def load_settings(
         grafana_admin_user=admin_user,
         grafana_admin_password=password,
         grafana_url=grafana_url,
+        grafana_content=values["grafanaContent"],
         alerting=alerting,
     )
 

@@ -112,7 +112,9 @@ def run_program(
         stack_component = namespace["stack"]
         return pulumi.Output.all(
             urls=stack_component.urls,
-            dashboards={uid: d.url for uid, d in stack_component.content.dashboards.items()},
+            dashboards={uid: d.url for uid, d in stack_component.content.dashboards.items()}
+            if stack_component.content
+            else {},
         ).apply(exported.update)
 
     run()

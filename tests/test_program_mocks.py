@@ -117,6 +117,9 @@ def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
         assert inputs["healthcheck"]["tests"] == [
             "CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{layout.port}{layout.health_path}"
         ]
+        # As the Docker provider reads them back (no perpetual diff), and nothing Docker 20.10 rejects.
+        assert (inputs["healthcheck"]["interval"], inputs["healthcheck"]["startPeriod"]) == ("5s", "1m0s")
+        assert "startInterval" not in inputs["healthcheck"]
         assert inputs["restart"] == "unless-stopped" and inputs["wait"] is True
         assert inputs["networksAdvanced"] == [{"name": f"monitoring-{stack}-network", "aliases": [layout.name]}]
         assert network.urn in container.dependencies
@@ -309,3 +312,12 @@ def test_grafana_notification_policy_routes_like_the_table(stack_name, labels, r
     assert policy["groupBies"] == ["alertname", "severity"]
     assert (policy["groupWait"], policy["groupInterval"], policy["repeatInterval"]) == ("30s", "5m", "4h")
     assert _grafana_contact_points(policy, labels) == receivers
+
+
+def test_without_grafana_content_only_the_containers_are_deployed():
+    config, secret_keys = configured_stack("dev")
+    config["monitoring:grafanaContent"] = False
+    run = run_program("dev", config, secret_keys)
+    types = {r.type for r in run.recorder.registrations}
+    assert not {t for t in types if t.startswith(("grafana:", "pulumi:providers:grafana"))}
+    assert len(run.recorder.by_type(CONTAINER)) == 5 and run.outputs["dashboards"] == {}

@@ -30,7 +30,7 @@ export GOTOOLCHAIN=local   # use this Go; never fetch another toolchain
 # No .git in the copies; -mod=mod lets go complete go.sum (e.g. after adding the shim).
 export GOFLAGS="-buildvcs=false -mod=mod"
 # Fresh pseudo-versions of untagged modules may be unknown to the checksum database.
-export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$GRAFANA_MODULE"
+export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$GRAFANA_MODULE,$TF_SDK_FORK_MODULE"
 cd "$TOOLCHAIN_DIR"        # no go.mod here: `go mod download M@V` works on M alone
 
 say() { printf '[toolchain] %s\n' "$*"; }
@@ -125,14 +125,13 @@ gen_and_build() {
   rm -f "$STAMPS/plugin-$name-$version"   # a new binary must be installed again
 }
 
-build_docker() {
-  local d t="$SRC/docker-$DOCKER_VERSION"
-  d="$(moddir "$DOCKER_MODULE" "$DOCKER_MODULE_VERSION")"; copytree "$d" "$t/provider"
-  # go.mod replaces the TF provider with ../upstream (a git submodule in the repo).
-  d="$(moddir "$DOCKER_UPSTREAM_MODULE" "$DOCKER_UPSTREAM_VERSION")"; copytree "$d" "$t/upstream"
-  # The repo's patches/ add this package to upstream so the bridge can reach internal/provider.
-  mkdir -p "$t/upstream/shim"
-  cat >"$t/upstream/shim/shim.go" <<'EOF'
+# upstream_tree DIR VERSION: writable copy of the upstream TF docker provider with the
+# shim package that pulumi-docker's patches/ add, so the bridge can reach internal/provider.
+upstream_tree() {
+  local d t=$1
+  d="$(moddir "$DOCKER_UPSTREAM_MODULE" "$2")"; copytree "$d" "$t"
+  mkdir -p "$t/shim"
+  cat >"$t/shim/shim.go" <<'EOF'
 package shim
 
 import (
@@ -144,7 +143,36 @@ func NewProvider() *schema.Provider {
 	return provider.New("dev")()
 }
 EOF
+}
+
+build_docker() {
+  local d t="$SRC/docker-$DOCKER_VERSION"
+  d="$(moddir "$DOCKER_MODULE" "$DOCKER_MODULE_VERSION")"; copytree "$d" "$t/provider"
+  # go.mod replaces the TF provider with ../upstream (a git submodule in the repo).
+  upstream_tree "$t/upstream" "$DOCKER_UPSTREAM_VERSION"
   gen_and_build "$t/provider" "$DOCKER_MODULE" "$DOCKER_VERSION" docker no_compose
+}
+
+# Stand-in for the docker plugin: our docker-bridge/ module (bridge mapping with the
+# tokens and names of the pip SDK) over the upstream and the patched SDK fork, laid out
+# as its go.mod's replaces expect. No native docker.Image: the bridged resources only.
+build_docker_bridge() {
+  local d t="$SRC/docker-bridge-$DOCKER_VERSION" sdk schema
+  upstream_tree "$t/upstream" "$DOCKER_BRIDGE_UPSTREAM_VERSION"
+  d="$(moddir "$TF_SDK_FORK_MODULE" "$TF_SDK_FORK_VERSION")"; copytree "$d" "$t/plugin-sdk"
+  cp "$here"/docker-bridge/sdkv2-patch/*.go "$t/plugin-sdk/helper/schema/"
+  copytree "$here/docker-bridge" "$t/provider"
+  cd "$t/provider"
+  schema=cmd/pulumi-resource-docker/schema.json   # embedded by the plugin's main.go
+  "$GO" build -p 2 -trimpath -tags no_compose -o "$t/docker-schemagen" ./cmd/docker-schemagen
+  "$t/docker-schemagen" "$schema"
+  # Every token and property the pip SDK can send must be in the schema.
+  sdk="$(ls -d "$here"/../../.venv/lib/python3*/site-packages/pulumi_docker 2>/dev/null | head -n 1)"
+  if [[ -n $sdk ]]; then python3 check_schema.py "$schema" "$sdk"; else echo "no pip SDK: schema not checked"; fi
+  CGO_ENABLED=0 "$GO" build -p 2 -trimpath -tags no_compose \
+    -ldflags "-X monitoring.local/docker-bridge.Version=$DOCKER_VERSION" \
+    -o "$PLUGINS/pulumi-resource-docker" ./cmd/pulumi-resource-docker
+  rm -f "$STAMPS/plugin-docker-$DOCKER_VERSION"   # a new binary must be installed again
 }
 
 build_grafana() {
@@ -196,7 +224,20 @@ if $cli_only; then
 fi
 
 run_step "pulumi-resource-docker $DOCKER_VERSION" "docker-$DOCKER_VERSION" build_docker
-(( last_rc == 0 )) || failed+=(docker)
+if (( last_rc == 0 )); then
+  rm -f "$STAMPS"/docker-bridge-*
+elif [[ -n ${DOCKER_BRIDGE_UPSTREAM_VERSION:-} ]]; then
+  run_step "pulumi-resource-docker $DOCKER_VERSION stand-in (bridge over upstream $DOCKER_BRIDGE_UPSTREAM_VERSION)" \
+    "docker-bridge-$DOCKER_VERSION" build_docker_bridge
+  if (( last_rc == 0 )); then
+    say "WARNING: docker plugin is the stand-in from docker-bridge/, not pulumi-docker $DOCKER_VERSION:" \
+        "bridged resources only (no docker.Image)"
+  else
+    failed+=(docker)
+  fi
+else
+  failed+=(docker)
+fi
 run_step "pulumi-resource-grafana $GRAFANA_VERSION" "grafana-$GRAFANA_VERSION" build_grafana
 (( last_rc == 0 )) || failed+=(grafana)
 

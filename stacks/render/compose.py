@@ -66,7 +66,7 @@ def render_compose(settings: StackSettings, content: Content, images: dict[str, 
             "volumes": [f"{service.name}-data:{service.data_path}", *mounts[service.name]],
             "ports": [f"{settings.bind_address}:{settings.ports[service.name]}:{service.port}"],
             "networks": {"monitoring": {"aliases": [service.name]}},
-            "healthcheck": {"test": healthcheck_command(service), **_compose_healthcheck()},
+            "healthcheck": {"test": healthcheck_command(service), **HEALTHCHECK},
             "labels": {"com.docker.compose.service": service.name},
             "logging": {"driver": "json-file", "options": dict(LOG_OPTIONS)},
         }
@@ -88,7 +88,3 @@ def render_compose(settings: StackSettings, content: Content, images: dict[str, 
     }
     return to_yaml(compose), files
 
-
-def _compose_healthcheck() -> dict:
-    # Compose 2.4 files have no start_interval; the rest is the components' healthcheck.
-    return {k: v for k, v in HEALTHCHECK.items() if k != "start_interval"}
