@@ -31,7 +31,7 @@ class ServiceArgs:
     bind_address: str = "127.0.0.1"
     """Host address the port binds to."""
     protect_volume: bool = False
-    """Keep the data volume on delete and refuse to delete it (prod)."""
+    """Keep the data volume on the Docker host when Pulumi deletes or replaces it (prod)."""
     wait_timeout: int = 180
     """Seconds `pulumi up` waits for the container to become healthy."""
     host_gateway: bool = False
@@ -85,9 +85,9 @@ class ServiceComponent(pulumi.ComponentResource):
             f"{name}-data",
             name=child_name(args.name_prefix, service, "data"),
             labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect_volume, retain_on_delete=args.protect_volume
-            ),
+            # Retained, not `protect`ed: `pulumi destroy` then removes the containers and the network and
+            # leaves the data on the Docker host (with `protect`, destroy keeps everything that depends on it).
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect_volume),
         )
         self.container = docker.Container(
             f"{name}-container",

@@ -264,7 +264,7 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
 
 def test_volumes_are_protected_in_prod_only(stack):
     for volume in program(stack).recorder.by_type(VOLUME):
-        assert volume.protect == (stack == "prod") and volume.retain_on_delete == (stack == "prod")
+        assert volume.retain_on_delete == (stack == "prod") and not volume.protect
 
 
 def test_stack_outputs_name_every_service_and_dashboard(stack):
