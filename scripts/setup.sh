@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the program and its tests need, idempotently: the Python virtualenv that Pulumi.yaml
 # names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool tiers,
-# the Pulumi CLI built from Go modules (cached in ~/.cache/monitoring-toolchain) for the engine tier,
+# the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain) for
+# the engine tiers,
 # and for the containers tier a Docker engine, docker-compose and the five images built locally
 # (cached in ~/.cache/monitoring-images; about 25 minutes on a new machine, seconds after that).
 set -euo pipefail
@@ -28,6 +29,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-bash scripts/toolchain/build.sh --cli-only
+bash scripts/toolchain/build.sh --no-grafana
 bash scripts/docker/start.sh
 bash scripts/images/build.sh

@@ -1,0 +1,170 @@
+"""End to end on the real engine: `pulumi preview/up/destroy` of the dev stack's containers on Docker.
+
+The Grafana provider plugin cannot be built here (README, "Status"), so this runs the dev stack with
+`grafanaContent: false`: everything but the Grafana API calls, through the real Pulumi engine, the
+docker plugin and the real images. The tests run in order on one deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import uuid
+
+import pytest
+from engine.stack import Stack, docker, http_json, new_stack, project_copy, wait_for
+from webhooks import WebhookReceiver
+
+from stacks.versions import IMAGES
+
+pytestmark = pytest.mark.engine
+
+PREFIX = "monitoring-e2e"
+# Ports of their own, so a developer's dev stack on the same host is left alone.
+PORTS = {"prometheus": 39191, "alertmanager": 39193, "loki": 33200, "promtail": 39180, "grafana": 33110}
+SERVICES = tuple(PORTS)
+ADMIN_PASSWORD = "e2e-Admin-pw-" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def webhooks():
+    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
+    yield hooks
+    hooks.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, webhooks) -> Stack:
+    workdir = project_copy(tmp_path_factory.mktemp("project"))
+    stack = new_stack(workdir, "dev", tmp_path_factory.mktemp("state"))
+
+    def configure(config: dict) -> None:
+        config["monitoring:namePrefix"] = PREFIX
+        config["monitoring:ports"] = PORTS
+        config["monitoring:grafanaContent"] = False
+        config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
+        alerting = config["monitoring:alerting"]
+        for receiver in alerting["receivers"]:
+            receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}", host="host.docker.internal")
+        alerting["route"].update(groupWait="1s", groupInterval="5s")
+
+    stack.edit_config(configure)
+    stack.set_config("grafanaAdminPassword", ADMIN_PASSWORD, secret=True)
+    yield stack
+    # Whatever happened, leave no container, network or volume of the test behind.
+    stack.edit_config(lambda config: config.update({"monitoring:protectVolumes": False}))
+    stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    for kind in ("container", "network", "volume"):
+        names = docker(kind, "ls", "-q", "--filter", f"name={PREFIX}", check=False).stdout.split()
+        if names:
+            docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
+
+
+def url(service: str, path: str = "") -> str:
+    return f"http://127.0.0.1:{PORTS[service]}{path}"
+
+
+def changes(steps: list[dict]) -> list[tuple[str, str]]:
+    """The steps that would change something (a refresh only reads)."""
+    return sorted((s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] not in ("same", "refresh"))
+
+
+def test_preview_lists_the_expected_creates(stack):
+    steps = stack.preview_steps()
+    creates = {(s["newState"]["type"], s["urn"].split("::")[-1]) for s in steps if s["op"] == "create"}
+    for service in SERVICES:
+        assert ("docker:index/container:Container", f"monitoring-{service}-container") in creates
+        assert ("docker:index/volume:Volume", f"monitoring-{service}-data") in creates
+    assert ("docker:index/network:Network", "monitoring-network") in creates
+    assert {s["op"] for s in steps} == {"create"}
+
+
+def test_up_brings_every_service_healthy_with_its_configuration(stack):
+    stack.up()
+    for service in SERVICES:
+        inspect = json.loads(docker("inspect", f"{PREFIX}-{service}").stdout)[0]
+        assert inspect["State"]["Health"]["Status"] == "healthy", service
+        assert inspect["Config"]["Image"] == IMAGES[service]
+        bindings = inspect["HostConfig"]["PortBindings"]
+        assert [b["HostIp"] for ports in bindings.values() for b in ports] == ["127.0.0.1"]
+
+    def components_up():
+        targets = http_json(url("prometheus", "/api/v1/targets"))["data"]["activeTargets"]
+        health = {t["labels"]["job"]: t["health"] for t in targets}
+        return all(health.get(job) == "up" for job in SERVICES) and health
+
+    wait_for(components_up, 90, "every stack component's scrape target to be up")
+    groups = {g["name"] for g in http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]}
+    assert {"mindhit-api", "mindhit-worker", "platform-watchdog", "platform-availability"} <= groups
+    status = http_json(url("alertmanager", "/api/v2/status"))
+    assert "receiver: watchdog" in status["config"]["original"]
+    assert stack.outputs()["urls"] == {service: url(service) for service in SERVICES}
+
+
+def test_second_up_changes_nothing(stack):
+    assert changes(stack.preview_steps("--refresh")) == []
+    stack.pulumi("up", "--yes", "--refresh", "--expect-no-changes")
+
+
+def test_editing_a_rule_file_replaces_only_prometheus_and_keeps_its_data(stack):
+    before = time.time()
+    query = urllib.parse.urlencode({"query": 'up{job="loki"}', "time": f"{before:.3f}"})
+    wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "a sample")
+
+    path = stack.workdir / "rules/mindhit.yml"
+    path.write_text(path.read_text().replace("> 100\n", "> 200\n"))
+    planned = changes(stack.preview_steps())
+    assert {name for _, name in planned} == {"monitoring-prometheus-container"}, planned
+    stack.up()
+
+    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60,
+                      "the sample scraped before the replacement")
+    assert result[0]["value"][1] == "1"
+    rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
+    backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")
+    assert backlog["query"].endswith("> 200")
+
+
+def test_the_watchdog_goes_through_alertmanager_to_its_receiver(stack, webhooks):
+    wait_for(lambda: "Watchdog" in webhooks.alertnames("/watchdog"), 120, "the Watchdog at /watchdog")
+
+
+def test_a_container_log_line_is_queryable_in_loki_within_30_seconds(stack):
+    marker = uuid.uuid4().hex
+    line = json.dumps({"level": "error", "msg": f"e2e {marker}", "request_id": "r-1", "user_id": "u-1"})
+    name = f"{PREFIX}-logger"
+    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
+           IMAGES["prometheus"], "-c", f"echo '{line}'; sleep 60")
+    try:
+        start = time.monotonic()
+        query = urllib.parse.urlencode(
+            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
+        )
+        streams = wait_for(lambda: http_json(url("loki", f"/loki/api/v1/query_range?{query}"))["data"]["result"],
+                           30, "the log line in Loki", interval=0.5)
+        assert time.monotonic() - start <= 30
+        labels = streams[0]["stream"]
+        assert labels["service"] == "logger" and labels["level"] == "error"
+        assert not {"request_id", "user_id"} & set(labels)
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_no_secret_is_in_plaintext_in_the_state(stack, webhooks):
+    state = stack.state()
+    assert '"ciphertext"' in state  # the secrets are there, encrypted
+    assert ADMIN_PASSWORD not in state
+    for receiver in ("/default", "/critical", "/watchdog"):
+        assert webhooks.url(receiver, host="host.docker.internal") not in state
+
+
+def test_destroy_removes_containers_and_network_and_keeps_retained_volumes(stack):
+    stack.edit_config(lambda config: config.update({"monitoring:protectVolumes": True}))
+    assert changes(stack.preview_steps()) == []  # retaining is an option of the volumes, not a change
+    stack.up()
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert docker("ps", "-a", "-q", "--filter", f"name={PREFIX}").stdout.strip() == ""
+    assert docker("network", "ls", "-q", "--filter", f"name={PREFIX}").stdout.strip() == ""
+    volumes = set(docker("volume", "ls", "-q", "--filter", f"name={PREFIX}").stdout.split())
+    assert volumes == {f"{PREFIX}-{s}-data" for s in SERVICES}
