@@ -1,0 +1,110 @@
+"""`pulumi up` against `docker-compose up` of the same containers, side by side, on the same images.
+
+Cold up until every container is healthy, a no-op up, and an up after one content edit (a rule file:
+the dashboard edit needs the Grafana plugin, which cannot be built here; see README "Status"),
+against docker-compose 1.29 with a compose file rendered from the same configuration
+(stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health).
+Also the warm time of the toolchain build. Needs what scripts/setup.sh installs.
+
+    .venv/bin/python benchmarks/stack_up.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from conftest import configured_stack  # noqa: E402
+from engine.stack import docker, new_stack, project_copy, wait_for  # noqa: E402
+
+from stacks.content import load_content, select_systems  # noqa: E402
+from stacks.render.compose import render_compose  # noqa: E402
+from stacks.settings import load_settings  # noqa: E402
+from stacks.versions import IMAGES  # noqa: E402
+
+SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
+PORTS = {"prometheus": 39291, "alertmanager": 39293, "loki": 33300, "promtail": 39280, "grafana": 33210}
+
+
+def all_healthy(prefix: str) -> bool:
+    states = docker("inspect", "-f", "{{.State.Health.Status}}", *(f"{prefix}-{s}" for s in SERVICES), check=False)
+    return states.returncode == 0 and states.stdout.split() == ["healthy"] * len(SERVICES)
+
+
+def clean(prefix: str) -> None:
+    for kind in ("container", "network", "volume"):
+        names = docker(kind, "ls", "-q", "--filter", f"name={prefix}", check=False).stdout.split()
+        if names:
+            docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
+
+
+def compose_cold_up(scratch: Path) -> float:
+    prefix = "bench-compose"
+    config, secret_keys = configured_stack("dev")
+    config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS})
+    settings = load_settings(config, frozenset(secret_keys))
+    compose_file, files = render_compose(settings, select_systems(load_content(), settings.systems), IMAGES)
+    (scratch / "docker-compose.yml").write_text(compose_file)
+    for path, text in files.items():
+        (scratch / path).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / path).write_text(text)
+    clean(prefix)
+    start = time.monotonic()
+    subprocess.run(["docker-compose", "-p", prefix, "up", "-d"], cwd=scratch, check=True, capture_output=True)
+    wait_for(lambda: all_healthy(prefix), 300, "compose containers healthy", interval=0.2)
+    seconds = time.monotonic() - start
+    subprocess.run(["docker-compose", "-p", prefix, "down", "-v"], cwd=scratch, check=True, capture_output=True)
+    return seconds
+
+
+def pulumi_runs(scratch: Path) -> tuple[float, float, float]:
+    prefix = "bench-pulumi"
+    stack = new_stack(project_copy(scratch / "project"), "dev", scratch / "state")
+    stack.edit_config(lambda config: config.update(
+        {"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, "monitoring:grafanaContent": False}))
+    clean(prefix)
+    try:
+        cold = stack.up()  # `wait` on every container: returns when all are healthy
+        assert all_healthy(prefix)
+        noop = stack.up()
+        rules = stack.workdir / "rules/mindhit.yml"
+        rules.write_text(rules.read_text().replace("> 100\n", "> 101\n"))
+        edit = stack.up()
+    finally:
+        stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+        clean(prefix)
+    return cold, noop, edit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median is printed")
+    args = parser.parse_args()
+    compose, pulumi = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as scratch:
+            compose.append(compose_cold_up(Path(scratch)))
+        with tempfile.TemporaryDirectory() as scratch:
+            pulumi.append(pulumi_runs(Path(scratch)))
+    compose_s = statistics.median(compose)
+    cold, noop, edit = (statistics.median(run[i] for run in pulumi) for i in range(3))
+    print(f"{'run':40} {'seconds':>8} {'x compose':>9}")
+    print(f"{'docker-compose up, to all healthy':40} {compose_s:8.1f} {1.0:9.2f}")
+    print(f"{'pulumi up (cold), to all healthy':40} {cold:8.1f} {cold / compose_s:9.2f}   goal <= 1.30")
+    print(f"{'pulumi up (no changes)':40} {noop:8.1f} {'':>9}   goal <= 5 s")
+    print(f"{'pulumi up (one rule file edited)':40} {edit:8.1f} {'':>9}   goal <= 5 s")
+    start = time.monotonic()
+    subprocess.run(["bash", "scripts/toolchain/build.sh", "--no-grafana"], cwd=ROOT, check=True, capture_output=True)
+    print(f"{'toolchain build, warm (all cached)':40} {time.monotonic() - start:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
