@@ -31,3 +31,24 @@ def test_real_world_dashboards_deploy_unchanged(content_copy):
     assert sent["Datasource by name"]["panels"][1]["datasource"] == "Loki"
     old = sent["Old schema with rows, graph and singlestat"]
     assert [p["type"] for p in old["rows"][0]["panels"]] == ["singlestat", "graph"]
+
+
+def test_shipped_dashboards_use_modern_panels_with_units_and_datasources_by_uid():
+    from stacks.content import load_content
+
+    legacy, without_unit, by_name = [], [], []
+    for dashboard in load_content().dashboards:
+        stack = list(dashboard.model.get("panels") or [])
+        while stack:
+            panel = stack.pop()
+            stack.extend(panel.get("panels") or [])
+            where = f"{dashboard.path.name}: {panel.get('title')}"
+            if panel.get("type") in ("graph", "singlestat"):
+                legacy.append(where)
+            if panel.get("type") not in ("row", "logs", "text") and not (
+                (panel.get("fieldConfig") or {}).get("defaults") or {}
+            ).get("unit"):
+                without_unit.append(where)
+            if panel.get("type") != "row" and not isinstance(panel.get("datasource"), dict):
+                by_name.append(where)
+    assert (legacy, without_unit, by_name) == ([], [], [])
