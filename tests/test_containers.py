@@ -20,7 +20,8 @@ from conftest import configured_stack
 from engine.stack import http_json, wait_for
 from webhooks import WebhookReceiver
 
-from stacks.content import load_content
+from stacks.content import load_content, slug
+from stacks.grafana_content import DATASOURCES
 from stacks.render.compose import render_compose
 from stacks.settings import load_settings
 from stacks.versions import IMAGES
@@ -167,3 +168,28 @@ def test_alertmanager_silences_survive_a_new_container(stack):
     wait_for(lambda: health("alertmanager") == "healthy", 120, "the new Alertmanager to be healthy")
     silences = http_json(url("alertmanager", "/api/v2/silences"))
     assert silence_id in {s["id"] for s in silences}
+
+
+def test_grafana_accepts_the_datasources_and_every_dashboard(stack):
+    """What the Grafana provider sends, through Grafana's own HTTP API (the provider cannot be built here)."""
+    auth = ("admin", ADMIN_PASSWORD)
+    for _, name, kind, uid, target, is_default, json_data in DATASOURCES:
+        http_json(url("grafana", "/api/datasources"), auth=auth, data={
+            "name": name, "type": kind, "uid": uid, "url": target, "access": "proxy",
+            "isDefault": is_default, "jsonData": json_data,
+        })
+    # Grafana reaches Prometheus and Loki at the datasources' URLs, on the stack network.
+    assert http_json(url("grafana", "/api/datasources/proxy/uid/prometheus/api/v1/query?query=up"), auth=auth)[
+        "status"] == "success"
+    assert "service" in http_json(url("grafana", "/api/datasources/proxy/uid/loki/loki/api/v1/labels"), auth=auth)[
+        "data"]
+    content = load_content()
+    for folder in content.folders:
+        http_json(url("grafana", "/api/folders"), auth=auth, data={"uid": slug(folder), "title": folder})
+    for dashboard in content.dashboards:
+        saved = http_json(url("grafana", "/api/dashboards/db"), auth=auth, data={
+            "dashboard": json.loads(dashboard.config_json), "folderUid": slug(dashboard.folder), "overwrite": True,
+        })
+        assert saved["status"] == "success" and saved["uid"] == dashboard.uid
+        stored = http_json(url("grafana", f"/api/dashboards/uid/{dashboard.uid}"), auth=auth)
+        assert stored["dashboard"]["title"] == dashboard.title and stored["meta"]["folderTitle"] == dashboard.folder
