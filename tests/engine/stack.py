@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -134,3 +135,35 @@ def wait_for(check, timeout: float, what: str, interval: float = 1.0):
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
+
+
+def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[str, int], webhook_url, **config):
+    """The dev stack of a project copy, with its own names and ports, receivers pointed at `webhook_url(path)`,
+    fast alert timings, a secret admin password and any extra config (`grafanaContent=False`, ...).
+
+    A generator for module fixtures: yields (stack, admin password), then destroys everything it made.
+    """
+    stack = new_stack(project_copy(workdir), "dev", backend)
+    admin_password = "e2e-Admin-pw-" + os.urandom(4).hex()
+
+    def configure(values: dict) -> None:
+        values.update({"monitoring:namePrefix": prefix, "monitoring:ports": ports})
+        values.update({f"monitoring:{key}": value for key, value in config.items()})
+        values["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
+        alerting = values["monitoring:alerting"]
+        for receiver in alerting["receivers"]:
+            receiver["webhooks"][0]["url"] = webhook_url(f"/{receiver['name']}")
+        alerting["route"].update(groupWait="1s", groupInterval="5s")
+
+    stack.edit_config(configure)
+    stack.set_config("grafanaAdminPassword", admin_password, secret=True)
+    try:
+        yield stack, admin_password
+    finally:
+        # Whatever happened, leave no container, network or volume of the test behind.
+        stack.edit_config(lambda values: values.update({"monitoring:protectVolumes": False}))
+        stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+        for kind in ("container", "network", "volume"):
+            names = docker(kind, "ls", "-q", "--filter", f"name={prefix}", check=False).stdout.split()
+            if names:
+                docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)

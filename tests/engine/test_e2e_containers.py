@@ -13,7 +13,7 @@ import urllib.parse
 import uuid
 
 import pytest
-from engine.stack import Stack, docker, http_json, new_stack, project_copy, wait_for
+from engine.stack import Stack, deployed_dev_stack, docker, http_json, wait_for
 from webhooks import WebhookReceiver
 
 from stacks.versions import IMAGES
@@ -24,7 +24,6 @@ PREFIX = "monitoring-e2e"
 # Ports of their own, so a developer's dev stack on the same host is left alone.
 PORTS = {"prometheus": 39191, "alertmanager": 39193, "loki": 33200, "promtail": 39180, "grafana": 33110}
 SERVICES = tuple(PORTS)
-ADMIN_PASSWORD = "e2e-Admin-pw-" + uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="module")
@@ -35,30 +34,19 @@ def webhooks():
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, webhooks) -> Stack:
-    workdir = project_copy(tmp_path_factory.mktemp("project"))
-    stack = new_stack(workdir, "dev", tmp_path_factory.mktemp("state"))
+def deployment(tmp_path_factory, webhooks):
+    def webhook_url(path: str) -> str:
+        return webhooks.url(path, host="host.docker.internal")
 
-    def configure(config: dict) -> None:
-        config["monitoring:namePrefix"] = PREFIX
-        config["monitoring:ports"] = PORTS
-        config["monitoring:grafanaContent"] = False
-        config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
-        alerting = config["monitoring:alerting"]
-        for receiver in alerting["receivers"]:
-            receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}", host="host.docker.internal")
-        alerting["route"].update(groupWait="1s", groupInterval="5s")
+    yield from deployed_dev_stack(
+        tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("state"), PREFIX, PORTS, webhook_url,
+        grafanaContent=False,
+    )
 
-    stack.edit_config(configure)
-    stack.set_config("grafanaAdminPassword", ADMIN_PASSWORD, secret=True)
-    yield stack
-    # Whatever happened, leave no container, network or volume of the test behind.
-    stack.edit_config(lambda config: config.update({"monitoring:protectVolumes": False}))
-    stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
-    for kind in ("container", "network", "volume"):
-        names = docker(kind, "ls", "-q", "--filter", f"name={PREFIX}", check=False).stdout.split()
-        if names:
-            docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
+
+@pytest.fixture(scope="module")
+def stack(deployment) -> Stack:
+    return deployment[0]
 
 
 def url(service: str, path: str = "") -> str:
@@ -151,10 +139,11 @@ def test_a_container_log_line_is_queryable_in_loki_within_30_seconds(stack):
         docker("rm", "-f", name, check=False)
 
 
-def test_no_secret_is_in_plaintext_in_the_state(stack, webhooks):
+def test_no_secret_is_in_plaintext_in_the_state(deployment, webhooks):
+    stack, admin_password = deployment
     state = stack.state()
     assert '"ciphertext"' in state  # the secrets are there, encrypted
-    assert ADMIN_PASSWORD not in state
+    assert admin_password not in state
     for receiver in ("/default", "/critical", "/watchdog"):
         assert webhooks.url(receiver, host="host.docker.internal") not in state
 
