@@ -82,3 +82,13 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if "e2e" in item.keywords])
         items[:] = kept
+
+
+@pytest.fixture(scope="module")
+def webhooks():
+    """A webhook receiver that containers reach through host.docker.internal (over the Docker bridge)."""
+    from webhooks import WebhookReceiver
+
+    hooks = WebhookReceiver("0.0.0.0")
+    yield hooks
+    hooks.close()

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import configured_stack
-from engine.stack import http_json, wait_for
-from webhooks import WebhookReceiver
+from engine.stack import http_json, ship_a_log_line, wait_for
 
 from stacks.content import load_content, slug
 from stacks.grafana_content import DATASOURCES
@@ -51,13 +50,6 @@ def health(service: str) -> str:
 
 def url(service: str, path: str) -> str:
     return f"http://127.0.0.1:{PORTS[service]}{path}"
-
-
-@pytest.fixture(scope="module")
-def webhooks():
-    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
-    yield hooks
-    hooks.close()
 
 
 @pytest.fixture(scope="module")
@@ -111,25 +103,11 @@ def test_the_watchdog_goes_through_alertmanager_to_its_receiver(stack, webhooks)
 
 
 def test_a_json_log_line_reaches_loki_with_bounded_labels(stack):
-    marker = uuid.uuid4().hex
-    line = json.dumps({"level": "error", "msg": f"ct {marker}", "request_id": "req-1", "user_id": "user-1"})
-    name = f"{PROJECT}-logger"
-    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
-           IMAGES["prometheus"], "-c", f"echo '{line}'; sleep 60")
-    try:
-        start = time.monotonic()
-        query = urllib.parse.urlencode(
-            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
-        )
-        streams = wait_for(lambda: http_json(url("loki", f"/loki/api/v1/query_range?{query}"))["data"]["result"],
-                           30, "the log line in Loki", interval=0.5)
-        assert time.monotonic() - start <= 30
-        labels = streams[0]["stream"]
-        assert (labels["service"], labels["level"], labels["environment"]) == ("logger", "error", "dev")
-        assert not {"request_id", "user_id"} & set(labels)
-        assert '"request_id": "req-1"' in streams[0]["values"][0][1]  # still in the line, searchable
-    finally:
-        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    labels, line, seconds = ship_a_log_line(url("loki", ""), PROJECT, IMAGES["prometheus"])
+    assert seconds <= 30
+    assert (labels["service"], labels["level"], labels["environment"]) == ("logger", "error", "dev")
+    assert not {"request_id", "user_id"} & set(labels)
+    assert '"request_id": "req-1"' in line  # still in the line, searchable
 
 
 def test_grafana_takes_the_admin_password_and_refuses_anonymous_access(stack):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from base64 import b64encode
 from dataclasses import dataclass
@@ -167,3 +168,25 @@ def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[st
             names = docker(kind, "ls", "-q", "--filter", f"name={prefix}", check=False).stdout.split()
             if names:
                 docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
+
+
+def ship_a_log_line(loki_url: str, prefix: str, image: str) -> tuple[dict, str, float]:
+    """Run a container that writes one JSON log line; return its Loki labels, the line and the seconds it took.
+
+    The line carries request_id and user_id, which must stay in the line and never become labels.
+    """
+    marker = os.urandom(8).hex()
+    line = json.dumps({"level": "error", "msg": f"log path {marker}", "request_id": "req-1", "user_id": "user-1"})
+    name = f"{prefix}-logger"
+    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
+           image, "-c", f"echo '{line}'; sleep 60")
+    try:
+        start = time.monotonic()
+        query = urllib.parse.urlencode(
+            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
+        )
+        streams = wait_for(lambda: http_json(f"{loki_url}/loki/api/v1/query_range?{query}")["data"]["result"],
+                           30, "the log line in Loki", interval=0.5)
+        return streams[0]["stream"], streams[0]["values"][0][1], time.monotonic() - start
+    finally:
+        docker("rm", "-f", name, check=False)

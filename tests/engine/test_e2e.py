@@ -11,7 +11,6 @@ import json
 
 import pytest
 from engine.stack import Stack, deployed_dev_stack, http_json, wait_for
-from webhooks import WebhookReceiver
 
 from stacks.content import load_content
 
@@ -33,13 +32,6 @@ groups:
         labels: {severity: warning}
         annotations: {summary: always firing}
 """
-
-
-@pytest.fixture(scope="module")
-def webhooks():
-    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
-    yield hooks
-    hooks.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-import uuid
 
 import pytest
-from engine.stack import Stack, deployed_dev_stack, docker, http_json, wait_for
-from webhooks import WebhookReceiver
+from engine.stack import Stack, deployed_dev_stack, docker, http_json, ship_a_log_line, wait_for
 
 from stacks.versions import IMAGES
 
@@ -24,13 +22,6 @@ PREFIX = "monitoring-e2e"
 # Ports of their own, so a developer's dev stack on the same host is left alone.
 PORTS = {"prometheus": 39191, "alertmanager": 39193, "loki": 33200, "promtail": 39180, "grafana": 33110}
 SERVICES = tuple(PORTS)
-
-
-@pytest.fixture(scope="module")
-def webhooks():
-    hooks = WebhookReceiver("0.0.0.0")  # containers come in over the Docker bridge
-    yield hooks
-    hooks.close()
 
 
 @pytest.fixture(scope="module")
@@ -119,24 +110,10 @@ def test_the_watchdog_goes_through_alertmanager_to_its_receiver(stack, webhooks)
 
 
 def test_a_container_log_line_is_queryable_in_loki_within_30_seconds(stack):
-    marker = uuid.uuid4().hex
-    line = json.dumps({"level": "error", "msg": f"e2e {marker}", "request_id": "r-1", "user_id": "u-1"})
-    name = f"{PREFIX}-logger"
-    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
-           IMAGES["prometheus"], "-c", f"echo '{line}'; sleep 60")
-    try:
-        start = time.monotonic()
-        query = urllib.parse.urlencode(
-            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
-        )
-        streams = wait_for(lambda: http_json(url("loki", f"/loki/api/v1/query_range?{query}"))["data"]["result"],
-                           30, "the log line in Loki", interval=0.5)
-        assert time.monotonic() - start <= 30
-        labels = streams[0]["stream"]
-        assert labels["service"] == "logger" and labels["level"] == "error"
-        assert not {"request_id", "user_id"} & set(labels)
-    finally:
-        docker("rm", "-f", name, check=False)
+    labels, line, seconds = ship_a_log_line(url("loki"), PREFIX, IMAGES["prometheus"])
+    assert seconds <= 30
+    assert labels["service"] == "logger" and labels["level"] == "error"
+    assert not {"request_id", "user_id"} & set(labels) and '"user_id": "user-1"' in line
 
 
 def test_no_secret_is_in_plaintext_in_the_state(deployment, webhooks):
