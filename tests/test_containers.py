@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import configured_stack
-from engine.stack import http_json, ship_a_log_line, wait_for
+from engine.stack import http_json, ship_a_log_line, wait_for, wait_for_component_targets
 
 from stacks.content import load_content, slug
 from stacks.grafana_content import DATASOURCES
@@ -87,12 +87,7 @@ def test_every_container_runs_its_pinned_image_and_is_healthy(stack):
 
 
 def test_prometheus_scrapes_every_component_and_loaded_the_rules(stack):
-    def components_up():
-        targets = http_json(url("prometheus", "/api/v1/targets"))["data"]["activeTargets"]
-        states = {t["labels"]["job"]: t["health"] for t in targets}
-        return all(states.get(s) == "up" for s in SERVICES) and states
-
-    wait_for(components_up, 90, "the five component targets to be up")
+    wait_for_component_targets(url("prometheus", ""), SERVICES)
     groups = {g["name"] for g in http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]}
     assert {"mindhit-api", "mindhit-ai", "mindhit-worker", "mindhit-infrastructure", "platform-watchdog"} <= groups
 

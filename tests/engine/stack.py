@@ -190,3 +190,14 @@ def ship_a_log_line(loki_url: str, prefix: str, image: str) -> tuple[dict, str, 
         return streams[0]["stream"], streams[0]["values"][0][1], time.monotonic() - start
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def wait_for_component_targets(prometheus_url: str, jobs, timeout: float = 90) -> None:
+    """Until Prometheus reports every one of these scrape jobs up."""
+
+    def all_up():
+        targets = http_json(f"{prometheus_url}/api/v1/targets")["data"]["activeTargets"]
+        health = {t["labels"]["job"]: t["health"] for t in targets}
+        return all(health.get(job) == "up" for job in jobs)
+
+    wait_for(all_up, timeout, f"the scrape targets {', '.join(jobs)} to be up")

@@ -12,7 +12,15 @@ import time
 import urllib.parse
 
 import pytest
-from engine.stack import Stack, deployed_dev_stack, docker, http_json, ship_a_log_line, wait_for
+from engine.stack import (
+    Stack,
+    deployed_dev_stack,
+    docker,
+    http_json,
+    ship_a_log_line,
+    wait_for,
+    wait_for_component_targets,
+)
 
 from stacks.versions import IMAGES
 
@@ -68,12 +76,7 @@ def test_up_brings_every_service_healthy_with_its_configuration(stack):
         bindings = inspect["HostConfig"]["PortBindings"]
         assert [b["HostIp"] for ports in bindings.values() for b in ports] == ["127.0.0.1"]
 
-    def components_up():
-        targets = http_json(url("prometheus", "/api/v1/targets"))["data"]["activeTargets"]
-        health = {t["labels"]["job"]: t["health"] for t in targets}
-        return all(health.get(job) == "up" for job in SERVICES) and health
-
-    wait_for(components_up, 90, "every stack component's scrape target to be up")
+    wait_for_component_targets(url("prometheus"), SERVICES)
     groups = {g["name"] for g in http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]}
     assert {"mindhit-api", "mindhit-worker", "platform-watchdog", "platform-availability"} <= groups
     status = http_json(url("alertmanager", "/api/v2/status"))
