@@ -114,15 +114,6 @@ class Alerting:
     inhibit_rules: tuple[InhibitRule, ...] = ()
     smtp: Smtp | None = None
 
-    def secret_values(self) -> list[str]:
-        """Every secret in the routing (URLs, keys, passwords): none may reach the state in plaintext."""
-        values = []
-        for r in self.receivers:
-            values += [w.url for w in r.webhooks] + [s.url for s in r.slack] + [p.key for p in r.pagerduty]
-        if self.smtp and self.smtp.password:
-            values.append(self.smtp.password)
-        return values
-
 
 class _Reader:
     """Reads one config object, reporting unknown keys and wrong types with their path."""

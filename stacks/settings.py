@@ -71,10 +71,6 @@ class StackSettings:
     grafana_content: bool
     alerting: Alerting
 
-    @property
-    def is_dev(self) -> bool:
-        return self.environment == "dev"
-
     def public_url(self, service: str) -> str:
         """Where a person on the Docker host reaches a service."""
         return published_url(self.bind_address, self.ports[service])
