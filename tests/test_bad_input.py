@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,14 @@ def test_every_problem_is_reported_at_once():
 # ---------------------------------------------------------------- content files
 
 
+@contextmanager
+def edited_dashboard(path):
+    """A dashboard's model to change in place; written back when the block ends."""
+    model = json.loads(path.read_text())
+    yield model
+    path.write_text(json.dumps(model))
+
+
 def write(path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -167,10 +176,8 @@ def test_two_dashboards_with_one_uid(content_copy):
 
 
 def test_dashboard_referencing_an_unknown_datasource_uid(content_copy):
-    path = content_copy / "dashboards/MindHit/infrastructure.json"
-    model = json.loads(path.read_text())
-    model["panels"][2]["datasource"] = {"type": "prometheus", "uid": "thanos"}
-    path.write_text(json.dumps(model))
+    with edited_dashboard(content_copy / "dashboards/MindHit/infrastructure.json") as model:
+        model["panels"][2]["datasource"] = {"type": "prometheus", "uid": "thanos"}
     message = run_expecting_error("dev", *dev())
     assert (
         "dashboards/MindHit/infrastructure.json: $.panels[2].datasource: unknown datasource uid 'thanos'" in message
@@ -251,38 +258,30 @@ def test_rule_test_naming_a_missing_rule_file(content_copy):
 
 
 def test_invalid_promql_in_a_dashboard_panel(content_copy):
-    path = content_copy / "dashboards/MindHit/api-overview.json"
-    model = json.loads(path.read_text())
-    model["panels"][1]["targets"][0]["expr"] = "histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le)"
-    path.write_text(json.dumps(model))
+    with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
+        model["panels"][1]["targets"][0]["expr"] = "histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le)"
     message = run_expecting_error("dev", *dev())
     assert "dashboards/MindHit/api-overview.json: $.panels[1].targets[0].expr: invalid PromQL" in message
 
 
 def test_template_variable_with_an_unknown_datasource(content_copy):
-    path = content_copy / "dashboards/MindHit/api-overview.json"
-    model = json.loads(path.read_text())
-    model["templating"] = {"list": [{"name": "job", "type": "query", "datasource": {"uid": "influx"},
-                                     "query": "label_values(up, job)"}]}
-    path.write_text(json.dumps(model))
+    with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
+        model["templating"] = {"list": [{"name": "job", "type": "query", "datasource": {"uid": "influx"},
+                                         "query": "label_values(up, job)"}]}
     message = run_expecting_error("dev", *dev())
     assert "dashboards/MindHit/api-overview.json: $.templating.list[0].datasource: unknown datasource uid 'influx'" in message
 
 
 def test_overlapping_panels(content_copy):
-    path = content_copy / "dashboards/MindHit/api-overview.json"
-    model = json.loads(path.read_text())
-    model["panels"][1]["gridPos"] = {"h": 8, "w": 12, "x": 6, "y": 4}
-    path.write_text(json.dumps(model))
+    with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
+        model["panels"][1]["gridPos"] = {"h": 8, "w": 12, "x": 6, "y": 4}
     message = run_expecting_error("dev", *dev())
     assert "dashboards/MindHit/api-overview.json: $.panels[1].gridPos: overlaps $.panels[0].gridPos" in message
 
 
 def test_panel_without_a_query(content_copy):
-    path = content_copy / "dashboards/MindHit/api-overview.json"
-    model = json.loads(path.read_text())
-    model["panels"][3]["targets"] = []
-    path.write_text(json.dumps(model))
+    with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
+        model["panels"][3]["targets"] = []
     message = run_expecting_error("dev", *dev())
     assert "dashboards/MindHit/api-overview.json: $.panels[3].targets: panel 'Active Requests' has no query" in message
 
