@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import promql_parser
 import yaml
 
 from stacks.alerting import Route
 from stacks.durations import canonical_duration, parse_duration
+from stacks import slo
 from stacks.errors import Problems
+from stacks.promql import promql_error
+from stacks.render import to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"}  # type -> uid
@@ -45,6 +47,7 @@ class Dashboard:
     uid: str
     title: str
     model: dict  # normalised: no id or version, uid pinned
+    system: str  # which system it belongs to (the `systems` stack key): the folder's, or the SLO spec's
 
     @property
     def config_json(self) -> str:
@@ -55,6 +58,10 @@ class Dashboard:
 @dataclass(frozen=True)
 class RuleFile:
     path: Path
+    """The file in rules/, or for generated rules the spec they come from (rules/slos/*.yml)."""
+    name: str
+    """The file name in the Prometheus container's rules directory."""
+    system: str
     text: str
     groups: tuple[str, ...]
     alerts: tuple[str, ...]
@@ -97,8 +104,8 @@ class Content:
         """The systems the content covers: dashboard folders, rule files and Grafana rule folders."""
         return tuple(
             sorted(
-                {system_of(d.folder) for d in self.dashboards}
-                | {system_of(f.path.stem) for f in self.rule_files}
+                {d.system for d in self.dashboards}
+                | {f.system for f in self.rule_files}
                 | {system_of(g.folder) for g in self.grafana_rule_groups}
             )
         )
@@ -129,8 +136,8 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
     problems.raise_if_any()
     wanted = {*systems, ALWAYS_DEPLOYED}
     return Content(
-        dashboards=tuple(d for d in content.dashboards if system_of(d.folder) in wanted),
-        rule_files=tuple(f for f in content.rule_files if system_of(f.path.stem) in wanted),
+        dashboards=tuple(d for d in content.dashboards if d.system in wanted),
+        rule_files=tuple(f for f in content.rule_files if f.system in wanted),
         grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) in wanted),
     )
 
@@ -146,10 +153,19 @@ def load_content(root: Path | None = None) -> Content:
     problems = Problems()
     dashboards = load_dashboards(root / "dashboards", problems, root)
     rule_files = load_rules(root / "rules", problems, root)
+    slo_rule_files, slo_dashboards = load_slos(root / "rules" / "slos", problems, root)
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
+    taken = {d.uid: _relative(d.path, root) for d in dashboards}
+    for dashboard in slo_dashboards:
+        if dashboard.uid in taken:
+            problems.add(taken[dashboard.uid], f"uid {dashboard.uid!r} is also the generated SLO dashboard's of {_relative(dashboard.path, root)}")
     problems.raise_if_any()
-    return Content(dashboards=dashboards, rule_files=rule_files, grafana_rule_groups=grafana_rule_groups)
+    return Content(
+        dashboards=dashboards + slo_dashboards,
+        rule_files=rule_files + slo_rule_files,
+        grafana_rule_groups=grafana_rule_groups,
+    )
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -196,6 +212,12 @@ def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | No
     if isinstance(model.get("dashboard"), dict):
         problems.add(f"{name}: $.dashboard", "unwrap the export: the file must hold the dashboard model itself")
         return None
+    folder = path.parent.name
+    return _dashboard(model, path, name, folder, system_of(folder), problems)
+
+
+def _dashboard(model: dict, path: Path, name: str, folder: str, system: str, problems: Problems) -> Dashboard | None:
+    """A dashboard model checked and normalised; `name` says where it comes from in problems."""
     title = model.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.add(f"{name}: $.title", "a dashboard needs a non-empty title")
@@ -209,7 +231,7 @@ def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | No
         problems.add(f"{name}: {where}", message)
     normalised = {k: v for k, v in model.items() if k not in ("id", "version", "__inputs")}
     normalised["uid"] = uid
-    return Dashboard(folder=path.parent.name, path=path, uid=uid, title=title, model=normalised)
+    return Dashboard(folder=folder, path=path, uid=uid, title=title, model=normalised, system=system)
 
 
 def resolve_inputs(model: dict) -> tuple[dict, list[tuple[str, str]]]:
@@ -363,15 +385,6 @@ def substitute_variables(expr: str, variables: set[str] | None = None) -> str:
     return re.sub(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)", value, expr)
 
 
-def promql_error(expr: str) -> str | None:
-    """The parser's message for an invalid PromQL expression, or None."""
-    try:
-        promql_parser.parse(expr)
-    except (ValueError, TypeError) as error:
-        return str(error)
-    return None
-
-
 # ---------------------------------------------------------------- rules
 
 
@@ -416,7 +429,10 @@ def _load_yaml(text: str, name: str, problems: Problems) -> Any:
 
 
 def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | None:
-    text = path.read_text(encoding="utf-8")
+    return _parse_rule_file(path.read_text(encoding="utf-8"), path, name, path.name, system_of(path.stem), problems)
+
+
+def _parse_rule_file(text: str, path: Path, name: str, file_name: str, system: str, problems: Problems) -> RuleFile | None:
     data = _load_yaml(text, name, problems)
     if data is None:
         return None
@@ -453,7 +469,13 @@ def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | Non
             if isinstance(rule, dict) and "alert" in rule:
                 label_names |= set(rule.get("labels") or {}) | expression_labels(str(rule.get("expr", "")))
     return RuleFile(
-        path=path, text=text, groups=tuple(groups), alerts=tuple(alerts), label_names=frozenset(label_names)
+        path=path,
+        name=file_name,
+        system=system,
+        text=text,
+        groups=tuple(groups),
+        alerts=tuple(alerts),
+        label_names=frozenset(label_names),
     )
 
 
@@ -488,6 +510,41 @@ def route_warnings(route: Route, content: Content, external_labels: set[str]) ->
 
     walk(route, "alerting.route")
     return warnings
+
+
+def load_slos(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[tuple[RuleFile, ...], tuple[Dashboard, ...]]:
+    """rules/slos/<system>.yml: each spec becomes recording rules and burn-rate alerts (one generated rule
+    file per spec file, `slo-<system>.yml` in Prometheus) and a dashboard in the SLOs folder."""
+    rule_files: list[RuleFile] = []
+    dashboards: list[Dashboard] = []
+    seen: dict[str, str] = {}
+    for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
+        name, system = _relative(path, root), system_of(path.stem)
+        data = _load_yaml(path.read_text(encoding="utf-8"), name, problems)
+        if data is None:
+            continue
+        specs = []
+        for spec in slo.parse_slo_file(data, name, system, problems):
+            if spec.name in seen:
+                problems.add(name, f"SLO {spec.name!r} is already defined in {seen[spec.name]}")
+                continue
+            seen[spec.name] = name
+            specs.append(spec)
+        if not specs:
+            continue
+        text = f"# Generated from {name} by stacks/slo.py: edit the spec, not this file.\n" + to_yaml(
+            {"groups": slo.slo_rule_groups(specs)}
+        )
+        rule_file = _parse_rule_file(text, path, f"{name} (generated rules)", f"slo-{system}.yml", system, problems)
+        if rule_file:
+            rule_files.append(rule_file)
+        for spec in specs:
+            dashboard = _dashboard(
+                slo.slo_dashboard(spec), path, f"{name} (dashboard of {spec.name})", slo.SLO_FOLDER, system, problems
+            )
+            if dashboard:
+                dashboards.append(dashboard)
+    return tuple(rule_files), tuple(dashboards)
 
 
 def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> None:

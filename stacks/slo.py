@@ -1,0 +1,388 @@
+"""Service level objectives as code: specs in rules/slos/*.yml become recording rules, multi-window
+multi-burn-rate alerts and a dashboard per SLO.
+
+The alerting follows the Google SRE workbook (chapter "Alerting on SLOs", table 5-8): page when the
+error budget burns 14.4x too fast over 1h (and still over the last 5m), or 6x over 6h (and 30m);
+open a ticket at 3x over 1d (and 2h), or 1x over 3d (and 6h). The short window makes an alert
+stop soon after the burn stops; the long window keeps a short blip from firing.
+
+Pure functions only: parsing reports problems with the file and field, rendering returns plain data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.durations import parse_duration
+from stacks.errors import Problems
+from stacks.promql import promql_error
+
+WINDOW_PLACEHOLDER = "{{window}}"
+SLO_WINDOWS = ("28d", "30d")
+# The error-ratio windows every SLO records; the SLO window itself is recorded from the 5m ratio.
+RATE_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+SLO_FOLDER = "SLOs"
+
+
+@dataclass(frozen=True)
+class BurnRateAlert:
+    """One multi-window condition: the burn rate over both windows above `factor`."""
+
+    factor: float
+    long_window: str
+    short_window: str
+
+
+@dataclass(frozen=True)
+class AlertClass:
+    name: str  # the alert name's suffix
+    severity: str  # a severity the alert routes already know
+    conditions: tuple[BurnRateAlert, ...]
+    for_: str
+    meaning: str
+
+
+ALERT_CLASSES = (
+    AlertClass(
+        name="ErrorBudgetFastBurn",
+        severity="critical",
+        conditions=(BurnRateAlert(14.4, "1h", "5m"), BurnRateAlert(6, "6h", "30m")),
+        for_="2m",
+        meaning="page: at this rate the budget is gone in under {days} days",
+    ),
+    AlertClass(
+        name="ErrorBudgetSlowBurn",
+        severity="warning",
+        conditions=(BurnRateAlert(3, "1d", "2h"), BurnRateAlert(1, "3d", "6h")),
+        for_="15m",
+        meaning="ticket: the budget will not last the {window} window",
+    ),
+)
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,33}$")  # the dashboard uid is "slo-<name>": at most 40 characters
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_SPEC_KEYS = {"name", "service", "description", "objective", "window", "sli", "labels"}
+_RESERVED_LABELS = {"slo", "service", "severity", "system", "alertname"}
+
+
+@dataclass(frozen=True)
+class SloSpec:
+    name: str
+    service: str
+    description: str
+    objective: float  # percent, 0 < objective < 100
+    window: str  # one of SLO_WINDOWS
+    error_ratio: str  # PromQL for the ratio of bad events, with WINDOW_PLACEHOLDER for the range
+    labels: tuple[tuple[str, str], ...]  # slo, service and system first, then the spec's own
+
+    @property
+    def error_budget(self) -> float:
+        return round((100 - self.objective) / 100, 10)
+
+    def error_ratio_over(self, window: str) -> str:
+        return self.error_ratio.replace(WINDOW_PLACEHOLDER, window)
+
+    @property
+    def camel_name(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("-"))
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def parse_slo_file(data: Any, where: str, system: str, problems: Problems) -> list[SloSpec]:
+    """The SLOs of one file. `where` names the file; every problem names the file, line and field."""
+    if not isinstance(data, dict) or not isinstance(data.get("slos"), list) or not data["slos"]:
+        problems.add(where, "an SLO file must be a mapping with a non-empty 'slos' list")
+        return []
+    specs = []
+    for i, entry in enumerate(data["slos"]):
+        spec = _parse_spec(entry, where, f"slos[{i}]", system, problems)
+        if spec:
+            specs.append(spec)
+    return specs
+
+
+def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Problems) -> SloSpec | None:
+    if not isinstance(entry, dict):
+        problems.add(f"{file}: {field}", "an SLO must be a mapping")
+        return None
+    here = f"{file}:{getattr(entry, 'line', 0)}: {field}"
+    count = len(problems.items)
+    for key in sorted(set(entry) - _SPEC_KEYS):
+        problems.add(f"{here}.{key}", f"unknown key; known keys: {', '.join(sorted(_SPEC_KEYS))}")
+    name, service = entry.get("name"), entry.get("service")
+    if not isinstance(name, str) or not _NAME.match(name):
+        problems.add(f"{here}.name", f"must be 1-34 lowercase letters, digits or '-', starting with a letter, got {name!r}")
+    if not isinstance(service, str) or not service:
+        problems.add(f"{here}.service", "needs the name of the service the objective is about")
+    objective = entry.get("objective")
+    if isinstance(objective, bool) or not isinstance(objective, (int, float)) or not 0 < objective < 100:
+        problems.add(f"{here}.objective", f"must be a percentage above 0 and below 100 (e.g. 99.9), got {objective!r}")
+    window = entry.get("window", "30d")
+    if window not in SLO_WINDOWS:
+        problems.add(f"{here}.window", f"unknown window {window!r}; use one of {', '.join(SLO_WINDOWS)}")
+    labels = entry.get("labels") or {}
+    if not isinstance(labels, dict):
+        problems.add(f"{here}.labels", "must be a mapping of label names to values")
+        labels = {}
+    for key in labels:
+        if not _LABEL.match(str(key)) or key in _RESERVED_LABELS:
+            problems.add(f"{here}.labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})")
+    error_ratio = _error_ratio(entry.get("sli"), f"{here}.sli", problems)
+    if len(problems.items) > count:
+        return None
+    return SloSpec(
+        name=name,
+        service=service,
+        description=str(entry.get("description") or f"{service} {name}"),
+        objective=float(objective),
+        window=window,
+        error_ratio=error_ratio,
+        labels=(("slo", name), ("service", service), ("system", system))
+        + tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+    )
+
+
+def _error_ratio(sli: Any, where: str, problems: Problems) -> str:
+    """PromQL for the ratio of bad events from one of the SLI forms: bad/total, good/total or latency."""
+    if not isinstance(sli, dict):
+        problems.add(where, "needs one of: {bad, total}, {good, total} or {latency: {histogram, threshold, selector}}")
+        return ""
+    forms = [form for form in (("bad", "total"), ("good", "total"), ("latency",)) if all(k in sli for k in form)]
+    if len(forms) != 1 or set(sli) != set(forms[0]):
+        problems.add(where, f"needs exactly one of: {{bad, total}}, {{good, total}} or {{latency}}, got {sorted(sli)}")
+        return ""
+    if forms[0] == ("latency",):
+        return _latency_error_ratio(sli["latency"], f"{where}.latency", problems)
+    queries = {key: _windowed_query(sli[key], f"{where}.{key}", problems) for key in forms[0]}
+    if forms[0] == ("bad", "total"):
+        return f"({queries['bad']})\n/\n({queries['total']})"
+    return f"1 - (\n  ({queries['good']})\n  /\n  ({queries['total']})\n)"
+
+
+def _windowed_query(query: Any, where: str, problems: Problems) -> str:
+    if not isinstance(query, str) or not query.strip():
+        problems.add(where, "needs a PromQL query")
+        return ""
+    query = query.strip()
+    if WINDOW_PLACEHOLDER not in query:
+        problems.add(where, f"the query needs the window placeholder {WINDOW_PLACEHOLDER} in its range, e.g. [{WINDOW_PLACEHOLDER}]")
+        return query
+    error = promql_error(query.replace(WINDOW_PLACEHOLDER, "5m"))
+    if error:
+        problems.add(where, f"invalid PromQL: {error}")
+    return query
+
+
+def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
+    """Requests slower than the threshold: 1 - (requests in the threshold's bucket / all requests).
+
+    The threshold must be one of the histogram's bucket boundaries (`le`); Prometheus cannot count
+    requests under a value between two buckets.
+    """
+    if not isinstance(latency, dict):
+        problems.add(where, "needs histogram, threshold (seconds) and optionally selector")
+        return ""
+    histogram, threshold, selector = latency.get("histogram"), latency.get("threshold"), latency.get("selector", "")
+    for key in sorted(set(latency) - {"histogram", "threshold", "selector"}):
+        problems.add(f"{where}.{key}", "unknown key; known keys: histogram, threshold, selector")
+    if not isinstance(histogram, str) or not _METRIC.match(histogram) or histogram.endswith(("_bucket", "_count")):
+        problems.add(f"{where}.histogram", f"needs the histogram's base name (without _bucket), got {histogram!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
+        problems.add(f"{where}.threshold", f"must be a bucket boundary in seconds above 0, got {threshold!r}")
+    if not isinstance(selector, str):
+        problems.add(f"{where}.selector", f"must be label matchers such as job=\"api\", got {selector!r}")
+        selector = ""
+    matchers = f"{selector}, " if selector.strip() else ""
+    ratio = (
+        f"1 - (\n  sum(rate({histogram}_bucket{{{matchers}le=\"{_number(threshold)}\"}}[{WINDOW_PLACEHOLDER}]))\n"
+        f"  /\n  sum(rate({histogram}_count{{{selector}}}[{WINDOW_PLACEHOLDER}]))\n)"
+    )
+    if isinstance(histogram, str) and isinstance(threshold, (int, float)):
+        error = promql_error(ratio.replace(WINDOW_PLACEHOLDER, "5m"))
+        if error:
+            problems.add(f"{where}.selector", f"invalid PromQL: {error}")
+    return ratio
+
+
+def _number(value: float) -> str:
+    """A float as Prometheus writes it in `le` and as a threshold: 0.25, 1, 0.0144."""
+    return f"{value:.10g}"
+
+
+# ---------------------------------------------------------------- rules
+
+
+def error_ratio_record(window: str) -> str:
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+BUDGET_REMAINING_RECORD = "slo:error_budget_remaining:ratio"
+OBJECTIVE_RECORD = "slo:objective:ratio"
+
+
+def slo_rule_groups(specs: list[SloSpec]) -> list[dict]:
+    """One rule group per SLO: the error ratios, the budget left, then the burn-rate alerts."""
+    return [_rule_group(spec) for spec in specs]
+
+
+def _rule_group(spec: SloSpec) -> dict:
+    labels = dict(spec.labels)
+    selector = f'{{slo="{spec.name}"}}'
+    rules: list[dict] = [
+        {"record": error_ratio_record(window), "expr": spec.error_ratio_over(window), "labels": labels}
+        for window in RATE_WINDOWS
+    ]
+    alerts = [alert for alert in (_alert(spec, alert_class) for alert_class in ALERT_CLASSES) if alert]
+    # The SLO window from the 5m ratio: a rate over 30d of raw counters would be slow and is lost on restarts.
+    rules.append(
+        {
+            "record": error_ratio_record(spec.window),
+            "expr": f"avg_over_time({error_ratio_record('5m')}{selector}[{spec.window}])",
+            "labels": labels,
+        }
+    )
+    rules.append({"record": OBJECTIVE_RECORD, "expr": f"vector({_number(spec.objective / 100)})", "labels": labels})
+    rules.append(
+        {
+            "record": BUDGET_REMAINING_RECORD,
+            "expr": f"1 - {error_ratio_record(spec.window)}{selector} / {_number(spec.error_budget)}",
+            "labels": labels,
+        }
+    )
+    return {"name": f"slo-{spec.name}", "rules": rules + alerts}
+
+
+def possible_conditions(spec: SloSpec, alert_class: AlertClass) -> tuple[BurnRateAlert, ...]:
+    """The conditions an error ratio can reach: with a 90% objective, 14.4x the budget is 144% errors."""
+    return tuple(c for c in alert_class.conditions if c.factor * spec.error_budget < 1)
+
+
+def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
+    conditions = possible_conditions(spec, alert_class)
+    if not conditions:
+        return None
+    budget = _number(spec.error_budget)
+    selector = f'{{slo="{spec.name}"}}'
+
+    def burn_over(window: str) -> str:
+        return f"{error_ratio_record(window)}{selector} / {budget}"
+
+    # Each side of `and` yields the burn rate, so $value is the long window's burn rate.
+    expr = "\nor\n".join(
+        f"(\n  {burn_over(c.long_window)} > {_number(c.factor)}\n  and\n  {burn_over(c.short_window)} > {_number(c.factor)}\n)"
+        for c in conditions
+    )
+    windows = " or ".join(f"{_number(c.factor)}x over {c.long_window} and {c.short_window}" for c in conditions)
+    days = _number(round(parse_duration(spec.window) / 86_400_000 / conditions[-1].factor, 1))
+    remaining = (
+        f'{{{{ with printf "{BUDGET_REMAINING_RECORD}{{slo=%q}}" "{spec.name}" | query }}}}'
+        "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}"
+    )
+    return {
+        "alert": f"{spec.camel_name}{alert_class.name}",
+        "expr": expr,
+        "for": alert_class.for_,
+        "labels": {**dict(spec.labels), "severity": alert_class.severity},
+        "annotations": {
+            "summary": f"{spec.service}: {spec.description} is burning its error budget "
+            + ("fast" if alert_class.severity == "critical" else "slowly"),
+            "description": (
+                f"Burn rate {{{{ $value | printf \"%.1f\" }}}}x ({windows}) against a {_number(spec.objective)}% "
+                f"objective over {spec.window}; {alert_class.meaning.format(days=days, window=spec.window)}. "
+                f"Error budget remaining: {remaining}."
+            ),
+        },
+    }
+
+
+# ---------------------------------------------------------------- dashboards
+
+
+def slo_dashboard(spec: SloSpec) -> dict:
+    """Budget remaining, the SLI against its objective, and the burn rates against the alert thresholds."""
+    selector = f'{{slo="{spec.name}"}}'
+    budget = _number(spec.error_budget)
+    thresholds = sorted({c.factor for a in ALERT_CLASSES for c in a.conditions})
+
+    def target(expr: str, legend: str, ref: str = "A") -> dict:
+        return {"datasource": _PROMETHEUS, "expr": expr, "legendFormat": legend, "refId": ref}
+
+    def stat(panel_id: int, title: str, expr: str, x: int, unit: str, steps: list[dict]) -> dict:
+        return {
+            "id": panel_id,
+            "type": "stat",
+            "title": title,
+            "datasource": _PROMETHEUS,
+            "gridPos": {"h": 5, "w": 6, "x": x, "y": 0},
+            "targets": [target(expr, title)],
+            "fieldConfig": {"defaults": {"unit": unit, "decimals": 3, "thresholds": {"mode": "absolute", "steps": steps}}, "overrides": []},
+            "options": {"colorMode": "background", "graphMode": "none", "reduceOptions": {"calcs": ["lastNotNull"]}},
+        }
+
+    red_to_green = [{"color": "red", "value": None}, {"color": "yellow", "value": 0.25}, {"color": "green", "value": 0.5}]
+    objective = spec.objective / 100
+    panels = [
+        stat(1, f"Error budget remaining ({spec.window})", f"{BUDGET_REMAINING_RECORD}{selector}", 0, "percentunit", red_to_green),
+        stat(2, f"SLI ({spec.window})", f"1 - {error_ratio_record(spec.window)}{selector}", 6, "percentunit",
+             [{"color": "red", "value": None}, {"color": "green", "value": objective}]),
+        stat(3, "Objective", f"{OBJECTIVE_RECORD}{selector}", 12, "percentunit", [{"color": "blue", "value": None}]),
+        stat(4, "Burn rate (1h)", f"{error_ratio_record('1h')}{selector} / {budget}", 18, "x",
+             [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 14.4}]),
+        {
+            "id": 5,
+            "type": "timeseries",
+            "title": "Burn rate by window",
+            "description": "Error ratio / error budget. Page at 14.4x (1h) or 6x (6h), ticket at 3x (1d) or 1x (3d).",
+            "datasource": _PROMETHEUS,
+            "gridPos": {"h": 9, "w": 12, "x": 0, "y": 5},
+            "targets": [
+                target(f"{error_ratio_record(w)}{selector} / {budget}", w, chr(ord("A") + i))
+                for i, w in enumerate(("1h", "6h", "1d", "3d"))
+            ],
+            "fieldConfig": {
+                "defaults": {
+                    "unit": "x",
+                    "custom": {"thresholdsStyle": {"mode": "line"}},
+                    "thresholds": {
+                        "mode": "absolute",
+                        "steps": [{"color": "green", "value": None}]
+                        + [{"color": "red", "value": factor} for factor in thresholds],
+                    },
+                },
+                "overrides": [],
+            },
+        },
+        {
+            "id": 6,
+            "type": "timeseries",
+            "title": "SLI over time",
+            "description": f"Share of good events against the {_number(spec.objective)}% objective.",
+            "datasource": _PROMETHEUS,
+            "gridPos": {"h": 9, "w": 12, "x": 12, "y": 5},
+            "targets": [
+                target(f"1 - {error_ratio_record('5m')}{selector}", "SLI (5m)", "A"),
+                target(f"1 - {error_ratio_record('1h')}{selector}", "SLI (1h)", "B"),
+                target(f"{OBJECTIVE_RECORD}{selector}", "objective", "C"),
+            ],
+            "fieldConfig": {"defaults": {"unit": "percentunit", "max": 1}, "overrides": []},
+        },
+    ]
+    return {
+        "uid": f"slo-{spec.name}",
+        "title": f"SLO: {spec.service} {spec.name}",
+        "description": f"{spec.description}: {_number(spec.objective)}% over {spec.window}. Generated from the SLO spec; edit the spec, not this dashboard.",
+        "tags": ["slo", dict(spec.labels)["system"]],
+        "editable": False,
+        "schemaVersion": 39,
+        "time": {"from": "now-7d", "to": "now"},
+        "refresh": "1m",
+        "panels": panels,
+    }
+
+
+_PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
