@@ -112,11 +112,168 @@ build_langhost() {
 build_langhost_fallback() {
   local d t="$SRC/sdk-$LANGHOST_FALLBACK_SDK_VERSION"
   d="$(moddir "$PULUMI_SDK_MODULE" "$LANGHOST_FALLBACK_SDK_VERSION")"; copytree "$d" "$t"
+  patch_langhost_runplugin "$t/python/cmd/pulumi-language-python"
   cd "$t"   # its go.mod has a replace, so `go install M@V` would refuse it
+  # Built beside the old binary and moved over it: a running engine keeps its copy.
   "$GO" build -p 2 -trimpath \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_FALLBACK_SDK_VERSION" \
-    -o "$BIN/pulumi-language-python" ./python/cmd/pulumi-language-python
+    -o "$BIN/.pulumi-language-python.new" ./python/cmd/pulumi-language-python
+  mv -f "$BIN/.pulumi-language-python.new" "$BIN/pulumi-language-python"
   install_exec_script
+}
+
+# patch_langhost_runplugin DIR: teach the v3.79 host's RunPlugin (how the CLI starts a Python
+# policy pack) the request the v3.259 CLI sends: it names the plugin directory and its runtime
+# options in RunPluginRequest.info (field 5, newer than this host's proto) and leaves `program`
+# empty. Unpatched, the host ran `python ''` in the project directory: the Pulumi program itself
+# started as the policy pack ("policy pack ... failed to start: could not read plugin ...: exit
+# status 1"). The patch reads field 5 from the unknown fields and runs `python <plugin dir>`, in
+# the `virtualenv` that PulumiPolicy.yaml names (relative to the pack) if it names one.
+patch_langhost_runplugin() {
+  local dir=$1
+  cat >"$dir/runplugin_info.go" <<'EOF'
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// pluginInfo is the part of pulumirpc.ProgramInfo (root_directory = 1, program_directory = 2,
+// options = 4) that RunPlugin needs.
+type pluginInfo struct {
+	root, program string
+	options       structpb.Struct
+}
+
+// runPluginInfo decodes RunPluginRequest.info (field 5) from the fields this proto does not know.
+func runPluginInfo(req *pulumirpc.RunPluginRequest) (*pluginInfo, error) {
+	var raw []byte
+	b := []byte(req.ProtoReflect().GetUnknown())
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		b = b[n:]
+		if num == 5 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			raw = v
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	info := &pluginInfo{}
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		raw = raw[n:]
+		if typ == protowire.BytesType && (num == 1 || num == 2 || num == 4) {
+			v, m := protowire.ConsumeBytes(raw)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			switch num {
+			case 1:
+				info.root = string(v)
+			case 2:
+				info.program = string(v)
+			case 4:
+				if err := proto.Unmarshal(v, &info.options); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		raw = raw[n:]
+	}
+	return info, nil
+}
+
+// runPluginFromInfo is RunPlugin for such a request: `python <program directory> <args>`.
+func runPluginFromInfo(
+	info *pluginInfo, req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	args := append([]string{info.program}, req.Args...)
+	var cmd *exec.Cmd
+	virtualenv := ""
+	if v := info.options.GetFields()["virtualenv"].GetStringValue(); v != "" {
+		virtualenv = v
+		if !filepath.IsAbs(virtualenv) {
+			virtualenv = filepath.Join(info.root, virtualenv)
+		}
+		if !python.IsVirtualEnv(virtualenv) {
+			return python.NewVirtualEnvError(v, virtualenv)
+		}
+		cmd = python.VirtualEnvCommand(virtualenv, "python", args...)
+	} else {
+		var err error
+		if cmd, err = python.Command(server.Context(), args...); err != nil {
+			return err
+		}
+	}
+
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	cmd.Dir = req.Pwd
+	cmd.Env = req.Env
+	if virtualenv != "" {
+		cmd.Env = python.ActivateVirtualEnv(cmd.Env, virtualenv)
+	}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err = cmd.Run(); err != nil {
+		var exiterr *exec.ExitError
+		if errors.As(err, &exiterr) {
+			if status, ok := exiterr.Sys().(syscall.WaitStatus); ok {
+				return server.Send(&pulumirpc.RunPluginResponse{
+					Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(status.ExitStatus())},
+				})
+			}
+			return fmt.Errorf("program exited unexpectedly: %w", exiterr)
+		}
+		return fmt.Errorf("problem executing plugin program (could not run language executor): %w", err)
+	}
+	return closer.Close()
+}
+EOF
+  # One call at the top of RunPlugin; the anchor must be there exactly once.
+  python3 - "$dir/main.go" <<'EOF'
+import sys
+path = sys.argv[1]
+src = open(path).read()
+anchor = '\tlogging.V(5).Infof("Attempting to run python plugin in %s", req.Program)\n'
+call = ('\tif info, err := runPluginInfo(req); err != nil {\n\t\treturn err\n'
+        '\t} else if info != nil && req.Program == "" {\n\t\treturn runPluginFromInfo(info, req, server)\n\t}\n')
+if src.count(anchor) != 1:
+    sys.exit(f"{path}: RunPlugin anchor found {src.count(anchor)} times, expected 1")
+open(path, "w").write(src.replace(anchor, anchor + call))
+EOF
 }
 
 # gen_and_build DIR MODULE VERSION NAME [TAGS]: embed the versioned schema, then build
@@ -213,7 +370,7 @@ if (( last_rc == 0 )); then
   rm -f "$STAMPS"/langhost-fallback-*
 elif [[ -n ${LANGHOST_FALLBACK_SDK_VERSION:-} ]]; then
   run_step "pulumi-language-python fallback (sdk $LANGHOST_FALLBACK_SDK_VERSION)" \
-    "langhost-fallback-sdk-$LANGHOST_FALLBACK_SDK_VERSION" build_langhost_fallback
+    "langhost-fallback-sdk-$LANGHOST_FALLBACK_SDK_VERSION-runplugin-info" build_langhost_fallback
   if (( last_rc == 0 )); then
     say "WARNING: language host from sdk $LANGHOST_FALLBACK_SDK_VERSION, not $LANGHOST_VERSION:" \
         "it ignores Pulumi.yaml runtime options (virtualenv), so activate the venv first"
@@ -223,6 +380,29 @@ elif [[ -n ${LANGHOST_FALLBACK_SDK_VERSION:-} ]]; then
 else
   failed+=(pulumi-language-python)
 fi
+
+# The policy pack's own virtualenv, policy/.venv (named in policy/PulumiPolicy.yaml; the language
+# host starts the pack with it): pulumi-policy pins protobuf below 5.30, the program's .venv pins
+# protobuf 6, so they cannot share one. Reinstalled only when policy/requirements.txt changes.
+policy_venv() {
+  local root venv want t0=$SECONDS
+  root="$(cd "$here/../.." && pwd)"; venv="$root/policy/.venv"
+  want="$(sha256sum "$root/policy/requirements.txt" | cut -d' ' -f1)"
+  if [[ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" == "$want" ]]; then
+    say "policy pack venv: cached (0s)"; return 0
+  fi
+  if { [[ -x $venv/bin/python ]] || python3 -m venv "$venv"; } >"$LOGS/policy-venv.log" 2>&1 &&
+     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/policy/requirements.txt" \
+       >>"$LOGS/policy-venv.log" 2>&1; then
+    echo "$want" >"$venv/.requirements.sha256"
+    say "policy pack venv: installed in $((SECONDS - t0))s"
+  else
+    say "policy pack venv: FAILED after $((SECONDS - t0))s (log: $LOGS/policy-venv.log)"
+    tail -n 5 "$LOGS/policy-venv.log" | sed 's/^/    /'
+    failed+=(policy-venv)
+  fi
+}
+policy_venv
 
 if $cli_only; then
   say "total: $((SECONDS - start))s (CLI only)"

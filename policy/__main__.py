@@ -1,0 +1,69 @@
+"""The monitoring stack's policy pack (Pulumi CrossGuard), started by the CLI for
+
+    pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json
+
+The CLI runs `python policy <engine address>` in policy/.venv through the Python language host; this
+prints the port of the analyzer it serves. The checks live in checks.py; this file only wires them into
+pulumi_policy. Without a config file every policy is mandatory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import checks
+import secrets_on_wire
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
+
+
+def _resource(args: Any, secret_paths: frozenset = frozenset(), parent: checks.Resource | None = None) -> checks.Resource:
+    return checks.Resource(
+        type=args.resource_type, name=args.name, props=args.props, secret_paths=secret_paths, urn=args.urn,
+        parent=parent,
+    )
+
+
+def _resource_policy(spec: checks.PolicySpec) -> ResourceValidationPolicy:
+    def validate(args, report_violation):
+        for message in spec.check(_resource(args, secrets_on_wire.current()), args.get_config()):
+            report_violation(message)
+
+    return ResourceValidationPolicy(
+        name=spec.name, description=spec.description, validate=validate, config_schema=_schema(spec)
+    )
+
+
+def _stack_policy(spec: checks.PolicySpec) -> StackValidationPolicy:
+    def validate(args, report_violation):
+        # Parents first, so that each resource can carry its parent's view.
+        views: dict[str, checks.Resource] = {}
+
+        def view(r):
+            if r.urn not in views:
+                views[r.urn] = _resource(r, parent=view(r.parent) if r.parent is not None else None)
+            return views[r.urn]
+
+        for violation in spec.check([view(r) for r in args.resources], args.get_config()):
+            report_violation(violation.message, violation.urn or None)
+
+    return StackValidationPolicy(
+        name=spec.name, description=spec.description, validate=validate, config_schema=_schema(spec)
+    )
+
+
+def _schema(spec: checks.PolicySpec) -> PolicyConfigSchema | None:
+    return PolicyConfigSchema(properties=spec.config_schema) if spec.config_schema else None
+
+
+secrets_on_wire.install()
+PolicyPack(
+    name="monitoring-policies",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[_stack_policy(spec) if spec.stack else _resource_policy(spec) for spec in checks.POLICIES],
+)
