@@ -12,7 +12,6 @@ for warning in route_warnings(settings.alerting.route, content, external_labels=
     pulumi.log.warn(warning)
 stack = MonitoringStack("monitoring", settings, content)
 
-pulumi.export("environment", settings.environment)
-pulumi.export("urls", stack.urls)
-if stack.content:
-    pulumi.export("dashboardUrls", {uid: d.url for uid, d in stack.content.dashboards.items()})
+# The contract with application projects (stacks/contract.py): they read these through a StackReference.
+for output_name, value in stack.exports.items():
+    pulumi.export(output_name, value)

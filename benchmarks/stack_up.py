@@ -27,11 +27,12 @@ from engine.stack import docker, new_stack, project_copy, wait_for  # noqa: E402
 
 from stacks.content import load_content, select_systems  # noqa: E402
 from stacks.render.compose import render_compose  # noqa: E402
-from stacks.settings import load_settings  # noqa: E402
+from stacks.settings import docker_socket_group, load_settings  # noqa: E402
 from stacks.versions import IMAGES  # noqa: E402
 
 SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
-PORTS = {"prometheus": 39291, "alertmanager": 39293, "loki": 33300, "promtail": 39280, "grafana": 33210}
+# Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
+PORTS = {"prometheus": 27291, "alertmanager": 27293, "loki": 27200, "promtail": 27280, "grafana": 27210}
 
 
 def all_healthy(prefix: str) -> bool:
@@ -51,7 +52,8 @@ def compose_cold_up(scratch: Path) -> float:
     config, secret_keys = configured_stack("dev")
     config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS})
     settings = load_settings(config, frozenset(secret_keys))
-    compose_file, files = render_compose(settings, select_systems(load_content(), settings.systems), IMAGES)
+    content = select_systems(load_content(), settings.systems)
+    compose_file, files = render_compose(settings, content, IMAGES, docker_socket_group(settings))
     (scratch / "docker-compose.yml").write_text(compose_file)
     for path, text in files.items():
         (scratch / path).parent.mkdir(parents=True, exist_ok=True)

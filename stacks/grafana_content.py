@@ -55,7 +55,8 @@ class GrafanaContent(pulumi.ComponentResource):
 
     Attributes: `provider`, `datasources` (uid -> DataSource), `folders` (title -> Folder),
     `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`,
-    `rule_groups` ((folder, name) -> RuleGroup).
+    `rule_groups` ((folder, name) -> RuleGroup), `app_service_account` and `app_token` (its
+    ServiceAccountToken: `key` is the secret applications' own Grafana provider authenticates with).
     """
 
     def __init__(self, name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
@@ -131,6 +132,17 @@ class GrafanaContent(pulumi.ComponentResource):
             )
             for g in args.rule_groups
         }
+        # Applications push their own dashboards with this account rather than the admin password: Editor
+        # creates folders, dashboards and alert rules, but cannot manage users, datasources or the organisation.
+        self.app_service_account = grafana.oss.ServiceAccount(
+            f"{name}-app-service-account", name="applications", role="Editor", opts=options()
+        )
+        self.app_token = grafana.oss.ServiceAccountToken(
+            f"{name}-app-token",
+            name="applications",
+            service_account_id=self.app_service_account.id,
+            opts=options(self.app_service_account),
+        )
         self.register_outputs(
             {
                 "dashboardUrls": {uid: d.url for uid, d in self.dashboards.items()},

@@ -7,9 +7,10 @@ import pulumi_docker as docker
 
 from stacks.alertmanager import Alertmanager, AlertmanagerArgs
 from stacks.content import Content
+from stacks.contract import network_name, stack_outputs
 from stacks.grafana import Grafana, GrafanaArgs
 from stacks.layout import HOST_GATEWAY_SERVICES
-from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.grafana_content import DATASOURCES, GrafanaContent, GrafanaContentArgs
 from stacks.loki import Loki, LokiArgs
 from stacks.prometheus import Prometheus, PrometheusArgs
 from stacks.promtail import LogCollectorArgs, Promtail
@@ -19,7 +20,7 @@ from stacks.render.loki import loki_command, render_loki_config
 from stacks.render.prometheus import prometheus_command, render_prometheus_config
 from stacks.render.promtail import promtail_command, render_promtail_config
 from stacks.service import ServiceArgs
-from stacks.settings import StackSettings
+from stacks.settings import StackSettings, docker_socket_group
 from stacks.versions import IMAGES
 
 
@@ -28,12 +29,14 @@ class MonitoringStack(pulumi.ComponentResource):
 
     Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
     components), `content` (GrafanaContent, None when the stack leaves Grafana's content alone),
-    `urls` (service -> published URL).
+    `urls` (service -> published URL), `exports` (the stack outputs by name, stacks/contract.py).
     """
 
     def __init__(
         self, name: str, settings: StackSettings, content: Content, opts: pulumi.ResourceOptions | None = None
     ):
+        # Read before anything is registered: a socket group that cannot be known is bad input.
+        socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
         super().__init__("monitoring:index:MonitoringStack", name, None, opts)
         prefix = settings.name_prefix
         # An explicit provider, so a stack can target a remote daemon (dockerHost) without touching DOCKER_HOST.
@@ -43,7 +46,7 @@ class MonitoringStack(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, providers={"docker": self.docker_provider})
         self.network = docker.Network(
             f"{name}-network",
-            name=f"{prefix}-network",
+            name=network_name(prefix),
             driver="bridge",
             labels=[docker.NetworkLabelArgs(label="com.docker.compose.project", value=prefix)],
             opts=child,
@@ -60,7 +63,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 host_gateway=name in HOST_GATEWAY_SERVICES,
             )
 
-        rule_files = {f.path.name: f.text for f in content.rule_files}
+        rule_files = {f.name: f.text for f in content.rule_files}
         self.prometheus = Prometheus(
             f"{name}-prometheus",
             PrometheusArgs(
@@ -68,6 +71,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 config=render_prometheus_config(settings, sorted(rule_files)),
                 command=prometheus_command(settings),
                 rule_files=rule_files,
+                docker_socket_group=socket_group,
             ),
             child,
         )
@@ -97,10 +101,11 @@ class MonitoringStack(pulumi.ComponentResource):
             GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
             child,
         )
+        grafana_url = settings.grafana_url or settings.public_url("grafana")
         self.content = None if not settings.grafana_content else GrafanaContent(
             f"{name}-grafana-content",
             GrafanaContentArgs(
-                url=settings.grafana_url or settings.public_url("grafana"),
+                url=grafana_url,
                 admin_user=settings.grafana_admin_user,
                 admin_password=pulumi.Output.secret(settings.grafana_admin_password),
                 dashboards=content.dashboards,
@@ -121,4 +126,19 @@ class MonitoringStack(pulumi.ComponentResource):
                 ("grafana", self.grafana),
             )
         }
+        content_outputs = {}
+        if self.content:
+            content_outputs = dict(
+                folder_uids={title: folder.uid for title, folder in self.content.folders.items()},
+                datasource_uids={role: self.content.datasources[uid].uid for role, _, _, uid, *_ in DATASOURCES},
+                grafana_token=pulumi.Output.secret(self.content.app_token.key),
+                dashboard_urls={uid: d.url for uid, d in self.content.dashboards.items()},
+            )
+        self.exports = stack_outputs(
+            environment=settings.environment,
+            urls=self.urls,
+            network=self.network.name,
+            grafana_url=grafana_url,
+            **content_outputs,
+        )
         self.register_outputs({"urls": self.urls})

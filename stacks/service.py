@@ -50,6 +50,8 @@ class ContainerSpec:
     host_binds: Sequence[tuple[str, str]] = ()
     """(host path, container path), read-only."""
     user: str | None = None
+    group_adds: Sequence[str] = ()
+    """Supplementary groups (numeric ids) of the image's user."""
 
 
 def child_name(prefix: str, service: Service, role: str) -> str:
@@ -96,6 +98,7 @@ class ServiceComponent(pulumi.ComponentResource):
             command=list(spec.command) or None,
             envs=spec.envs or None,
             user=spec.user,
+            group_adds=list(spec.group_adds) or None,
             restart="unless-stopped",
             uploads=[docker.ContainerUploadArgs(file=path, content=text) for path, text in spec.files.items()],
             volumes=[
@@ -121,4 +124,5 @@ class ServiceComponent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.url = published_url(args.bind_address, args.host_port)
-        self.register_outputs({"url": self.url, "containerName": self.container.name, "volumeName": self.volume.name})
+        self.register_outputs({"url": self.url, "containerName": self.container.name, "volumeName": self.volume.name,
+                               "dataVolumeRetained": args.protect_volume})  # policy packs cannot see retain_on_delete

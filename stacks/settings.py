@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,8 @@ import yaml
 
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
-from stacks.errors import Problems
-from stacks.layout import published_url
+from stacks.errors import InputError, Problems
+from stacks.layout import DOCKER_SOCKET, published_url
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -30,6 +31,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _JOB = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
+APP_DISCOVERY_JOB = "docker-apps"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True)
+class AppDiscoverySettings:
+    """Prometheus finding application containers through the Docker socket (the `appDiscovery` key)."""
+
+    enabled: bool
+    docker_socket_group: str
+    """Numeric group id of the Docker socket on the Docker host; empty: the local socket's, read at run time."""
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """Everything one stack deploys, validated."""
 
@@ -70,6 +82,7 @@ class StackSettings:
     grafana_url: str
     grafana_content: bool
     alerting: Alerting
+    app_discovery: AppDiscoverySettings
 
     def public_url(self, service: str) -> str:
         """Where a person on the Docker host reaches a service."""
@@ -154,6 +167,7 @@ def load_settings(
     alerting = parse_alerting(
         values.get("alerting"), problems, require_secrets=environment != "dev", is_secret="alerting" in secrets
     )
+    app_discovery = _app_discovery(values["appDiscovery"], schema, problems)
 
     problems.raise_if_any()
     return StackSettings(
@@ -172,7 +186,35 @@ def load_settings(
         grafana_url=grafana_url,
         grafana_content=values["grafanaContent"],
         alerting=alerting,
+        app_discovery=app_discovery,
     )
+
+
+def docker_socket_group(
+    settings: StackSettings, environ: Mapping[str, str] = os.environ, socket: str = DOCKER_SOCKET
+) -> str:
+    """The group id Prometheus needs to read the Docker socket: the configured one, else the local socket's.
+
+    The one impure step of app discovery (it reads DOCKER_HOST and stats the socket), run before any
+    resource is registered. Raises InputError naming appDiscovery.dockerSocketGroup when it cannot know.
+    """
+    configured = settings.app_discovery.docker_socket_group
+    if configured:
+        return configured
+    key = "appDiscovery.dockerSocketGroup"
+    daemon = settings.docker_host or environ.get("DOCKER_HOST", "")
+    if daemon not in ("", f"unix://{socket}"):
+        raise InputError([
+            f"{key}: is required when the Docker daemon is not the local {socket} (it is {daemon!r}): "
+            f"the group id of {DOCKER_SOCKET} on the Docker host (stat -c %g there), or appDiscovery.enabled false"
+        ])
+    try:
+        return str(os.stat(socket).st_gid)
+    except OSError as error:
+        raise InputError([
+            f"{key}: empty means the group of the local Docker socket {socket}, which cannot be read "
+            f"({error.strerror}); set the group id, or appDiscovery.enabled false"
+        ]) from None
 
 
 def _short(key: str) -> str:
@@ -273,9 +315,23 @@ def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusS
     )
 
 
+def _app_discovery(value: dict, schema: Mapping, problems: Problems) -> AppDiscoverySettings:
+    merged = _object_with_defaults("appDiscovery", value, schema, problems)
+    enabled = merged["enabled"]
+    if not isinstance(enabled, bool):
+        problems.add("appDiscovery.enabled", f"must be true or false, got {enabled!r}")
+        enabled = False
+    group = merged["dockerSocketGroup"]
+    group = str(group) if isinstance(group, int) and not isinstance(group, bool) and group >= 0 else group
+    if not isinstance(group, str) or not re.match(r"^\d*$", group):
+        problems.add("appDiscovery.dockerSocketGroup", f"must be a numeric group id such as '999', got {group!r}")
+        group = ""
+    return AppDiscoverySettings(enabled=enabled, docker_socket_group=group)
+
+
 def _scrape_targets(value: list, problems: Problems) -> tuple[ScrapeTarget, ...]:
     targets = []
-    jobs: set[str] = set(SERVICES)
+    jobs: set[str] = {*SERVICES, APP_DISCOVERY_JOB}
     known = {"job", "targets", "metricsPath", "scheme", "labels"}
     for i, item in enumerate(value):
         where = f"scrapeTargets[{i}]"

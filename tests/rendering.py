@@ -20,7 +20,7 @@ def stack_settings(stack: str) -> StackSettings:
 
 def rendered_files(stack: str) -> dict[str, str]:
     settings = stack_settings(stack)
-    rule_names = [f.path.name for f in select_systems(load_content(), settings.systems).rule_files]
+    rule_names = sorted(f.name for f in select_systems(load_content(), settings.systems).rule_files)
     return {
         "prometheus.yml": render_prometheus_config(settings, rule_names),
         "alertmanager.yml": render_alertmanager_config(settings.alerting),

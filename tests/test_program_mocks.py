@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 from conftest import STACKS, TEST_SECRETS, configured_stack
-from mockstack import ProgramRun, is_secret, run_program, secret_on_path, unwrap
+from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, unwrap
 
+from stacks import contract
 from stacks.content import Content, load_content, select_systems, slug
-from stacks.layout import SERVICES
-from stacks.settings import load_settings
+from stacks.errors import InputError
+from stacks.layout import DOCKER_SOCKET, SERVICES
+from stacks.settings import APP_DISCOVERY_JOB, load_settings
 from stacks.versions import IMAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +80,10 @@ def test_every_resource_type_and_name(stack):
     receivers = ["critical", "default", "watchdog"] + (["warning"] if stack == "prod" else [])
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
+    expected += [
+        ("grafana:oss/serviceAccount:ServiceAccount", f"{content}-app-service-account"),
+        ("grafana:oss/serviceAccountToken:ServiceAccountToken", f"{content}-app-token"),
+    ]
     assert types == sorted(expected)
 
 
@@ -118,7 +127,7 @@ def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
             "CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{layout.port}{layout.health_path}"
         ]
         # As the Docker provider reads them back (no perpetual diff), and nothing Docker 20.10 rejects.
-        assert (inputs["healthcheck"]["interval"], inputs["healthcheck"]["startPeriod"]) == ("5s", "1m0s")
+        assert (inputs["healthcheck"]["interval"], inputs["healthcheck"]["startPeriod"]) == ("2s", "1m0s")
         assert "startInterval" not in inputs["healthcheck"]
         assert inputs["restart"] == "unless-stopped" and inputs["wait"] is True
         assert inputs["networksAdvanced"] == [{"name": f"monitoring-{stack}-network", "aliases": [layout.name]}]
@@ -135,13 +144,13 @@ def test_uploaded_configuration_files(stack):
         service: {u["file"]: u["content"] for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []}
         for service in COMPONENTS
     }
-    rule_files = {f"/etc/prometheus/rules/{f.path.name}" for f in deployed_content(stack).rule_files}
+    rule_files = {f"/etc/prometheus/rules/{f.name}" for f in deployed_content(stack).rule_files}
     assert {"/etc/prometheus/rules/mindhit.yml", "/etc/prometheus/rules/platform.yml"} <= rule_files
     assert set(uploads["prometheus"]) == {"/etc/prometheus/prometheus.yml", *rule_files}
     assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
-    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", "mindhit-api"}
+    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", "mindhit-api", APP_DISCOVERY_JOB}
     assert jobs["mindhit-api"]["static_configs"][0]["targets"] == ["host.docker.internal:9000"]
     assert set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml"}
     assert set(uploads["loki"]) == {"/etc/loki/loki.yaml"}
@@ -161,6 +170,141 @@ def test_promtail_reads_the_docker_socket_read_only(stack):
         "containerPath": "/var/run/docker.sock",
         "readOnly": True,
     } in inputs["volumes"]
+
+
+SOCKET_MOUNT = {"hostPath": DOCKER_SOCKET, "containerPath": DOCKER_SOCKET, "readOnly": True}
+
+
+def test_prometheus_reads_the_docker_socket_read_only_in_the_socket_group(stack):
+    """App discovery: the socket, read-only, and its group (the local socket's by default); never root."""
+    inputs = unwrap(program(stack).recorder.one(CONTAINER, "monitoring-prometheus-container").inputs)
+    assert SOCKET_MOUNT in inputs["volumes"]
+    assert inputs["groupAdds"] == [str(os.stat(DOCKER_SOCKET).st_gid)]
+    assert not inputs.get("privileged") and not inputs.get("user")  # the image's user: nobody
+    jobs = yaml.safe_load(next(u["content"] for u in inputs["uploads"] if u["file"].endswith("prometheus.yml")))
+    discovery = next(job for job in jobs["scrape_configs"] if job["job_name"] == APP_DISCOVERY_JOB)
+    network_filter = discovery["docker_sd_configs"][0]["filters"][1]
+    assert network_filter == {"name": "network", "values": [f"monitoring-{stack}-network"]}
+
+
+def prometheus_inputs(**app_discovery) -> dict:
+    config, secret_keys = configured_stack("dev")
+    config["monitoring:appDiscovery"] = app_discovery
+    recorder = run_program("dev", config, secret_keys).recorder
+    return unwrap(recorder.one(CONTAINER, "monitoring-prometheus-container").inputs)
+
+
+def test_a_configured_socket_group_is_used_as_it_is():
+    assert prometheus_inputs(dockerSocketGroup="999")["groupAdds"] == ["999"]
+
+
+def test_without_app_discovery_prometheus_has_no_socket_and_runs_as_the_image_user():
+    inputs = prometheus_inputs(enabled=False)
+    assert SOCKET_MOUNT not in (inputs.get("volumes") or []) and not inputs.get("groupAdds")
+    config = yaml.safe_load(next(u["content"] for u in inputs["uploads"] if u["file"].endswith("prometheus.yml")))
+    assert APP_DISCOVERY_JOB not in {job["job_name"] for job in config["scrape_configs"]}
+
+
+def test_a_remote_docker_host_needs_the_socket_group_before_anything_is_registered():
+    config, secret_keys = configured_stack("dev")
+    config["monitoring:dockerHost"] = "ssh://deploy@metrics.example.com"
+    recorder = Recorder()
+    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: is required when the Docker daemon is not"):
+        run_program("dev", config, secret_keys, recorder)
+    assert recorder.registrations == []
+    config["monitoring:appDiscovery"] = {"dockerSocketGroup": "998"}
+    run = run_program("dev", config, secret_keys)
+    assert unwrap(run.recorder.one(CONTAINER, "monitoring-prometheus-container").inputs)["groupAdds"] == ["998"]
+
+
+def test_outputs_follow_the_contract(stack):
+    run = program(stack)
+    exports = run.exports
+    assert list(exports) == [*contract.REQUIRED_OUTPUTS, *contract.GRAFANA_CONTENT_OUTPUTS]
+    assert exports["environment"] == stack
+    network = unwrap(run.recorder.one("docker:index/network:Network", "monitoring-network").inputs)["name"]
+    assert exports["network"] == network == f"monitoring-{stack}-network"
+    assert exports["scrapeLabels"] == {
+        "scrape": "monitoring.scrape", "port": "monitoring.port", "path": "monitoring.path", "job": "monitoring.job"
+    }
+    assert exports["grafana"] == {
+        "url": f"http://127.0.0.1:{HOST_PORTS[stack]['grafana']}",
+        "folderUids": {title: slug(title) for title in deployed_content(stack).folders},
+        "datasourceUids": {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"},
+    }
+    assert exports["grafanaToken"] == mock_token("monitoring-grafana-content-app-token")
+    assert run.secret_exports == {"grafanaToken"}
+
+
+def test_applications_get_an_editor_service_account_token(stack):
+    rec = program(stack).recorder
+    account = rec.one("grafana:oss/serviceAccount:ServiceAccount", "monitoring-grafana-content-app-service-account")
+    token = rec.one("grafana:oss/serviceAccountToken:ServiceAccountToken", "monitoring-grafana-content-app-token")
+    assert unwrap(account.inputs) == {"name": "applications", "role": "Editor"}
+    assert unwrap(token.inputs) == {"name": "applications", "serviceAccountId": f"{account.name}-id"}
+    assert account.urn in token.dependencies
+
+
+def test_the_example_app_joins_the_network_with_the_scrape_labels_it_read_from_the_stack():
+    """examples/app under mocks, its StackReference answered with the dev stack's exports."""
+    recorder = Recorder(referenced_stacks={"organization/monitoring/dev": program("dev")})
+    config = {"example-app:monitoringStack": "organization/monitoring/dev", "example-app:job": "orders"}
+    app = run_program("dev", config, recorder=recorder, project_dir=ROOT / "examples/app", project="example-app")
+    container = unwrap(recorder.one(CONTAINER, "app").inputs)
+    assert container["networksAdvanced"] == [{"name": "monitoring-dev-network"}]
+    assert container["labels"] == [
+        {"label": "monitoring.job", "value": "orders"},
+        {"label": "monitoring.port", "value": "9093"},
+        {"label": "monitoring.scrape", "value": "true"},
+    ]
+    assert container["image"] == IMAGES["alertmanager"]
+    assert app.exports == {
+        "container": "example-app", "prometheusUrl": "http://127.0.0.1:9091", "grafanaUrl": "http://127.0.0.1:3010"
+    }
+
+
+def read_contract(referenced: ProgramRun) -> dict[str, tuple[object, bool]]:
+    """Every MonitoringOutputs field read through a (mocked) StackReference: name -> (value, is secret)."""
+    recorder = Recorder(referenced_stacks={"organization/monitoring/dev": referenced})
+    pulumi.runtime.set_mocks(recorder, project="example-app", stack="dev", preview=False)
+    seen = {}
+
+    @pulumi.runtime.test
+    def read():
+        outputs = contract.MonitoringOutputs.from_stack_reference(pulumi.StackReference("organization/monitoring/dev"))
+
+        async def resolve():
+            for field in dataclasses.fields(outputs):
+                output = getattr(outputs, field.name)
+                seen[field.name] = (await output.future(), await output.is_secret())
+
+        return resolve()
+
+    read()
+    return seen
+
+
+def test_the_reader_reads_every_output_and_keeps_the_token_secret():
+    exported = program("dev").exports
+    seen = read_contract(program("dev"))
+    assert seen == {
+        "environment": ("dev", False),
+        "urls": (exported["urls"], False),
+        "network": ("monitoring-dev-network", False),
+        "scrape_labels": (exported["scrapeLabels"], False),
+        "grafana": (exported["grafana"], False),
+        "grafana_token": (mock_token("monitoring-grafana-content-app-token"), True),
+        "dashboard_urls": (exported["dashboardUrls"], False),
+    }
+
+
+# The failed read leaves the other outputs' coroutines unawaited; Pulumi's runtime says so, harmlessly.
+@pytest.mark.filterwarnings("ignore:coroutine 'Output:RuntimeWarning")
+def test_the_reader_names_a_missing_output():
+    run = program("dev")
+    without_network = ProgramRun(run.recorder, {k: v for k, v in run.exports.items() if k != "network"}, set())
+    with pytest.raises(ValueError, match="the referenced stack has no output 'network': is it a monitoring stack"):
+        read_contract(without_network)
 
 
 def test_secrets_stay_secret(stack):
@@ -268,9 +412,9 @@ def test_volumes_are_protected_in_prod_only(stack):
 
 
 def test_stack_outputs_name_every_service_and_dashboard(stack):
-    outputs = program(stack).outputs
+    outputs = program(stack).exports
     assert outputs["urls"] == {s: f"http://127.0.0.1:{p}" for s, p in HOST_PORTS[stack].items()}
-    assert set(outputs["dashboards"]) == {d.uid for d in deployed_content(stack).dashboards}
+    assert set(outputs["dashboardUrls"]) == {d.uid for d in deployed_content(stack).dashboards}
 
 
 # ---------------------------------------------------------------- routing: the Grafana side of the table
@@ -320,4 +464,4 @@ def test_without_grafana_content_only_the_containers_are_deployed():
     run = run_program("dev", config, secret_keys)
     types = {r.type for r in run.recorder.registrations}
     assert not {t for t in types if t.startswith(("grafana:", "pulumi:providers:grafana"))}
-    assert len(run.recorder.by_type(CONTAINER)) == 5 and run.outputs["dashboards"] == {}
+    assert len(run.recorder.by_type(CONTAINER)) == 5 and "dashboardUrls" not in run.exports

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import STACKS
+from conftest import STACKS, configured_stack
 from rendering import rendered_files, stack_settings
 
 from stacks.render.loki import render_loki_config
+from stacks.render.prometheus import render_prometheus_config
 from stacks.render.promtail import render_promtail_config
+from stacks.settings import APP_DISCOVERY_JOB, load_settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -50,7 +52,8 @@ def test_promtail_labels_container_and_service_but_never_request_or_user_ids():
 
 def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
     config = yaml.safe_load(rendered_files("dev")["prometheus.yml"])
-    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    static = [job for job in config["scrape_configs"] if "static_configs" in job]
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in static}
     assert targets == {
         "prometheus": ["localhost:9090"],
         "alertmanager": ["alertmanager:9093"],
@@ -60,8 +63,60 @@ def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
         "mindhit-api": ["host.docker.internal:9000"],
     }
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
-    shipped = sorted(p.name for p in (GOLDEN.parent.parent / "rules").glob("*.yml"))
-    assert config["rule_files"] == [f"/etc/prometheus/rules/{name}" for name in shipped]
+    rules = GOLDEN.parent.parent / "rules"
+    shipped = [p.name for p in rules.glob("*.yml")] + [f"slo-{p.name}" for p in (rules / "slos").glob("*.yml")]
+    assert config["rule_files"] == [f"/etc/prometheus/rules/{name}" for name in sorted(shipped)]
+
+
+def discovery_job(settings) -> dict | None:
+    jobs = yaml.safe_load(render_prometheus_config(settings, []))["scrape_configs"]
+    return next((job for job in jobs if job["job_name"] == APP_DISCOVERY_JOB), None)
+
+
+def relabel(job: dict, target_label: str) -> list[dict]:
+    return [r for r in job["relabel_configs"] if r.get("target_label") == target_label]
+
+
+def test_prometheus_discovers_opted_in_containers_on_the_stack_network_only():
+    config, secrets = configured_stack("dev")
+    config.update({"monitoring:namePrefix": "team.a", "monitoring:prometheus": {"scrapeInterval": "5s"}})
+    job = discovery_job(load_settings(config, frozenset(secrets)))
+    sd = job["docker_sd_configs"][0]
+    assert sd["host"] == "unix:///var/run/docker.sock" and sd["refresh_interval"] == "5s"
+    assert sd["filters"] == [
+        {"name": "label", "values": ["monitoring.scrape=true"]},
+        {"name": "network", "values": ["team.a-network"]},
+    ]
+    keep = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
+    assert keep == [
+        {"source_labels": ["__meta_docker_network_name"], "regex": r"team\.a-network", "action": "keep"},
+        {"source_labels": ["__meta_docker_container_label_monitoring_port"], "regex": r"\d+", "action": "keep"},
+    ]
+    (address,) = relabel(job, "__address__")
+    assert address["source_labels"] == ["__meta_docker_network_ip", "__meta_docker_container_label_monitoring_port"]
+    assert (address["regex"], address["replacement"]) == (r"(.+);(\d+)", "$1:$2")
+    assert relabel(job, "__metrics_path__")[0]["source_labels"] == ["__meta_docker_container_label_monitoring_path"]
+    default_job, labelled_job = relabel(job, "job")  # the container name, then the label when it is set
+    assert default_job["source_labels"] == ["container"]
+    assert labelled_job["source_labels"] == ["__meta_docker_container_label_monitoring_job"]
+    assert labelled_job["regex"] == "(.+)"
+
+
+def test_an_app_cannot_take_the_job_name_of_a_stack_or_static_job():
+    job = discovery_job(stack_settings("dev"))
+    (drop,) = [r for r in job["relabel_configs"] if r.get("action") == "drop"]
+    assert drop == {
+        "source_labels": ["job"],
+        "regex": "prometheus|alertmanager|loki|promtail|grafana|mindhit-api",
+        "action": "drop",
+    }
+
+
+def test_app_discovery_can_be_switched_off():
+    config, secrets = configured_stack("dev")
+    config["monitoring:appDiscovery"] = {"enabled": False}
+    assert discovery_job(load_settings(config, frozenset(secrets))) is None
+    assert discovery_job(stack_settings("dev")) is not None
 
 
 def test_readme_config_table_is_generated_from_the_schema():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import TEST_SECRETS, configured_stack
 from rendering import stack_settings
@@ -9,7 +11,7 @@ from rendering import stack_settings
 from stacks.alerting import Matcher
 from stacks.durations import canonical_duration, parse_duration
 from stacks.errors import InputError
-from stacks.settings import load_settings
+from stacks.settings import APP_DISCOVERY_JOB, AppDiscoverySettings, docker_socket_group, load_settings
 
 
 def test_dev_defaults_come_from_the_pulumi_yaml_schema():
@@ -108,3 +110,66 @@ def test_email_receivers_need_smtp():
     config["monitoring:alerting"]["receivers"].append({"name": "mail", "email": [{"to": "ops@example.com"}]})
     with pytest.raises(InputError, match=r"alerting.receivers\[3\].email\[0\]: email receivers need alerting.smtp"):
         load_settings(config, frozenset(secrets))
+
+
+def with_app_discovery(**config_values):
+    config, secrets = configured_stack("dev")
+    config.update({f"monitoring:{k}": v for k, v in config_values.items()})
+    return load_settings(config, frozenset(secrets))
+
+
+def test_app_discovery_is_on_by_default_with_the_local_socket_group():
+    assert stack_settings("dev").app_discovery == AppDiscoverySettings(enabled=True, docker_socket_group="")
+
+
+@pytest.mark.parametrize("group", ["999", 999])
+def test_the_socket_group_is_a_numeric_group_id(group):
+    assert with_app_discovery(appDiscovery={"dockerSocketGroup": group}).app_discovery.docker_socket_group == "999"
+
+
+@pytest.mark.parametrize("group", ["docker", "-1", -1, True])
+def test_a_socket_group_that_is_no_group_id_is_named(group):
+    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: must be a numeric group id"):
+        with_app_discovery(appDiscovery={"dockerSocketGroup": group})
+
+
+def test_unknown_app_discovery_keys_are_named():
+    with pytest.raises(InputError, match=r"appDiscovery.socketGroup: unknown key; known keys: enabled, dockerSocket"):
+        with_app_discovery(appDiscovery={"socketGroup": "999"})
+
+
+def test_a_static_job_may_not_take_the_discovery_job_name():
+    targets = [{"job": APP_DISCOVERY_JOB, "targets": ["app:8080"]}]
+    with pytest.raises(InputError, match=rf"scrapeTargets\[0\].job: job '{APP_DISCOVERY_JOB}' is already scraped"):
+        with_app_discovery(scrapeTargets=targets)
+
+
+def test_the_socket_group_is_read_from_the_local_socket(tmp_path):
+    socket = tmp_path / "docker.sock"
+    socket.touch()
+    if os.geteuid() == 0:
+        os.chown(socket, -1, 4242)  # a group the test's own files do not have: the value is the one read
+    expected = str(socket.stat().st_gid)
+    assert docker_socket_group(stack_settings("dev"), environ={}, socket=str(socket)) == expected
+    local = {"DOCKER_HOST": f"unix://{socket}"}
+    assert docker_socket_group(stack_settings("dev"), environ=local, socket=str(socket)) == expected
+
+
+def test_a_configured_socket_group_is_not_read_from_anywhere(tmp_path):
+    settings = with_app_discovery(appDiscovery={"dockerSocketGroup": "998"}, dockerHost="ssh://deploy@metrics.test")
+    assert docker_socket_group(settings, environ={}, socket=str(tmp_path / "missing.sock")) == "998"
+
+
+def test_a_remote_daemon_needs_the_socket_group():
+    remote = with_app_discovery(dockerHost="tcp://metrics.example.com:2376")
+    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: is required when the Docker daemon is not "
+                       r"the local /var/run/docker.sock \(it is 'tcp://metrics.example.com:2376'\)"):
+        docker_socket_group(remote, environ={})
+    with pytest.raises(InputError, match=r"\(it is 'ssh://deploy@host'\)"):
+        docker_socket_group(stack_settings("dev"), environ={"DOCKER_HOST": "ssh://deploy@host"})
+
+
+def test_a_missing_local_socket_is_named(tmp_path):
+    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: empty means the group of the local Docker "
+                       r"socket .*missing.sock, which cannot be read \(No such file or directory\)"):
+        docker_socket_group(stack_settings("dev"), environ={}, socket=str(tmp_path / "missing.sock"))

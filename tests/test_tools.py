@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import STACKS
+from conftest import STACKS, configured_stack
 from rendering import rendered_files, stack_settings
 
 from stacks.content import load_content, select_systems
+from stacks.contract import network_name
 from stacks.layout import RULES_DIR
+from stacks.render.prometheus import render_prometheus_config
+from stacks.settings import APP_DISCOVERY_JOB, load_settings
+from stacks.versions import IMAGES
 
 pytestmark = pytest.mark.tools
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,18 +29,84 @@ def run(*command: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_promtool_accepts_the_rendered_prometheus_config(stack, tmp_path):
-    # The config names the rule files where the container has them; point it at the repository's copies.
-    text = rendered_files(stack)["prometheus.yml"].replace(RULES_DIR, str(ROOT / "rules"))
+    # The rule files the stack deploys, generated SLO rules included, where the config can find them.
+    settings = stack_settings(stack)
+    deployed = select_systems(load_content(), settings.systems).rule_files
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for rule_file in deployed:
+        (rules / rule_file.name).write_text(rule_file.text)
     config = tmp_path / "prometheus.yml"
-    config.write_text(text)
+    config.write_text(rendered_files(stack)["prometheus.yml"].replace(RULES_DIR, str(rules)))
+    assert f"job_name: {APP_DISCOVERY_JOB}\n  docker_sd_configs:" in config.read_text()  # checked with the rest
     result = run("promtool", "check", "config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
-    settings = stack_settings(stack)
-    deployed = [f.path for f in select_systems(load_content(), settings.systems).rule_files]
     for rule_file in deployed:  # promtool followed rule_files to every file the stack ships
-        count = sum(len(g["rules"]) for g in yaml.safe_load(rule_file.read_text())["groups"])
+        count = sum(len(g["rules"]) for g in yaml.safe_load(rule_file.text)["groups"])
         assert f"rules/{rule_file.name}\n  SUCCESS: {count} rules found" in output
+
+
+SD_PREFIX = "monitoring-contract-sd"
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=120).stdout.strip()
+
+
+@pytest.fixture
+def app_containers():
+    """Containers each showing one case of the scrape labels, most on the stack's network; removed afterwards.
+    Yields the IP on that network of those that should be scraped."""
+    network = network_name(SD_PREFIX)
+    labelled = {"monitoring.scrape": "true", "monitoring.port": "9093"}
+    cases = {
+        "app": ({**labelled, "monitoring.job": "orders", "monitoring.path": "/custom"}, True),
+        "plain": (labelled, True),  # default job and path
+        "noport": ({"monitoring.scrape": "true"}, True),
+        "impostor": ({**labelled, "monitoring.job": "prometheus"}, True),
+        "optout": ({**labelled, "monitoring.scrape": "false"}, True),
+        "offnet": (labelled, False),
+    }
+    docker("network", "create", network)
+    names = [f"{SD_PREFIX}-{case}" for case in cases]
+    try:
+        for name, (labels, on_network) in zip(names, cases.values()):
+            label_args = [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
+            docker("run", "-d", "--name", name, *(["--network", network] if on_network else []), *label_args,
+                   IMAGES["alertmanager"])
+        docker("network", "connect", "bridge", f"{SD_PREFIX}-app")  # a second network: not where we scrape it
+        ip = f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}'
+        yield {name: docker("inspect", "-f", ip, name) for name in (f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain")}
+    finally:
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+        subprocess.run(["docker", "network", "rm", network], capture_output=True)
+
+
+@pytest.mark.containers
+def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_network(app_containers, tmp_path):
+    """The rendered docker_sd job run by the real promtool against the local Docker daemon, relabelling included."""
+    config, secret_keys = configured_stack("dev")
+    config["monitoring:namePrefix"] = SD_PREFIX
+    settings = load_settings(config, frozenset(secret_keys))
+    (tmp_path / "prometheus.yml").write_text(render_prometheus_config(settings, []))
+    result = run("promtool", "check", "service-discovery", "--timeout=3s", str(tmp_path / "prometheus.yml"),
+                 APP_DISCOVERY_JOB)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = json.loads(result.stdout)
+    discovered = {t["discoveredLabels"]["__meta_docker_container_name"].lstrip("/") for t in found}
+    assert discovered == {f"{SD_PREFIX}-{case}" for case in ("app", "plain", "noport", "impostor")}
+    kept = sorted(
+        ({k: v for k, v in t["labels"].items() if not k.startswith("__scrape")} for t in found if t["labels"]),
+        key=lambda labels: labels["container"],
+    )
+    app, plain = f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain"
+    assert kept == [
+        {"__address__": f"{app_containers[app]}:9093", "__metrics_path__": "/custom", "__scheme__": "http",
+         "container": app, "instance": f"{app}:9093", "job": "orders"},
+        {"__address__": f"{app_containers[plain]}:9093", "__metrics_path__": "/metrics", "__scheme__": "http",
+         "container": plain, "instance": f"{plain}:9093", "job": plain},
+    ]
 
 
 def test_promtool_rejects_a_broken_config(tmp_path):

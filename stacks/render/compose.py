@@ -33,12 +33,20 @@ from stacks.render.promtail import promtail_command, render_promtail_config
 from stacks.settings import StackSettings
 
 
-def render_compose(settings: StackSettings, content: Content, images: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path."""
-    rule_names = sorted(f.path.name for f in content.rule_files)
+def render_compose(
+    settings: StackSettings, content: Content, images: dict[str, str], docker_socket_group: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path.
+
+    `docker_socket_group`: the socket's group id, for the discovery of application containers (as the
+    Prometheus component gets it); needed when settings.app_discovery is enabled.
+    """
+    if settings.app_discovery.enabled and not docker_socket_group:
+        raise ValueError("app discovery needs the Docker socket's group id (stacks.settings.docker_socket_group)")
+    rule_names = sorted(f.name for f in content.rule_files)
     files = {
         "prometheus/prometheus.yml": render_prometheus_config(settings, rule_names),
-        **{f"prometheus/rules/{f.path.name}": f.text for f in content.rule_files},
+        **{f"prometheus/rules/{f.name}": f.text for f in content.rule_files},
         "alertmanager/alertmanager.yml": render_alertmanager_config(settings.alerting),
         "loki/loki.yaml": render_loki_config(settings),
         "promtail/promtail.yaml": render_promtail_config(settings),
@@ -74,6 +82,9 @@ def render_compose(settings: StackSettings, content: Content, images: dict[str, 
             definition["command"] = commands[service.name]
         if service.name in HOST_GATEWAY_SERVICES:
             definition["extra_hosts"] = ["host.docker.internal:host-gateway"]
+        if service is PROMETHEUS and settings.app_discovery.enabled:
+            definition["volumes"].append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:ro")
+            definition["group_add"] = [docker_socket_group]
         if service is PROMTAIL:
             definition["user"] = "root"
             definition["depends_on"] = {LOKI.name: {"condition": "service_healthy"}}

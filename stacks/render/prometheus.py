@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from stacks.layout import ALERTMANAGER, GRAFANA, LOKI, PROMETHEUS, PROMTAIL, RULES_DIR
+import re
+
+from stacks.contract import LABELS, network_name
+from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, GRAFANA, LOKI, PROMETHEUS, PROMTAIL, RULES_DIR
 from stacks.render import to_yaml
-from stacks.settings import StackSettings
+from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
 def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]) -> str:
@@ -41,7 +44,58 @@ def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]
         "rule_files": [f"{RULES_DIR}/{name}" for name in rule_file_names],
         "scrape_configs": own_jobs + app_jobs,
     }
+    if settings.app_discovery.enabled:
+        own = [job["job_name"] for job in own_jobs + app_jobs]
+        config["scrape_configs"].append(app_discovery_job(settings, own))
     return to_yaml(config)
+
+
+def app_discovery_job(settings: StackSettings, reserved_jobs: list[str]) -> dict:
+    """Containers that opt in with labels (stacks/contract.py) and join the stack network, found through the
+    Docker socket: address = the container's IP on our network and its `port` label, path and job from labels."""
+    network = network_name(settings.name_prefix)
+
+    def label(name: str) -> str:  # how Docker discovery names a container label
+        return "__meta_docker_container_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", name)
+
+    return {
+        "job_name": APP_DISCOVERY_JOB,
+        "docker_sd_configs": [
+            {
+                "host": f"unix://{DOCKER_SOCKET}",
+                "refresh_interval": settings.prometheus.scrape_interval,
+                # Asked of the daemon: only opted-in containers attached to our network.
+                "filters": [
+                    {"name": "label", "values": [f"{LABELS.scrape}=true"]},
+                    {"name": "network", "values": [network]},
+                ],
+            }
+        ],
+        "relabel_configs": [
+            # A container yields one target per network and exposed port: keep those on our network, where
+            # Prometheus reaches it (the rewritten address makes its ports' targets one).
+            {"source_labels": ["__meta_docker_network_name"], "regex": _literal(network), "action": "keep"},
+            {"source_labels": [label(LABELS.port)], "regex": r"\d+", "action": "keep"},
+            {
+                "source_labels": ["__meta_docker_network_ip", label(LABELS.port)],
+                "regex": r"(.+);(\d+)",
+                "replacement": "$1:$2",
+                "target_label": "__address__",
+            },
+            {"source_labels": [label(LABELS.path)], "regex": "(/.*)", "target_label": "__metrics_path__"},
+            {"source_labels": ["__meta_docker_container_name"], "regex": "/?(.*)", "target_label": "container"},
+            {"source_labels": ["container", label(LABELS.port)], "separator": ":", "target_label": "instance"},
+            {"source_labels": ["container"], "target_label": "job"},
+            {"source_labels": [label(LABELS.job)], "regex": "(.+)", "target_label": "job"},
+            # An app may not pass for one of the stack's own jobs: alerts and dashboards read up{job=...}.
+            {"source_labels": ["job"], "regex": "|".join(map(_literal, reserved_jobs)), "action": "drop"},
+        ],
+    }
+
+
+def _literal(text: str) -> str:
+    """A regex matching exactly `text` (Prometheus anchors relabel regexes); '-' needs no escape outside []."""
+    return re.escape(text).replace("\\-", "-")
 
 
 def prometheus_command(settings: StackSettings) -> list[str]:

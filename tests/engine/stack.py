@@ -81,8 +81,11 @@ class Stack:
 
 
 def project_copy(destination: Path) -> Path:
-    """The tracked project files, so a test may edit dashboards and rules without touching the repo."""
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    """The project's files (tracked, and new ones not ignored: what a commit would hold), so a test may edit
+    dashboards and rules without touching the repo."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     for name in files:
         if name.startswith(("tests/", "benchmarks/", ".ci/")) or not (ROOT / name).is_file():
             continue

@@ -17,7 +17,8 @@ from stacks.content import load_content
 pytestmark = pytest.mark.e2e
 
 PREFIX = "monitoring-e2e-grafana"
-PORTS = {"prometheus": 39391, "alertmanager": 39393, "loki": 33400, "promtail": 39380, "grafana": 33310}
+# Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
+PORTS = {"prometheus": 26391, "alertmanager": 26393, "loki": 26300, "promtail": 26380, "grafana": 26310}
 GRAFANA_TEST_RULE = """
 groups:
   - name: e2e

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.engine
 
 PREFIX = "monitoring-e2e"
 # Ports of their own, so a developer's dev stack on the same host is left alone.
-PORTS = {"prometheus": 39191, "alertmanager": 39193, "loki": 33200, "promtail": 39180, "grafana": 33110}
+# Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
+PORTS = {"prometheus": 25191, "alertmanager": 25193, "loki": 25100, "promtail": 25180, "grafana": 25110}
 SERVICES = tuple(PORTS)
 
 
