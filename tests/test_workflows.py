@@ -239,6 +239,19 @@ def test_pull_requests_run_the_fast_tiers_without_building_images_or_the_toolcha
         assert heavy not in scripts, heavy
 
 
+def test_every_job_that_runs_the_policy_pack_builds_its_own_virtualenv():
+    """PulumiPolicy.yaml names policy/.venv; the pack's pins conflict with the program's (protobuf)."""
+    virtualenv = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
+    assert virtualenv == ".venv"
+    for name in ("pull-request.yml", "deploy.yml"):
+        workflow = load_workflow(name)
+        for stack, (job_id, _) in {**stack_runs(workflow, "preview"), **stack_runs(workflow, "up")}.items():
+            scripts = "\n".join(step.get("run", "") for step in workflow["jobs"][job_id]["steps"])
+            assert "python -m venv policy/.venv" in scripts, (name, stack)
+            installs = [line.strip() for line in scripts.splitlines() if "-r policy/requirements.txt" in line]
+            assert installs and all(line.startswith("policy/.venv/bin/pip install") for line in installs), (name, stack)
+
+
 def test_merges_deploy_dev_then_staging_then_prod_behind_environments():
     workflow = load_workflow("deploy.yml")
     assert workflow["on"]["push"]["branches"] == ["main"]
