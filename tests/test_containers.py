@@ -12,16 +12,20 @@ import shutil
 import subprocess
 import time
 import urllib.parse
+import urllib.request
 import uuid
+from base64 import b64encode
 from pathlib import Path
 
 import pytest
 from conftest import configured_stack
 from engine.stack import http_json, ship_a_log_line, wait_for, wait_for_component_targets
 
-from stacks.content import load_content, slug
+from stacks.alerting import Route
+from stacks.content import GrafanaRule, load_content, slug
 from stacks.grafana_content import DATASOURCES
 from stacks.render.compose import render_compose
+from stacks.render.grafana import grafana_rule_queries
 from stacks.settings import docker_socket_group, load_settings
 from stacks.versions import IMAGES
 
@@ -54,7 +58,8 @@ def url(service: str, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, webhooks):
+def settings(webhooks):
+    """The dev stack's settings with this test's names, ports and password, receivers on `webhooks`."""
     config, secret_keys = configured_stack("dev")
     config.update({"monitoring:namePrefix": PROJECT, "monitoring:ports": PORTS})
     config["monitoring:grafanaAdminPassword"] = ADMIN_PASSWORD
@@ -63,8 +68,11 @@ def stack(tmp_path_factory, webhooks):
     for receiver in alerting["receivers"]:
         receiver["webhooks"][0]["url"] = webhooks.url(f"/{receiver['name']}", host="host.docker.internal")
     alerting["route"].update(groupWait="1s", groupInterval="5s")
-    settings = load_settings(config, frozenset([*secret_keys, "monitoring:grafanaAdminPassword"]))
+    return load_settings(config, frozenset([*secret_keys, "monitoring:grafanaAdminPassword"]))
 
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, settings):
     workdir = tmp_path_factory.mktemp("compose")
     compose_file, files = render_compose(settings, load_content(), IMAGES, docker_socket_group(settings))
     (workdir / "docker-compose.yml").write_text(compose_file)
@@ -176,3 +184,70 @@ def test_grafana_accepts_the_datasources_and_every_dashboard(stack):
         assert saved["status"] == "success" and saved["uid"] == dashboard.uid
         stored = http_json(url("grafana", f"/api/dashboards/uid/{dashboard.uid}"), auth=auth)
         assert stored["dashboard"]["title"] == dashboard.title and stored["meta"]["folderTitle"] == dashboard.folder
+
+
+def grafana_api(method: str, path: str, body: dict | None = None):
+    """Grafana's HTTP API as the admin; provisioning calls marked editable, as the provider marks them."""
+    request = urllib.request.Request(url("grafana", path), method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("X-Disable-Provenance", "true")
+    request.add_header("Authorization", "Basic " + b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def policy_tree(route: Route) -> dict:
+    """The notification policy the program sends (stacks/grafana_content.py), in the API's JSON."""
+    node: dict = {"receiver": route.receiver} if route.receiver else {}
+    if route.matchers:
+        node["object_matchers"] = [[m.label, m.op, m.value] for m in route.matchers]
+    if route.group_by is not None:
+        node["group_by"] = list(route.group_by)
+    for key in ("group_wait", "group_interval", "repeat_interval"):
+        if getattr(route, key):
+            node[key] = getattr(route, key)
+    if route.continue_:
+        node["continue"] = True
+    if route.routes:
+        node["routes"] = [policy_tree(child) for child in route.routes]
+    return node
+
+
+def test_a_grafana_managed_alert_goes_through_its_contact_point_to_the_receiver(stack, settings, webhooks):
+    """The stack's contact points and policy tree, and a rule with the queries stacks/render/grafana.py builds:
+    Grafana evaluates it on Prometheus and notifies the receiver the policy routes it to."""
+    for _, name, kind, uid, target, is_default, json_data in DATASOURCES:
+        if not any(d["uid"] == uid for d in grafana_api("GET", "/api/datasources")):
+            grafana_api("POST", "/api/datasources", {"name": name, "type": kind, "uid": uid, "url": target,
+                                                     "access": "proxy", "isDefault": is_default, "jsonData": json_data})
+    for receiver in settings.alerting.receivers:
+        webhook = receiver.webhooks[0]
+        grafana_api("POST", "/api/v1/provisioning/contact-points", {
+            "name": receiver.name, "type": "webhook", "settings": {"url": webhook.url},
+            "disableResolveMessage": not webhook.send_resolved,
+        })
+    grafana_api("PUT", "/api/v1/provisioning/policies", policy_tree(settings.alerting.route))
+    folder = "grafana-path"
+    grafana_api("POST", "/api/folders", {"uid": folder, "title": "Grafana alert path"})
+    rule = GrafanaRule(
+        alert="GrafanaManagedPath", datasource="prometheus", expr='sum(up{job="prometheus"})', op=">", threshold=0,
+        for_="0s", labels=(("severity", "critical"),), annotations=(("summary", "Grafana-managed path"),),
+        no_data_state="NoData",
+    )
+    grafana_api("POST", "/api/v1/provisioning/alert-rules", {
+        "folderUID": folder, "ruleGroup": "path", "title": rule.alert, "condition": "B", "orgID": 1,
+        "data": [
+            {"refId": q["ref_id"], "datasourceUid": q["datasource_uid"], "model": q["model"],
+             "relativeTimeRange": {"from": q["from"], "to": q["to"]}}
+            for q in grafana_rule_queries(rule)
+        ],
+        "for": rule.for_, "labels": dict(rule.labels), "annotations": dict(rule.annotations),
+        "noDataState": rule.no_data_state, "execErrState": "Error",
+    })
+    grafana_api("PUT", f"/api/v1/provisioning/folder/{folder}/rule-groups/path", {"interval": 10})
+    # severity="critical" routes to the critical receiver (tests/routing_table.yaml), not to the default.
+    wait_for(lambda: "GrafanaManagedPath" in webhooks.alertnames("/critical"), 120,
+             "the Grafana-managed alert at /critical", interval=1)
+    assert "GrafanaManagedPath" not in webhooks.alertnames("/default")
