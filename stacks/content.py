@@ -156,10 +156,7 @@ def load_content(root: Path | None = None) -> Content:
     slo_rule_files, slo_dashboards = load_slos(root / "rules" / "slos", problems, root)
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
-    taken = {d.uid: _relative(d.path, root) for d in dashboards}
-    for dashboard in slo_dashboards:
-        if dashboard.uid in taken:
-            problems.add(taken[dashboard.uid], f"uid {dashboard.uid!r} is also the generated SLO dashboard's of {_relative(dashboard.path, root)}")
+    check_unique_uids(dashboards + slo_dashboards, problems, root)
     problems.raise_if_any()
     return Content(
         dashboards=dashboards + slo_dashboards,
@@ -180,21 +177,26 @@ def _relative(path: Path, root: Path) -> str:
 
 def load_dashboards(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[Dashboard, ...]:
     dashboards: list[Dashboard] = []
-    seen_uids: dict[str, str] = {}
     stray = sorted(p for p in directory.glob("*.json")) if directory.is_dir() else []
     for path in stray:
         problems.add(_relative(path, root), "dashboards must be in a folder directory, e.g. dashboards/MindHit/")
     for path in sorted(directory.glob("*/*.json")):
         name = _relative(path, root)
         dashboard = _load_dashboard(path, name, problems)
-        if dashboard is None:
-            continue
-        if dashboard.uid in seen_uids:
-            problems.add(name, f"uid {dashboard.uid!r} is already used by {seen_uids[dashboard.uid]}")
-            continue
-        seen_uids[dashboard.uid] = name
-        dashboards.append(dashboard)
+        if dashboard is not None:
+            dashboards.append(dashboard)
     return tuple(dashboards)
+
+
+def check_unique_uids(dashboards: tuple[Dashboard, ...], problems: Problems, root: Path = ROOT) -> None:
+    """A uid names one dashboard in Grafana: a second one, from a file or an SLO spec, is reported where it is."""
+    seen: dict[str, str] = {}
+    for dashboard in dashboards:
+        where = _relative(dashboard.path, root)
+        if dashboard.uid in seen:
+            problems.add(where, f"uid {dashboard.uid!r} is already used by {seen[dashboard.uid]}")
+        else:
+            seen[dashboard.uid] = where
 
 
 def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | None:

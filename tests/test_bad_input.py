@@ -327,3 +327,14 @@ def test_an_slo_spec_with_a_bad_objective_window_and_query_names_each_field(cont
         ("sli.bad", "the query needs the window placeholder {{window}} in its range"),
     ]:
         assert f"rules/slos/mindhit.yml:6: slos[0].{field}: {problem}" in message
+
+
+def test_a_dashboard_taking_the_uid_of_a_generated_slo_dashboard(content_copy):
+    original = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())
+    original["uid"] = "slo-mindhit-api-latency"
+    write(content_copy / "dashboards/MindHit/api-overview.json", json.dumps(original))
+    message = run_expecting_error("dev", *dev())
+    assert (
+        "rules/slos/mindhit.yml: uid 'slo-mindhit-api-latency' is already used by dashboards/MindHit/api-overview.json"
+        in message
+    )
