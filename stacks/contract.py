@@ -19,9 +19,10 @@ Outputs (camelCase, as `pulumi stack output` shows them):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Mapping
+
+from stacks.layout import JOB_NAME
 
 if TYPE_CHECKING:
     import pulumi
@@ -67,7 +68,7 @@ def scrape_labels(
         raise ValueError(f"port must be a port number from 1 to 65535, got {port!r}")
     if path is not None and not path.startswith("/"):
         raise ValueError(f"path must start with '/', got {path!r}")
-    if job is not None and not re.match(r"^[a-zA-Z_][a-zA-Z0-9_-]*$", job):
+    if job is not None and not JOB_NAME.match(job):
         raise ValueError(f"job must be a job name such as 'orders-api', got {job!r}")
     labels = {names["scrape"]: "true", names["port"]: str(port)}
     if path is not None:

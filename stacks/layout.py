@@ -6,6 +6,7 @@ host ports come from the stack settings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -28,6 +29,8 @@ LOKI = Service("loki", 3100, "/ready", "/loki", "/etc/loki/loki.yaml")
 PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promtail/promtail.yaml")
 GRAFANA = Service("grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini")
 SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
+# A scrape job's name, whether a stack's scrapeTargets or an application's `monitoring.job` label sets it.
+JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 RULES_DIR = "/etc/prometheus/rules"
 # Services that talk to the Docker host (application targets, webhook receivers) via host.docker.internal.
 HOST_GATEWAY_SERVICES = frozenset({"prometheus", "alertmanager", "grafana"})

@@ -20,7 +20,7 @@ import yaml
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import InputError, Problems
-from stacks.layout import DOCKER_SOCKET, published_url
+from stacks.layout import DOCKER_SOCKET, JOB_NAME, published_url
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -28,7 +28,6 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_JOB = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 # The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
@@ -341,7 +340,7 @@ def _scrape_targets(value: list, problems: Problems) -> tuple[ScrapeTarget, ...]
         for unknown in sorted(set(item) - known):
             problems.add(f"{where}.{unknown}", f"unknown key; known keys: {', '.join(sorted(known))}")
         job = item.get("job")
-        if not isinstance(job, str) or not _JOB.match(job):
+        if not isinstance(job, str) or not JOB_NAME.match(job):
             problems.add(f"{where}.job", f"must be a job name such as 'mindhit-api', got {job!r}")
         elif job in jobs:
             problems.add(f"{where}.job", f"job {job!r} is already scraped; job names must be unique")

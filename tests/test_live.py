@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import configured_stack
+from engine.stack import wait_for
 from webhooks import WebhookReceiver
 
 from stacks.render.alertmanager import render_alertmanager_config
@@ -55,15 +56,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def ready(url: str) -> bool:
@@ -113,7 +105,7 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes)
         "--cluster.listen-address=",
         log=tmp_path / "alertmanager.log",
     )
-    wait_until(lambda: ready(f"http://127.0.0.1:{am_port}/-/ready"), 30, "Alertmanager to be ready")
+    wait_for(lambda: ready(f"http://127.0.0.1:{am_port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
 
     # The rendered prometheus.yml names its peers by their container names; here they are on loopback.
     prometheus_yml = yaml.safe_load(render_prometheus_config(settings, ["mindhit.yml"]))
@@ -131,11 +123,11 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes)
         "--rules.alert.resend-delay=1s",
         log=tmp_path / "prometheus.log",
     )
-    wait_until(lambda: ready(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus to be ready")
+    wait_for(lambda: ready(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus to be ready", interval=0.25)
 
     expected = {("/critical", "LiveTestCritical", "critical"), ("/default", "LiveTestWarning", "warning"),
                 ("/critical", "LiveTestPair", "critical")}
-    wait_until(lambda: expected <= webhooks.firing(), 60, f"webhooks {expected}, got {webhooks.firing()}")
+    wait_for(lambda: expected <= webhooks.firing(), 60, f"the webhooks {expected}", interval=0.25)
     time.sleep(10)  # past the warning's `for` and a group interval: give the inhibited warning its chance to be wrong
     assert webhooks.firing() == expected, webhooks.firing()
 

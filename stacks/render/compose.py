@@ -10,6 +10,7 @@ password, receiver URLs): write them only to a private directory.
 from __future__ import annotations
 
 from stacks.content import Content
+from stacks.contract import network_name
 from stacks.layout import (
     ALERTMANAGER,
     DOCKER_SOCKET,
@@ -95,7 +96,7 @@ def render_compose(
         "version": "2.4",
         "services": services,
         "volumes": {f"{s.name}-data": {"name": f"{prefix}-{s.name}-data"} for s in SERVICES},
-        "networks": {"monitoring": {"name": f"{prefix}-network"}},
+        "networks": {"monitoring": {"name": network_name(prefix)}},
     }
     return to_yaml(compose), files
 
