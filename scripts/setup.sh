@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the program and its tests need, idempotently: the Python virtualenv that Pulumi.yaml
-# names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool tiers,
-# the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain) for
-# the engine tiers,
-# and for the containers tier a Docker engine, docker-compose and the five images built locally
-# (cached in ~/.cache/monitoring-images; about 25 minutes on a new machine, seconds after that).
+# names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool and live
+# tiers, the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain)
+# for the engine tiers, and for the containers tier a Docker engine, docker-compose and the Prometheus and
+# Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images).
+# Only permissively licensed parts are built: never Grafana, Loki, Promtail or the Grafana plugin (AGPL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +20,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 missing=()
-command -v promtool >/dev/null || missing+=(prometheus)
-command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
+# The live tier runs the servers themselves, not only their command-line tools.
+{ command -v promtool && command -v prometheus; } >/dev/null || missing+=(prometheus)
+{ command -v amtool && command -v alertmanager; } >/dev/null || missing+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v shellcheck >/dev/null || missing+=(shellcheck)  # actionlint checks run: scripts with it
 if [ ${#missing[@]} -gt 0 ]; then
@@ -31,6 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/toolchain/actionlint.sh
-bash scripts/toolchain/build.sh --no-grafana
+bash scripts/toolchain/build.sh
 bash scripts/docker/start.sh
 bash scripts/images/build.sh

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Build the Pulumi toolchain from Go modules into ~/.cache/monitoring-toolchain:
-# the CLI, the Python language host, and the docker and grafana provider plugins,
-# then install the plugins into PULUMI_HOME. A piece whose stamp (named with its
-# version) exists is skipped, so a second run only checks. Build output goes to
-# logs/ under the cache; stdout gets one timed line per step.
-# Usage: scripts/toolchain/build.sh [--cli-only | --no-grafana] && source scripts/toolchain/env.sh
+# Build the Pulumi toolchain from Go modules into ~/.cache/monitoring-toolchain, for machines where
+# the official CLI and plugins cannot be downloaded: the CLI, the Python language host and the docker
+# provider plugin, then install the plugin into PULUMI_HOME. A piece whose stamp (named with its
+# version) exists is skipped, so a second run only checks. Build output goes to logs/ under the cache;
+# stdout gets one timed line per step.
+# The Grafana provider plugin is never built here: pulumiverse-grafana's provider module pulls Grafana's
+# AGPL modules (README, "Status"). Users get it from the Pulumi registry with the official CLI.
+# Usage: scripts/toolchain/build.sh [--cli-only] && source scripts/toolchain/env.sh
 #   --cli-only: the CLI and the language host only.
-#   --no-grafana: all but the Grafana provider (what the test tiers need while it cannot be built here).
 set -euo pipefail
-cli_only=false no_grafana=false
+cli_only=false
 for arg in "$@"; do
   case $arg in
     --cli-only) cli_only=true ;;
-    --no-grafana) no_grafana=true ;;  # everything the Grafana provider is not needed for
-    *) echo "usage: $0 [--cli-only | --no-grafana]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--cli-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -37,7 +37,7 @@ export GOTOOLCHAIN=local   # use this Go; never fetch another toolchain
 # No .git in the copies; -mod=mod lets go complete go.sum (e.g. after adding the shim).
 export GOFLAGS="-buildvcs=false -mod=mod"
 # Fresh pseudo-versions of untagged modules may be unknown to the checksum database.
-export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$GRAFANA_MODULE,$TF_SDK_FORK_MODULE"
+export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$TF_SDK_FORK_MODULE"
 cd "$TOOLCHAIN_DIR"        # no go.mod here: `go mod download M@V` works on M alone
 
 say() { printf '[toolchain] %s\n' "$*"; }
@@ -339,12 +339,6 @@ build_docker_bridge() {
   rm -f "$STAMPS/plugin-docker-$DOCKER_VERSION"   # a new binary must be installed again
 }
 
-build_grafana() {
-  local d t="$SRC/grafana-$GRAFANA_VERSION"
-  d="$(moddir "$GRAFANA_MODULE" "$GRAFANA_MODULE_VERSION")"; copytree "$d" "$t/provider"
-  gen_and_build "$t/provider" "$GRAFANA_MODULE" "$GRAFANA_VERSION" grafana
-}
-
 # install_plugin NAME VERSION: copy the plugin into PULUMI_HOME under the exact version
 # the pip SDK asks for, so the engine finds it without downloading.
 install_plugin() {
@@ -425,18 +419,12 @@ elif [[ -n ${DOCKER_BRIDGE_UPSTREAM_VERSION:-} ]]; then
 else
   failed+=(docker)
 fi
-if ! $no_grafana; then
-  run_step "pulumi-resource-grafana $GRAFANA_VERSION" "grafana-$GRAFANA_VERSION" build_grafana
-  (( last_rc == 0 )) || failed+=(grafana)
-fi
-
 # Plugins go into PULUMI_HOME last: this needs the CLI and the built binaries.
 install_if_built() {
   [[ -x $BIN/pulumi && -x $PLUGINS/pulumi-resource-$1 ]] || return 0
   install_plugin "$1" "$2" || failed+=("install-$1")
 }
 install_if_built docker "$DOCKER_VERSION"
-$no_grafana || install_if_built grafana "$GRAFANA_VERSION"
 
 say "total: $((SECONDS - start))s"
 if (( ${#failed[@]} )); then

@@ -1,0 +1,3 @@
+module monitoring.local/wget
+
+go 1.26
