@@ -3,11 +3,13 @@
 import pulumi
 
 from stacks.config import read_settings
-from stacks.content import load_content, route_warnings, select_systems
+from stacks.content import load_content, route_warnings, select_datasources, select_systems
 from stacks.monitoring import MonitoringStack
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
+if settings.grafana_content:
+    content = select_datasources(content, set(settings.datasource_urls))
 for warning in route_warnings(settings.alerting.route, content, external_labels={"environment"}):
     pulumi.log.warn(warning)
 stack = MonitoringStack("monitoring", settings, content)

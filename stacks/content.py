@@ -20,6 +20,7 @@ from stacks import slo
 from stacks.errors import Problems
 from stacks.promql import promql_error
 from stacks.render import to_yaml
+from stacks.slugs import slug, slug_collisions
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"}  # type -> uid
@@ -142,9 +143,53 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
     )
 
 
-def slug(text: str) -> str:
-    """A Grafana uid from a file or folder name: lowercase, '-' separated, at most 40 characters."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "dashboard"
+def select_datasources(content: Content, available: set[str]) -> Content:
+    """The Grafana content for a stack whose Grafana has only these datasource uids.
+
+    The platform's own dashboards and rules that read a missing datasource are left out: a stack without
+    Loki has no logs to show. Any other system's are an error naming the file: its content needs a
+    service this stack does not run.
+    """
+    problems = Problems()
+
+    def fits(system: str, path: Path, uses: set[str]) -> bool:
+        missing = uses - available
+        if missing and system != ALWAYS_DEPLOYED:
+            problems.add(
+                _relative(path, ROOT),
+                f"reads the {', '.join(sorted(missing))} datasource, which this stack does not run: "
+                "add it to services, or leave the system out of systems",
+            )
+        return not missing
+
+    dashboards = tuple(d for d in content.dashboards if fits(d.system, d.path, datasource_uids(d.model)))
+    groups = tuple(
+        g for g in content.grafana_rule_groups
+        if fits(system_of(g.folder), g.path, {rule.datasource for rule in g.rules})
+    )
+    problems.raise_if_any()
+    return Content(dashboards=dashboards, rule_files=content.rule_files, grafana_rule_groups=groups)
+
+
+def datasource_uids(model: Any) -> set[str]:
+    """The provisioned datasources (by uid) a dashboard reads, wherever it names one: by uid, name or type,
+    or through a datasource template variable."""
+    found: set[str] = set()
+    if isinstance(model, list):
+        for item in model:
+            found |= datasource_uids(item)
+    elif isinstance(model, dict):
+        if model.get("type") == "datasource" and isinstance(model.get("query"), str):
+            found |= {DATASOURCE_UIDS[model["query"]]} if model["query"] in DATASOURCE_UIDS else set()
+        for key, value in model.items():
+            if key != "datasource":
+                found |= datasource_uids(value)
+            elif isinstance(value, str):
+                found |= {u for u in (DATASOURCE_NAMES.get(value), value) if u in DATASOURCE_UIDS.values()}
+            elif isinstance(value, dict):
+                uid, kind = value.get("uid"), value.get("type")
+                found |= {u for u in (uid, DATASOURCE_UIDS.get(kind)) if u in DATASOURCE_UIDS.values()}
+    return found
 
 
 def load_content(root: Path | None = None) -> Content:
@@ -157,12 +202,15 @@ def load_content(root: Path | None = None) -> Content:
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
     check_unique_uids(dashboards + slo_dashboards, problems, root)
-    problems.raise_if_any()
-    return Content(
+    content = Content(
         dashboards=dashboards + slo_dashboards,
         rule_files=rule_files + slo_rule_files,
         grafana_rule_groups=grafana_rule_groups,
     )
+    for first, second, uid in slug_collisions(content.folders):
+        problems.add(f"folder {second!r}", f"its uid {uid!r} is already the uid of folder {first!r}: rename one")
+    problems.raise_if_any()
+    return content
 
 
 def _relative(path: Path, root: Path) -> str:

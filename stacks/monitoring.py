@@ -10,7 +10,7 @@ from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
 from stacks.grafana import Grafana, GrafanaArgs
 from stacks.layout import HOST_GATEWAY_SERVICES
-from stacks.grafana_content import DATASOURCES, GrafanaContent, GrafanaContentArgs
+from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
 from stacks.loki import Loki, LokiArgs
 from stacks.prometheus import Prometheus, PrometheusArgs
 from stacks.promtail import LogCollectorArgs, Promtail
@@ -21,15 +21,15 @@ from stacks.render.prometheus import prometheus_command, render_prometheus_confi
 from stacks.render.promtail import promtail_command, render_promtail_config
 from stacks.service import ServiceArgs
 from stacks.settings import StackSettings, docker_socket_group
-from stacks.versions import IMAGES
 
 
 class MonitoringStack(pulumi.ComponentResource):
     """The whole stack for one environment.
 
     Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
-    components), `content` (GrafanaContent, None when the stack leaves Grafana's content alone),
-    `urls` (service -> published URL), `exports` (the stack outputs by name, stacks/contract.py).
+    components; None for a service the stack does not run), `content` (GrafanaContent, None when the
+    stack leaves Grafana's content alone), `urls` (service -> published URL, for the services it runs),
+    `exports` (the stack outputs by name, stacks/contract.py).
     """
 
     def __init__(
@@ -54,7 +54,7 @@ class MonitoringStack(pulumi.ComponentResource):
 
         def service(name: str) -> ServiceArgs:
             return ServiceArgs(
-                image=IMAGES[name],
+                image=settings.images[name],
                 network_name=self.network.name,
                 name_prefix=prefix,
                 host_port=settings.ports[name],
@@ -84,53 +84,58 @@ class MonitoringStack(pulumi.ComponentResource):
             ),
             child,
         )
-        self.loki = Loki(
-            f"{name}-loki",
-            LokiArgs(service=service("loki"), config=render_loki_config(settings), command=loki_command()),
-            child,
-        )
-        self.promtail = Promtail(
-            f"{name}-promtail",
-            LogCollectorArgs(
-                service=service("promtail"), config=render_promtail_config(settings), command=promtail_command()
-            ),
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.loki])),
-        )
-        self.grafana = Grafana(
-            f"{name}-grafana",
-            GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
-            child,
-        )
-        grafana_url = settings.grafana_url or settings.public_url("grafana")
+        self.loki = self.promtail = self.grafana = None
+        if settings.runs("loki"):
+            self.loki = Loki(
+                f"{name}-loki",
+                LokiArgs(service=service("loki"), config=render_loki_config(settings), command=loki_command()),
+                child,
+            )
+        if settings.runs("promtail"):
+            self.promtail = Promtail(
+                f"{name}-promtail",
+                LogCollectorArgs(
+                    service=service("promtail"), config=render_promtail_config(settings), command=promtail_command()
+                ),
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.loki])),
+            )
+        if settings.runs("grafana"):
+            self.grafana = Grafana(
+                f"{name}-grafana",
+                GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
+                child,
+            )
+        if settings.external_grafana:
+            auth = pulumi.Output.secret(settings.grafana_token)
+        else:
+            auth = pulumi.Output.secret(f"{settings.grafana_admin_user}:{settings.grafana_admin_password}")
         self.content = None if not settings.grafana_content else GrafanaContent(
             f"{name}-grafana-content",
             GrafanaContentArgs(
-                url=grafana_url,
-                admin_user=settings.grafana_admin_user,
-                admin_password=pulumi.Output.secret(settings.grafana_admin_password),
+                url=settings.grafana_url,
+                auth=auth,
+                datasource_urls=settings.datasource_urls,
                 dashboards=content.dashboards,
                 rule_groups=content.grafana_rule_groups,
                 folders=content.folders,
                 alerting=settings.alerting,
-                grafana_container=self.grafana.container,
+                grafana_container=self.grafana.container if self.grafana else None,
             ),
             child,
         )
-        self.urls = {
-            key: component.url
-            for key, component in (
-                ("prometheus", self.prometheus),
-                ("alertmanager", self.alertmanager),
-                ("loki", self.loki),
-                ("promtail", self.promtail),
-                ("grafana", self.grafana),
-            )
+        components = {
+            "prometheus": self.prometheus,
+            "alertmanager": self.alertmanager,
+            "loki": self.loki,
+            "promtail": self.promtail,
+            "grafana": self.grafana,
         }
+        self.urls = {key: component.url for key, component in components.items() if component is not None}
         content_outputs = {}
         if self.content:
             content_outputs = dict(
                 folder_uids={title: folder.uid for title, folder in self.content.folders.items()},
-                datasource_uids={role: self.content.datasources[uid].uid for role, _, _, uid, *_ in DATASOURCES},
+                datasource_uids={role: source.uid for role, source in self.content.datasources.items()},
                 grafana_token=pulumi.Output.secret(self.content.app_token.key),
                 dashboard_urls={uid: d.url for uid, d in self.content.dashboards.items()},
             )
@@ -138,7 +143,7 @@ class MonitoringStack(pulumi.ComponentResource):
             environment=settings.environment,
             urls=self.urls,
             network=self.network.name,
-            grafana_url=grafana_url,
+            grafana_url=settings.grafana_url,
             **content_outputs,
         )
         self.register_outputs({"urls": self.urls})

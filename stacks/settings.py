@@ -20,12 +20,20 @@ import yaml
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import InputError, Problems
-from stacks.layout import DOCKER_SOCKET, JOB_NAME, published_url
+from stacks.layout import DOCKER_SOCKET, JOB_NAME, SERVICES as SERVICE_LAYOUT, published_url
+from stacks.versions import IMAGES
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 ENVIRONMENTS = ("dev", "staging", "prod")
-SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
+SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
+ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
+DATASOURCE_SERVICES = ("prometheus", "alertmanager", "loki")  # the stack's services Grafana reads
+# An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -79,9 +87,26 @@ class StackSettings:
     grafana_admin_user: str
     grafana_admin_password: str = field(repr=False)
     grafana_url: str
+    """Where the Grafana provider reaches Grafana: the configured URL, else the container's published port."""
     grafana_content: bool
     alerting: Alerting
     app_discovery: AppDiscoverySettings
+    services: tuple[str, ...] = SERVICES
+    """The services run as containers, in the order of stacks/layout.py."""
+    images: Mapping[str, str] = field(default_factory=lambda: dict(IMAGES))
+    """Service -> image reference, for every service that runs."""
+    grafana_token: str = field(default="", repr=False)
+    """An existing Grafana's service account token (only when grafana is not in `services`)."""
+    datasource_urls: Mapping[str, str] = field(default_factory=dict)
+    """prometheus/alertmanager/loki -> the URL Grafana reaches it at (services that run only)."""
+
+    def runs(self, service: str) -> bool:
+        return service in self.services
+
+    @property
+    def external_grafana(self) -> bool:
+        """The content goes to a Grafana this stack does not run."""
+        return self.grafana_content and not self.runs("grafana")
 
     def public_url(self, service: str) -> str:
         """Where a person on the Docker host reaches a service."""
@@ -126,7 +151,9 @@ def load_settings(
     if docker_host and not re.match(r"^(unix|tcp|ssh|npipe)://", docker_host):
         problems.add("dockerHost", f"must start with unix://, tcp://, ssh:// or npipe://, got {docker_host!r}")
 
-    ports = _ports(values["ports"], schema, problems)
+    services = _services(values["services"], problems)
+    ports = _ports(values["ports"], schema, services, problems)
+    images = _images(values["images"], services, problems)
     prometheus = _prometheus(values["prometheus"], schema, problems)
     scrape_targets = _scrape_targets(values["scrapeTargets"], problems)
     systems = tuple(values["systems"])
@@ -144,11 +171,35 @@ def load_settings(
     if not isinstance(admin_user, str) or not admin_user:
         problems.add("grafana.adminUser", f"must be a non-empty string, got {admin_user!r}")
     grafana_url = grafana.get("url") or ""
-    if grafana_url and not re.match(r"^https?://[^/\s]+", grafana_url):
+    if grafana_url and not _is_http_url(grafana_url):
         problems.add("grafana.url", f"must be an http(s) URL, got {grafana_url!r}")
+    grafana_content = values["grafanaContent"]
+    runs_grafana = "grafana" in services
+    external_grafana = grafana_content and not runs_grafana
+    if external_grafana and not grafana_url:
+        problems.add(
+            "grafana.url",
+            "is required when grafana is not in services and grafanaContent is true: the URL of the existing "
+            "Grafana the content goes to (or grafanaContent false for no Grafana at all)",
+        )
+    datasource_urls = _datasource_urls(grafana.get("datasourceUrls"), services, external_grafana, problems)
+    token = values["grafanaToken"]
+    if external_grafana and not token:
+        problems.add(
+            "grafanaToken",
+            "is required for an existing Grafana: pulumi config set --secret grafanaToken <service account token>",
+        )
+    elif token and not external_grafana:
+        problems.add("grafanaToken", "is used only for an existing Grafana (grafana not in services, grafanaContent true)")
+    elif token and "grafanaToken" not in secrets:
+        problems.add("grafanaToken", "must be a secret: pulumi config set --secret grafanaToken <token>")
 
     password = values["grafanaAdminPassword"]
-    if environment == "dev":
+    if not runs_grafana:
+        if password:
+            problems.add("grafanaAdminPassword", "is for the stack's own Grafana, and grafana is not in services")
+        password = ""
+    elif environment == "dev":
         password = password or DEV_ADMIN_PASSWORD
     elif not password:
         problems.add(
@@ -166,6 +217,15 @@ def load_settings(
     alerting = parse_alerting(
         values.get("alerting"), problems, require_secrets=environment != "dev", is_secret="alerting" in secrets
     )
+    if grafana_content:
+        for i, receiver in enumerate(alerting.receivers):
+            for j, target in enumerate(receiver.pagerduty):
+                if target.service_key:
+                    problems.add(
+                        f"alerting.receivers[{i}].pagerduty[{j}].serviceKey",
+                        "is an Events API v1 key, which Grafana's PagerDuty integration does not take: use "
+                        "routingKey, an Events API v2 integration key (or grafanaContent false)",
+                    )
     app_discovery = _app_discovery(values["appDiscovery"], schema, problems)
 
     problems.raise_if_any()
@@ -182,10 +242,14 @@ def load_settings(
         loki_retention_period=loki_retention,
         grafana_admin_user=admin_user,
         grafana_admin_password=password,
-        grafana_url=grafana_url,
-        grafana_content=values["grafanaContent"],
+        grafana_url=grafana_url or (published_url(bind_address, ports["grafana"]) if "grafana" in ports else ""),
+        grafana_content=grafana_content,
         alerting=alerting,
         app_discovery=app_discovery,
+        services=services,
+        images=images,
+        grafana_token=token,
+        datasource_urls=datasource_urls,
     )
 
 
@@ -271,12 +335,77 @@ def _object_with_defaults(key: str, value: Any, schema: Mapping, problems: Probl
     return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
 
 
-def _ports(value: dict, schema: Mapping, problems: Problems) -> dict[str, int]:
+def _is_http_url(url: str) -> bool:
+    return bool(re.match(r"^https?://[^/\s]+", url))
+
+
+def _services(value: list, problems: Problems) -> tuple[str, ...]:
+    """The services the stack runs, in layout order; the combinations that cannot work are reported."""
+    for i, name in enumerate(value):
+        if name not in SERVICES:
+            problems.add(f"services[{i}]", f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+    for name in {n for n in value if value.count(n) > 1}:
+        problems.add("services", f"{name!r} is listed more than once")
+    for name in ALWAYS_RUN:
+        if name not in value:
+            problems.add("services", f"must include {name}: every stack runs {' and '.join(ALWAYS_RUN)}")
+    if "promtail" in value and "loki" not in value:
+        problems.add("services", "promtail ships logs to the stack's loki: add loki, or leave promtail out too")
+    return tuple(name for name in SERVICES if name in value)
+
+
+def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[str, str]:
+    """The image of every service that runs: the pinned release unless `images` names another."""
+    for service in sorted(value):
+        key, reference = f"images.{service}", value[service]
+        if service not in SERVICES:
+            problems.add(key, f"unknown service; known: {', '.join(SERVICES)}")
+        elif service not in services:
+            problems.add(key, f"{service} is not in services, so it runs no image")
+        elif not isinstance(reference, str) or not (match := _IMAGE.match(reference)):
+            problems.add(key, f"must be an image reference such as registry.example.com/prom/prometheus:v3.16.0, got {reference!r}")
+        elif not (match["tag"] or match["digest"]):
+            problems.add(key, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
+        elif match["tag"] == "latest" and not match["digest"]:
+            problems.add(key, f"must pin a version, not latest: got {reference!r}")
+    return {service: value.get(service, IMAGES[service]) for service in services}
+
+
+def _datasource_urls(value: Any, services: tuple[str, ...], external: bool, problems: Problems) -> dict[str, str]:
+    """Where Grafana reaches each of the stack's datasources: configured, or on the stack network."""
+    value = value if isinstance(value, dict) else {}
+    urls = {}
+    for name in sorted(value):
+        key, url = f"grafana.datasourceUrls.{name}", value[name]
+        if name not in DATASOURCE_SERVICES:
+            problems.add(key, f"unknown datasource; known: {', '.join(DATASOURCE_SERVICES)}")
+        elif name not in services:
+            problems.add(key, f"{name} is not in services: Grafana gets no {name} datasource")
+        elif not isinstance(url, str) or not _is_http_url(url):
+            problems.add(key, f"must be an http(s) URL, got {url!r}")
+        else:
+            urls[name] = url
+    for name in DATASOURCE_SERVICES:
+        if name not in services or name in urls:
+            continue
+        if external:
+            problems.add(
+                f"grafana.datasourceUrls.{name}",
+                f"is required for an existing Grafana: where that Grafana reaches this stack's {name}",
+            )
+        else:
+            service = next(s for s in SERVICE_LAYOUT if s.name == name)
+            urls[name] = service.internal_url
+    return urls
+
+
+def _ports(value: dict, schema: Mapping, services: tuple[str, ...], problems: Problems) -> dict[str, int]:
+    """The host port of every service that runs (the others' are not published, so they cannot collide)."""
     defaults = schema["ports"]["default"]
     ports = {}
     for service in sorted(set(value) - set(SERVICES)):
         problems.add(f"ports.{service}", f"unknown service; known: {', '.join(SERVICES)}")
-    for service in SERVICES:
+    for service in services:
         port = value.get(service, defaults[service])
         if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
             problems.add(f"ports.{service}", f"must be a port number from 1 to 65535, got {port!r}")

@@ -112,11 +112,11 @@ def test_non_http_webhook_url_is_refused_without_echoing_it():
 
 def test_missing_receiver_secret_outside_dev():
     config, secrets = configured_stack("prod")
-    config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]["serviceKey"] = ""
+    config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]["routingKey"] = ""
     message = run_expecting_error("prod", config, secrets)
     assert (
-        "alerting.receivers[1].pagerduty[0].serviceKey: missing secret: "
-        "pulumi config set --secret --path 'alerting.receivers[1].pagerduty[0].serviceKey'" in message
+        "alerting.receivers[1].pagerduty[0].routingKey: missing secret: "
+        "pulumi config set --secret --path 'alerting.receivers[1].pagerduty[0].routingKey'" in message
     )
 
 
@@ -338,3 +338,138 @@ def test_a_dashboard_taking_the_uid_of_a_generated_slo_dashboard(content_copy):
         "rules/slos/mindhit.yml: uid 'slo-mindhit-api-latency' is already used by dashboards/MindHit/api-overview.json"
         in message
     )
+
+
+# ---------------------------------------------------------------- images, services and an existing Grafana
+
+
+@pytest.mark.parametrize(
+    ("images", "expected"),
+    [
+        ({"grafana": "grafana/grafana"}, "images.grafana: must name a tag or a digest"),
+        ({"prometheus": "prom/prometheus:latest"}, "images.prometheus: must pin a version, not latest"),
+        ({"prometheus": "Prom/Prometheus v3"}, "images.prometheus: must be an image reference"),
+        ({"alertmanagr": "prom/alertmanager:v0.35.0"}, "images.alertmanagr: unknown service"),
+    ],
+)
+def test_an_image_without_a_pinned_version_is_refused(images, expected):
+    config, secrets = dev()
+    config["monitoring:images"] = images
+    assert expected in run_expecting_error("dev", config, secrets)
+
+
+def test_an_image_for_a_service_the_stack_does_not_run():
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
+    config["monitoring:images"] = {"loki": "registry.example.com/grafana/loki:3.7.8"}
+    assert "images.loki: loki is not in services, so it runs no image" in run_expecting_error("dev", config, secrets)
+
+
+def test_services_the_stack_cannot_do_without_or_that_need_another():
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "promtail", "grafana", "grafana"]
+    message = run_expecting_error("dev", config, secrets)
+    assert "services: must include alertmanager" in message
+    assert "services: promtail ships logs to the stack's loki" in message
+    assert "services: 'grafana' is listed more than once" in message
+
+
+def external_grafana() -> tuple[dict, list[str]]:
+    """The dev stack pushing its content into an existing Grafana, with everything that needs."""
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "alertmanager", "loki", "promtail"]
+    config["monitoring:grafana"] = {
+        "url": "https://grafana.example.com",
+        "datasourceUrls": {
+            "prometheus": "http://metrics.example.com:9091",
+            "alertmanager": "http://metrics.example.com:9093",
+            "loki": "http://metrics.example.com:3100",
+        },
+    }
+    config["monitoring:grafanaToken"] = "glsa_external_token_0001"
+    return config, [*secrets, "monitoring:grafanaToken"]
+
+
+def test_an_external_grafana_url_that_is_not_http():
+    config, secrets = external_grafana()
+    config["monitoring:grafana"]["url"] = "grafana.example.com:3000"
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.url: must be an http(s) URL, got 'grafana.example.com:3000'" in message
+
+
+def test_an_external_grafana_without_its_url_or_token():
+    config, secrets = external_grafana()
+    del config["monitoring:grafana"]["url"]
+    del config["monitoring:grafanaToken"]
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.url: is required when grafana is not in services" in message
+    assert "grafanaToken: is required for an existing Grafana: pulumi config set --secret grafanaToken" in message
+
+
+def test_an_external_grafana_token_in_plaintext():
+    config, secrets = external_grafana()
+    message = run_expecting_error("dev", config, [s for s in secrets if s != "monitoring:grafanaToken"])
+    assert "grafanaToken: must be a secret" in message and "glsa_external_token_0001" not in message
+
+
+def test_an_external_grafana_without_the_urls_it_reaches_the_datasources_at():
+    config, secrets = external_grafana()
+    del config["monitoring:grafana"]["datasourceUrls"]["loki"]
+    config["monitoring:grafana"]["datasourceUrls"]["alertmanager"] = "alertmanager:9093"
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.datasourceUrls.loki: is required for an existing Grafana" in message
+    assert "grafana.datasourceUrls.alertmanager: must be an http(s) URL" in message
+
+
+def test_an_admin_password_or_token_that_no_grafana_would_use():
+    config, secrets = external_grafana()
+    config["monitoring:grafanaAdminPassword"] = "unused-Secret-1"
+    assert "grafanaAdminPassword: is for the stack's own Grafana" in run_expecting_error("dev", config, secrets)
+    config, secrets = dev()
+    config["monitoring:grafanaToken"] = "glsa_unused"
+    assert "grafanaToken: is used only for an existing Grafana" in run_expecting_error("dev", config, secrets)
+
+
+def test_grafana_managed_loki_rules_in_a_stack_without_loki(content_copy):
+    """Another system's Loki content (a rule group in its own folder) needs the stack's Loki."""
+    source = content_copy / "rules/grafana/platform-logs.yml"
+    write(content_copy / "rules/grafana/wealist-logs.yml", source.read_text().replace("folder: Platform", "folder: weAlist"))
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
+    config["monitoring:systems"] = ["mindhit", "wealist"]
+    message = run_expecting_error("dev", config, secrets)
+    assert "rules/grafana/wealist-logs.yml: reads the loki datasource, which this stack does not run" in message
+    assert "dashboards/weAlist/log-analysis.json: reads the loki datasource" in message
+    assert "platform-logs.yml" not in message  # the stack's own log rules just go with its Loki
+
+
+def test_two_receivers_that_would_be_one_contact_point():
+    config, secrets = dev()
+    receivers = config["monitoring:alerting"]["receivers"]
+    receivers.append({**copy.deepcopy(receivers[0]), "name": "On-Call"})
+    receivers.append({**copy.deepcopy(receivers[0]), "name": "on call"})
+    message = run_expecting_error("dev", config, secrets)
+    assert "receivers 'On-Call' and 'on call' would both be Grafana contact point 'on-call'" in message
+
+
+def test_two_folders_that_would_be_one_folder_uid(content_copy):
+    (content_copy / "dashboards/k erp").mkdir()
+    write(content_copy / "dashboards/k erp/extra.json", json.dumps({"title": "Extra", "uid": "kerp-extra", "panels": []}))
+    message = run_expecting_error("dev", *dev())
+    assert "folder 'k erp': its uid 'k-erp' is already the uid of folder 'K-ERP'" in message
+
+
+def test_a_pagerduty_v1_service_key_with_grafana_content():
+    config, secrets = configured_stack("prod")
+    target = config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]
+    target["serviceKey"] = target.pop("routingKey")
+    message = run_expecting_error("prod", config, secrets)
+    assert "alerting.receivers[1].pagerduty[0].serviceKey: is an Events API v1 key" in message
+
+
+def test_a_pagerduty_routing_key_that_is_not_an_integration_key():
+    config, secrets = configured_stack("prod")
+    config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]["routingKey"] = "pd-key-0001"
+    message = run_expecting_error("prod", config, secrets)
+    assert "alerting.receivers[1].pagerduty[0].routingKey: must be a PagerDuty Events API v2 integration key" in message
+    assert "pd-key-0001" not in message

@@ -35,9 +35,10 @@ from stacks.settings import StackSettings
 
 
 def render_compose(
-    settings: StackSettings, content: Content, images: dict[str, str], docker_socket_group: str | None = None
+    settings: StackSettings, content: Content, docker_socket_group: str | None = None
 ) -> tuple[str, dict[str, str]]:
-    """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path.
+    """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path:
+    the services the stack runs, with its images.
 
     `docker_socket_group`: the socket's group id, for the discovery of application containers (as the
     Prometheus component gets it); needed when settings.app_discovery is enabled.
@@ -49,9 +50,11 @@ def render_compose(
         "prometheus/prometheus.yml": render_prometheus_config(settings, rule_names),
         **{f"prometheus/rules/{f.name}": f.text for f in content.rule_files},
         "alertmanager/alertmanager.yml": render_alertmanager_config(settings.alerting),
-        "loki/loki.yaml": render_loki_config(settings),
-        "promtail/promtail.yaml": render_promtail_config(settings),
     }
+    if settings.runs(LOKI.name):
+        files["loki/loki.yaml"] = render_loki_config(settings)
+    if settings.runs(PROMTAIL.name):
+        files["promtail/promtail.yaml"] = render_promtail_config(settings)
     mounts = {
         PROMETHEUS.name: [f"./prometheus/prometheus.yml:{PROMETHEUS.config_path}:ro", f"./prometheus/rules:{RULES_DIR}:ro"],
         ALERTMANAGER.name: [f"./alertmanager/alertmanager.yml:{ALERTMANAGER.config_path}:ro"],
@@ -67,9 +70,10 @@ def render_compose(
     }
     prefix = settings.name_prefix
     services = {}
-    for service in SERVICES:
+    running = [service for service in SERVICES if settings.runs(service.name)]
+    for service in running:
         definition: dict = {
-            "image": images[service.name],
+            "image": settings.images[service.name],
             "container_name": f"{prefix}-{service.name}",
             "restart": "unless-stopped",
             "volumes": [f"{service.name}-data:{service.data_path}", *mounts[service.name]],
@@ -95,7 +99,7 @@ def render_compose(
     compose = {
         "version": "2.4",
         "services": services,
-        "volumes": {f"{s.name}-data": {"name": f"{prefix}-{s.name}-data"} for s in SERVICES},
+        "volumes": {f"{s.name}-data": {"name": f"{prefix}-{s.name}-data"} for s in running},
         "networks": {"monitoring": {"name": network_name(prefix)}},
     }
     return to_yaml(compose), files

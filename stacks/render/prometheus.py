@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 
 from stacks.contract import LABELS, network_name
-from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, GRAFANA, LOKI, PROMETHEUS, PROMTAIL, RULES_DIR
+from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
 def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]) -> str:
-    """Self-scrape, every stack component, the application targets, rules and Alertmanager."""
+    """Self-scrape, every component the stack runs, the application targets, rules and Alertmanager."""
     own_jobs = [
         {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS.port}"]}]},
         *(
             {"job_name": s.name, "static_configs": [{"targets": [f"{s.name}:{s.port}"]}]}
-            for s in (ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
+            for s in SERVICES
+            if s is not PROMETHEUS and settings.runs(s.name)
         ),
     ]
     app_jobs = []

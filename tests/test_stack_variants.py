@@ -1,0 +1,205 @@
+"""Stacks of other shapes, and the Grafana content fixes, read from what the program registers under mocks.
+
+- `images`: a stack's image references replace the pinned ones, per service.
+- `services`: a stack without Loki and Promtail, one that brings its own Grafana, one with no Grafana.
+- The Grafana content: query types set from the query model, inhibit rules in both trees, one explicit root
+  grouping, provenance locked, PagerDuty's v2 key.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import yaml
+from conftest import configured_stack
+from mockstack import ProgramRun, is_secret, run_program, unwrap
+
+from stacks.versions import IMAGES, LOCAL_REGISTRY, local_images
+
+CONTAINER = "docker:index/container:Container"
+PROVIDER = "pulumi:providers:grafana"
+CONTENT = "monitoring-grafana-content"
+INHIBITION_RULE = "grafana:alerting/v1beta1/notificationsInhibitionRule:NotificationsInhibitionRule"
+EXTERNAL = {
+    "url": "https://grafana.example.com",
+    "datasourceUrls": {
+        "prometheus": "http://metrics.example.com:9091",
+        "alertmanager": "http://metrics.example.com:9093",
+        "loki": "http://metrics.example.com:3100",
+    },
+}
+TOKEN = "glsa_external_token_0001"
+
+
+def run(stack: str = "dev", **config) -> ProgramRun:
+    values, secret_keys = configured_stack(stack)
+    values.update({f"monitoring:{key}": value for key, value in config.items()})
+    if "grafanaToken" in config:
+        secret_keys = [*secret_keys, "monitoring:grafanaToken"]
+    return run_program(stack, values, secret_keys)
+
+
+@lru_cache(maxsize=None)
+def shipped(stack: str) -> ProgramRun:
+    return run(stack)
+
+
+def containers(program: ProgramRun) -> dict[str, dict]:
+    """Container name suffix (the service) -> inputs."""
+    return {
+        r.name.removeprefix("monitoring-").removesuffix("-container"): unwrap(r.inputs)
+        for r in program.recorder.by_type(CONTAINER)
+    }
+
+
+def uploaded(inputs: dict, path: str) -> str:
+    return next(u["content"] for u in inputs["uploads"] if u["file"] == path)
+
+
+# ---------------------------------------------------------------- images
+
+
+def test_pinned_images_are_upstream_releases_with_a_version_and_local_builds_carry_the_local_name():
+    for service, image in IMAGES.items():
+        name, _, tag = image.rpartition(":")
+        assert name.split("/")[0] in ("prom", "grafana") and tag and tag != "latest", image
+    assert local_images() == {
+        "prometheus": f"{LOCAL_REGISTRY}/prometheus:{IMAGES['prometheus'].rpartition(':')[2]}",
+        "alertmanager": f"{LOCAL_REGISTRY}/alertmanager:{IMAGES['alertmanager'].rpartition(':')[2]}",
+    }
+
+
+def test_prometheus_3_release_and_its_go_module_version_agree():
+    """Prometheus 3.x.y is Go module v0.3xx.y (3.16.0 -> v0.316.0): the local build compiles the pinned release."""
+    from stacks.versions import LOCAL_BUILDS
+
+    major, minor, patch = IMAGES["prometheus"].rpartition(":v")[2].split(".")
+    assert LOCAL_BUILDS["prometheus"].module_version == f"v0.{int(major) * 100 + int(minor)}.{patch}"
+    assert LOCAL_BUILDS["alertmanager"].module_version == IMAGES["alertmanager"].rpartition(":")[2]
+
+
+def test_the_images_key_replaces_the_pinned_image_of_the_services_it_names():
+    mirror = {"prometheus": "registry.example.com/prom/prometheus:v3.16.0@sha256:" + "a" * 64,
+              "grafana": "registry.example.com/grafana/grafana:13.2.3"}
+    images = {service: inputs["image"] for service, inputs in containers(run(images=mirror)).items()}
+    assert images == {**IMAGES, **mirror}
+
+
+def test_the_shipped_stacks_run_the_pinned_upstream_images():
+    assert {service: inputs["image"] for service, inputs in containers(shipped("dev")).items()} == IMAGES
+
+
+# ---------------------------------------------------------------- services
+
+
+def test_a_stack_without_loki_and_promtail_runs_neither_and_neither_is_scraped_nor_a_datasource():
+    program = run(services=["prometheus", "alertmanager", "grafana"], systems=["mindhit", "kerp"])
+    assert set(containers(program)) == {"prometheus", "alertmanager", "grafana"}
+    config = yaml.safe_load(uploaded(containers(program)["prometheus"], "/etc/prometheus/prometheus.yml"))
+    assert {job["job_name"] for job in config["scrape_configs"]} == {
+        "prometheus", "alertmanager", "grafana", "mindhit-api", "docker-apps"}
+    sources = {unwrap(r.inputs)["uid"] for r in program.recorder.by_type("grafana:oss/dataSource:DataSource")}
+    assert sources == {"prometheus", "alertmanager"}
+    dashboards = {json.loads(unwrap(r.inputs)["configJson"])["uid"]
+                  for r in program.recorder.by_type("grafana:oss/dashboard:Dashboard")}
+    # The platform's log dashboard and log alerts go with Loki; its other content stays.
+    assert "platform-logs" not in dashboards and "platform-stack-health" in dashboards
+    assert program.recorder.by_type("grafana:alerting/ruleGroup:RuleGroup") == []
+    assert set(program.exports["urls"]) == {"prometheus", "alertmanager", "grafana"}
+
+
+def test_a_stack_with_an_existing_grafana_points_the_provider_at_it_with_the_token():
+    program = run(services=["prometheus", "alertmanager", "loki", "promtail"], grafana=EXTERNAL, grafanaToken=TOKEN)
+    rec = program.recorder
+    assert "grafana" not in containers(program)
+    assert not [r for r in rec.registrations if r.type == "monitoring:index:Grafana"]
+    provider = rec.one(PROVIDER, f"{CONTENT}-provider")
+    assert unwrap(provider.inputs)["url"] == "https://grafana.example.com"
+    assert is_secret(provider.inputs["auth"]) and unwrap(provider.inputs)["auth"] == TOKEN
+    sources = {unwrap(r.inputs)["uid"]: unwrap(r.inputs)["url"] for r in rec.by_type("grafana:oss/dataSource:DataSource")}
+    assert sources == EXTERNAL["datasourceUrls"]
+    # All the content goes there: folders, dashboards, rule groups, contact points, policy, inhibition.
+    for kind in ("oss/folder:Folder", "oss/dashboard:Dashboard", "alerting/ruleGroup:RuleGroup",
+                 "alerting/contactPoint:ContactPoint", "alerting/notificationPolicy:NotificationPolicy"):
+        assert rec.by_type(f"grafana:{kind}"), kind
+        assert all(r.provider.startswith(provider.urn + "::") for r in rec.by_type(f"grafana:{kind}"))
+    assert rec.by_type(INHIBITION_RULE)
+    assert program.exports["grafana"]["url"] == "https://grafana.example.com"
+    assert "grafana" not in program.exports["urls"]
+    # Prometheus does not scrape a Grafana it does not run.
+    config = yaml.safe_load(uploaded(containers(program)["prometheus"], "/etc/prometheus/prometheus.yml"))
+    assert "grafana" not in {job["job_name"] for job in config["scrape_configs"]}
+
+
+def test_a_stack_with_no_grafana_registers_no_grafana_resource():
+    program = run(services=["prometheus", "alertmanager"], grafanaContent=False)
+    assert set(containers(program)) == {"prometheus", "alertmanager"}
+    assert not [r for r in program.recorder.registrations if "grafana" in r.type.lower()]
+    assert set(program.exports["urls"]) == {"prometheus", "alertmanager"} and "grafanaToken" not in program.exports
+
+
+# ---------------------------------------------------------------- the Grafana content fixes
+
+
+def test_every_rule_query_sets_the_query_type_its_model_has():
+    """Grafana copies the model's queryType into the query: the registered query_type must be the same, or every
+    preview after an up shows a change."""
+    groups = shipped("dev").recorder.by_type("grafana:alerting/ruleGroup:RuleGroup")
+    datas = [d for g in groups for rule in unwrap(g.inputs)["rules"] for d in rule["datas"]]
+    assert datas
+    for data in datas:
+        assert data.get("queryType") == json.loads(data["model"]).get("queryType")
+    assert {d.get("queryType") for d in datas if d["datasourceUid"] == "loki"} == {"instant"}
+
+
+def test_inhibit_rules_reach_grafana_as_they_reach_alertmanager():
+    for stack in ("dev", "prod"):
+        program = shipped(stack)
+        am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
+        rules = [unwrap(r.inputs) for r in program.recorder.by_type(INHIBITION_RULE)]
+
+        def as_alertmanager(matchers):
+            return [f'{m["label"]}{m["type"]}{json.dumps(m["value"])}' for m in matchers]
+
+        assert [
+            {"source_matchers": as_alertmanager(r["spec"]["sourceMatchers"]),
+             "target_matchers": as_alertmanager(r["spec"]["targetMatchers"]),
+             "equal": r["spec"]["equals"]}
+            for r in rules
+        ] == am["inhibit_rules"]
+        assert [r["metadata"]["uid"] for r in rules] == [f"inhibit-{i}" for i in range(len(rules))]
+
+
+def test_the_grafana_container_turns_on_the_toggle_that_applies_inhibition_rules():
+    envs = containers(shipped("dev"))["grafana"]["envs"]
+    assert "GF_FEATURE_TOGGLES_ENABLE=alertingMultiplePolicies" in envs
+
+
+def test_without_group_by_both_trees_group_by_alertname():
+    values, secret_keys = configured_stack("dev")
+    del values["monitoring:alerting"]["route"]["groupBy"]
+    program = run_program("dev", values, secret_keys)
+    policy = unwrap(program.recorder.one("grafana:alerting/notificationPolicy:NotificationPolicy",
+                                         f"{CONTENT}-notification-policy").inputs)
+    am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
+    assert policy["groupBies"] == am["route"]["group_by"] == ["alertname"]
+
+
+def test_alerting_content_is_provisioned_locked_against_edits_in_the_ui():
+    rec = shipped("prod").recorder
+    kinds = ("contactPoint:ContactPoint", "notificationPolicy:NotificationPolicy", "ruleGroup:RuleGroup")
+    resources = [r for kind in kinds for r in rec.by_type(f"grafana:alerting/{kind}")]
+    assert len(resources) >= 6
+    assert {unwrap(r.inputs).get("disableProvenance") for r in resources} == {False}
+
+
+def test_pagerduty_gets_the_events_api_v2_key_in_both_trees():
+    program = shipped("prod")
+    am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
+    critical = next(r for r in am["receivers"] if r["name"] == "critical")
+    contact = next(unwrap(r.inputs) for r in program.recorder.by_type("grafana:alerting/contactPoint:ContactPoint")
+                   if unwrap(r.inputs)["name"] == "critical")
+    key = critical["pagerduty_configs"][0]["routing_key"]
+    assert len(key) == 32 and "service_key" not in critical["pagerduty_configs"][0]
+    assert contact["pagerduties"][0]["integrationKey"] == key
