@@ -4,7 +4,7 @@ Config shape (camelCase, like every Pulumi config key):
 
     alerting:
       receivers:   [{name, webhooks: [{url, sendResolved}], slack: [{url, channel, title, text}],
-                     pagerduty: [{routingKey | serviceKey}], email: [{to}]}]
+                     pagerduty: [{routingKey (Events API v2) | serviceKey (v1, not for Grafana)}], email: [{to}]}]
       route:       {receiver, groupBy, groupWait, groupInterval, repeatInterval,
                     routes: [{matchers: ['severity="critical"'], receiver, continue, routes, ...}]}
       inhibitRules: [{sourceMatchers, targetMatchers, equal}]
@@ -23,10 +23,15 @@ from typing import Any
 
 from stacks.durations import canonical_duration
 from stacks.errors import Problems
+from stacks.slugs import slug_collisions
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _URL = re.compile(r"^https?://[^\s/]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")  # an Events API v2 integration (routing) key
+# The root route's grouping when the stack names none, written into both trees: Alertmanager alone would
+# put every alert into one group, Grafana alone would group by alertname and folder.
+DEFAULT_GROUP_BY = ("alertname",)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Slack:
 
 @dataclass(frozen=True)
 class PagerDuty:
+    """A PagerDuty target: an Events API v2 integration key (routingKey), or for alertmanager.yml only a v1
+    service key (serviceKey): Grafana's PagerDuty integration takes v2 keys only."""
+
     routing_key: str = field(default="", repr=False)
     service_key: str = field(default="", repr=False)
     send_resolved: bool = True
@@ -177,6 +185,11 @@ def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_
         problems.add("alerting.receivers", "must name at least one receiver")
     for name in {n for n in names if names.count(n) > 1}:
         problems.add("alerting.receivers", f"receiver name {name!r} is used more than once")
+    for first, second, uid in slug_collisions(names):
+        problems.add(
+            "alerting.receivers",
+            f"receivers {first!r} and {second!r} would both be Grafana contact point {uid!r}: rename one",
+        )
     route = _route(top.value.get("route"), "alerting.route", problems, set(names), root=True)
     inhibit_rules = tuple(
         _inhibit_rule(item, f"alerting.inhibitRules[{i}]", problems) for i, item in enumerate(top.list("inhibitRules"))
@@ -231,7 +244,12 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
     for i, p in enumerate(r.list("pagerduty")):
         pr = _Reader(p, f"{where}.pagerduty[{i}]", problems, {"routingKey", "serviceKey", "sendResolved"})
         key_name = "serviceKey" if "serviceKey" in pr.value else "routingKey"
+        if {"routingKey", "serviceKey"} <= set(pr.value):
+            problems.add(pr.where, "give routingKey (Events API v2) or serviceKey (v1), not both")
         key = secret(f"{pr.where}.{key_name}", pr.str(key_name))
+        if key_name == "routingKey" and key and not _PAGERDUTY_KEY.match(key):
+            # The key is a secret: say what is wrong with it, never what it is.
+            problems.add(f"{pr.where}.routingKey", "must be a PagerDuty Events API v2 integration key: 32 letters and digits")
         pagerduties.append(
             PagerDuty(
                 routing_key=key if key_name == "routingKey" else "",
@@ -300,7 +318,7 @@ def _route(item: Any, where: str, problems: Problems, receivers: set[str], root:
     return Route(
         receiver=receiver,
         matchers=_matchers(r.value.get("matchers", []), f"{where}.matchers", problems),
-        group_by=tuple(group_by) if group_by is not None else None,
+        group_by=tuple(group_by) if group_by is not None else (DEFAULT_GROUP_BY if root else None),
         group_wait=r.duration("groupWait"),
         group_interval=r.duration("groupInterval"),
         repeat_interval=r.duration("repeatInterval"),

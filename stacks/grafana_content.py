@@ -1,60 +1,75 @@
 """Grafana content through the Grafana provider: datasources, folders, dashboards, contact points, policy.
 
-Every resource here depends on the Grafana container, which `pulumi up` creates only once Docker
-reports it healthy, and goes through a provider whose URL is derived from that container.
+The Grafana is the stack's own container or an existing one (`grafana` left out of `services`). With the
+container, every resource here depends on it (`pulumi up` creates it only once Docker reports it healthy)
+and goes through a provider whose URL is derived from it.
+
+Alerting content is provisioned with provenance (`disable_provenance` false, said explicitly): Grafana's
+UI shows contact points, the policy tree and rule groups as managed by code and refuses edits there, so a
+change goes through the repository and the next `pulumi up`, never around it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Receiver, Route
 from stacks.content import Dashboard, GrafanaRule, GrafanaRuleGroup, slug
-from stacks.layout import ALERTMANAGER, LOKI, PROMETHEUS
 from stacks.render.grafana import grafana_rule_queries
+
+# Alerting content is locked against edits in Grafana's UI (see the module docstring).
+DISABLE_PROVENANCE = False
 
 
 @dataclass(frozen=True)
 class GrafanaContentArgs:
     url: str
-    """Where the provider reaches Grafana (the published port, or a remote host's URL)."""
-    admin_user: str
-    admin_password: pulumi.Input[str]
+    """Where the provider reaches Grafana (the published port, a remote host's URL, or an existing Grafana)."""
+    auth: pulumi.Input[str]
+    """A secret: "user:password" for the stack's own Grafana, a service account token for an existing one."""
+    datasource_urls: Mapping[str, str]
+    """Service (prometheus, alertmanager, loki) -> the URL Grafana reaches it at; one datasource each."""
     dashboards: Sequence[Dashboard]
     rule_groups: Sequence[GrafanaRuleGroup]
     folders: Sequence[str]
     """Folder titles: one per dashboard directory and per rule group folder."""
     alerting: Alerting
-    grafana_container: pulumi.Resource
-    """The healthy Grafana container every resource waits for."""
+    grafana_container: pulumi.Resource | None = None
+    """The stack's healthy Grafana container every resource waits for; None for an existing Grafana."""
 
 
-DATASOURCES = (
-    # (resource role, name, type, uid, url, is_default, jsonData)
-    ("prometheus", "Prometheus", "prometheus", "prometheus", PROMETHEUS.internal_url, True, {"httpMethod": "POST"}),
-    ("loki", "Loki", "loki", "loki", LOKI.internal_url, False, {"maxLines": 1000}),
-    (
-        "alertmanager",
-        "Alertmanager",
-        "alertmanager",
-        "alertmanager",
-        ALERTMANAGER.internal_url,
-        False,
+@dataclass(frozen=True)
+class DatasourceSpec:
+    """A datasource for one of the stack's services; its uid is the one dashboards and rules name."""
+
+    name: str
+    type: str
+    uid: str
+    is_default: bool
+    json_data: Mapping[str, object]
+
+
+DATASOURCES = {
+    "prometheus": DatasourceSpec("Prometheus", "prometheus", "prometheus", True, {"httpMethod": "POST"}),
+    "loki": DatasourceSpec("Loki", "loki", "loki", False, {"maxLines": 1000}),
+    "alertmanager": DatasourceSpec(
+        "Alertmanager", "alertmanager", "alertmanager", False,
         {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
     ),
-)
+}
 
 
 class GrafanaContent(pulumi.ComponentResource):
     """Datasources, folders, dashboards and alert routing in one Grafana organisation.
 
-    Attributes: `provider`, `datasources` (uid -> DataSource), `folders` (title -> Folder),
+    Attributes: `provider`, `datasources` (service -> DataSource), `folders` (title -> Folder),
     `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`,
+    `inhibition_rules` (NotificationsInhibitionRule, one per inhibit rule),
     `rule_groups` ((folder, name) -> RuleGroup), `app_service_account` and `app_token` (its
     ServiceAccountToken: `key` is the secret applications' own Grafana provider authenticates with).
     """
@@ -62,33 +77,34 @@ class GrafanaContent(pulumi.ComponentResource):
     def __init__(self, name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaContent", name, None, opts)
         container = args.grafana_container
-        # Deriving the URL from the container's id makes the provider itself wait for the healthy
-        # container (an explicit depends_on on a provider is not honoured: pulumi/pulumi#8917).
+        # With the stack's own Grafana, deriving the URL from the container's id makes the provider itself wait
+        # for the healthy container (an explicit depends_on on a provider is not honoured: pulumi/pulumi#8917).
         self.provider = grafana.Provider(
             f"{name}-provider",
-            url=container.id.apply(lambda _: args.url),
-            auth=pulumi.Output.secret(pulumi.Output.concat(args.admin_user, ":", args.admin_password)),
+            url=container.id.apply(lambda _: args.url) if container else args.url,
+            auth=pulumi.Output.secret(args.auth),
             retries=10,
             retry_wait=2,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        waits_for = [container] if container else []
 
         def options(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[container, *depends_on])
+            return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[*waits_for, *depends_on])
 
         self.datasources = {
-            uid: grafana.oss.DataSource(
-                f"{name}-datasource-{role}",
-                name=title,
-                type=kind,
-                uid=uid,
+            service: grafana.oss.DataSource(
+                f"{name}-datasource-{service}",
+                name=DATASOURCES[service].name,
+                type=DATASOURCES[service].type,
+                uid=DATASOURCES[service].uid,
                 url=url,
                 access_mode="proxy",
-                is_default=is_default,
-                json_data_encoded=json.dumps(json_data, sort_keys=True),
+                is_default=DATASOURCES[service].is_default,
+                json_data_encoded=json.dumps(DATASOURCES[service].json_data, sort_keys=True),
                 opts=options(),
             )
-            for role, title, kind, uid, url, is_default, json_data in DATASOURCES
+            for service, url in args.datasource_urls.items()
         }
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
@@ -106,20 +122,48 @@ class GrafanaContent(pulumi.ComponentResource):
             for d in args.dashboards
         }
         self.contact_points = {
-            r.name: grafana.alerting.ContactPoint(f"{name}-contact-point-{slug(r.name)}", opts=options(), **_contact(r))
+            r.name: grafana.alerting.ContactPoint(
+                f"{name}-contact-point-{slug(r.name)}", disable_provenance=DISABLE_PROVENANCE, opts=options(), **_contact(r)
+            )
             for r in args.alerting.receivers
         }
         root = args.alerting.route
         self.policy = grafana.alerting.NotificationPolicy(
             f"{name}-notification-policy",
             contact_point=root.receiver,
-            group_bies=list(root.group_by) if root.group_by is not None else ["alertname"],
+            group_bies=list(root.group_by),  # the root always has one (stacks/alerting.py: DEFAULT_GROUP_BY)
             group_wait=root.group_wait,
             group_interval=root.group_interval,
             repeat_interval=root.repeat_interval,
             policies=[_policy(child) for child in root.routes] or None,
+            disable_provenance=DISABLE_PROVENANCE,
             opts=options(*self.contact_points.values()),
         )
+        # The same inhibit rules as alertmanager.yml. Grafana 13 applies them with the alertingMultiplePolicies
+        # feature toggle, which the stack's Grafana container turns on (README, "Alert routes").
+        self.inhibition_rules = [
+            grafana.alerting.v1beta1.NotificationsInhibitionRule(
+                f"{name}-inhibition-rule-{i}",
+                metadata=grafana.alerting.v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=f"inhibit-{i}"),
+                spec=grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecArgs(
+                    source_matchers=[
+                        grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs(
+                            label=m.label, type=m.op, value=m.value
+                        )
+                        for m in rule.source_matchers
+                    ],
+                    target_matchers=[
+                        grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecTargetMatcherArgs(
+                            label=m.label, type=m.op, value=m.value
+                        )
+                        for m in rule.target_matchers
+                    ],
+                    equals=list(rule.equal) or None,
+                ),
+                opts=options(),
+            )
+            for i, rule in enumerate(args.alerting.inhibit_rules)
+        ]
         # Rules need their datasources to exist (Grafana checks them on save) and route through the policy.
         self.rule_groups = {
             (g.folder, g.name): grafana.alerting.RuleGroup(
@@ -128,6 +172,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 folder_uid=self.folders[g.folder].uid,
                 interval_seconds=g.interval_seconds,
                 rules=[_rule(rule) for rule in g.rules],
+                disable_provenance=DISABLE_PROVENANCE,
                 opts=options(*self.datasources.values(), self.policy),
             )
             for g in args.rule_groups
@@ -174,7 +219,7 @@ def _contact(receiver: Receiver) -> dict:
     if receiver.pagerduty:
         args["pagerduties"] = [
             grafana.alerting.ContactPointPagerdutyArgs(
-                integration_key=secret(p.key), disable_resolve_message=not p.send_resolved
+                integration_key=secret(p.routing_key), disable_resolve_message=not p.send_resolved
             )
             for p in receiver.pagerduty
         ]
@@ -218,6 +263,9 @@ def _rule(rule: GrafanaRule) -> grafana.alerting.RuleGroupRuleArgs:
                 ref_id=query["ref_id"],
                 datasource_uid=query["datasource_uid"],
                 model=json.dumps(query["model"], sort_keys=True),
+                # Grafana copies the model's queryType into the query and the provider reads it back: unset
+                # here, every preview after the first up would show a change (a Loki query is "instant").
+                query_type=query["model"].get("queryType"),
                 relative_time_range=grafana.alerting.RuleGroupRuleDataRelativeTimeRangeArgs(
                     from_=query["from"], to=query["to"]
                 ),

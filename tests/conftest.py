@@ -28,7 +28,7 @@ TEST_SECRETS = {
         "grafanaAdminPassword": "prod-Secret-pw-1",
         "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/DEFAULT",
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
-        "alerting.receivers[1].pagerduty[0].serviceKey": "pd-service-key-prod-0001",
+        "alerting.receivers[1].pagerduty[0].routingKey": "pdv2Prod0001IntegrationKey000001",
         "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
         "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
     },

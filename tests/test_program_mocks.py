@@ -24,6 +24,7 @@ from stacks.versions import IMAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINER = "docker:index/container:Container"
+INHIBITION_RULE = "grafana:alerting/v1beta1/notificationsInhibitionRule:NotificationsInhibitionRule"
 VOLUME = "docker:index/volume:Volume"
 COMPONENTS = {
     "prometheus": "monitoring:index:Prometheus",
@@ -80,6 +81,7 @@ def test_every_resource_type_and_name(stack):
     receivers = ["critical", "default", "watchdog"] + (["warning"] if stack == "prod" else [])
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
+    expected += [(INHIBITION_RULE, f"{content}-inhibition-rule-0")]  # every stack file has one inhibit rule
     expected += [
         ("grafana:oss/serviceAccount:ServiceAccount", f"{content}-app-service-account"),
         ("grafana:oss/serviceAccountToken:ServiceAccountToken", f"{content}-app-token"),
@@ -415,47 +417,6 @@ def test_stack_outputs_name_every_service_and_dashboard(stack):
     outputs = program(stack).exports
     assert outputs["urls"] == {s: f"http://127.0.0.1:{p}" for s, p in HOST_PORTS[stack].items()}
     assert set(outputs["dashboardUrls"]) == {d.uid for d in deployed_content(stack).dashboards}
-
-
-# ---------------------------------------------------------------- routing: the Grafana side of the table
-
-
-def _grafana_contact_points(policy: dict, labels: dict[str, str]) -> list[str]:
-    """Grafana's (= Alertmanager's) routing over the policy tree the program sends to the provider."""
-
-    def matches(matcher: dict) -> bool:
-        actual, op, value = labels.get(matcher["label"], ""), matcher["match"], matcher["value"]
-        if op in ("=", "!="):
-            return (actual == value) == (op == "=")
-        return bool(re.fullmatch(value, actual)) == (op == "=~")
-
-    def walk(node: dict, inherited: str) -> list[str]:
-        current = node.get("contactPoint") or inherited
-        found: list[str] = []
-        for child in node.get("policies") or []:
-            if all(matches(m) for m in child.get("matchers") or []):
-                found += walk(child, current) or [child.get("contactPoint") or current]
-                if not child.get("continue"):
-                    break
-        return found
-
-    return walk(policy, policy["contactPoint"]) or [policy["contactPoint"]]
-
-
-def routing_rows():
-    table = yaml.safe_load((ROOT / "tests/routing_table.yaml").read_text())
-    return [(stack, row["labels"], row["receivers"]) for stack, rows in table.items() for row in rows]
-
-
-@pytest.mark.parametrize(("stack_name", "labels", "receivers"), routing_rows())
-def test_grafana_notification_policy_routes_like_the_table(stack_name, labels, receivers):
-    rec = program(stack_name).recorder
-    policy = unwrap(
-        rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy").inputs
-    )
-    assert policy["groupBies"] == ["alertname", "severity"]
-    assert (policy["groupWait"], policy["groupInterval"], policy["repeatInterval"]) == ("30s", "5m", "4h")
-    assert _grafana_contact_points(policy, labels) == receivers
 
 
 def test_without_grafana_content_only_the_containers_are_deployed():

@@ -46,7 +46,7 @@ def test_prod_protects_volumes_and_takes_its_secrets():
     settings = stack_settings("prod")
     assert settings.protect_volumes is True
     assert settings.grafana_admin_password == "prod-Secret-pw-1"
-    assert settings.alerting.receivers[1].pagerduty[0].service_key == "pd-service-key-prod-0001"
+    assert settings.alerting.receivers[1].pagerduty[0].routing_key == "pdv2Prod0001IntegrationKey000001"
 
 
 def test_secrets_do_not_show_in_reprs_or_tracebacks():
