@@ -6,23 +6,25 @@ the receiver that gets it is the one the route tree names; the inhibit rule hold
 
 from __future__ import annotations
 
-import json
+import math
 import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import configured_stack
-from engine.stack import wait_for
+from engine.stack import http_json, wait_for
 from webhooks import WebhookReceiver
 
+from stacks.durations import parse_duration
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import load_settings
+from stacks.settings import StackSettings, load_settings
 
 pytestmark = pytest.mark.live
 PROMETHEUS = shutil.which("prometheus")
@@ -50,6 +52,13 @@ groups:
         for: 5s
         labels: {severity: warning}
 """
+PAIR = "LiveTestPair"
+# What a busy machine may add to a step that should take no time: a rule evaluation, a notification.
+MARGIN = 3.0
+
+
+def seconds(duration: str) -> float:
+    return parse_duration(duration) / 1000
 
 
 def free_port() -> int:
@@ -84,32 +93,57 @@ def processes():
             process.kill()
 
 
-@pytest.mark.skipif(not (PROMETHEUS and ALERTMANAGER), reason="scripts/setup.sh installs prometheus and alertmanager")
-def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes):
-    webhooks = WebhookReceiver()
+def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -> StackSettings:
+    """The dev stack's settings, every receiver posting to `webhooks` under `prefix`, alert timings fast.
+    Without `inhibit`, the stack's inhibit rules are left out."""
     config, secret_keys = configured_stack("dev")
     alerting = config["monitoring:alerting"]
-    alerting["receivers"][0]["webhooks"][0]["url"] = webhooks.url("/default")
-    alerting["receivers"][1]["webhooks"][0]["url"] = webhooks.url("/critical")
+    for receiver in alerting["receivers"]:
+        receiver["webhooks"][0]["url"] = webhooks.url(f"{prefix}/{receiver['name']}")
     alerting["route"].update(groupWait="1s", groupInterval="1s")  # the seed's 30s would only slow the test
+    if not inhibit:
+        del alerting["inhibitRules"]
     config["monitoring:prometheus"] = {"evaluationInterval": "5s", "scrapeInterval": "5s"}
-    settings = load_settings(config, frozenset(secret_keys))
+    return load_settings(config, frozenset(secret_keys))
 
-    am_port, prom_port = free_port(), free_port()
-    (tmp_path / "alertmanager.yml").write_text(render_alertmanager_config(settings.alerting))
+
+def start_alertmanager(processes, workdir: Path, settings: StackSettings) -> int:
+    port = free_port()
+    workdir.mkdir()
+    (workdir / "alertmanager.yml").write_text(render_alertmanager_config(settings.alerting))
     processes(
         ALERTMANAGER,
-        f"--config.file={tmp_path / 'alertmanager.yml'}",
-        f"--storage.path={tmp_path / 'alertmanager-data'}",
-        f"--web.listen-address=127.0.0.1:{am_port}",
+        f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
         "--cluster.listen-address=",
-        log=tmp_path / "alertmanager.log",
+        log=workdir / "alertmanager.log",
     )
-    wait_for(lambda: ready(f"http://127.0.0.1:{am_port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
+    wait_for(lambda: ready(f"http://127.0.0.1:{port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
+    return port
+
+
+def rule_of(name: str, severity: str) -> dict:
+    return next(rule for group in yaml.safe_load(TEST_RULES)["groups"] for rule in group["rules"]
+                if rule["alert"] == name and rule["labels"]["severity"] == severity)
+
+
+@pytest.mark.skipif(not (PROMETHEUS and ALERTMANAGER), reason="scripts/setup.sh installs prometheus and alertmanager")
+def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes, webhooks):
+    """One Prometheus notifies two Alertmanagers: the stack's (`/stack/...` webhooks) and a control that
+    runs the same config without the inhibit rules (`/control/...`). The control delivering the warning
+    proves Prometheus sent it; the stack's Alertmanager must hold it back, and only it."""
+    settings = dev_settings(webhooks, "/stack")
+    control = dev_settings(webhooks, "/control", inhibit=False)
+    assert settings.alerting.inhibit_rules and not control.alerting.inhibit_rules
+    am_port = start_alertmanager(processes, tmp_path / "alertmanager", settings)
+    control_port = start_alertmanager(processes, tmp_path / "control", control)
 
     # The rendered prometheus.yml names its peers by their container names; here they are on loopback.
+    prom_port = free_port()
     prometheus_yml = yaml.safe_load(render_prometheus_config(settings, ["mindhit.yml"]))
-    prometheus_yml["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [f"127.0.0.1:{am_port}"]
+    prometheus_yml["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [
+        f"127.0.0.1:{am_port}", f"127.0.0.1:{control_port}"]
     (tmp_path / "live-test.yml").write_text(TEST_RULES)
     prometheus_yml["rule_files"] = [str(tmp_path / "live-test.yml"), str(Path(__file__).parents[1] / "rules/mindhit.yml")]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus_yml))
@@ -125,14 +159,49 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes)
     )
     wait_for(lambda: ready(f"http://127.0.0.1:{prom_port}/-/ready"), 30, "Prometheus to be ready", interval=0.25)
 
-    expected = {("/critical", "LiveTestCritical", "critical"), ("/default", "LiveTestWarning", "warning"),
-                ("/critical", "LiveTestPair", "critical")}
-    wait_for(lambda: expected <= webhooks.firing(), 60, f"the webhooks {expected}", interval=0.25)
-    time.sleep(10)  # past the warning's `for` and a group interval: give the inhibited warning its chance to be wrong
-    assert webhooks.firing() == expected, webhooks.firing()
+    # The timings this test set. Once the critical is delivered, the warning reaches Alertmanager within
+    # its `for` rounded up to whole evaluations, and a new group (group_by has severity) is delivered
+    # group_wait after its first alert: past `bound`, an uninhibited warning has been delivered.
+    evaluation = seconds(settings.prometheus.evaluation_interval)
+    route = settings.alerting.route
+    group_wait, group_interval = seconds(route.group_wait), seconds(route.group_interval)
+    warning_for = seconds(rule_of(PAIR, "warning")["for"])
+    bound = math.ceil(warning_for / evaluation) * evaluation + group_wait + MARGIN
+
+    critical, warning = ("/stack/critical", PAIR, "critical"), ("/stack/default", PAIR, "warning")
+    control_warning = ("/control/default", PAIR, "warning")
+    wait_for(lambda: critical in webhooks.firing(), 60, f"the webhook {critical}", interval=0.1)
+    delivered_critical = time.monotonic()
+
+    # Without the inhibit rule the warning is delivered within the bound: Prometheus did send it.
+    wait_for(lambda: control_warning in webhooks.firing(), bound, f"the control's webhook {control_warning} "
+             f"within {bound}s of the critical", interval=0.1)
+    delivered_control = time.monotonic()
+    # With it, the warning is held back for the whole bound, and for group_wait and a group_interval
+    # (plus the margin) past the moment it is known to be in Alertmanager.
+    hold_until = max(delivered_critical + bound, delivered_control + group_wait + group_interval + MARGIN)
+    while time.monotonic() < hold_until:
+        held = time.monotonic() - delivered_critical
+        assert warning not in webhooks.firing(), f"the inhibited warning was delivered {held:.1f}s after the critical"
+        time.sleep(0.1)
+    assert warning not in webhooks.firing()
+
+    # The stack's Alertmanager has the warning and says the critical inhibits it.
+    query = urllib.parse.urlencode({"filter": f'alertname="{PAIR}"'})
+    alerts = http_json(f"http://127.0.0.1:{am_port}/api/v2/alerts?{query}")
+    by_severity = {alert["labels"]["severity"]: alert for alert in alerts}
+    assert by_severity["warning"]["status"]["state"] == "suppressed", alerts
+    assert by_severity["warning"]["status"]["inhibitedBy"] == [by_severity["critical"]["fingerprint"]], alerts
+
+    # Every other alert went to the receiver the route tree names, in both; only the control has the warning.
+    expected = {("critical", "LiveTestCritical", "critical"), ("default", "LiveTestWarning", "warning"),
+                ("critical", PAIR, "critical")}
+    wait_for(lambda: {(f"/{prefix}/{path}", *rest) for prefix in ("stack", "control") for path, *rest in expected}
+             <= webhooks.firing(), 30, f"the webhooks {expected}", interval=0.25)
+    assert webhooks.firing() == {(f"/{prefix}/{path}", *rest) for prefix in ("stack", "control")
+                                 for path, *rest in expected} | {control_warning}, webhooks.firing()
 
     # Alertmanager runs the rendered tree: the API shows the receivers the stack declared.
-    with urllib.request.urlopen(f"http://127.0.0.1:{am_port}/api/v2/status") as response:
-        status = json.load(response)
+    status = http_json(f"http://127.0.0.1:{am_port}/api/v2/status")
     assert "receiver: critical" in status["config"]["original"]
-    webhooks.close()
+    assert "inhibit_rules:" in status["config"]["original"]

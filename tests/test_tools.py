@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import STACKS, configured_stack
+from engine.stack import wait_for
 from rendering import rendered_files, stack_settings
 
 from stacks.content import load_content, select_systems
@@ -16,7 +18,7 @@ from stacks.contract import network_name
 from stacks.layout import RULES_DIR
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
-from stacks.versions import IMAGES
+from stacks.versions import local_images
 
 pytestmark = pytest.mark.tools
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +56,19 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=120).stdout.strip()
 
 
+def running_on(networks: dict[str, set[str]]) -> dict[str, dict[str, str]] | None:
+    """container -> {network: IP} once `docker inspect` shows every container running, with an IP on each
+    of its networks (and on no other); None until then."""
+    inspected = {}
+    for info in json.loads(docker("inspect", *networks)):
+        name = info["Name"].lstrip("/")
+        ips = {net: settings["IPAddress"] for net, settings in info["NetworkSettings"]["Networks"].items()}
+        if not info["State"]["Running"] or set(ips) != networks[name] or not all(ips.values()):
+            return None
+        inspected[name] = ips
+    return inspected
+
+
 @pytest.fixture
 def app_containers():
     """Containers each showing one case of the scrape labels, most on the stack's network; removed afterwards.
@@ -74,13 +89,23 @@ def app_containers():
         for name, (labels, on_network) in zip(names, cases.values()):
             label_args = [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
             docker("run", "-d", "--name", name, *(["--network", network] if on_network else []), *label_args,
-                   IMAGES["alertmanager"])
+                   local_images()["alertmanager"])
         docker("network", "connect", "bridge", f"{SD_PREFIX}-app")  # a second network: not where we scrape it
-        ip = f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}'
-        yield {name: docker("inspect", "-f", ip, name) for name in (f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain")}
+        # `docker run -d` and `network connect` can return before the daemon lists the container as running
+        # on its networks, and Docker service discovery lists only what the daemon does at that moment.
+        networks = {name: {network if on_network else "bridge"} for name, (_, on_network) in zip(names, cases.values())}
+        networks[f"{SD_PREFIX}-app"].add("bridge")
+        inspected = wait_for(lambda: running_on(networks), 30, f"the daemon to report {sorted(networks)} running "
+                             "on their networks", interval=0.25)
+        yield {name: inspected[name][network] for name in (f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain")}
     finally:
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
         subprocess.run(["docker", "network", "rm", network], capture_output=True)
+
+
+def container_names(targets: list[dict]) -> set[str]:
+    """The containers Docker service discovery found, in `promtool check service-discovery` output."""
+    return {t["discoveredLabels"]["__meta_docker_container_name"].lstrip("/") for t in targets}
 
 
 @pytest.mark.containers
@@ -90,12 +115,23 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
     config["monitoring:namePrefix"] = SD_PREFIX
     settings = load_settings(config, frozenset(secret_keys))
     (tmp_path / "prometheus.yml").write_text(render_prometheus_config(settings, []))
-    result = run("promtool", "check", "service-discovery", "--timeout=3s", str(tmp_path / "prometheus.yml"),
-                 APP_DISCOVERY_JOB)
+    expected = {f"{SD_PREFIX}-{case}" for case in ("app", "plain", "noport", "impostor")}
+
+    # promtool reports what discovery found within its timeout; a slow daemon answers after it. Run it
+    # again (bounded) until the expected containers are all there, then check its last answer.
+    attempts: list[subprocess.CompletedProcess] = []
+
+    def discovered_every_expected_container():
+        attempts.append(run("promtool", "check", "service-discovery", "--timeout=3s", str(tmp_path / "prometheus.yml"),
+                            APP_DISCOVERY_JOB))
+        return attempts[-1].returncode == 0 and container_names(json.loads(attempts[-1].stdout)) >= expected
+
+    with contextlib.suppress(AssertionError):  # timed out: the assertions below say what the last run found
+        wait_for(discovered_every_expected_container, 45, "promtool to discover the containers", interval=1)
+    result = attempts[-1]
     assert result.returncode == 0, result.stdout + result.stderr
     found = json.loads(result.stdout)
-    discovered = {t["discoveredLabels"]["__meta_docker_container_name"].lstrip("/") for t in found}
-    assert discovered == {f"{SD_PREFIX}-{case}" for case in ("app", "plain", "noport", "impostor")}
+    assert container_names(found) == expected, f"after {len(attempts)} promtool runs: {result.stdout}"
     kept = sorted(
         ({k: v for k, v in t["labels"].items() if not k.startswith("__scrape")} for t in found if t["labels"]),
         key=lambda labels: labels["container"],

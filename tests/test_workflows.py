@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -239,17 +241,108 @@ def test_pull_requests_run_the_fast_tiers_without_building_images_or_the_toolcha
         assert heavy not in scripts, heavy
 
 
+POLICY_TESTS = "tests/test_policy.py"  # starts the pack as policy/.venv/bin/python policy (policy/harness.py)
+SHELL_OPERATORS = {"&&", "||", ";", "|", "&", "(", ")"}
+
+
+def pytest_commands(job: dict) -> list[tuple[int, tuple[str, ...]]]:
+    """(step index, arguments) of each pytest command in the job's run scripts: `python -m pytest ARGS`
+    or `pytest ARGS`, up to the end of its shell command."""
+    commands = []
+    for index, step in enumerate(job.get("steps", [])):
+        for line in step.get("run", "").replace("\\\n", " ").splitlines():
+            if "pytest" not in line:
+                continue
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            try:
+                words = list(lexer)
+            except ValueError as error:
+                raise WorkflowError(f"cannot read the pytest command {line.strip()!r}: {error}") from None
+            for at, word in enumerate(words):
+                as_module = word == "pytest" and at >= 2 and words[at - 1] == "-m" and re.search(
+                    r"(^|/)python[\d.]*$", words[at - 2])
+                as_command = word.rsplit("/", 1)[-1] == "pytest" and (at == 0 or words[at - 1] in SHELL_OPERATORS)
+                if as_module or as_command:
+                    args = words[at + 1:]
+                    end = next((i for i, arg in enumerate(args) if arg in SHELL_OPERATORS), len(args))
+                    commands.append((index, tuple(args[:end])))
+    return commands
+
+
+@cache
+def runs_policy_tests(args: tuple[str, ...]) -> bool:
+    """Whether `pytest ARGS` at the repository root (as a job runs it) runs tests/test_policy.py: what pytest
+    itself collects, its paths, testpaths, -m and -k applied."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "--continue-on-collection-errors", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    # 0: collected, 1: some module failed to import (named in an ERROR line), 5: nothing collected.
+    if result.returncode not in (0, 1, 5):
+        raise WorkflowError(f"pytest {shlex.join(args)} --collect-only exited {result.returncode}:\n"
+                            f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return any(line.startswith((f"{POLICY_TESTS}::", f"ERROR {POLICY_TESTS}")) for line in result.stdout.splitlines())
+
+
+def policy_pack_runs(workflow: dict) -> dict[str, tuple[int, str]]:
+    """job id -> (index of its first step that runs the policy pack, what that step runs): a pulumi/actions
+    step with policyPacks, or a pytest command that runs tests/test_policy.py."""
+    runs: dict[str, tuple[int, str]] = {}
+    for job_id, job in workflow["jobs"].items():
+        found = [(index, f"pulumi {step['with']['command']} with policyPacks")
+                 for index, step in enumerate(job.get("steps", []))
+                 if step.get("uses", "").startswith("pulumi/actions@") and step["with"].get("policyPacks")]
+        found += [(index, f"pytest {shlex.join(args)}, which runs {POLICY_TESTS}")
+                  for index, args in pytest_commands(job) if runs_policy_tests(args)]
+        if found:
+            runs[job_id] = min(found)
+    return runs
+
+
+def jobs_without_the_policy_venv(workflow: dict) -> dict[str, str]:
+    """job id -> what runs the pack, for each job that runs it without first building policy/.venv from
+    policy/requirements.txt with that venv's own pip."""
+    missing = {}
+    for job_id, (index, what) in policy_pack_runs(workflow).items():
+        scripts = "\n".join(step.get("run", "") for step in workflow["jobs"][job_id]["steps"][:index])
+        installs = [line.strip() for line in scripts.splitlines() if "-r policy/requirements.txt" in line]
+        if not ("python -m venv policy/.venv" in scripts and installs
+                and all(line.startswith("policy/.venv/bin/pip install") for line in installs)):
+            missing[job_id] = what
+    return missing
+
+
 def test_every_job_that_runs_the_policy_pack_builds_its_own_virtualenv():
-    """PulumiPolicy.yaml names policy/.venv; the pack's pins conflict with the program's (protobuf)."""
+    """PulumiPolicy.yaml names policy/.venv; the pack's pins conflict with the program's (protobuf). The pack
+    runs in `pulumi preview`/`up` with policyPacks and in tests/test_policy.py, in every workflow."""
     virtualenv = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     assert virtualenv == ".venv"
-    for name in ("pull-request.yml", "deploy.yml"):
-        workflow = load_workflow(name)
-        for stack, (job_id, _) in {**stack_runs(workflow, "preview"), **stack_runs(workflow, "up")}.items():
-            scripts = "\n".join(step.get("run", "") for step in workflow["jobs"][job_id]["steps"])
-            assert "python -m venv policy/.venv" in scripts, (name, stack)
-            installs = [line.strip() for line in scripts.splitlines() if "-r policy/requirements.txt" in line]
-            assert installs and all(line.startswith("policy/.venv/bin/pip install") for line in installs), (name, stack)
+    runs = set()
+    for path in workflow_files():
+        workflow = load_workflow(path.name)
+        runs |= {(path.name, job_id) for job_id in policy_pack_runs(workflow)}
+        assert jobs_without_the_policy_venv(workflow) == {}, path.name
+    # The check found the jobs that run the pack: the fast tests, the previews and every deploy.
+    assert runs >= {("pull-request.yml", "tests"), ("pull-request.yml", "preview"),
+                    *(("deploy.yml", stack) for stack in PROMOTION)}, runs
+
+
+def test_the_policy_venv_check_names_a_job_that_runs_the_pack_tests_without_it():
+    """The check can fail: the fast tests without the venv step's policy/ lines (the workflow before it built
+    the venv) are named; told to skip tests/test_policy.py, they need no venv."""
+    workflow = load_workflow("pull-request.yml")
+    tests = workflow["jobs"]["tests"]
+    for step in tests["steps"]:
+        if "run" in step:
+            step["run"] = "\n".join(line for line in step["run"].splitlines() if "policy/" not in line)
+    missing = jobs_without_the_policy_venv(workflow)
+    assert list(missing) == ["tests"] and missing["tests"].endswith(f"which runs {POLICY_TESTS}"), missing
+    for step in tests["steps"]:
+        if "-m pytest" in step.get("run", ""):
+            step["run"] = step["run"].rstrip("\n") + f" --ignore={POLICY_TESTS}"
+    assert jobs_without_the_policy_venv(workflow) == {}
 
 
 def test_merges_deploy_dev_then_staging_then_prod_behind_environments():
