@@ -1,7 +1,8 @@
 """`pulumi up` against `docker-compose up` of the same containers, side by side, on the same images.
 
-Cold up until every container is healthy, a no-op up, and an up after one content edit (a rule file:
-the dashboard edit needs the Grafana plugin, which cannot be built here; see README "Status"),
+The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and
+Alertmanager from their local builds; Grafana, Loki and Promtail are AGPL and not built here (README,
+"Status"). Cold up until every container is healthy, a no-op up, and an up after one rule-file edit,
 against docker-compose 1.29 with a compose file rendered from the same configuration
 (stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health).
 The no-op up is timed twice: right after the cold up, while the new services still do their start-up
@@ -28,16 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import configured_stack  # noqa: E402
-from engine.stack import docker, new_stack, project_copy, wait_for  # noqa: E402
+from engine.stack import PERMITTED_SERVICES, docker, new_stack, project_copy, wait_for  # noqa: E402
 
 from stacks.content import load_content, select_systems  # noqa: E402
 from stacks.render.compose import render_compose  # noqa: E402
 from stacks.settings import docker_socket_group, load_settings  # noqa: E402
-from stacks.versions import IMAGES  # noqa: E402
 
-SERVICES = ("prometheus", "alertmanager", "loki", "promtail", "grafana")
+SERVICES = tuple(PERMITTED_SERVICES["services"])
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
-PORTS = {"prometheus": 27291, "alertmanager": 27293, "loki": 27200, "promtail": 27280, "grafana": 27210}
+PORTS = {"prometheus": 27291, "alertmanager": 27293}
+STACK_CONFIG = {f"monitoring:{key}": value for key, value in PERMITTED_SERVICES.items()}
 
 
 def all_healthy(prefix: str) -> bool:
@@ -67,10 +68,10 @@ def clean(prefix: str) -> None:
 def compose_cold_up(scratch: Path) -> float:
     prefix = "bench-compose"
     config, secret_keys = configured_stack("dev")
-    config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS})
+    config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG})
     settings = load_settings(config, frozenset(secret_keys))
     content = select_systems(load_content(), settings.systems)
-    compose_file, files = render_compose(settings, content, IMAGES, docker_socket_group(settings))
+    compose_file, files = render_compose(settings, content, docker_socket_group(settings))
     (scratch / "docker-compose.yml").write_text(compose_file)
     for path, text in files.items():
         (scratch / path).parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +89,7 @@ def pulumi_runs(scratch: Path) -> tuple[float, float, float, float]:
     prefix = "bench-pulumi"
     stack = new_stack(project_copy(scratch / "project"), "dev", scratch / "state")
     stack.edit_config(lambda config: config.update(
-        {"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, "monitoring:grafanaContent": False}))
+        {"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG}))
     clean(prefix)
     try:
         cold = stack.up()  # `wait` on every container: returns when all are healthy
@@ -106,10 +107,10 @@ def pulumi_runs(scratch: Path) -> tuple[float, float, float, float]:
 
 
 def toolchain_build_seconds(toolchain_dir: Path | None = None) -> float:
-    """scripts/toolchain/build.sh --no-grafana, into the usual cache or (cold) into an empty directory."""
+    """scripts/toolchain/build.sh, into the usual cache or (cold) into an empty directory."""
     env = dict(os.environ, **({"MONITORING_TOOLCHAIN_DIR": str(toolchain_dir)} if toolchain_dir else {}))
     start = time.monotonic()
-    subprocess.run(["bash", "scripts/toolchain/build.sh", "--no-grafana"], cwd=ROOT, env=env, check=True,
+    subprocess.run(["bash", "scripts/toolchain/build.sh"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     return time.monotonic() - start
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -17,6 +17,16 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from stacks.versions import local_images  # noqa: E402
+
+# What a stack can run on a machine without a registry: Prometheus and Alertmanager from their local
+# builds (scripts/images/), no Loki, Promtail or Grafana (their source is AGPL: README, "Status").
+PERMITTED_SERVICES = {
+    "services": ["prometheus", "alertmanager"],
+    "images": local_images(),
+    "grafanaContent": False,
+}
 
 
 def toolchain_env() -> dict[str, str]:
@@ -142,13 +152,13 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[str, int], webhook_url, **config):
-    """The dev stack of a project copy, with its own names and ports, receivers pointed at `webhook_url(path)`,
-    fast alert timings, a secret admin password and any extra config (`grafanaContent=False`, ...).
+    """The dev stack of a project copy with the services this machine can run (PERMITTED_SERVICES), its own
+    names and ports, receivers pointed at `webhook_url(path)`, fast alert timings and any extra config.
 
-    A generator for module fixtures: yields (stack, admin password), then destroys everything it made.
+    A generator for module fixtures: yields the stack, then destroys everything it made.
     """
     stack = new_stack(project_copy(workdir), "dev", backend)
-    admin_password = "e2e-Admin-pw-" + os.urandom(4).hex()
+    config = {**PERMITTED_SERVICES, **config}
 
     def configure(values: dict) -> None:
         values.update({"monitoring:namePrefix": prefix, "monitoring:ports": ports})
@@ -160,9 +170,8 @@ def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[st
         alerting["route"].update(groupWait="1s", groupInterval="5s")
 
     stack.edit_config(configure)
-    stack.set_config("grafanaAdminPassword", admin_password, secret=True)
     try:
-        yield stack, admin_password
+        yield stack
     finally:
         # Whatever happened, leave no container, network or volume of the test behind.
         stack.edit_config(lambda values: values.update({"monitoring:protectVolumes": False}))
@@ -171,28 +180,6 @@ def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[st
             names = docker(kind, "ls", "-q", "--filter", f"name={prefix}", check=False).stdout.split()
             if names:
                 docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
-
-
-def ship_a_log_line(loki_url: str, prefix: str, image: str) -> tuple[dict, str, float]:
-    """Run a container that writes one JSON log line; return its Loki labels, the line and the seconds it took.
-
-    The line carries request_id and user_id, which must stay in the line and never become labels.
-    """
-    marker = os.urandom(8).hex()
-    line = json.dumps({"level": "error", "msg": f"log path {marker}", "request_id": "req-1", "user_id": "user-1"})
-    name = f"{prefix}-logger"
-    docker("run", "-d", "--name", name, "--label", "com.docker.compose.service=logger", "--entrypoint", "sh",
-           image, "-c", f"echo '{line}'; sleep 60")
-    try:
-        start = time.monotonic()
-        query = urllib.parse.urlencode(
-            {"query": f'{{container="{name}"}} |= "{marker}"', "start": str(int((time.time() - 300) * 1e9))}
-        )
-        streams = wait_for(lambda: http_json(f"{loki_url}/loki/api/v1/query_range?{query}")["data"]["result"],
-                           30, "the log line in Loki", interval=0.5)
-        return streams[0]["stream"], streams[0]["values"][0][1], time.monotonic() - start
-    finally:
-        docker("rm", "-f", name, check=False)
 
 
 def wait_for_component_targets(prometheus_url: str, jobs, timeout: float = 90) -> None:

@@ -1,7 +1,7 @@
 """The output contract on the real engine: a second Pulumi project registers its own scrape target.
 
-The monitoring dev stack (with `grafanaContent: false`: no Grafana plugin here, README "Status") is
-deployed once; then `examples/app`, a project of its own in the same file backend, reads it through a
+The monitoring dev stack, with what this machine may run (engine.stack.PERMITTED_SERVICES: Prometheus
+and Alertmanager, no Grafana or its plugin, README "Status"), is deployed once; then `examples/app`, a project of its own in the same file backend, reads it through a
 StackReference, runs a container on its network with the scrape labels, and Prometheus scrapes it
 without the monitoring stack being touched. The tests run in order on one deployment.
 """
@@ -13,16 +13,15 @@ import os
 import urllib.parse
 
 import pytest
-from engine.stack import Stack, deployed_dev_stack, docker, http_json, new_stack, wait_for
+from engine.stack import PERMITTED_SERVICES, Stack, deployed_dev_stack, docker, http_json, new_stack, wait_for
 
 from stacks import contract
 from stacks.layout import DOCKER_SOCKET
-from stacks.versions import IMAGES
 
 pytestmark = pytest.mark.engine
 
 PREFIX = "monitoring-contract"
-PORTS = {"prometheus": 19291, "alertmanager": 19293, "loki": 19210, "promtail": 19280, "grafana": 19230}
+PORTS = {"prometheus": 19291, "alertmanager": 19293}
 NETWORK = f"{PREFIX}-network"
 APP = f"{PREFIX}-app"
 JOB = "contract-app"
@@ -43,9 +42,9 @@ def monitoring(tmp_path_factory, webhooks):
     backend = tmp_path_factory.mktemp("state")
     deployment = deployed_dev_stack(
         tmp_path_factory.mktemp("project"), backend, PREFIX, PORTS,
-        lambda path: webhooks.url(path, host="host.docker.internal"), grafanaContent=False,
+        lambda path: webhooks.url(path, host="host.docker.internal"),
     )
-    stack, _ = next(deployment)
+    stack = next(deployment)
     try:
         stack.up()
         yield stack, backend
@@ -74,7 +73,7 @@ def decoys(monitoring):
     try:
         for name, (network, labels) in DECOYS.items():
             label_args = [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
-            docker("run", "-d", "--name", name, *network, *label_args, IMAGES["alertmanager"])
+            docker("run", "-d", "--name", name, *network, *label_args, PERMITTED_SERVICES["images"]["alertmanager"])
         yield list(DECOYS)
     finally:
         docker("rm", "-f", *DECOYS, check=False)
@@ -91,7 +90,7 @@ def test_the_stack_exports_the_contract(monitoring):
     assert outputs["environment"] == "dev" and outputs["network"] == NETWORK
     assert outputs["urls"] == {service: url(service) for service in PORTS}
     assert outputs["scrapeLabels"] == contract.LABELS.as_output()
-    assert outputs["grafana"] == {"url": url("grafana"), "folderUids": {}, "datasourceUids": {}}
+    assert outputs["grafana"] == {"url": "", "folderUids": {}, "datasourceUids": {}}  # it runs no Grafana
 
 
 def test_prometheus_reads_the_socket_read_only_as_nobody_in_its_group(monitoring):
@@ -111,7 +110,7 @@ def test_the_socket_mount_and_group_read_back_without_a_diff(monitoring):
 def test_an_app_project_registers_its_own_scrape_target(app, decoys):
     app.up()
     outputs = app.outputs()
-    assert outputs == {"container": APP, "prometheusUrl": url("prometheus"), "grafanaUrl": url("grafana")}
+    assert outputs == {"container": APP, "prometheusUrl": url("prometheus"), "grafanaUrl": ""}
     inspect = json.loads(docker("inspect", APP).stdout)[0]
     assert list(inspect["NetworkSettings"]["Networks"]) == [NETWORK]
     ip = inspect["NetworkSettings"]["Networks"][NETWORK]["IPAddress"]
