@@ -5,13 +5,15 @@
 
 Outputs (camelCase, as `pulumi stack output` shows them):
 - `environment`: "dev", "staging" or "prod".
-- `urls`: service -> published URL (prometheus, alertmanager, loki, promtail, grafana).
+- `urls`: service -> published URL, for the services the stack runs (prometheus, alertmanager, and those
+  of loki, promtail and grafana in its `services`).
 - `network`: the Docker network name. An application attaches its containers to it, so that
   Prometheus reaches them (Promtail ships every container's logs to Loki, on the network or not).
 - `scrapeLabels`: the container label names an application sets to be scraped, by role:
   `scrape` (value "true"), `port` (required), `path` (default /metrics), `job` (default: the container name).
 - `grafana`: {`url`, `folderUids` (title -> uid), `datasourceUids` (prometheus/loki/alertmanager -> uid)};
-  both maps are empty when the stack leaves Grafana's content alone (`grafanaContent: false`).
+  `url` is the stack's Grafana or the existing one it pushes content to, empty when there is none; both
+  maps are empty when the stack leaves Grafana's content alone (`grafanaContent: false`).
 - `grafanaToken` (secret): an Editor service account token for applications' own Grafana provider;
   only with Grafana content.
 - `dashboardUrls`: dashboard uid -> URL; only with Grafana content.

@@ -354,15 +354,23 @@ def _services(value: list, problems: Problems) -> tuple[str, ...]:
     return tuple(name for name in SERVICES if name in value)
 
 
+def _running_entries(value: dict, key: str, known: tuple[str, ...], services: tuple[str, ...], what: str,
+                     problems: Problems):
+    """(service, value) of a per-service map for the known services the stack runs; the rest reported."""
+    for name in sorted(value):
+        if name not in known:
+            problems.add(f"{key}.{name}", f"unknown {what}; known: {', '.join(known)}")
+        elif name not in services:
+            problems.add(f"{key}.{name}", f"{name} is not in services, so this setting would do nothing")
+        else:
+            yield name, value[name]
+
+
 def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[str, str]:
     """The image of every service that runs: the pinned release unless `images` names another."""
-    for service in sorted(value):
-        key, reference = f"images.{service}", value[service]
-        if service not in SERVICES:
-            problems.add(key, f"unknown service; known: {', '.join(SERVICES)}")
-        elif service not in services:
-            problems.add(key, f"{service} is not in services, so it runs no image")
-        elif not isinstance(reference, str) or not (match := _IMAGE.match(reference)):
+    for service, reference in _running_entries(value, "images", SERVICES, services, "service", problems):
+        key = f"images.{service}"
+        if not isinstance(reference, str) or not (match := _IMAGE.match(reference)):
             problems.add(key, f"must be an image reference such as registry.example.com/prom/prometheus:v3.16.0, got {reference!r}")
         elif not (match["tag"] or match["digest"]):
             problems.add(key, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
@@ -375,14 +383,10 @@ def _datasource_urls(value: Any, services: tuple[str, ...], external: bool, prob
     """Where Grafana reaches each of the stack's datasources: configured, or on the stack network."""
     value = value if isinstance(value, dict) else {}
     urls = {}
-    for name in sorted(value):
-        key, url = f"grafana.datasourceUrls.{name}", value[name]
-        if name not in DATASOURCE_SERVICES:
-            problems.add(key, f"unknown datasource; known: {', '.join(DATASOURCE_SERVICES)}")
-        elif name not in services:
-            problems.add(key, f"{name} is not in services: Grafana gets no {name} datasource")
-        elif not isinstance(url, str) or not _is_http_url(url):
-            problems.add(key, f"must be an http(s) URL, got {url!r}")
+    key = "grafana.datasourceUrls"
+    for name, url in _running_entries(value, key, DATASOURCE_SERVICES, services, "datasource", problems):
+        if not isinstance(url, str) or not _is_http_url(url):
+            problems.add(f"{key}.{name}", f"must be an http(s) URL, got {url!r}")
         else:
             urls[name] = url
     for name in DATASOURCE_SERVICES:

@@ -70,20 +70,6 @@ def content_copy(tmp_path, monkeypatch):
     return tmp_path
 
 
-def pytest_addoption(parser):
-    parser.addoption("--e2e", action="store_true", help="also run the e2e tier (needs the provider plugins)")
-
-
-def pytest_collection_modifyitems(config, items):
-    """The e2e tier needs the provider plugins, which cannot be built here yet (README, "Status")."""
-    if config.getoption("--e2e"):
-        return
-    kept = [item for item in items if "e2e" not in item.keywords]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if "e2e" in item.keywords])
-        items[:] = kept
-
-
 @pytest.fixture(scope="module")
 def webhooks():
     """A webhook receiver that containers reach through host.docker.internal (over the Docker bridge)."""

@@ -362,7 +362,7 @@ def test_an_image_for_a_service_the_stack_does_not_run():
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
     config["monitoring:images"] = {"loki": "registry.example.com/grafana/loki:3.7.8"}
-    assert "images.loki: loki is not in services, so it runs no image" in run_expecting_error("dev", config, secrets)
+    assert "images.loki: loki is not in services, so this setting would do nothing" in run_expecting_error("dev", config, secrets)
 
 
 def test_services_the_stack_cannot_do_without_or_that_need_another():
