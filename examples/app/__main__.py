@@ -15,12 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from stacks.contract import MonitoringOutputs  # noqa: E402
 from stacks.versions import IMAGES  # noqa: E402
 
-# Any image that serves Prometheus metrics will do; the pinned Alertmanager serves /metrics on 9093
-# with the configuration it ships, and needs no registry where the stack's images are built locally.
-IMAGE = IMAGES["alertmanager"]
+# Any image that serves Prometheus metrics will do; the pinned Alertmanager serves /metrics on 9093 with
+# the configuration it ships. `image` names another (a mirror, or the local build on a machine without a
+# registry).
 METRICS_PORT = 9093
 
 config = pulumi.Config()
+IMAGE = config.get("image") or IMAGES["alertmanager"]
 monitoring = MonitoringOutputs.from_stack_reference(pulumi.StackReference(config.require("monitoringStack")))
 name = config.get("name") or "example-app"
 

@@ -61,6 +61,7 @@ def app(monitoring) -> Stack:
     app.set_config("monitoringStack", "organization/monitoring/dev")
     app.set_config("name", APP)
     app.set_config("job", JOB)
+    app.set_config("image", PERMITTED_SERVICES["images"]["alertmanager"])
     try:
         yield app
     finally:

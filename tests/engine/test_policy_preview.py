@@ -17,6 +17,8 @@ import pytest
 from conftest import TEST_SECRETS
 from engine.stack import ROOT, Stack, new_stack, project_copy
 
+from stacks.versions import IMAGES
+
 pytestmark = pytest.mark.engine
 
 
@@ -83,7 +85,7 @@ def test_a_stack_allows_another_bind_address_in_its_policy_config(tmp_path):
 def test_a_latest_image_fails_staging_naming_the_container(tmp_path):
     stack = policy_stack(tmp_path, "staging")
     versions = stack.workdir / "stacks" / "versions.py"
-    pinned = '"prometheus": "prom/prometheus:v3.14.0"'
+    pinned = f'"prometheus": "{IMAGES["prometheus"]}"'
     assert pinned in versions.read_text()
     versions.write_text(versions.read_text().replace(pinned, '"prometheus": "prom/prometheus:latest"'))
     code, output = preview(stack)
