@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumiverse_grafana as grafana
 
-from stacks.alerting import Alerting, Receiver, Route
+from stacks.alerting import Alerting, Matcher, Receiver, Route
 from stacks.content import Dashboard, GrafanaRule, GrafanaRuleGroup, slug
 from stacks.render.grafana import grafana_rule_queries
 
@@ -95,16 +95,17 @@ class GrafanaContent(pulumi.ComponentResource):
         self.datasources = {
             service: grafana.oss.DataSource(
                 f"{name}-datasource-{service}",
-                name=DATASOURCES[service].name,
-                type=DATASOURCES[service].type,
-                uid=DATASOURCES[service].uid,
+                name=spec.name,
+                type=spec.type,
+                uid=spec.uid,
                 url=url,
                 access_mode="proxy",
-                is_default=DATASOURCES[service].is_default,
-                json_data_encoded=json.dumps(DATASOURCES[service].json_data, sort_keys=True),
+                is_default=spec.is_default,
+                json_data_encoded=json.dumps(spec.json_data, sort_keys=True),
                 opts=options(),
             )
             for service, url in args.datasource_urls.items()
+            for spec in [DATASOURCES[service]]
         }
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
@@ -140,24 +141,15 @@ class GrafanaContent(pulumi.ComponentResource):
             opts=options(*self.contact_points.values()),
         )
         # The same inhibit rules as alertmanager.yml. Grafana 13 applies them with the alertingMultiplePolicies
-        # feature toggle, which the stack's Grafana container turns on (README, "Alert routes").
+        # feature toggle, which the stack's Grafana container turns on (README, "Adding an alert rule or route").
+        v1beta1 = grafana.alerting.v1beta1
         self.inhibition_rules = [
-            grafana.alerting.v1beta1.NotificationsInhibitionRule(
+            v1beta1.NotificationsInhibitionRule(
                 f"{name}-inhibition-rule-{i}",
-                metadata=grafana.alerting.v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=f"inhibit-{i}"),
-                spec=grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecArgs(
-                    source_matchers=[
-                        grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs(
-                            label=m.label, type=m.op, value=m.value
-                        )
-                        for m in rule.source_matchers
-                    ],
-                    target_matchers=[
-                        grafana.alerting.v1beta1.NotificationsInhibitionRuleSpecTargetMatcherArgs(
-                            label=m.label, type=m.op, value=m.value
-                        )
-                        for m in rule.target_matchers
-                    ],
+                metadata=v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=f"inhibit-{i}"),
+                spec=v1beta1.NotificationsInhibitionRuleSpecArgs(
+                    source_matchers=_matchers(v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs, rule.source_matchers),
+                    target_matchers=_matchers(v1beta1.NotificationsInhibitionRuleSpecTargetMatcherArgs, rule.target_matchers),
                     equals=list(rule.equal) or None,
                 ),
                 opts=options(),
@@ -231,6 +223,11 @@ def _contact(receiver: Receiver) -> dict:
             for e in receiver.email
         ]
     return args
+
+
+def _matchers(args_type: type, matchers: Sequence[Matcher]) -> list:
+    """An inhibition rule's source or target matchers, as the SDK's (label, type, value) args."""
+    return [args_type(label=m.label, type=m.op, value=m.value) for m in matchers]
 
 
 def _policy(route: Route) -> grafana.alerting.NotificationPolicyPolicyArgs:
