@@ -129,3 +129,42 @@ def test_the_healthcheck_wget_of_the_local_images_works():
     result = subprocess.run(["go", "test", "./..."], cwd=ROOT / "scripts/images/wget", capture_output=True, text=True,
                             env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def go_module_caches() -> list[Path]:
+    """The module caches of the builds scripts/setup.sh ran (toolchain and images), where they are."""
+    toolchain = Path(os.environ.get("MONITORING_TOOLCHAIN_DIR", Path.home() / ".cache" / "monitoring-toolchain"))
+    images = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache" / "monitoring-images"))
+    return [cache for cache in (toolchain / "go" / "mod", images / "go" / "mod") if cache.is_dir()]
+
+
+def copyleft_licence_files(cache: Path) -> list[str]:
+    """Licence files of the modules extracted in a Go module cache that are GPL, LGPL or AGPL. MPL-2.0 texts
+    name the GPL as a secondary licence, so they do not count."""
+    gpl = re.compile(r"GNU (AFFERO |LESSER )?GENERAL PUBLIC LICENSE|GNU (Affero |Lesser )?General Public License")
+    found = []
+    for path in cache.rglob("*"):
+        if "cache/download" in path.as_posix() or not path.name.upper().startswith(("LICENSE", "COPYING")):
+            continue
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            if gpl.search(text) and "Mozilla Public License" not in text:
+                found.append(path.relative_to(cache).as_posix())
+    return found
+
+
+def test_every_go_module_built_here_is_free_of_gpl_and_agpl_code():
+    """Every module the toolchain and image builds extracted (the CLI, the docker plugin and their
+    dependencies, Prometheus, Alertmanager): no licence file of the GPL family."""
+    caches = go_module_caches()
+    assert caches, "no Go module cache: run scripts/setup.sh"
+    assert [file for cache in caches for file in copyleft_licence_files(cache)] == []
+
+
+def test_the_go_licence_scan_finds_a_gpl_module_and_passes_an_mpl_one(tmp_path):
+    (tmp_path / "example.com/gpl@v1.0.0").mkdir(parents=True)
+    (tmp_path / "example.com/gpl@v1.0.0/COPYING").write_text("GNU AFFERO GENERAL PUBLIC LICENSE\nVersion 3")
+    (tmp_path / "example.com/mpl@v1.0.0").mkdir(parents=True)
+    (tmp_path / "example.com/mpl@v1.0.0/LICENSE").write_text(
+        "Mozilla Public License Version 2.0\n... GNU General Public License, Version 2.0 ...")
+    assert copyleft_licence_files(tmp_path) == ["example.com/gpl@v1.0.0/COPYING"]
