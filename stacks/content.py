@@ -18,13 +18,14 @@ from stacks.alerting import Route
 from stacks.durations import canonical_duration, parse_duration
 from stacks import slo
 from stacks.errors import Problems
+from stacks.layout import DATASOURCE_SERVICES
 from stacks.promql import promql_error
 from stacks.render import to_yaml
 from stacks.slugs import slug, slug_collisions
 
 ROOT = Path(__file__).resolve().parent.parent
-DATASOURCE_UIDS = {"prometheus": "prometheus", "loki": "loki", "alertmanager": "alertmanager"}  # type -> uid
-DATASOURCE_NAMES = {"Prometheus": "prometheus", "Loki": "loki", "Alertmanager": "alertmanager"}  # name -> uid
+DATASOURCE_UIDS = {service: service for service in DATASOURCE_SERVICES}  # type -> uid
+DATASOURCE_NAMES = {service.capitalize(): service for service in DATASOURCE_SERVICES}  # name -> uid
 BUILTIN_DATASOURCES = {"-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana"}
 # Panel types that show no query results (text, links, lists of dashboards or alerts).
 _PANELS_WITHOUT_QUERIES = {"row", "text", "news", "dashlist", "welcome", "annolist", "alertlist", "gettingstarted"}

@@ -19,7 +19,7 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Matcher, Receiver, Route
-from stacks.content import Dashboard, GrafanaRule, GrafanaRuleGroup, slug
+from stacks.content import DATASOURCE_NAMES, Dashboard, GrafanaRule, GrafanaRuleGroup, slug
 from stacks.render.grafana import grafana_rule_queries
 
 # Alerting content is locked against edits in Grafana's UI (see the module docstring).
@@ -43,25 +43,14 @@ class GrafanaContentArgs:
     """The stack's healthy Grafana container every resource waits for; None for an existing Grafana."""
 
 
-@dataclass(frozen=True)
-class DatasourceSpec:
-    """A datasource for one of the stack's services; its uid is the one dashboards and rules name."""
-
-    name: str
-    type: str
-    uid: str
-    is_default: bool
-    json_data: Mapping[str, object]
-
-
-DATASOURCES = {
-    "prometheus": DatasourceSpec("Prometheus", "prometheus", "prometheus", True, {"httpMethod": "POST"}),
-    "loki": DatasourceSpec("Loki", "loki", "loki", False, {"maxLines": 1000}),
-    "alertmanager": DatasourceSpec(
-        "Alertmanager", "alertmanager", "alertmanager", False,
-        {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
-    ),
+# Per datasource service (stacks/layout.py DATASOURCE_SERVICES; its uid and type are its name): its JSON data.
+DATASOURCE_JSON_DATA = {
+    "prometheus": {"httpMethod": "POST"},
+    "loki": {"maxLines": 1000},
+    "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
 }
+DEFAULT_DATASOURCE = "prometheus"
+DATASOURCE_NAMES_BY_UID = {uid: title for title, uid in DATASOURCE_NAMES.items()}  # "loki" -> "Loki"
 
 
 class GrafanaContent(pulumi.ComponentResource):
@@ -95,17 +84,16 @@ class GrafanaContent(pulumi.ComponentResource):
         self.datasources = {
             service: grafana.oss.DataSource(
                 f"{name}-datasource-{service}",
-                name=spec.name,
-                type=spec.type,
-                uid=spec.uid,
+                name=DATASOURCE_NAMES_BY_UID[service],
+                type=service,
+                uid=service,
                 url=url,
                 access_mode="proxy",
-                is_default=spec.is_default,
-                json_data_encoded=json.dumps(spec.json_data, sort_keys=True),
+                is_default=service == DEFAULT_DATASOURCE,
+                json_data_encoded=json.dumps(DATASOURCE_JSON_DATA[service], sort_keys=True),
                 opts=options(),
             )
             for service, url in args.datasource_urls.items()
-            for spec in [DATASOURCES[service]]
         }
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())

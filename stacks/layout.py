@@ -29,6 +29,9 @@ LOKI = Service("loki", 3100, "/ready", "/loki", "/etc/loki/loki.yaml")
 PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promtail/promtail.yaml")
 GRAFANA = Service("grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini")
 SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
+# The services Grafana reads as datasources. Each datasource's uid and type are the service's name, which
+# is how dashboards and rules name them.
+DATASOURCE_SERVICES = (PROMETHEUS.name, ALERTMANAGER.name, LOKI.name)
 # A scrape job's name, whether a stack's scrapeTargets or an application's `monitoring.job` label sets it.
 JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 RULES_DIR = "/etc/prometheus/rules"

@@ -20,7 +20,7 @@ import yaml
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import InputError, Problems
-from stacks.layout import DOCKER_SOCKET, JOB_NAME, SERVICES as SERVICE_LAYOUT, published_url
+from stacks.layout import DATASOURCE_SERVICES, DOCKER_SOCKET, JOB_NAME, SERVICES as SERVICE_LAYOUT, published_url
 from stacks.versions import IMAGES
 
 PROJECT = "monitoring"
@@ -28,7 +28,6 @@ PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
-DATASOURCE_SERVICES = ("prometheus", "alertmanager", "loki")  # the stack's services Grafana reads
 # An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.
 _IMAGE = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
