@@ -3,7 +3,8 @@
 import pulumi
 
 from stacks.config import read_settings
-from stacks.content import load_content, route_warnings, select_datasources, select_systems
+from stacks.alerting import route_warnings
+from stacks.content import load_content, select_datasources, select_systems
 from stacks.monitoring import MonitoringStack
 
 settings = read_settings()

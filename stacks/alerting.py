@@ -19,11 +19,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stacks.durations import canonical_duration
 from stacks.errors import Problems
+from stacks.promql import expression_labels
 from stacks.slugs import slug_collisions
+
+if TYPE_CHECKING:
+    from stacks.content import Content
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _URL = re.compile(r"^https?://[^\s/]+")
@@ -347,3 +351,28 @@ def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
     username = r.str("username") or ""
     password = secret("alerting.smtp.password", r.str("password")) if username else ""
     return Smtp(smarthost=smarthost, from_=r.str("from", required=True) or "", username=username, password=password)
+
+
+def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:
+    """Routes whose matchers name a label no alert rule sets: they can never match (a warning, not an error)."""
+    known = set(external_labels)
+    for rule_file in content.rule_files:
+        known |= rule_file.label_names
+    for group in content.grafana_rule_groups:
+        for rule in group.rules:
+            known |= {"alertname", "grafana_folder"} | {k for k, _ in rule.labels} | expression_labels(rule.expr)
+    warnings = []
+
+    def walk(node: Route, where: str) -> None:
+        for i, child in enumerate(node.routes):
+            path = f"{where}.routes[{i}]"
+            for matcher in child.matchers:
+                if matcher.label not in known:
+                    warnings.append(
+                        f"{path}: matcher {matcher.alertmanager()} names label {matcher.label!r}, "
+                        "which no alert rule sets; this route can never match"
+                    )
+            walk(child, path)
+
+    walk(route, "alerting.route")
+    return warnings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import promql_parser
 
 
@@ -12,3 +14,11 @@ def promql_error(expr: str) -> str | None:
     except (ValueError, TypeError) as error:
         return str(error)
     return None
+
+
+def expression_labels(expr: str) -> set[str]:
+    """Label names a PromQL expression mentions (matchers, by/without/on/ignoring): those it may keep."""
+    names = set(re.findall(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*\"", expr))
+    for group in re.findall(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", expr):
+        names |= {n.strip() for n in group.split(",") if n.strip()}
+    return names

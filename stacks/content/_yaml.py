@@ -1,0 +1,40 @@
+"""A YAML loader that remembers the line of every mapping, so problems name file:line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from stacks.errors import Problems
+
+
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """A YAML loader that remembers the line of every mapping, for error messages.
+
+    libyaml's parser (CSafeLoader) when PyYAML has it: five times faster on thousands of rules.
+    """
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+class _LineDict(dict):
+    line = 0
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str, name: str, problems: Problems) -> Any:
+    """The YAML document with the line of every mapping, or None after reporting where it is malformed."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problems.add(f"{name}{line}", f"malformed YAML: {error.problem or error.context}")
+        return None
