@@ -2,8 +2,8 @@
 
 import pulumi
 
-from stacks.config import read_settings
 from stacks.alerting import route_warnings
+from stacks.config import read_settings
 from stacks.content import load_content, select_datasources, select_systems
 from stacks.monitoring import MonitoringStack
 

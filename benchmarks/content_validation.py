@@ -57,8 +57,11 @@ def validate(root: Path) -> dict[str, float]:
     times["preview checks (in process)"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    subprocess.run(["promtool", "check", "rules", *map(str, sorted((root / "rules").glob("*.yml")))],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["promtool", "check", "rules", *map(str, sorted((root / "rules").glob("*.yml")))],
+        check=True,
+        capture_output=True,
+    )
     times["promtool check rules"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -67,8 +70,10 @@ def validate(root: Path) -> dict[str, float]:
     times["promtool test rules"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    rules = [{"record": f"q:{i}", "expr": expr}
-             for i, (_, expr) in enumerate(q for d in content.dashboards for q in prometheus_queries(d.model))]
+    rules = [
+        {"record": f"q:{i}", "expr": expr}
+        for i, (_, expr) in enumerate(q for d in content.dashboards for q in prometheus_queries(d.model))
+    ]
     queries = root / "dashboard-queries.yml"
     queries.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
     subprocess.run(["promtool", "check", "rules", str(queries)], check=True, capture_output=True)

@@ -63,7 +63,7 @@ def generate(content: Path, dashboards: int, rules: int) -> None:
         for g in range(start, start + count, 10):
             group_rules = "".join(
                 f"      - alert: Generated{n}\n"
-                f"        expr: sum(rate(http_requests_total{{job=\"svc{n}\",status=~\"5..\"}}[5m])) > {n}\n"
+                f'        expr: sum(rate(http_requests_total{{job="svc{n}",status=~"5.."}}[5m])) > {n}\n'
                 f"        for: 5m\n"
                 f"        labels: {{severity: warning}}\n"
                 f"        annotations: {{summary: generated {n}, description: generated rule {n}}}\n"

@@ -88,8 +88,9 @@ def compose_cold_up(scratch: Path) -> float:
 def pulumi_runs(scratch: Path) -> tuple[float, float, float, float]:
     prefix = "bench-pulumi"
     stack = new_stack(project_copy(scratch / "project"), "dev", scratch / "state")
-    stack.edit_config(lambda config: config.update(
-        {"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG}))
+    stack.edit_config(
+        lambda config: config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG})
+    )
     clean(prefix)
     try:
         cold = stack.up()  # `wait` on every container: returns when all are healthy
@@ -110,8 +111,7 @@ def toolchain_build_seconds(toolchain_dir: Path | None = None) -> float:
     """scripts/toolchain/build.sh, into the usual cache or (cold) into an empty directory."""
     env = dict(os.environ, **({"MONITORING_TOOLCHAIN_DIR": str(toolchain_dir)} if toolchain_dir else {}))
     start = time.monotonic()
-    subprocess.run(["bash", "scripts/toolchain/build.sh"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(["bash", "scripts/toolchain/build.sh"], cwd=ROOT, env=env, check=True, capture_output=True)
     return time.monotonic() - start
 
 

@@ -22,9 +22,15 @@ from pulumi_policy import (
 )
 
 
-def _resource(args: Any, secret_paths: frozenset = frozenset(), parent: checks.Resource | None = None) -> checks.Resource:
+def _resource(
+    args: Any, secret_paths: frozenset = frozenset(), parent: checks.Resource | None = None
+) -> checks.Resource:
     return checks.Resource(
-        type=args.resource_type, name=args.name, props=args.props, secret_paths=secret_paths, urn=args.urn,
+        type=args.resource_type,
+        name=args.name,
+        props=args.props,
+        secret_paths=secret_paths,
+        urn=args.urn,
         parent=parent,
     )
 

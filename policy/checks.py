@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -40,7 +40,7 @@ class Resource:
     secret_paths: frozenset = frozenset()
     """Paths of the properties that arrived as Pulumi secrets (see secrets_on_wire.py)."""
     urn: str = ""
-    parent: "Resource | None" = None
+    parent: Resource | None = None
 
     def is_secret(self, path: Path) -> bool:
         """A value is a secret when it, or anything that contains it, was sent as one."""
@@ -63,6 +63,7 @@ def _items(value: Any) -> list:
 
 
 # --- images-pinned ----------------------------------------------------------------------------------
+
 
 def image_pin_problem(reference: str) -> str | None:
     """Why an image reference is not pinned to a version, or None when it is (a tag other than latest,
@@ -176,10 +177,27 @@ SECRET_ENV_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|CREDEN
 # authorization block) whose values are credentials or URLs with a credential in them.
 SECRET_CONFIG_KEYS = frozenset(
     {
-        "api_url", "slack_api_url", "webhook_url", "service_key", "routing_key", "api_key", "opsgenie_api_key",
-        "victorops_api_key", "wechat_api_secret", "user_key", "token", "bot_token", "bearer_token",
-        "password", "auth_password", "auth_secret", "smtp_auth_password", "smtp_auth_secret", "credentials",
-        "secret_access_key", "client_secret",
+        "api_url",
+        "slack_api_url",
+        "webhook_url",
+        "service_key",
+        "routing_key",
+        "api_key",
+        "opsgenie_api_key",
+        "victorops_api_key",
+        "wechat_api_secret",
+        "user_key",
+        "token",
+        "bot_token",
+        "bearer_token",
+        "password",
+        "auth_password",
+        "auth_secret",
+        "smtp_auth_password",
+        "smtp_auth_secret",
+        "credentials",
+        "secret_access_key",
+        "client_secret",
     }
 )
 # Webhook receivers: the URL is the credential (a token in the path or query).
@@ -187,8 +205,19 @@ SECRET_URL_PARENTS = frozenset({"webhook_configs"})
 # Grafana contact point integrations (webhooks, slacks, pagerduties, ...): fields holding credentials.
 SECRET_CONTACT_FIELDS = frozenset(
     {
-        "url", "token", "integrationKey", "apiKey", "apiToken", "botToken", "webhookUrl", "password",
-        "basicAuthPassword", "authorizationCredentials", "secret", "routingKey", "userKey",
+        "url",
+        "token",
+        "integrationKey",
+        "apiKey",
+        "apiToken",
+        "botToken",
+        "webhookUrl",
+        "password",
+        "basicAuthPassword",
+        "authorizationCredentials",
+        "secret",
+        "routingKey",
+        "userKey",
     }
 )
 
@@ -265,6 +294,7 @@ def secrets_are_secret(resource: Resource, config: Mapping[str, Any]) -> list[st
 
 # --- ports-bind-loopback ----------------------------------------------------------------------------
 
+
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text.strip().strip("[]"))
@@ -294,9 +324,10 @@ def ports_bind_loopback(resource: Resource, config: Mapping[str, Any]) -> list[s
         if address is not None and (address.is_loopback or address in allowed):
             continue
         problems.append(
-            f"port {_number(port.get('external'))} (container port {_number(port.get('internal'))}) is published on {ip}, "
+            f"port {_number(port.get('external'))} (container port {_number(port.get('internal'))}) "
+            f"is published on {ip}, "
             f"not on loopback: set bindAddress: 127.0.0.1 in Pulumi.<stack>.yaml, or allow {ip} for this "
-            f"stack in policy/config/<stack>.json (\"ports-bind-loopback\": {{\"allowedBindAddresses\": [\"{ip}\"]}})."
+            f'stack in policy/config/<stack>.json ("ports-bind-loopback": {{"allowedBindAddresses": ["{ip}"]}}).'
         )
     return problems
 
@@ -376,6 +407,7 @@ def _loki_retention(resource: Resource, command: list, config: Mapping[str, Any]
 
 # --- data-volumes-retained (a stack policy: it needs each volume's parent component) --------------
 
+
 def data_volumes_retained(resources: list[Resource], config: Mapping[str, Any]) -> list[Violation]:
     violations = []
     for volume in resources:
@@ -410,22 +442,39 @@ class PolicySpec:
 
 
 POLICIES = (
-    PolicySpec("images-pinned", "Container images are pinned to a version (no 'latest', no missing tag).",
-               images_pinned),
-    PolicySpec("grafana-admin-password",
-               "Grafana's admin password is set, is not a known default and is a Pulumi secret.",
-               grafana_admin_password),
+    PolicySpec(
+        "images-pinned", "Container images are pinned to a version (no 'latest', no missing tag).", images_pinned
+    ),
+    PolicySpec(
+        "grafana-admin-password",
+        "Grafana's admin password is set, is not a known default and is a Pulumi secret.",
+        grafana_admin_password,
+    ),
     PolicySpec("secrets-are-secret", "Passwords, API keys and webhook URLs are Pulumi secrets.", secrets_are_secret),
-    PolicySpec("ports-bind-loopback",
-               "Published ports bind to loopback unless the stack's policy config allows another address.",
-               ports_bind_loopback,
-               {"allowedBindAddresses": {"type": "array", "items": {"type": "string"}, "default": []}}),
-    PolicySpec("data-volumes-retained", "Data volumes are retained when Pulumi deletes or replaces them.",
-               data_volumes_retained, stack=True),
-    PolicySpec("retention-bounds", "Prometheus and Loki retention are set and within bounds (1d-400d by default).",
-               retention_bounds,
-               {"minDays": {"type": "number", "minimum": 0, "default": 1},
-                "maxDays": {"type": "number", "minimum": 0, "default": 400}}),
-    PolicySpec("grafana-no-anonymous-or-signup", "Grafana anonymous access and sign-up are off.",
-               grafana_no_anonymous_or_signup),
+    PolicySpec(
+        "ports-bind-loopback",
+        "Published ports bind to loopback unless the stack's policy config allows another address.",
+        ports_bind_loopback,
+        {"allowedBindAddresses": {"type": "array", "items": {"type": "string"}, "default": []}},
+    ),
+    PolicySpec(
+        "data-volumes-retained",
+        "Data volumes are retained when Pulumi deletes or replaces them.",
+        data_volumes_retained,
+        stack=True,
+    ),
+    PolicySpec(
+        "retention-bounds",
+        "Prometheus and Loki retention are set and within bounds (1d-400d by default).",
+        retention_bounds,
+        {
+            "minDays": {"type": "number", "minimum": 0, "default": 1},
+            "maxDays": {"type": "number", "minimum": 0, "default": 400},
+        },
+    ),
+    PolicySpec(
+        "grafana-no-anonymous-or-signup",
+        "Grafana anonymous access and sign-up are off.",
+        grafana_no_anonymous_or_signup,
+    ),
 )

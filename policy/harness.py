@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -26,8 +27,12 @@ POLICY_DIR = Path(__file__).resolve().parent
 PACK_PYTHON = POLICY_DIR / ".venv" / "bin" / "python"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
-          "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
+LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+    "remediate": analyzer_pb2.REMEDIATE,
+}
 LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
 
 
@@ -68,7 +73,9 @@ class PolicyPackProcess:
 
     def __init__(self, pack_dir: Path = POLICY_DIR, python: Path = PACK_PYTHON):
         if not python.exists():
-            raise FileNotFoundError(f"{python}: the policy pack's virtualenv is missing; run scripts/toolchain/build.sh")
+            raise FileNotFoundError(
+                f"{python}: the policy pack's virtualenv is missing; run scripts/toolchain/build.sh"
+            )
         self._stderr = tempfile.TemporaryFile()
         # The CLI passes the engine's address; this pack never calls the engine back.
         self._process = subprocess.Popen(
@@ -96,7 +103,7 @@ class PolicyPackProcess:
         self._process.stdout.close()
         self._stderr.close()
 
-    def __enter__(self) -> "PolicyPackProcess":
+    def __enter__(self) -> PolicyPackProcess:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -133,7 +140,10 @@ class PolicyPackProcess:
     def analyze(self, type_: str, name: str, props: Mapping[str, Any], parent: str = "") -> list[Violation]:
         """What the pack reports for one resource's inputs (as Analyze gets them during preview)."""
         request = analyzer_pb2.AnalyzeRequest(
-            type=type_, name=name, urn=urn_of(type_, name), properties=_struct(props),
+            type=type_,
+            name=name,
+            urn=urn_of(type_, name),
+            properties=_struct(props),
             options=analyzer_pb2.AnalyzerResourceOptions(parent=parent),
         )
         return _violations(self._stub.Analyze(request), urn_of(type_, name))
@@ -143,7 +153,11 @@ class PolicyPackProcess:
         request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    type=r.type, name=r.name, urn=r.urn, properties=_struct(r.props), parent=r.parent,
+                    type=r.type,
+                    name=r.name,
+                    urn=r.urn,
+                    properties=_struct(r.props),
+                    parent=r.parent,
                     options=analyzer_pb2.AnalyzerResourceOptions(parent=r.parent),
                 )
                 for r in resources

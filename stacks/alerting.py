@@ -101,7 +101,7 @@ class Route:
     group_interval: str | None = None
     repeat_interval: str | None = None
     continue_: bool = False
-    routes: tuple["Route", ...] = ()
+    routes: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,9 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         key = secret(f"{pr.where}.{key_name}", pr.str(key_name))
         if key_name == "routingKey" and key and not _PAGERDUTY_KEY.match(key):
             # The key is a secret: say what is wrong with it, never what it is.
-            problems.add(f"{pr.where}.routingKey", "must be a PagerDuty Events API v2 integration key: 32 letters and digits")
+            problems.add(
+                f"{pr.where}.routingKey", "must be a PagerDuty Events API v2 integration key: 32 letters and digits"
+            )
         pagerduties.append(
             PagerDuty(
                 routing_key=key if key_name == "routingKey" else "",

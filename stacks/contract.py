@@ -21,8 +21,9 @@ Outputs (camelCase, as `pulumi stack output` shows them):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from stacks.layout import JOB_NAME
 
@@ -127,7 +128,7 @@ class MonitoringOutputs:
     dashboard_urls: pulumi.Output[dict[str, str] | None]
 
     @classmethod
-    def from_stack_reference(cls, ref: pulumi.StackReference) -> "MonitoringOutputs":
+    def from_stack_reference(cls, ref: pulumi.StackReference) -> MonitoringOutputs:
         """Read every output; a missing required one fails the app's run, naming it."""
 
         def required(name: str) -> pulumi.Output:

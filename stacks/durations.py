@@ -27,7 +27,7 @@ def parse_duration(text: str) -> int:
     if not text or not match or not any(match.groups()):
         raise ValueError(f"must look like '15d', '5m' or '1h30m', got {text!r}")
     values = match.groups()[1::2]
-    return sum(int(v) * _UNITS_MS[u] for v, u in zip(values, _UNITS_MS) if v)
+    return sum(int(v) * _UNITS_MS[u] for v, u in zip(values, _UNITS_MS, strict=True) if v)
 
 
 def canonical_duration(text: str) -> str:

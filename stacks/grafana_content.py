@@ -12,8 +12,8 @@ change goes through the repository and the next `pulumi up`, never around it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -112,7 +112,10 @@ class GrafanaContent(pulumi.ComponentResource):
         }
         self.contact_points = {
             r.name: grafana.alerting.ContactPoint(
-                f"{name}-contact-point-{slug(r.name)}", disable_provenance=DISABLE_PROVENANCE, opts=options(), **_contact(r)
+                f"{name}-contact-point-{slug(r.name)}",
+                disable_provenance=DISABLE_PROVENANCE,
+                opts=options(),
+                **_contact(r),
             )
             for r in args.alerting.receivers
         }
@@ -136,8 +139,12 @@ class GrafanaContent(pulumi.ComponentResource):
                 f"{name}-inhibition-rule-{i}",
                 metadata=v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=f"inhibit-{i}"),
                 spec=v1beta1.NotificationsInhibitionRuleSpecArgs(
-                    source_matchers=_matchers(v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs, rule.source_matchers),
-                    target_matchers=_matchers(v1beta1.NotificationsInhibitionRuleSpecTargetMatcherArgs, rule.target_matchers),
+                    source_matchers=_matchers(
+                        v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs, rule.source_matchers
+                    ),
+                    target_matchers=_matchers(
+                        v1beta1.NotificationsInhibitionRuleSpecTargetMatcherArgs, rule.target_matchers
+                    ),
                     equals=list(rule.equal) or None,
                 ),
                 opts=options(),

@@ -46,8 +46,10 @@ HEALTHCHECK = {"interval": "2s", "timeout": "3s", "retries": 10, "start_period":
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}  # Docker keeps logs bounded; Loki keeps the history
 
 
-def healthcheck_command(service: "Service") -> list[str]:
+def healthcheck_command(service: Service) -> list[str]:
     return ["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{service.port}{service.health_path}"]
+
+
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 

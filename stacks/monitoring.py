@@ -9,8 +9,8 @@ from stacks.alertmanager import Alertmanager, AlertmanagerArgs
 from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
 from stacks.grafana import Grafana, GrafanaArgs
-from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.loki import Loki, LokiArgs
 from stacks.prometheus import Prometheus, PrometheusArgs
 from stacks.promtail import LogCollectorArgs, Promtail
@@ -109,19 +109,23 @@ class MonitoringStack(pulumi.ComponentResource):
             auth = pulumi.Output.secret(settings.grafana_token)
         else:
             auth = pulumi.Output.secret(f"{settings.grafana_admin_user}:{settings.grafana_admin_password}")
-        self.content = None if not settings.grafana_content else GrafanaContent(
-            f"{name}-grafana-content",
-            GrafanaContentArgs(
-                url=settings.grafana_url,
-                auth=auth,
-                datasource_urls=settings.datasource_urls,
-                dashboards=content.dashboards,
-                rule_groups=content.grafana_rule_groups,
-                folders=content.folders,
-                alerting=settings.alerting,
-                grafana_container=self.grafana.container if self.grafana else None,
-            ),
-            child,
+        self.content = (
+            None
+            if not settings.grafana_content
+            else GrafanaContent(
+                f"{name}-grafana-content",
+                GrafanaContentArgs(
+                    url=settings.grafana_url,
+                    auth=auth,
+                    datasource_urls=settings.datasource_urls,
+                    dashboards=content.dashboards,
+                    rule_groups=content.grafana_rule_groups,
+                    folders=content.folders,
+                    alerting=settings.alerting,
+                    grafana_container=self.grafana.container if self.grafana else None,
+                ),
+                child,
+            )
         )
         components = {
             "prometheus": self.prometheus,

@@ -3,8 +3,8 @@ discovery of application containers) the Docker socket, read-only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import pulumi
 

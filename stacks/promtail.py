@@ -6,8 +6,8 @@ and stacks/render/promtail.py, so Grafana Alloy can replace it behind the same L
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 

@@ -7,8 +7,8 @@ that container only; the volume is a separate resource and is never replaced by 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_docker as docker
@@ -110,7 +110,9 @@ class ServiceComponent(pulumi.ComponentResource):
             ],
             ports=[docker.ContainerPortArgs(internal=service.port, external=args.host_port, ip=args.bind_address)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[service.name])],
-            hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")] if args.host_gateway else None,
+            hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")]
+            if args.host_gateway
+            else None,
             healthcheck=docker.ContainerHealthcheckArgs(
                 tests=healthcheck_command(service),
                 **HEALTHCHECK,
@@ -124,5 +126,11 @@ class ServiceComponent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.url = published_url(args.bind_address, args.host_port)
-        self.register_outputs({"url": self.url, "containerName": self.container.name, "volumeName": self.volume.name,
-                               "dataVolumeRetained": args.protect_volume})  # policy packs cannot see retain_on_delete
+        self.register_outputs(
+            {
+                "url": self.url,
+                "containerName": self.container.name,
+                "volumeName": self.volume.name,
+                "dataVolumeRetained": args.protect_volume,
+            }
+        )  # policy packs cannot see retain_on_delete

@@ -11,16 +11,18 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import InputError, Problems
-from stacks.layout import DATASOURCE_SERVICES, DOCKER_SOCKET, JOB_NAME, SERVICES as SERVICE_LAYOUT, published_url
+from stacks.layout import DATASOURCE_SERVICES, DOCKER_SOCKET, JOB_NAME, published_url
+from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.versions import IMAGES
 
 PROJECT = "monitoring"
@@ -189,7 +191,9 @@ def load_settings(
             "is required for an existing Grafana: pulumi config set --secret grafanaToken <service account token>",
         )
     elif token and not external_grafana:
-        problems.add("grafanaToken", "is used only for an existing Grafana (grafana not in services, grafanaContent true)")
+        problems.add(
+            "grafanaToken", "is used only for an existing Grafana (grafana not in services, grafanaContent true)"
+        )
     elif token and "grafanaToken" not in secrets:
         problems.add("grafanaToken", "must be a secret: pulumi config set --secret grafanaToken <token>")
 
@@ -266,17 +270,21 @@ def docker_socket_group(
     key = "appDiscovery.dockerSocketGroup"
     daemon = settings.docker_host or environ.get("DOCKER_HOST", "")
     if daemon not in ("", f"unix://{socket}"):
-        raise InputError([
-            f"{key}: is required when the Docker daemon is not the local {socket} (it is {daemon!r}): "
-            f"the group id of {DOCKER_SOCKET} on the Docker host (stat -c %g there), or appDiscovery.enabled false"
-        ])
+        raise InputError(
+            [
+                f"{key}: is required when the Docker daemon is not the local {socket} (it is {daemon!r}): "
+                f"the group id of {DOCKER_SOCKET} on the Docker host (stat -c %g there), or appDiscovery.enabled false"
+            ]
+        )
     try:
         return str(os.stat(socket).st_gid)
     except OSError as error:
-        raise InputError([
-            f"{key}: empty means the group of the local Docker socket {socket}, which cannot be read "
-            f"({error.strerror}); set the group id, or appDiscovery.enabled false"
-        ]) from None
+        raise InputError(
+            [
+                f"{key}: empty means the group of the local Docker socket {socket}, which cannot be read "
+                f"({error.strerror}); set the group id, or appDiscovery.enabled false"
+            ]
+        ) from None
 
 
 def _short(key: str) -> str:
@@ -353,8 +361,9 @@ def _services(value: list, problems: Problems) -> tuple[str, ...]:
     return tuple(name for name in SERVICES if name in value)
 
 
-def _running_entries(value: dict, key: str, known: tuple[str, ...], services: tuple[str, ...], what: str,
-                     problems: Problems):
+def _running_entries(
+    value: dict, key: str, known: tuple[str, ...], services: tuple[str, ...], what: str, problems: Problems
+):
     """(service, value) of a per-service map for the known services the stack runs; the rest reported."""
     for name in sorted(value):
         if name not in known:
@@ -370,7 +379,10 @@ def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[
     for service, reference in _running_entries(value, "images", SERVICES, services, "service", problems):
         key = f"images.{service}"
         if not isinstance(reference, str) or not (match := _IMAGE.match(reference)):
-            problems.add(key, f"must be an image reference such as registry.example.com/prom/prometheus:v3.16.0, got {reference!r}")
+            problems.add(
+                key,
+                f"must be an image reference such as registry.example.com/prom/prometheus:v3.16.0, got {reference!r}",
+            )
         elif not (match["tag"] or match["digest"]):
             problems.add(key, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
         elif match["tag"] == "latest" and not match["digest"]:

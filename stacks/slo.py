@@ -116,7 +116,9 @@ def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Proble
         problems.add(f"{here}.{key}", f"unknown key; known keys: {', '.join(sorted(_SPEC_KEYS))}")
     name, service = entry.get("name"), entry.get("service")
     if not isinstance(name, str) or not _NAME.match(name):
-        problems.add(f"{here}.name", f"must be 1-34 lowercase letters, digits or '-', starting with a letter, got {name!r}")
+        problems.add(
+            f"{here}.name", f"must be 1-34 lowercase letters, digits or '-', starting with a letter, got {name!r}"
+        )
     if not isinstance(service, str) or not service:
         problems.add(f"{here}.service", "needs the name of the service the objective is about")
     objective = entry.get("objective")
@@ -131,7 +133,9 @@ def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Proble
         labels = {}
     for key in labels:
         if not _LABEL.match(str(key)) or key in _RESERVED_LABELS:
-            problems.add(f"{here}.labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})")
+            problems.add(
+                f"{here}.labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})"
+            )
     error_ratio = _error_ratio(entry.get("sli"), f"{here}.sli", problems)
     if len(problems.items) > count:
         return None
@@ -170,7 +174,10 @@ def _windowed_query(query: Any, where: str, problems: Problems) -> str:
         return ""
     query = query.strip()
     if WINDOW_PLACEHOLDER not in query:
-        problems.add(where, f"the query needs the window placeholder {WINDOW_PLACEHOLDER} in its range, e.g. [{WINDOW_PLACEHOLDER}]")
+        problems.add(
+            where,
+            f"the query needs the window placeholder {WINDOW_PLACEHOLDER} in its range, e.g. [{WINDOW_PLACEHOLDER}]",
+        )
         return query
     error = promql_error(query.replace(WINDOW_PLACEHOLDER, "5m"))
     if error:
@@ -195,11 +202,11 @@ def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
         problems.add(f"{where}.threshold", f"must be a bucket boundary in seconds above 0, got {threshold!r}")
     if not isinstance(selector, str):
-        problems.add(f"{where}.selector", f"must be label matchers such as job=\"api\", got {selector!r}")
+        problems.add(f"{where}.selector", f'must be label matchers such as job="api", got {selector!r}')
         selector = ""
     matchers = f"{selector}, " if selector.strip() else ""
     ratio = (
-        f"1 - (\n  sum(rate({histogram}_bucket{{{matchers}le=\"{_number(threshold)}\"}}[{WINDOW_PLACEHOLDER}]))\n"
+        f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{_number(threshold)}"}}[{WINDOW_PLACEHOLDER}]))\n'
         f"  /\n  sum(rate({histogram}_count{{{selector}}}[{WINDOW_PLACEHOLDER}]))\n)"
     )
     if isinstance(histogram, str) and isinstance(threshold, (int, float)):
@@ -274,7 +281,8 @@ def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
 
     # Each side of `and` yields the burn rate, so $value is the long window's burn rate.
     expr = "\nor\n".join(
-        f"(\n  {burn_over(c.long_window)} > {_number(c.factor)}\n  and\n  {burn_over(c.short_window)} > {_number(c.factor)}\n)"
+        f"(\n  {burn_over(c.long_window)} > {_number(c.factor)}\n  and\n"
+        f"  {burn_over(c.short_window)} > {_number(c.factor)}\n)"
         for c in conditions
     )
     windows = " or ".join(f"{_number(c.factor)}x over {c.long_window} and {c.short_window}" for c in conditions)
@@ -292,7 +300,7 @@ def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
             "summary": f"{spec.service}: {spec.description} is burning its error budget "
             + ("fast" if alert_class.severity == "critical" else "slowly"),
             "description": (
-                f"Burn rate {{{{ $value | printf \"%.1f\" }}}}x ({windows}) against a {_number(spec.objective)}% "
+                f'Burn rate {{{{ $value | printf "%.1f" }}}}x ({windows}) against a {_number(spec.objective)}% '
                 f"objective over {spec.window}; {alert_class.meaning.format(days=days, window=spec.window)}. "
                 f"Error budget remaining: {remaining}."
             ),
@@ -320,19 +328,45 @@ def slo_dashboard(spec: SloSpec) -> dict:
             "datasource": _PROMETHEUS,
             "gridPos": {"h": 5, "w": 6, "x": x, "y": 0},
             "targets": [target(expr, title)],
-            "fieldConfig": {"defaults": {"unit": unit, "decimals": 3, "thresholds": {"mode": "absolute", "steps": steps}}, "overrides": []},
+            "fieldConfig": {
+                "defaults": {"unit": unit, "decimals": 3, "thresholds": {"mode": "absolute", "steps": steps}},
+                "overrides": [],
+            },
             "options": {"colorMode": "background", "graphMode": "none", "reduceOptions": {"calcs": ["lastNotNull"]}},
         }
 
-    red_to_green = [{"color": "red", "value": None}, {"color": "yellow", "value": 0.25}, {"color": "green", "value": 0.5}]
+    red_to_green = [
+        {"color": "red", "value": None},
+        {"color": "yellow", "value": 0.25},
+        {"color": "green", "value": 0.5},
+    ]
     objective = spec.objective / 100
     panels = [
-        stat(1, f"Error budget remaining ({spec.window})", f"{BUDGET_REMAINING_RECORD}{selector}", 0, "percentunit", red_to_green),
-        stat(2, f"SLI ({spec.window})", f"1 - {error_ratio_record(spec.window)}{selector}", 6, "percentunit",
-             [{"color": "red", "value": None}, {"color": "green", "value": objective}]),
+        stat(
+            1,
+            f"Error budget remaining ({spec.window})",
+            f"{BUDGET_REMAINING_RECORD}{selector}",
+            0,
+            "percentunit",
+            red_to_green,
+        ),
+        stat(
+            2,
+            f"SLI ({spec.window})",
+            f"1 - {error_ratio_record(spec.window)}{selector}",
+            6,
+            "percentunit",
+            [{"color": "red", "value": None}, {"color": "green", "value": objective}],
+        ),
         stat(3, "Objective", f"{OBJECTIVE_RECORD}{selector}", 12, "percentunit", [{"color": "blue", "value": None}]),
-        stat(4, "Burn rate (1h)", f"{error_ratio_record('1h')}{selector} / {budget}", 18, "x",
-             [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 14.4}]),
+        stat(
+            4,
+            "Burn rate (1h)",
+            f"{error_ratio_record('1h')}{selector} / {budget}",
+            18,
+            "x",
+            [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 14.4}],
+        ),
         {
             "id": 5,
             "type": "timeseries",
@@ -375,7 +409,8 @@ def slo_dashboard(spec: SloSpec) -> dict:
     return {
         "uid": f"slo-{spec.name}",
         "title": f"SLO: {spec.service} {spec.name}",
-        "description": f"{spec.description}: {_number(spec.objective)}% over {spec.window}. Generated from the SLO spec; edit the spec, not this dashboard.",
+        "description": f"{spec.description}: {_number(spec.objective)}% over {spec.window}. "
+        "Generated from the SLO spec; edit the spec, not this dashboard.",
         "tags": ["slo", dict(spec.labels)["system"]],
         "editable": False,
         "schemaVersion": 39,

@@ -33,8 +33,9 @@ IMAGES = {
     # 2026-03-02 (https://grafana.com/docs/loki/latest/send-data/promtail/). Grafana Alloy succeeds it.
     "promtail": "grafana/promtail:3.6.11",
     # Grafana 13.2.3, the newest patch of 13.2: 13.2.0 2026-08-18 (CHANGELOG.md "13.2.0 (2026-08-18)"), 13.2.2
-    # 2026-09-15 (endoflife.date), 13.2.3 deployed by digest sha256:b28bae15e219c998fb0e0424ed724930cc61b1f61fb404d47c862f9a23f9e572
-    # in public repositories. https://github.com/grafana/grafana/releases/tag/v13.2.3
+    # 2026-09-15 (endoflife.date), 13.2.3 deployed in public repositories by digest
+    # sha256:b28bae15e219c998fb0e0424ed724930cc61b1f61fb404d47c862f9a23f9e572.
+    # https://github.com/grafana/grafana/releases/tag/v13.2.3
     "grafana": "grafana/grafana:13.2.3",
 }
 

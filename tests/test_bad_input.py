@@ -179,9 +179,7 @@ def test_dashboard_referencing_an_unknown_datasource_uid(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/infrastructure.json") as model:
         model["panels"][2]["datasource"] = {"type": "prometheus", "uid": "thanos"}
     message = run_expecting_error("dev", *dev())
-    assert (
-        "dashboards/MindHit/infrastructure.json: $.panels[2].datasource: unknown datasource uid 'thanos'" in message
-    )
+    assert "dashboards/MindHit/infrastructure.json: $.panels[2].datasource: unknown datasource uid 'thanos'" in message
 
 
 def test_malformed_rule_yaml_names_file_and_line(content_copy):
@@ -210,7 +208,7 @@ def test_grafana_rule_with_unknown_datasource_and_bad_condition(content_copy):
     write(
         content_copy / "rules/grafana/bad.yml",
         "groups:\n  - name: g\n    folder: Platform\n    rules:\n      - alert: A\n        datasource: elastic\n"
-        "        expr: count_over_time({job=\"x\"}[5m])\n        condition: more than 10\n"
+        '        expr: count_over_time({job="x"}[5m])\n        condition: more than 10\n'
         "        labels: {severity: warning}\n",
     )
     message = run_expecting_error("dev", *dev())
@@ -229,7 +227,10 @@ def test_grafana_rule_without_severity(content_copy):
 
 
 def test_alert_without_severity(content_copy):
-    write(content_copy / "rules/nosev.yml", "groups:\n  - name: g\n    rules:\n      - alert: Quiet\n        expr: up == 0\n")
+    write(
+        content_copy / "rules/nosev.yml",
+        "groups:\n  - name: g\n    rules:\n      - alert: Quiet\n        expr: up == 0\n",
+    )
     message = run_expecting_error("dev", *dev())
     assert "rules/nosev.yml:4: alert 'Quiet' needs a severity label" in message
 
@@ -266,10 +267,16 @@ def test_invalid_promql_in_a_dashboard_panel(content_copy):
 
 def test_template_variable_with_an_unknown_datasource(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
-        model["templating"] = {"list": [{"name": "job", "type": "query", "datasource": {"uid": "influx"},
-                                         "query": "label_values(up, job)"}]}
+        model["templating"] = {
+            "list": [
+                {"name": "job", "type": "query", "datasource": {"uid": "influx"}, "query": "label_values(up, job)"}
+            ]
+        }
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/MindHit/api-overview.json: $.templating.list[0].datasource: unknown datasource uid 'influx'" in message
+    assert (
+        "dashboards/MindHit/api-overview.json: $.templating.list[0].datasource: unknown datasource uid 'influx'"
+        in message
+    )
 
 
 def test_overlapping_panels(content_copy):
@@ -298,7 +305,10 @@ def test_an_export_for_an_unprovisioned_datasource_names_the_input(content_copy)
     model["__inputs"][0]["pluginId"] = "influxdb"
     write(content_copy / "dashboards/Imported/influx.json", json.dumps(model))
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/Imported/influx.json: $.__inputs[0].pluginId: no provisioned datasource of type 'influxdb'" in message
+    assert (
+        "dashboards/Imported/influx.json: $.__inputs[0].pluginId: no provisioned datasource of type 'influxdb'"
+        in message
+    )
 
 
 def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypatch):
@@ -311,7 +321,7 @@ def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypat
     run = run_program("dev", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
     assert warnings == [
-        'alerting.route.routes[3]: matcher team="payments" names label \'team\', which no alert rule sets; '
+        "alerting.route.routes[3]: matcher team=\"payments\" names label 'team', which no alert rule sets; "
         "this route can never match"
     ]
 
@@ -362,7 +372,9 @@ def test_an_image_for_a_service_the_stack_does_not_run():
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
     config["monitoring:images"] = {"loki": "registry.example.com/grafana/loki:3.7.8"}
-    assert "images.loki: loki is not in services, so this setting would do nothing" in run_expecting_error("dev", config, secrets)
+    assert "images.loki: loki is not in services, so this setting would do nothing" in run_expecting_error(
+        "dev", config, secrets
+    )
 
 
 def test_services_the_stack_cannot_do_without_or_that_need_another():
@@ -433,7 +445,10 @@ def test_an_admin_password_or_token_that_no_grafana_would_use():
 def test_grafana_managed_loki_rules_in_a_stack_without_loki(content_copy):
     """Another system's Loki content (a rule group in its own folder) needs the stack's Loki."""
     source = content_copy / "rules/grafana/platform-logs.yml"
-    write(content_copy / "rules/grafana/wealist-logs.yml", source.read_text().replace("folder: Platform", "folder: weAlist"))
+    write(
+        content_copy / "rules/grafana/wealist-logs.yml",
+        source.read_text().replace("folder: Platform", "folder: weAlist"),
+    )
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
     config["monitoring:systems"] = ["mindhit", "wealist"]
@@ -454,7 +469,9 @@ def test_two_receivers_that_would_be_one_contact_point():
 
 def test_two_folders_that_would_be_one_folder_uid(content_copy):
     (content_copy / "dashboards/k erp").mkdir()
-    write(content_copy / "dashboards/k erp/extra.json", json.dumps({"title": "Extra", "uid": "kerp-extra", "panels": []}))
+    write(
+        content_copy / "dashboards/k erp/extra.json", json.dumps({"title": "Extra", "uid": "kerp-extra", "panels": []})
+    )
     message = run_expecting_error("dev", *dev())
     assert "folder 'k erp': its uid 'k-erp' is already the uid of folder 'K-ERP'" in message
 

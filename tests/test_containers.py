@@ -56,13 +56,15 @@ def url(service: str, path: str) -> str:
 def settings(webhooks):
     """The dev stack's settings with this test's names, ports and images, receivers on `webhooks`."""
     config, secret_keys = configured_stack("dev")
-    config.update({
-        "monitoring:namePrefix": PROJECT,
-        "monitoring:ports": PORTS,
-        "monitoring:services": list(SERVICES),
-        "monitoring:images": local_images(),
-        "monitoring:grafanaContent": False,
-    })
+    config.update(
+        {
+            "monitoring:namePrefix": PROJECT,
+            "monitoring:ports": PORTS,
+            "monitoring:services": list(SERVICES),
+            "monitoring:images": local_images(),
+            "monitoring:grafanaContent": False,
+        }
+    )
     config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
     alerting = config["monitoring:alerting"]
     for receiver in alerting["receivers"]:
@@ -137,7 +139,8 @@ def test_alertmanager_silences_survive_a_new_container(stack):
         "matchers": [{"name": "alertname", "value": "ContainersTierSilence", "isRegex": False, "isEqual": True}],
         "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         "endsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600)),
-        "createdBy": "tests", "comment": "must outlive the container",
+        "createdBy": "tests",
+        "comment": "must outlive the container",
     }
     silence_id = http_json(url("alertmanager", "/api/v2/silences"), data=silence)["silenceID"]
     time.sleep(1)

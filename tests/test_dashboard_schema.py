@@ -316,6 +316,7 @@ def test_known_violations_are_still_there():
 
 def _in_the_schema(accepted) -> set[tuple[str, str]]:
     """The accepted (SDK model, JSON field) pairs whose model has the field by now."""
+
     def model(name: str) -> type:
         module, cls = name.split(".")
         return getattr(importlib.import_module(f"grafana_foundation_sdk.models.{module}"), cls)
@@ -362,10 +363,10 @@ THRESHOLDS_80_AS_TEXT = {
 ROW_WITH_AN_OBJECT_OF_PANELS = {"type": "row", "title": "Row", "id": 1, "collapsed": True, "panels": {"a": 1}}
 
 BROKEN = {
-    "panels not a list": ({"panels": "x"}, "$.panels: expected an array, got a string \"x\""),
+    "panels not a list": ({"panels": "x"}, '$.panels: expected an array, got a string "x"'),
     "gridPos.w a string": (
         {"panels": [_panel(gridPos={"h": 8, "w": "12", "x": 0, "y": 0})]},
-        "$.panels[0].gridPos.w: expected an integer, got a string \"12\"",
+        '$.panels[0].gridPos.w: expected an integer, got a string "12"',
     ),
     "panel without type": ({"panels": [_panel(type=None)]}, "$.panels[0].type: missing: every panel needs a type"),
     "unknown panel type": ({"panels": [_panel(type="graphh")]}, "$.panels[0].type: unknown panel type 'graphh'"),
@@ -377,7 +378,7 @@ BROKEN = {
     ),
     "query field of the wrong type": (
         {"panels": [_panel(targets=[{"expr": "up", "refId": "A", "instant": "yes"}])]},
-        "$.panels[0].targets[0].instant: expected a boolean, got a string \"yes\"",
+        '$.panels[0].targets[0].instant: expected a boolean, got a string "yes"',
     ),
     "panel option outside its enum": (
         {"panels": [_panel(options={"legend": {"displayMode": "sideways", "placement": "bottom"}})]},
@@ -385,11 +386,11 @@ BROKEN = {
     ),
     "custom field config of the wrong type": (
         {"panels": [_panel(fieldConfig={"defaults": {"custom": {"lineWidth": "2"}}, "overrides": []})]},
-        "$.panels[0].fieldConfig.defaults.custom.lineWidth: expected a number, got a string \"2\"",
+        '$.panels[0].fieldConfig.defaults.custom.lineWidth: expected a number, got a string "2"',
     ),
     "threshold value a string": (
         {"panels": [_panel(fieldConfig={"defaults": {"thresholds": THRESHOLDS_80_AS_TEXT}, "overrides": []})]},
-        "$.panels[0].fieldConfig.defaults.thresholds.steps[1].value: expected a number, got a string \"80\"",
+        '$.panels[0].fieldConfig.defaults.thresholds.steps[1].value: expected a number, got a string "80"',
     ),
     "row panels not a list": (
         {"panels": [ROW_WITH_AN_OBJECT_OF_PANELS]},
@@ -460,4 +461,9 @@ def test_sdk_from_json_alone_accepts_wrong_types():
     }
     decoded = json.loads(json.dumps(sdk.Dashboard.from_json(broken), cls=JSONEncoder))
     panel = decoded["panels"][0]
-    assert (decoded["title"], decoded["graphTooltip"], panel["type"], panel["gridPos"]["w"]) == (42, 7, "no-such-panel", "12")
+    assert (decoded["title"], decoded["graphTooltip"], panel["type"], panel["gridPos"]["w"]) == (
+        42,
+        7,
+        "no-such-panel",
+        "12",
+    )

@@ -18,7 +18,7 @@ import inspect
 import json
 import subprocess
 import typing
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ POLICY = ("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 
 
-@lru_cache(maxsize=None)
+@cache
 def registered(stack: str) -> Recorder:
     """What the program registers for a stack, run under mocks with the stack's config and test secrets."""
     config, secret_keys = configured_stack(stack)
@@ -327,7 +327,9 @@ def test_registered_contact_points_match_the_sdk_input_types(stack):
 )
 def test_the_sdk_checker_reports_a_bad_item(kind, item, problems):
     found = sdk_problems({"name": "broken", kind: [item]}, ContactPointArgs, "cp")
-    assert len(found) == len(problems) and all(expected in got for expected, got in zip(problems, found)), found
+    assert len(found) == len(problems) and all(
+        expected in got for expected, got in zip(problems, found, strict=True)
+    ), found
 
 
 def test_the_sdk_checker_passes_good_items():

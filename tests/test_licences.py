@@ -63,13 +63,19 @@ def mentions(text: str, banned: dict[str, str]) -> list[tuple[int, str]]:
 
 def scanned_files() -> list[Path]:
     tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True,
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.split()
     return [
-        ROOT / name for name in tracked
+        ROOT / name
+        for name in tracked
         if (name.startswith(SCANNED) or name.endswith(("go.mod", "go.sum")))
-        and (ROOT / name).is_file() and ROOT / name != LIST and name != "tests/test_licences.py"
+        and (ROOT / name).is_file()
+        and ROOT / name != LIST
+        and name != "tests/test_licences.py"
     ]
 
 
@@ -94,14 +100,14 @@ def test_no_script_workflow_or_go_mod_names_a_not_to_use_module():
 @pytest.mark.parametrize(
     ("text", "found"),
     [
-        ('go mod download github.com/grafana/grafana@v1.9.2', ["github.com/grafana/grafana"]),
-        ('LOKI_MODULE=github.com/grafana/loki/v3', ["github.com/grafana/loki/v3"]),
+        ("go mod download github.com/grafana/grafana@v1.9.2", ["github.com/grafana/grafana"]),
+        ("LOKI_MODULE=github.com/grafana/loki/v3", ["github.com/grafana/loki/v3"]),
         ('fresh_copy github.com/grafana/loki/pkg/push "$v"', ["github.com/grafana/loki/v3"]),
-        ('\tgithub.com/grafana/grafana/apps/dashboard v0.0.0-2026 // indirect', ["github.com/grafana/grafana"]),
-        ('go install go.k6.io/k6@v1.0.0', ["go.k6.io/k6"]),
-        ('require github.com/grafana/grafana-foundation-sdk/go v0.0.22', []),
-        ('github.com/hashicorp/nomad/api v0.0.0-2025', []),
-        ('# we never build github.com/grafana/grafana: it is AGPL', []),
+        ("\tgithub.com/grafana/grafana/apps/dashboard v0.0.0-2026 // indirect", ["github.com/grafana/grafana"]),
+        ("go install go.k6.io/k6@v1.0.0", ["go.k6.io/k6"]),
+        ("require github.com/grafana/grafana-foundation-sdk/go v0.0.22", []),
+        ("github.com/hashicorp/nomad/api v0.0.0-2025", []),
+        ("# we never build github.com/grafana/grafana: it is AGPL", []),
     ],
 )
 def test_the_scan_finds_a_step_naming_a_banned_module_and_nothing_else(text, found):
@@ -126,8 +132,13 @@ def test_every_installed_python_package_has_a_permissive_licence():
 
 def test_the_healthcheck_wget_of_the_local_images_works():
     """scripts/images/wget replaces busybox (GPL) in the local images: its own Go tests, run for real."""
-    result = subprocess.run(["go", "test", "./..."], cwd=ROOT / "scripts/images/wget", capture_output=True, text=True,
-                            env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"})
+    result = subprocess.run(
+        ["go", "test", "./..."],
+        cwd=ROOT / "scripts/images/wget",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -166,5 +177,6 @@ def test_the_go_licence_scan_finds_a_gpl_module_and_passes_an_mpl_one(tmp_path):
     (tmp_path / "example.com/gpl@v1.0.0/COPYING").write_text("GNU AFFERO GENERAL PUBLIC LICENSE\nVersion 3")
     (tmp_path / "example.com/mpl@v1.0.0").mkdir(parents=True)
     (tmp_path / "example.com/mpl@v1.0.0/LICENSE").write_text(
-        "Mozilla Public License Version 2.0\n... GNU General Public License, Version 2.0 ...")
+        "Mozilla Public License Version 2.0\n... GNU General Public License, Version 2.0 ..."
+    )
     assert copyleft_licence_files(tmp_path) == ["example.com/gpl@v1.0.0/COPYING"]

@@ -124,8 +124,12 @@ def start_alertmanager(processes, workdir: Path, settings: StackSettings) -> int
 
 
 def rule_of(name: str, severity: str) -> dict:
-    return next(rule for group in yaml.safe_load(TEST_RULES)["groups"] for rule in group["rules"]
-                if rule["alert"] == name and rule["labels"]["severity"] == severity)
+    return next(
+        rule
+        for group in yaml.safe_load(TEST_RULES)["groups"]
+        for rule in group["rules"]
+        if rule["alert"] == name and rule["labels"]["severity"] == severity
+    )
 
 
 def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes, webhooks):
@@ -144,9 +148,14 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
     prom_port = free_port()
     prometheus_yml = yaml.safe_load(render_prometheus_config(settings, ["mindhit.yml"]))
     prometheus_yml["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [
-        f"127.0.0.1:{am_port}", f"127.0.0.1:{control_port}"]
+        f"127.0.0.1:{am_port}",
+        f"127.0.0.1:{control_port}",
+    ]
     (tmp_path / "live-test.yml").write_text(TEST_RULES)
-    prometheus_yml["rule_files"] = [str(tmp_path / "live-test.yml"), str(Path(__file__).parents[1] / "rules/mindhit.yml")]
+    prometheus_yml["rule_files"] = [
+        str(tmp_path / "live-test.yml"),
+        str(Path(__file__).parents[1] / "rules/mindhit.yml"),
+    ]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus_yml))
     processes(
         PROMETHEUS,
@@ -175,8 +184,12 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
     delivered_critical = time.monotonic()
 
     # Without the inhibit rule the warning is delivered within the bound: Prometheus did send it.
-    wait_for(lambda: control_warning in webhooks.firing(), bound, f"the control's webhook {control_warning} "
-             f"within {bound}s of the critical", interval=0.1)
+    wait_for(
+        lambda: control_warning in webhooks.firing(),
+        bound,
+        f"the control's webhook {control_warning} within {bound}s of the critical",
+        interval=0.1,
+    )
     delivered_control = time.monotonic()
     # With it, the warning is held back for the whole bound, and for group_wait and a group_interval
     # (plus the margin) past the moment it is known to be in Alertmanager.
@@ -195,12 +208,23 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
     assert by_severity["warning"]["status"]["inhibitedBy"] == [by_severity["critical"]["fingerprint"]], alerts
 
     # Every other alert went to the receiver the route tree names, in both; only the control has the warning.
-    expected = {("critical", "LiveTestCritical", "critical"), ("default", "LiveTestWarning", "warning"),
-                ("critical", PAIR, "critical")}
-    wait_for(lambda: {(f"/{prefix}/{path}", *rest) for prefix in ("stack", "control") for path, *rest in expected}
-             <= webhooks.firing(), 30, f"the webhooks {expected}", interval=0.25)
-    assert webhooks.firing() == {(f"/{prefix}/{path}", *rest) for prefix in ("stack", "control")
-                                 for path, *rest in expected} | {control_warning}, webhooks.firing()
+    expected = {
+        ("critical", "LiveTestCritical", "critical"),
+        ("default", "LiveTestWarning", "warning"),
+        ("critical", PAIR, "critical"),
+    }
+    wait_for(
+        lambda: (
+            {(f"/{prefix}/{path}", *rest) for prefix in ("stack", "control") for path, *rest in expected}
+            <= webhooks.firing()
+        ),
+        30,
+        f"the webhooks {expected}",
+        interval=0.25,
+    )
+    assert webhooks.firing() == {
+        (f"/{prefix}/{path}", *rest) for prefix in ("stack", "control") for path, *rest in expected
+    } | {control_warning}, webhooks.firing()
 
     # Alertmanager runs the rendered tree: the API shows the receivers the stack declared.
     status = http_json(f"http://127.0.0.1:{am_port}/api/v2/status")

@@ -68,6 +68,7 @@ def with_env(name: str, value: str | None) -> list[str]:
 
 # --- the pack itself ----------------------------------------------------------------------------------
 
+
 def test_the_pack_serves_every_policy_mandatory_by_default(pack):
     assert pack.info.name == "monitoring-policies"
     assert sorted(pack.policies) == sorted(spec.name for spec in checks.POLICIES)
@@ -84,6 +85,7 @@ def test_each_stack_config_sets_the_enforcement_level(pack, stack, level):
 
 # --- images-pinned --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("image", ["prom/prometheus:v3.14.0", "registry.test:5000/grafana/loki@sha256:0123abcd"])
 def test_images_pinned_passes_a_version_tag_or_digest(violations, image):
     assert violations("images-pinned", CONTAINER, container(image=image)) == []
@@ -91,7 +93,10 @@ def test_images_pinned_passes_a_version_tag_or_digest(violations, image):
 
 @pytest.mark.parametrize(
     "image, problem",
-    [("grafana/grafana:latest", "uses the tag 'latest'"), ("registry.test:5000/prom/prometheus", "has no tag, so Docker uses 'latest'")],
+    [
+        ("grafana/grafana:latest", "uses the tag 'latest'"),
+        ("registry.test:5000/prom/prometheus", "has no tag, so Docker uses 'latest'"),
+    ],
 )
 def test_images_pinned_fails_latest_or_no_tag(violations, image, problem):
     assert violations("images-pinned", CONTAINER, container(image=image)) == [
@@ -101,13 +106,16 @@ def test_images_pinned_fails_latest_or_no_tag(violations, image, problem):
 
 # --- grafana-admin-password -----------------------------------------------------------------------------
 
+
 def test_grafana_admin_password_passes_a_secret_non_default_password(violations):
     assert violations("grafana-admin-password", CONTAINER, grafana()) == []
 
 
 @pytest.mark.parametrize("password", ["admin", "Password", ""])
 def test_grafana_admin_password_fails_a_known_default(violations, password):
-    (message,) = violations("grafana-admin-password", CONTAINER, grafana(with_env("GF_SECURITY_ADMIN_PASSWORD", password)))
+    (message,) = violations(
+        "grafana-admin-password", CONTAINER, grafana(with_env("GF_SECURITY_ADMIN_PASSWORD", password))
+    )
     assert message.startswith("GF_SECURITY_ADMIN_PASSWORD is a known default")
     assert "pulumi config set --secret grafanaAdminPassword" in message
 
@@ -125,6 +133,7 @@ def test_grafana_admin_password_fails_when_unset(violations):
 
 # --- secrets-are-secret ---------------------------------------------------------------------------------
 
+
 def alertmanager(content_secret: bool) -> dict:
     content = (GOLDEN / "prod" / "alertmanager.yml").read_text()
     upload = {"file": "/etc/alertmanager/alertmanager.yml", "content": secret(content) if content_secret else content}
@@ -134,7 +143,9 @@ def alertmanager(content_secret: bool) -> dict:
 def test_secrets_are_secret_passes_secret_receivers_and_plain_config_without_credentials(violations):
     prometheus = container(
         image="prom/prometheus:v3.14.0",
-        uploads=[{"file": "/etc/prometheus/prometheus.yml", "content": (GOLDEN / "prod" / "prometheus.yml").read_text()}],
+        uploads=[
+            {"file": "/etc/prometheus/prometheus.yml", "content": (GOLDEN / "prod" / "prometheus.yml").read_text()}
+        ],
     )
     assert violations("secrets-are-secret", CONTAINER, alertmanager(content_secret=True)) == []
     assert violations("secrets-are-secret", CONTAINER, prometheus) == []
@@ -158,10 +169,16 @@ def test_secrets_are_secret_fails_a_plain_password_variable(violations):
 
 def test_secrets_are_secret_checks_grafana_contact_points(violations):
     slack = {"recipient": "#alerts", "title": "t"}
-    passing = {"name": "critical", "slacks": [{**slack, "url": secret("https://hooks.slack.test/services/X")}],
-               "pagerduties": [{"integrationKey": secret("pd-key")}]}
-    failing = {"name": "critical", "slacks": [{**slack, "url": "https://hooks.slack.test/services/X"}],
-               "pagerduties": [{"integrationKey": secret("pd-key")}]}
+    passing = {
+        "name": "critical",
+        "slacks": [{**slack, "url": secret("https://hooks.slack.test/services/X")}],
+        "pagerduties": [{"integrationKey": secret("pd-key")}],
+    }
+    failing = {
+        "name": "critical",
+        "slacks": [{**slack, "url": "https://hooks.slack.test/services/X"}],
+        "pagerduties": [{"integrationKey": secret("pd-key")}],
+    }
     assert violations("secrets-are-secret", CONTACT_POINT, passing) == []
     (message,) = violations("secrets-are-secret", CONTACT_POINT, failing)
     assert message.startswith("slacks[0].url holds a password, key or webhook URL but is not a Pulumi secret")
@@ -169,9 +186,11 @@ def test_secrets_are_secret_checks_grafana_contact_points(violations):
 
 # --- ports-bind-loopback --------------------------------------------------------------------------------
 
+
 def ports(*ips: str | None) -> dict:
-    return container(ports=[{"external": 19000 + i, "internal": 9000, **({"ip": ip} if ip else {})}
-                            for i, ip in enumerate(ips)])
+    return container(
+        ports=[{"external": 19000 + i, "internal": 9000, **({"ip": ip} if ip else {})} for i, ip in enumerate(ips)]
+    )
 
 
 def test_ports_bind_loopback_passes_loopback_addresses(violations):
@@ -203,14 +222,20 @@ def test_ports_bind_loopback_names_a_bad_allowance(violations):
 
 # --- retention-bounds -----------------------------------------------------------------------------------
 
+
 def prometheus(*flags: str) -> dict:
-    return container(image="prom/prometheus:v3.14.0",
-                     command=["--config.file=/etc/prometheus/prometheus.yml", *flags, "--web.enable-lifecycle"])
+    return container(
+        image="prom/prometheus:v3.14.0",
+        command=["--config.file=/etc/prometheus/prometheus.yml", *flags, "--web.enable-lifecycle"],
+    )
 
 
 def loki(content: str) -> dict:
-    return container(image="grafana/loki:3.7.8", command=["-config.file=/etc/loki/loki.yaml"],
-                     uploads=[{"file": "/etc/loki/loki.yaml", "content": content}])
+    return container(
+        image="grafana/loki:3.7.8",
+        command=["-config.file=/etc/loki/loki.yaml"],
+        uploads=[{"file": "/etc/loki/loki.yaml", "content": content}],
+    )
 
 
 LOKI_YAML = (GOLDEN / "prod" / "loki.yaml").read_text()
@@ -233,11 +258,15 @@ def test_retention_bounds_fails_prometheus_retention_missing_or_out_of_bounds(vi
 
 def test_retention_bounds_fails_loki_retention_too_long_or_not_enforced(violations):
     assert "retention_period: 30d" in LOKI_YAML and "retention_enabled: true" in LOKI_YAML
-    assert violations("retention-bounds", CONTAINER, loki(LOKI_YAML.replace("retention_period: 30d", "retention_period: 500d"))) == [
+    assert violations(
+        "retention-bounds", CONTAINER, loki(LOKI_YAML.replace("retention_period: 30d", "retention_period: 500d"))
+    ) == [
         "/etc/loki/loki.yaml: limits_config.retention_period is 500d, outside 1d-400d: "
         "set loki.retentionPeriod in Pulumi.<stack>.yaml."
     ]
-    assert violations("retention-bounds", CONTAINER, loki(LOKI_YAML.replace("retention_enabled: true", "retention_enabled: false"))) == [
+    assert violations(
+        "retention-bounds", CONTAINER, loki(LOKI_YAML.replace("retention_enabled: true", "retention_enabled: false"))
+    ) == [
         "/etc/loki/loki.yaml: compactor.retention_enabled is not true, so retention_period is never applied: "
         "enable it in stacks/render/loki.py."
     ]
@@ -253,26 +282,33 @@ def test_retention_bounds_takes_its_bounds_from_the_policy_config(violations):
 
 # --- grafana-no-anonymous-or-signup ---------------------------------------------------------------------
 
+
 def test_grafana_no_anonymous_or_signup_passes_the_program_environment(violations):
     assert violations("grafana-no-anonymous-or-signup", CONTAINER, grafana()) == []
 
 
 def test_grafana_no_anonymous_or_signup_fails_anonymous_on_or_sign_up_unset(violations):
-    assert violations("grafana-no-anonymous-or-signup", CONTAINER, grafana(with_env("GF_AUTH_ANONYMOUS_ENABLED", "true"))) == [
+    assert violations(
+        "grafana-no-anonymous-or-signup", CONTAINER, grafana(with_env("GF_AUTH_ANONYMOUS_ENABLED", "true"))
+    ) == [
         "GF_AUTH_ANONYMOUS_ENABLED is 'true': set it to false (stacks/render/grafana.py); "
         "anonymous users could read every dashboard."
     ]
-    (message,) = violations("grafana-no-anonymous-or-signup", CONTAINER, grafana(with_env("GF_USERS_ALLOW_SIGN_UP", None)))
+    (message,) = violations(
+        "grafana-no-anonymous-or-signup", CONTAINER, grafana(with_env("GF_USERS_ALLOW_SIGN_UP", None))
+    )
     assert message.startswith("GF_USERS_ALLOW_SIGN_UP is not set: set it to false explicitly")
 
 
 # --- data-volumes-retained (a stack policy) -------------------------------------------------------------
 
+
 def service_with_volume(retained: bool | None) -> list[StackResource]:
     outputs = {"url": "http://127.0.0.1:29093"} | ({"dataVolumeRetained": retained} if retained is not None else {})
     component = StackResource("monitoring:index:Alertmanager", "monitoring-alertmanager", outputs)
-    volume = StackResource(VOLUME, "monitoring-alertmanager-data", {"name": "monitoring-prod-alertmanager-data"},
-                           parent=component.urn)
+    volume = StackResource(
+        VOLUME, "monitoring-alertmanager-data", {"name": "monitoring-prod-alertmanager-data"}, parent=component.urn
+    )
     return [component, volume]
 
 
@@ -287,11 +323,14 @@ def test_data_volumes_retained_passes_a_volume_its_component_retains(pack):
 
 def test_data_volumes_retained_fails_in_prod_a_volume_not_retained(pack):
     resources = service_with_volume(False)
-    assert stack_violations(pack, resources, stack_policy_config("prod")) == [(
-        "data-volumes-retained", resources[1].urn,
-        "data volume monitoring-prod-alertmanager-data is not retained: `pulumi destroy` or a replacement would "
-        "delete its data; set protectVolumes: true in Pulumi.<stack>.yaml.",
-    )]
+    assert stack_violations(pack, resources, stack_policy_config("prod")) == [
+        (
+            "data-volumes-retained",
+            resources[1].urn,
+            "data volume monitoring-prod-alertmanager-data is not retained: `pulumi destroy` or a replacement would "
+            "delete its data; set protectVolumes: true in Pulumi.<stack>.yaml.",
+        )
+    ]
     (found,) = stack_violations(pack, service_with_volume(None), stack_policy_config("prod"))
     assert found[2].startswith("data volume monitoring-prod-alertmanager-data does not say whether it is retained")
 
@@ -302,6 +341,7 @@ def test_data_volumes_retained_is_required_in_prod_only(pack, stack):
 
 
 # --- the program's own resources ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, stack):
@@ -318,7 +358,19 @@ def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, st
 
 # --- pure helpers ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, seconds", [("15d", 15 * 86400), ("1d12h", 36 * 3600), ("720h", 30 * 86400),
-                                           ("1y", 365 * 86400), ("90s", 90), ("15", None), ("d", None), ("", None)])
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("15d", 15 * 86400),
+        ("1d12h", 36 * 3600),
+        ("720h", 30 * 86400),
+        ("1y", 365 * 86400),
+        ("90s", 90),
+        ("15", None),
+        ("d", None),
+        ("", None),
+    ],
+)
 def test_duration_seconds(text, seconds):
     assert checks.duration_seconds(text) == seconds

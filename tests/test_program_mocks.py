@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pulumi
@@ -40,14 +40,14 @@ HOST_PORTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def deployed_content(stack: str) -> Content:
     """What the stack's `systems` setting selects from the repository's content."""
     config, secret_keys = configured_stack(stack)
     return select_systems(load_content(), load_settings(config, frozenset(secret_keys)).systems)
 
 
-@lru_cache(maxsize=None)
+@cache
 def program(stack: str) -> ProgramRun:
     config, secret_keys = configured_stack(stack)
     return run_program(stack, config, secret_keys)
@@ -126,7 +126,11 @@ def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
             {"internal": layout.port, "external": HOST_PORTS[stack][layout.name], "ip": "127.0.0.1"}
         ]
         assert inputs["healthcheck"]["tests"] == [
-            "CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{layout.port}{layout.health_path}"
+            "CMD",
+            "wget",
+            "-q",
+            "--spider",
+            f"http://127.0.0.1:{layout.port}{layout.health_path}",
         ]
         # As the Docker provider reads them back (no perpetual diff), and nothing Docker 20.10 rejects.
         assert (inputs["healthcheck"]["interval"], inputs["healthcheck"]["startPeriod"]) == ("2s", "1m0s")
@@ -143,7 +147,10 @@ def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
 def test_uploaded_configuration_files(stack):
     rec = program(stack).recorder
     uploads = {
-        service: {u["file"]: u["content"] for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []}
+        service: {
+            u["file"]: u["content"]
+            for u in unwrap(rec.one(CONTAINER, f"monitoring-{service}-container").inputs)["uploads"] or []
+        }
         for service in COMPONENTS
     }
     rule_files = {f"/etc/prometheus/rules/{f.name}" for f in deployed_content(stack).rule_files}
@@ -227,7 +234,10 @@ def test_outputs_follow_the_contract(stack):
     network = unwrap(run.recorder.one("docker:index/network:Network", "monitoring-network").inputs)["name"]
     assert exports["network"] == network == f"monitoring-{stack}-network"
     assert exports["scrapeLabels"] == {
-        "scrape": "monitoring.scrape", "port": "monitoring.port", "path": "monitoring.path", "job": "monitoring.job"
+        "scrape": "monitoring.scrape",
+        "port": "monitoring.port",
+        "path": "monitoring.path",
+        "job": "monitoring.job",
     }
     assert exports["grafana"] == {
         "url": f"http://127.0.0.1:{HOST_PORTS[stack]['grafana']}",
@@ -261,7 +271,9 @@ def test_the_example_app_joins_the_network_with_the_scrape_labels_it_read_from_t
     ]
     assert container["image"] == IMAGES["alertmanager"]
     assert app.exports == {
-        "container": "example-app", "prometheusUrl": "http://127.0.0.1:9091", "grafanaUrl": "http://127.0.0.1:3010"
+        "container": "example-app",
+        "prometheusUrl": "http://127.0.0.1:9091",
+        "grafanaUrl": "http://127.0.0.1:3010",
     }
 
 
@@ -361,7 +373,9 @@ def test_every_grafana_resource_waits_for_the_healthy_grafana_container(stack):
     for resource in grafana_resources:
         assert container.urn in resource.dependencies, resource.name
         assert resource.provider.startswith(provider.urn + "::"), resource.name
-    policy = rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
+    policy = rec.one(
+        "grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy"
+    )
     for contact in rec.by_type("grafana:alerting/contactPoint:ContactPoint"):
         assert contact.urn in policy.dependencies
 
@@ -393,7 +407,9 @@ def test_dashboards_are_normalised_into_their_folder(stack):
 
 def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
     rec = program(stack).recorder
-    group = rec.one("grafana:alerting/ruleGroup:RuleGroup", "monitoring-grafana-content-rule-group-platform-platform-logs")
+    group = rec.one(
+        "grafana:alerting/ruleGroup:RuleGroup", "monitoring-grafana-content-rule-group-platform-platform-logs"
+    )
     inputs = unwrap(group.inputs)
     assert (inputs["name"], inputs["folderUid"], inputs["intervalSeconds"]) == ("platform-logs", "platform", 60)
     rules = {r["name"]: r for r in inputs["rules"]}
@@ -404,7 +420,9 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
     assert query["datasourceUid"] == "loki" and json.loads(query["model"])["expr"].startswith("sum by (service)")
     assert json.loads(threshold["model"])["conditions"][0]["evaluator"] == {"type": "gt", "params": [10.0]}
     loki = rec.one("grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-loki")
-    policy = rec.one("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
+    policy = rec.one(
+        "grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy"
+    )
     assert loki.urn in group.dependencies and policy.urn in group.dependencies
 
 

@@ -78,7 +78,15 @@ def test_provider_namespaces_are_not_ours_to_check():
 
 @pytest.mark.parametrize(
     ("text", "canonical"),
-    [("60s", "1m"), ("90s", "1m30s"), ("4h", "4h"), ("168h", "1w"), ("15d", "2w1d"), ("0s", "0s"), ("1500ms", "1s500ms")],
+    [
+        ("60s", "1m"),
+        ("90s", "1m30s"),
+        ("4h", "4h"),
+        ("168h", "1w"),
+        ("15d", "2w1d"),
+        ("0s", "0s"),
+        ("1500ms", "1s500ms"),
+    ],
 )
 def test_durations_are_written_as_grafana_reads_them_back(text, canonical):
     assert canonical_duration(text) == canonical
@@ -162,14 +170,20 @@ def test_a_configured_socket_group_is_not_read_from_anywhere(tmp_path):
 
 def test_a_remote_daemon_needs_the_socket_group():
     remote = with_app_discovery(dockerHost="tcp://metrics.example.com:2376")
-    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: is required when the Docker daemon is not "
-                       r"the local /var/run/docker.sock \(it is 'tcp://metrics.example.com:2376'\)"):
+    with pytest.raises(
+        InputError,
+        match=r"appDiscovery.dockerSocketGroup: is required when the Docker daemon is not "
+        r"the local /var/run/docker.sock \(it is 'tcp://metrics.example.com:2376'\)",
+    ):
         docker_socket_group(remote, environ={})
     with pytest.raises(InputError, match=r"\(it is 'ssh://deploy@host'\)"):
         docker_socket_group(stack_settings("dev"), environ={"DOCKER_HOST": "ssh://deploy@host"})
 
 
 def test_a_missing_local_socket_is_named(tmp_path):
-    with pytest.raises(InputError, match=r"appDiscovery.dockerSocketGroup: empty means the group of the local Docker "
-                       r"socket .*missing.sock, which cannot be read \(No such file or directory\)"):
+    with pytest.raises(
+        InputError,
+        match=r"appDiscovery.dockerSocketGroup: empty means the group of the local Docker "
+        r"socket .*missing.sock, which cannot be read \(No such file or directory\)",
+    ):
         docker_socket_group(stack_settings("dev"), environ={}, socket=str(tmp_path / "missing.sock"))

@@ -93,7 +93,10 @@ def test_promtool_accepts_the_generated_rules(spec_path, tmp_path):
     path.write_text(rule_file.text)
     result = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SUCCESS: {sum(len(g['rules']) for g in yaml.safe_load(rule_file.text)['groups'])} rules found" in result.stdout
+    assert (
+        f"SUCCESS: {sum(len(g['rules']) for g in yaml.safe_load(rule_file.text)['groups'])} rules found"
+        in result.stdout
+    )
 
 
 # ---------------------------------------------------------------- burn-rate scenarios
@@ -163,10 +166,18 @@ def burn_value(traffic: Traffic, minute: int, conditions: list[tuple[float, int,
 
 # What each alert says: its conditions (factor, long window, short window in minutes), then its words.
 ALERT_WORDS = {
-    PAGE: ([(14.4, 60, 5), (6, 360, 30)], "fast", "14.4x over 1h and 5m or 6x over 6h and 30m",
-           "page: at this rate the budget is gone in under 5 days"),
-    TICKET: ([(3, DAY, 120), (1, 3 * DAY, 360)], "slowly", "3x over 1d and 2h or 1x over 3d and 6h",
-             "ticket: the budget will not last the 30d window"),
+    PAGE: (
+        [(14.4, 60, 5), (6, 360, 30)],
+        "fast",
+        "14.4x over 1h and 5m or 6x over 6h and 30m",
+        "page: at this rate the budget is gone in under 5 days",
+    ),
+    TICKET: (
+        [(3, DAY, 120), (1, 3 * DAY, 360)],
+        "slowly",
+        "3x over 1d and 2h or 1x over 3d and 6h",
+        "ticket: the budget will not last the 30d window",
+    ),
 }
 
 
@@ -184,12 +195,15 @@ def expected_annotations(alertname: str, traffic: Traffic, minute: int, evaluati
 
 
 def check(minute: int, alertname: str, severity: str | None = None, annotations: dict | None = None) -> dict:
-    expected = [] if severity is None else [{"exp_labels": {**LABELS, "severity": severity}, "exp_annotations": annotations}]
+    expected = (
+        [] if severity is None else [{"exp_labels": {**LABELS, "severity": severity}, "exp_annotations": annotations}]
+    )
     return {"eval_time": f"{minute}m", "alertname": alertname, "exp_alerts": expected}
 
 
-def run_scenario(tmp_path: Path, name: str, traffic: Traffic, checks: list[dict], evaluation: int = 1,
-                 objective: float | None = None) -> subprocess.CompletedProcess:
+def run_scenario(
+    tmp_path: Path, name: str, traffic: Traffic, checks: list[dict], evaluation: int = 1, objective: float | None = None
+) -> subprocess.CompletedProcess:
     rule_file, _ = generate(FIXTURE, tmp_path, objective)
     (tmp_path / rule_file.name).write_text(rule_file.text)
     test = {
@@ -208,8 +222,9 @@ def run_scenario(tmp_path: Path, name: str, traffic: Traffic, checks: list[dict]
         ],
     }
     (tmp_path / "scenario_test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
-    return subprocess.run(["promtool", "test", "rules", "scenario_test.yml"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["promtool", "test", "rules", "scenario_test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
 
 
 def fast_burn() -> tuple[Traffic, int]:
@@ -221,14 +236,21 @@ def fast_burn() -> tuple[Traffic, int]:
 def test_a_fast_burn_pages_within_the_expected_time(tmp_path):
     traffic, start = fast_burn()
     # The page needs the 1h and the 5m ratio above 14.4 x 0.1%, then 2m pending (`for`).
-    detected = traffic.first_minute(lambda m: m > start and traffic.ratio(m, 60) > 0.0144 and traffic.ratio(m, 5) > 0.0144)
+    detected = traffic.first_minute(
+        lambda m: m > start and traffic.ratio(m, 60) > 0.0144 and traffic.ratio(m, 5) > 0.0144
+    )
     pages_at = detected + 2
     assert pages_at - start == 11  # 14.4 x 0.1% of an hour's requests fail after 8.5 minutes at 10% errors
-    result = run_scenario(tmp_path, "fast burn", traffic, [
-        check(pages_at - 1, PAGE),
-        check(pages_at, PAGE, "critical", expected_annotations(PAGE, traffic, pages_at, 1)),
-        check(start + 60, PAGE, "critical", expected_annotations(PAGE, traffic, start + 60, 1)),
-    ])
+    result = run_scenario(
+        tmp_path,
+        "fast burn",
+        traffic,
+        [
+            check(pages_at - 1, PAGE),
+            check(pages_at, PAGE, "critical", expected_annotations(PAGE, traffic, pages_at, 1)),
+            check(start + 60, PAGE, "critical", expected_annotations(PAGE, traffic, start + 60, 1)),
+        ],
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -236,7 +258,9 @@ def test_a_fast_burn_pages_within_the_expected_time(tmp_path):
 def test_the_fast_burn_scenario_fails_when_the_objective_is_looser(tmp_path):
     """The scenario can fail: at 99% the same burn is under both page thresholds, so the expected page is missing."""
     traffic, start = fast_burn()
-    result = run_scenario(tmp_path, "fast burn at 99%", traffic, [check(start + 60, PAGE, "critical", {})], objective=99)
+    result = run_scenario(
+        tmp_path, "fast burn at 99%", traffic, [check(start + 60, PAGE, "critical", {})], objective=99
+    )
     assert result.returncode != 0
     assert "got:[]" in (result.stdout + result.stderr).replace(" ", "").replace("\n", "")
 
@@ -246,18 +270,31 @@ def test_a_slow_burn_opens_a_ticket_and_does_not_page(tmp_path):
     """Three healthy days at 0.05% errors, then 0.5% (5x the budget: gone in 6 days) for 14 hours."""
     start, evaluation = 3 * DAY, 5
     traffic = Traffic.of((0.0005, start), (0.005, 14 * 60))
-    ticket = traffic.first_minute(
-        lambda m: m > start and m % evaluation == 0 and (
-            (traffic.ratio(m, DAY) > 0.003 and traffic.ratio(m, 120) > 0.003)
-            or (traffic.ratio(m, 3 * DAY) > 0.001 and traffic.ratio(m, 360) > 0.001)
+    ticket = (
+        traffic.first_minute(
+            lambda m: (
+                m > start
+                and m % evaluation == 0
+                and (
+                    (traffic.ratio(m, DAY) > 0.003 and traffic.ratio(m, 120) > 0.003)
+                    or (traffic.ratio(m, 3 * DAY) > 0.001 and traffic.ratio(m, 360) > 0.001)
+                )
+            )
         )
-    ) + 15  # `for: 15m`
+        + 15
+    )  # `for: 15m`
     assert 8 * 60 < ticket - start < 9 * 60  # the 3d window crosses 1x after 8 hours
-    result = run_scenario(tmp_path, "slow burn", traffic, [
-        check(ticket - evaluation, TICKET),
-        check(ticket, TICKET, "warning", expected_annotations(TICKET, traffic, ticket, evaluation)),
-        *(check(start + hours * 60, PAGE) for hours in (1, 6, 10, 14)),
-    ], evaluation=evaluation)
+    result = run_scenario(
+        tmp_path,
+        "slow burn",
+        traffic,
+        [
+            check(ticket - evaluation, TICKET),
+            check(ticket, TICKET, "warning", expected_annotations(TICKET, traffic, ticket, evaluation)),
+            *(check(start + hours * 60, PAGE) for hours in (1, 6, 10, 14)),
+        ],
+        evaluation=evaluation,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -289,14 +326,28 @@ def test_a_short_blip_under_the_long_window_fires_nothing(tmp_path):
     [
         ({"objective": 100}, "slos[0].objective: must be a percentage above 0 and below 100 (e.g. 99.9), got 100"),
         ({"objective": 0}, "slos[0].objective: must be a percentage above 0 and below 100 (e.g. 99.9), got 0"),
-        ({"objective": "99.9%"}, "slos[0].objective: must be a percentage above 0 and below 100 (e.g. 99.9), got '99.9%'"),
+        (
+            {"objective": "99.9%"},
+            "slos[0].objective: must be a percentage above 0 and below 100 (e.g. 99.9), got '99.9%'",
+        ),
         ({"window": "7d"}, "slos[0].window: unknown window '7d'; use one of 28d, 30d"),
-        ({"sli": {"bad": 'sum(rate(requests_total{code="500"}[5m]))', "total": "sum(rate(requests_total[{{window}}]))"}},
-         "slos[0].sli.bad: the query needs the window placeholder {{window}} in its range"),
-        ({"sli": {"bad": "sum(rate(requests_total[{{window}}])", "total": "sum(rate(requests_total[{{window}}]))"}},
-         "slos[0].sli.bad: invalid PromQL"),
-        ({"sli": {"latency": {"histogram": "http_request_duration_seconds_bucket", "threshold": 0.25}}},
-         "slos[0].sli.latency.histogram: needs the histogram's base name (without _bucket)"),
+        (
+            {
+                "sli": {
+                    "bad": 'sum(rate(requests_total{code="500"}[5m]))',
+                    "total": "sum(rate(requests_total[{{window}}]))",
+                }
+            },
+            "slos[0].sli.bad: the query needs the window placeholder {{window}} in its range",
+        ),
+        (
+            {"sli": {"bad": "sum(rate(requests_total[{{window}}])", "total": "sum(rate(requests_total[{{window}}]))"}},
+            "slos[0].sli.bad: invalid PromQL",
+        ),
+        (
+            {"sli": {"latency": {"histogram": "http_request_duration_seconds_bucket", "threshold": 0.25}}},
+            "slos[0].sli.latency.histogram: needs the histogram's base name (without _bucket)",
+        ),
         ({"sli": {"good": "x", "bad": "y", "total": "z"}}, "slos[0].sli: needs exactly one of"),
         ({"labels": {"severity": "critical"}}, "slos[0].labels.severity: not a label an SLO may set"),
         ({"objectve": 99}, "slos[0].objectve: unknown key"),
@@ -338,4 +389,3 @@ def test_the_page_factor_and_the_budget_agree_with_the_workbook():
 
 def slo_hours(window: str) -> float:
     return parse_duration(window) / 3_600_000
-

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import yaml
 from conftest import configured_stack
@@ -40,7 +40,7 @@ def run(stack: str = "dev", **config) -> ProgramRun:
     return run_program(stack, values, secret_keys)
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped(stack: str) -> ProgramRun:
     return run(stack)
 
@@ -61,7 +61,7 @@ def uploaded(inputs: dict, path: str) -> str:
 
 
 def test_pinned_images_are_upstream_releases_with_a_version_and_local_builds_carry_the_local_name():
-    for service, image in IMAGES.items():
+    for image in IMAGES.values():
         name, _, tag = image.rpartition(":")
         assert name.split("/")[0] in ("prom", "grafana") and tag and tag != "latest", image
     assert local_images() == {
@@ -80,8 +80,10 @@ def test_prometheus_3_release_and_its_go_module_version_agree():
 
 
 def test_the_images_key_replaces_the_pinned_image_of_the_services_it_names():
-    mirror = {"prometheus": "registry.example.com/prom/prometheus:v3.16.0@sha256:" + "a" * 64,
-              "grafana": "registry.example.com/grafana/grafana:13.2.3"}
+    mirror = {
+        "prometheus": "registry.example.com/prom/prometheus:v3.16.0@sha256:" + "a" * 64,
+        "grafana": "registry.example.com/grafana/grafana:13.2.3",
+    }
     images = {service: inputs["image"] for service, inputs in containers(run(images=mirror)).items()}
     assert images == {**IMAGES, **mirror}
 
@@ -98,11 +100,18 @@ def test_a_stack_without_loki_and_promtail_runs_neither_and_neither_is_scraped_n
     assert set(containers(program)) == {"prometheus", "alertmanager", "grafana"}
     config = yaml.safe_load(uploaded(containers(program)["prometheus"], "/etc/prometheus/prometheus.yml"))
     assert {job["job_name"] for job in config["scrape_configs"]} == {
-        "prometheus", "alertmanager", "grafana", "mindhit-api", "docker-apps"}
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "mindhit-api",
+        "docker-apps",
+    }
     sources = {unwrap(r.inputs)["uid"] for r in program.recorder.by_type("grafana:oss/dataSource:DataSource")}
     assert sources == {"prometheus", "alertmanager"}
-    dashboards = {json.loads(unwrap(r.inputs)["configJson"])["uid"]
-                  for r in program.recorder.by_type("grafana:oss/dashboard:Dashboard")}
+    dashboards = {
+        json.loads(unwrap(r.inputs)["configJson"])["uid"]
+        for r in program.recorder.by_type("grafana:oss/dashboard:Dashboard")
+    }
     # The platform's log dashboard and log alerts go with Loki; its other content stays.
     assert "platform-logs" not in dashboards and "platform-stack-health" in dashboards
     assert program.recorder.by_type("grafana:alerting/ruleGroup:RuleGroup") == []
@@ -117,11 +126,18 @@ def test_a_stack_with_an_existing_grafana_points_the_provider_at_it_with_the_tok
     provider = rec.one(PROVIDER, f"{CONTENT}-provider")
     assert unwrap(provider.inputs)["url"] == "https://grafana.example.com"
     assert is_secret(provider.inputs["auth"]) and unwrap(provider.inputs)["auth"] == TOKEN
-    sources = {unwrap(r.inputs)["uid"]: unwrap(r.inputs)["url"] for r in rec.by_type("grafana:oss/dataSource:DataSource")}
+    sources = {
+        unwrap(r.inputs)["uid"]: unwrap(r.inputs)["url"] for r in rec.by_type("grafana:oss/dataSource:DataSource")
+    }
     assert sources == EXTERNAL["datasourceUrls"]
     # All the content goes there: folders, dashboards, rule groups, contact points, policy, inhibition.
-    for kind in ("oss/folder:Folder", "oss/dashboard:Dashboard", "alerting/ruleGroup:RuleGroup",
-                 "alerting/contactPoint:ContactPoint", "alerting/notificationPolicy:NotificationPolicy"):
+    for kind in (
+        "oss/folder:Folder",
+        "oss/dashboard:Dashboard",
+        "alerting/ruleGroup:RuleGroup",
+        "alerting/contactPoint:ContactPoint",
+        "alerting/notificationPolicy:NotificationPolicy",
+    ):
         assert rec.by_type(f"grafana:{kind}"), kind
         assert all(r.provider.startswith(provider.urn + "::") for r in rec.by_type(f"grafana:{kind}"))
     assert rec.by_type(INHIBITION_RULE)
@@ -160,12 +176,14 @@ def test_inhibit_rules_reach_grafana_as_they_reach_alertmanager():
         rules = [unwrap(r.inputs) for r in program.recorder.by_type(INHIBITION_RULE)]
 
         def as_alertmanager(matchers):
-            return [f'{m["label"]}{m["type"]}{json.dumps(m["value"])}' for m in matchers]
+            return [f"{m['label']}{m['type']}{json.dumps(m['value'])}" for m in matchers]
 
         assert [
-            {"source_matchers": as_alertmanager(r["spec"]["sourceMatchers"]),
-             "target_matchers": as_alertmanager(r["spec"]["targetMatchers"]),
-             "equal": r["spec"]["equals"]}
+            {
+                "source_matchers": as_alertmanager(r["spec"]["sourceMatchers"]),
+                "target_matchers": as_alertmanager(r["spec"]["targetMatchers"]),
+                "equal": r["spec"]["equals"],
+            }
             for r in rules
         ] == am["inhibit_rules"]
         assert [r["metadata"]["uid"] for r in rules] == [f"inhibit-{i}" for i in range(len(rules))]
@@ -180,8 +198,11 @@ def test_without_group_by_both_trees_group_by_alertname():
     values, secret_keys = configured_stack("dev")
     del values["monitoring:alerting"]["route"]["groupBy"]
     program = run_program("dev", values, secret_keys)
-    policy = unwrap(program.recorder.one("grafana:alerting/notificationPolicy:NotificationPolicy",
-                                         f"{CONTENT}-notification-policy").inputs)
+    policy = unwrap(
+        program.recorder.one(
+            "grafana:alerting/notificationPolicy:NotificationPolicy", f"{CONTENT}-notification-policy"
+        ).inputs
+    )
     am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
     assert policy["groupBies"] == am["route"]["group_by"] == ["alertname"]
 
@@ -198,8 +219,11 @@ def test_pagerduty_gets_the_events_api_v2_key_in_both_trees():
     program = shipped("prod")
     am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
     critical = next(r for r in am["receivers"] if r["name"] == "critical")
-    contact = next(unwrap(r.inputs) for r in program.recorder.by_type("grafana:alerting/contactPoint:ContactPoint")
-                   if unwrap(r.inputs)["name"] == "critical")
+    contact = next(
+        unwrap(r.inputs)
+        for r in program.recorder.by_type("grafana:alerting/contactPoint:ContactPoint")
+        if unwrap(r.inputs)["name"] == "critical"
+    )
     key = critical["pagerduty_configs"][0]["routing_key"]
     assert len(key) == 32 and "service_key" not in critical["pagerduty_configs"][0]
     assert contact["pagerduties"][0]["integrationKey"] == key

@@ -86,17 +86,31 @@ def app_containers():
     docker("network", "create", network)
     names = [f"{SD_PREFIX}-{case}" for case in cases]
     try:
-        for name, (labels, on_network) in zip(names, cases.values()):
+        for name, (labels, on_network) in zip(names, cases.values(), strict=True):
             label_args = [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
-            docker("run", "-d", "--name", name, *(["--network", network] if on_network else []), *label_args,
-                   local_images()["alertmanager"])
+            docker(
+                "run",
+                "-d",
+                "--name",
+                name,
+                *(["--network", network] if on_network else []),
+                *label_args,
+                local_images()["alertmanager"],
+            )
         docker("network", "connect", "bridge", f"{SD_PREFIX}-app")  # a second network: not where we scrape it
         # `docker run -d` and `network connect` can return before the daemon lists the container as running
         # on its networks, and Docker service discovery lists only what the daemon does at that moment.
-        networks = {name: {network if on_network else "bridge"} for name, (_, on_network) in zip(names, cases.values())}
+        networks = {
+            name: {network if on_network else "bridge"}
+            for name, (_, on_network) in zip(names, cases.values(), strict=True)
+        }
         networks[f"{SD_PREFIX}-app"].add("bridge")
-        inspected = wait_for(lambda: running_on(networks), 30, f"the daemon to report {sorted(networks)} running "
-                             "on their networks", interval=0.25)
+        inspected = wait_for(
+            lambda: running_on(networks),
+            30,
+            f"the daemon to report {sorted(networks)} running on their networks",
+            interval=0.25,
+        )
         yield {name: inspected[name][network] for name in (f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain")}
     finally:
         subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
@@ -122,8 +136,16 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
     attempts: list[subprocess.CompletedProcess] = []
 
     def discovered_every_expected_container():
-        attempts.append(run("promtool", "check", "service-discovery", "--timeout=3s", str(tmp_path / "prometheus.yml"),
-                            APP_DISCOVERY_JOB))
+        attempts.append(
+            run(
+                "promtool",
+                "check",
+                "service-discovery",
+                "--timeout=3s",
+                str(tmp_path / "prometheus.yml"),
+                APP_DISCOVERY_JOB,
+            )
+        )
         return attempts[-1].returncode == 0 and container_names(json.loads(attempts[-1].stdout)) >= expected
 
     with contextlib.suppress(AssertionError):  # timed out: the assertions below say what the last run found
@@ -138,10 +160,22 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
     )
     app, plain = f"{SD_PREFIX}-app", f"{SD_PREFIX}-plain"
     assert kept == [
-        {"__address__": f"{app_containers[app]}:9093", "__metrics_path__": "/custom", "__scheme__": "http",
-         "container": app, "instance": f"{app}:9093", "job": "orders"},
-        {"__address__": f"{app_containers[plain]}:9093", "__metrics_path__": "/metrics", "__scheme__": "http",
-         "container": plain, "instance": f"{plain}:9093", "job": plain},
+        {
+            "__address__": f"{app_containers[app]}:9093",
+            "__metrics_path__": "/custom",
+            "__scheme__": "http",
+            "container": app,
+            "instance": f"{app}:9093",
+            "job": "orders",
+        },
+        {
+            "__address__": f"{app_containers[plain]}:9093",
+            "__metrics_path__": "/metrics",
+            "__scheme__": "http",
+            "container": plain,
+            "instance": f"{plain}:9093",
+            "job": plain,
+        },
     ]
 
 
@@ -178,7 +212,12 @@ def test_amtool_routes_like_the_table(stack, labels, receivers, tmp_path):
     config.write_text(rendered_files(stack)["alertmanager.yml"])
     label_args = [f"{k}={v}" for k, v in labels.items()]
     result = run(
-        "amtool", "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={','.join(receivers)}",
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        f"--config.file={config}",
+        f"--verify.receivers={','.join(receivers)}",
         *label_args,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -187,8 +226,15 @@ def test_amtool_routes_like_the_table(stack, labels, receivers, tmp_path):
 def test_amtool_route_test_can_fail(tmp_path):
     config = tmp_path / "alertmanager.yml"
     config.write_text(rendered_files("dev")["alertmanager.yml"])
-    result = run("amtool", "config", "routes", "test", f"--config.file={config}", "--verify.receivers=default",
-                 "severity=critical")
+    result = run(
+        "amtool",
+        "config",
+        "routes",
+        "test",
+        f"--config.file={config}",
+        "--verify.receivers=default",
+        "severity=critical",
+    )
     assert result.returncode != 0
 
 

@@ -5,6 +5,7 @@ merge and staging/prod behind environments, every stack drift-checked nightly, l
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -32,12 +33,43 @@ PROMOTION = ("dev", "staging", "prod")
 # v6's). actionlint knows the inputs of pulumi/actions only up to v6, so this test checks them.
 PULUMI_ACTION_MAJOR = "v7"
 PULUMI_ACTION_INPUTS = {
-    "always-include-summary", "cloud-url", "color", "command", "comment-on-pr", "comment-on-pr-number",
-    "comment-on-summary", "config-map", "continue-on-error", "debug", "diff", "edit-pr-comment", "exclude",
-    "exclude-dependents", "exclude-protected", "expect-no-changes", "github-token", "log-flow",
-    "log-verbosity", "message", "parallel", "plan", "policyPackConfigs", "policyPacks", "pulumi-version",
-    "pulumi-version-file", "refresh", "remove", "replace", "secrets-provider", "stack-name",
-    "suppress-outputs", "suppress-progress", "target", "target-dependents", "upsert", "work-dir",
+    "always-include-summary",
+    "cloud-url",
+    "color",
+    "command",
+    "comment-on-pr",
+    "comment-on-pr-number",
+    "comment-on-summary",
+    "config-map",
+    "continue-on-error",
+    "debug",
+    "diff",
+    "edit-pr-comment",
+    "exclude",
+    "exclude-dependents",
+    "exclude-protected",
+    "expect-no-changes",
+    "github-token",
+    "log-flow",
+    "log-verbosity",
+    "message",
+    "parallel",
+    "plan",
+    "policyPackConfigs",
+    "policyPacks",
+    "pulumi-version",
+    "pulumi-version-file",
+    "refresh",
+    "remove",
+    "replace",
+    "secrets-provider",
+    "stack-name",
+    "suppress-outputs",
+    "suppress-progress",
+    "target",
+    "target-dependents",
+    "upsert",
+    "work-dir",
 }
 
 
@@ -98,13 +130,17 @@ def lint_workflows(paths: list[Path]) -> list[LintError]:
     """Every actionlint finding in the workflow files, shellcheck's on the run scripts included."""
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
-        raise WorkflowError("shellcheck is not on PATH, so run scripts would go unchecked: "
-                            "scripts/setup.sh installs Debian's shellcheck")
+        raise WorkflowError(
+            "shellcheck is not on PATH, so run scripts would go unchecked: "
+            "scripts/setup.sh installs Debian's shellcheck"
+        )
     names = [str(path.relative_to(ROOT)) for path in paths]
     result = subprocess.run(
-        [actionlint_binary(), "-format", "{{json .}}", "-shellcheck", shellcheck,
-         "-pyflakes", "", "-no-color", *names],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [actionlint_binary(), "-format", "{{json .}}", "-shellcheck", shellcheck, "-pyflakes", "", "-no-color", *names],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     # 0: no findings, 1: findings; anything else is actionlint itself failing.
     if result.returncode not in (0, 1):
@@ -139,7 +175,7 @@ def load_workflow(name: str) -> dict:
 
 def repo_stacks() -> set[str]:
     """The stacks there are: one Pulumi.<stack>.yaml each."""
-    return {path.name[len("Pulumi."):-len(".yaml")] for path in ROOT.glob("Pulumi.*.yaml")}
+    return {path.name[len("Pulumi.") : -len(".yaml")] for path in ROOT.glob("Pulumi.*.yaml")}
 
 
 def pulumi_steps(job: dict) -> list[dict]:
@@ -155,8 +191,10 @@ def stack_runs(workflow: dict, command: str) -> dict[str, tuple[str, dict]]:
             if step["with"]["command"] != command:
                 continue
             for stack in matrix_stacks:
-                inputs = {key: value.replace("${{ matrix.stack }}", str(stack)) if isinstance(value, str)
-                          else value for key, value in step["with"].items()}
+                inputs = {
+                    key: value.replace("${{ matrix.stack }}", str(stack)) if isinstance(value, str) else value
+                    for key, value in step["with"].items()
+                }
                 assert inputs["stack-name"] not in runs, f"stack {inputs['stack-name']} run twice by {command}"
                 runs[inputs["stack-name"]] = (job_id, inputs)
     return runs
@@ -178,9 +216,11 @@ def test_actionlint_passes_every_workflow():
 
 def expected_errors(fixture: Path) -> list[tuple[int, str]]:
     """The (line, kind) pairs a fixture marks with `# expect: <kind>`."""
-    return [(number, match.group(1))
-            for number, text in enumerate(fixture.read_text().splitlines(), start=1)
-            if (match := re.search(r"# expect: ([\w-]+)", text))]
+    return [
+        (number, match.group(1))
+        for number, text in enumerate(fixture.read_text().splitlines(), start=1)
+        if (match := re.search(r"# expect: ([\w-]+)", text))
+    ]
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("*.yml")), ids=lambda path: path.stem)
@@ -260,11 +300,15 @@ def pytest_commands(job: dict) -> list[tuple[int, tuple[str, ...]]]:
             except ValueError as error:
                 raise WorkflowError(f"cannot read the pytest command {line.strip()!r}: {error}") from None
             for at, word in enumerate(words):
-                as_module = word == "pytest" and at >= 2 and words[at - 1] == "-m" and re.search(
-                    r"(^|/)python[\d.]*$", words[at - 2])
+                as_module = (
+                    word == "pytest"
+                    and at >= 2
+                    and words[at - 1] == "-m"
+                    and re.search(r"(^|/)python[\d.]*$", words[at - 2])
+                )
                 as_command = word.rsplit("/", 1)[-1] == "pytest" and (at == 0 or words[at - 1] in SHELL_OPERATORS)
                 if as_module or as_command:
-                    args = words[at + 1:]
+                    args = words[at + 1 :]
                     end = next((i for i, arg in enumerate(args) if arg in SHELL_OPERATORS), len(args))
                     commands.append((index, tuple(args[:end])))
     return commands
@@ -275,14 +319,28 @@ def runs_policy_tests(args: tuple[str, ...]) -> bool:
     """Whether `pytest ARGS` at the repository root (as a job runs it) runs tests/test_policy.py: what pytest
     itself collects, its paths, testpaths, -m and -k applied."""
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "--continue-on-collection-errors", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     # 0: collected, 1: some module failed to import (named in an ERROR line), 5: nothing collected.
     if result.returncode not in (0, 1, 5):
-        raise WorkflowError(f"pytest {shlex.join(args)} --collect-only exited {result.returncode}:\n"
-                            f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise WorkflowError(
+            f"pytest {shlex.join(args)} --collect-only exited {result.returncode}:\n"
+            f"{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return any(line.startswith((f"{POLICY_TESTS}::", f"ERROR {POLICY_TESTS}")) for line in result.stdout.splitlines())
 
 
@@ -291,11 +349,16 @@ def policy_pack_runs(workflow: dict) -> dict[str, tuple[int, str]]:
     step with policyPacks, or a pytest command that runs tests/test_policy.py."""
     runs: dict[str, tuple[int, str]] = {}
     for job_id, job in workflow["jobs"].items():
-        found = [(index, f"pulumi {step['with']['command']} with policyPacks")
-                 for index, step in enumerate(job.get("steps", []))
-                 if step.get("uses", "").startswith("pulumi/actions@") and step["with"].get("policyPacks")]
-        found += [(index, f"pytest {shlex.join(args)}, which runs {POLICY_TESTS}")
-                  for index, args in pytest_commands(job) if runs_policy_tests(args)]
+        found = [
+            (index, f"pulumi {step['with']['command']} with policyPacks")
+            for index, step in enumerate(job.get("steps", []))
+            if step.get("uses", "").startswith("pulumi/actions@") and step["with"].get("policyPacks")
+        ]
+        found += [
+            (index, f"pytest {shlex.join(args)}, which runs {POLICY_TESTS}")
+            for index, args in pytest_commands(job)
+            if runs_policy_tests(args)
+        ]
         if found:
             runs[job_id] = min(found)
     return runs
@@ -308,8 +371,11 @@ def jobs_without_the_policy_venv(workflow: dict) -> dict[str, str]:
     for job_id, (index, what) in policy_pack_runs(workflow).items():
         scripts = "\n".join(step.get("run", "") for step in workflow["jobs"][job_id]["steps"][:index])
         installs = [line.strip() for line in scripts.splitlines() if "-r policy/requirements.txt" in line]
-        if not ("python -m venv policy/.venv" in scripts and installs
-                and all(line.startswith("policy/.venv/bin/pip install") for line in installs)):
+        if not (
+            "python -m venv policy/.venv" in scripts
+            and installs
+            and all(line.startswith("policy/.venv/bin/pip install") for line in installs)
+        ):
             missing[job_id] = what
     return missing
 
@@ -325,8 +391,11 @@ def test_every_job_that_runs_the_policy_pack_builds_its_own_virtualenv():
         runs |= {(path.name, job_id) for job_id in policy_pack_runs(workflow)}
         assert jobs_without_the_policy_venv(workflow) == {}, path.name
     # The check found the jobs that run the pack: the fast tests, the previews and every deploy.
-    assert runs >= {("pull-request.yml", "tests"), ("pull-request.yml", "preview"),
-                    *(("deploy.yml", stack) for stack in PROMOTION)}, runs
+    assert runs >= {
+        ("pull-request.yml", "tests"),
+        ("pull-request.yml", "preview"),
+        *(("deploy.yml", stack) for stack in PROMOTION),
+    }, runs
 
 
 def test_the_policy_venv_check_names_a_job_that_runs_the_pack_tests_without_it():
@@ -352,7 +421,7 @@ def test_merges_deploy_dev_then_staging_then_prod_behind_environments():
     assert set(PROMOTION) == repo_stacks() == set(ups), "every Pulumi.<stack>.yaml needs a place in PROMOTION"
     jobs = workflow["jobs"]
     assert environment_name(jobs[ups["dev"][0]]) is None, "dev deploys without an approval"
-    for previous, stack in zip(PROMOTION, PROMOTION[1:]):
+    for previous, stack in itertools.pairwise(PROMOTION):
         job = jobs[ups[stack][0]]
         assert environment_name(job) == stack, f"{stack} deploys behind the GitHub environment {stack!r}"
         needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
@@ -374,7 +443,7 @@ def test_nightly_drift_check_refreshes_every_stack_and_expects_no_changes():
         assert job["concurrency"]["group"].replace("${{ matrix.stack }}", stack) == f"pulumi-{stack}"
         steps = job["steps"]
         drift_step = next(i for i, step in enumerate(steps) if step in pulumi_steps(job))
-        notify = [step for step in steps[drift_step + 1:] if "failure()" in step.get("if", "")]
+        notify = [step for step in steps[drift_step + 1 :] if "failure()" in step.get("if", "")]
         assert notify and "gh issue create" in notify[0]["run"], "drift opens an issue, not just a red run"
 
 
@@ -412,6 +481,10 @@ def test_the_cli_version_step_reads_the_pinned_pulumi_version(tmp_path):
                 assert step["with"]["pulumi-version"] == "${{ steps.pins.outputs.pulumi }}", f"{path.name} {job_id}"
                 pins = next(step for step in job["steps"] if step.get("id") == "pins")
                 output = tmp_path / f"{path.stem}-{job_id}.out"
-                subprocess.run(["bash", "-euo", "pipefail", "-c", pins["run"]], cwd=ROOT, check=True,
-                               env={**os.environ, "GITHUB_OUTPUT": str(output)})
+                subprocess.run(
+                    ["bash", "-euo", "pipefail", "-c", pins["run"]],
+                    cwd=ROOT,
+                    check=True,
+                    env={**os.environ, "GITHUB_OUTPUT": str(output)},
+                )
                 assert output.read_text() == f"pulumi={sdk_pin}\n", f"{path.name} {job_id}"

@@ -25,9 +25,22 @@ from stacks.errors import Problems
 from stacks.slugs import slug, slug_collisions
 
 __all__ = [
-    "ALWAYS_DEPLOYED", "DATASOURCE_NAMES", "DATASOURCE_UIDS", "ROOT", "Content", "Dashboard", "GrafanaRule",
-    "GrafanaRuleGroup", "RuleFile", "load_content", "load_slos", "prometheus_queries", "select_datasources",
-    "select_systems", "slug", "system_of",
+    "ALWAYS_DEPLOYED",
+    "DATASOURCE_NAMES",
+    "DATASOURCE_UIDS",
+    "ROOT",
+    "Content",
+    "Dashboard",
+    "GrafanaRule",
+    "GrafanaRuleGroup",
+    "RuleFile",
+    "load_content",
+    "load_slos",
+    "prometheus_queries",
+    "select_datasources",
+    "select_systems",
+    "slug",
+    "system_of",
 ]
 
 
@@ -92,7 +105,8 @@ def select_datasources(content: Content, available: set[str]) -> Content:
 
     dashboards = tuple(d for d in content.dashboards if fits(d.system, d.path, datasource_uids(d.model)))
     groups = tuple(
-        g for g in content.grafana_rule_groups
+        g
+        for g in content.grafana_rule_groups
         if fits(system_of(g.folder), g.path, {rule.datasource for rule in g.rules})
     )
     problems.raise_if_any()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from stacks.content._names import ROOT, relative, system_of
 from stacks.errors import Problems
@@ -30,7 +31,6 @@ _GRAFANA_VARIABLES = {
     "__range_s": "3600",
     "__range_ms": "3600000",
 }
-
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,9 @@ def _load_dashboard(path: Path, name: str, problems: Problems) -> Dashboard | No
     return build_dashboard(model, path, name, folder, system_of(folder), problems)
 
 
-def build_dashboard(model: dict, path: Path, name: str, folder: str, system: str, problems: Problems) -> Dashboard | None:
+def build_dashboard(
+    model: dict, path: Path, name: str, folder: str, system: str, problems: Problems
+) -> Dashboard | None:
     """A dashboard model checked and normalised; `name` says where it comes from in problems."""
     title = model.get("title")
     if not isinstance(title, str) or not title.strip():

@@ -14,6 +14,7 @@ from stacks.durations import canonical_duration, parse_duration
 from stacks.errors import Problems
 from stacks.promql import promql_error
 
+
 @dataclass(frozen=True)
 class GrafanaRule:
     """A Grafana-managed alert rule: one query and a threshold on it."""
@@ -64,7 +65,9 @@ def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -
             if parsed is None:
                 continue
             if (parsed.folder, parsed.name) in seen:
-                problems.add(f"{name}:{group.line}", f"rule group {parsed.name!r} is already in folder {parsed.folder!r}")
+                problems.add(
+                    f"{name}:{group.line}", f"rule group {parsed.name!r} is already in folder {parsed.folder!r}"
+                )
             seen.add((parsed.folder, parsed.name))
             groups.append(parsed)
     return tuple(groups)
@@ -111,7 +114,9 @@ def _grafana_rule(rule: Any, name: str, problems: Problems) -> GrafanaRule | Non
     if not isinstance(alert, str) or not alert:
         problems.add(where, "a Grafana rule needs an 'alert' name")
     if datasource not in DATASOURCE_UIDS.values():
-        problems.add(where, f"unknown datasource uid {datasource!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}")
+        problems.add(
+            where, f"unknown datasource uid {datasource!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
+        )
     if not isinstance(expr, str) or not expr.strip():
         problems.add(where, "a Grafana rule needs an 'expr'")
     elif datasource == "prometheus":

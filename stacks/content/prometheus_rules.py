@@ -44,7 +44,9 @@ def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | Non
     return _parse_rule_file(path.read_text(encoding="utf-8"), path, name, path.name, system_of(path.stem), problems)
 
 
-def _parse_rule_file(text: str, path: Path, name: str, file_name: str, system: str, problems: Problems) -> RuleFile | None:
+def _parse_rule_file(
+    text: str, path: Path, name: str, file_name: str, system: str, problems: Problems
+) -> RuleFile | None:
     data = load_yaml(text, name, problems)
     if data is None:
         return None
@@ -91,7 +93,9 @@ def _parse_rule_file(text: str, path: Path, name: str, file_name: str, system: s
     )
 
 
-def load_slos(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[tuple[RuleFile, ...], tuple[Dashboard, ...]]:
+def load_slos(
+    directory: Path, problems: Problems, root: Path = ROOT
+) -> tuple[tuple[RuleFile, ...], tuple[Dashboard, ...]]:
     """rules/slos/<system>.yml: each spec becomes recording rules and burn-rate alerts (one generated rule
     file per spec file, `slo-<system>.yml` in Prometheus) and a dashboard in the SLOs folder."""
     rule_files: list[RuleFile] = []

@@ -56,7 +56,10 @@ def render_compose(
     if settings.runs(PROMTAIL.name):
         files["promtail/promtail.yaml"] = render_promtail_config(settings)
     mounts = {
-        PROMETHEUS.name: [f"./prometheus/prometheus.yml:{PROMETHEUS.config_path}:ro", f"./prometheus/rules:{RULES_DIR}:ro"],
+        PROMETHEUS.name: [
+            f"./prometheus/prometheus.yml:{PROMETHEUS.config_path}:ro",
+            f"./prometheus/rules:{RULES_DIR}:ro",
+        ],
         ALERTMANAGER.name: [f"./alertmanager/alertmanager.yml:{ALERTMANAGER.config_path}:ro"],
         LOKI.name: [f"./loki/loki.yaml:{LOKI.config_path}:ro"],
         PROMTAIL.name: [f"./promtail/promtail.yaml:{PROMTAIL.config_path}:ro", f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:ro"],
@@ -103,4 +106,3 @@ def render_compose(
         "networks": {"monitoring": {"name": network_name(prefix)}},
     }
     return to_yaml(compose), files
-

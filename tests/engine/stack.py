@@ -33,7 +33,9 @@ def toolchain_env() -> dict[str, str]:
     """The environment scripts/toolchain/env.sh sets up: the built CLI on PATH, offline plugins."""
     out = subprocess.run(
         ["bash", "-c", "source scripts/toolchain/env.sh >/dev/null && env -0"],
-        cwd=ROOT, capture_output=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     # The language host built here may be the fallback that ignores Pulumi.yaml's virtualenv
@@ -54,7 +56,11 @@ class Stack:
     def pulumi(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
         result = subprocess.run(
             ["pulumi", *args, "--stack", self.name, "--non-interactive"],
-            cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout,
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -94,7 +100,11 @@ def project_copy(destination: Path) -> Path:
     """The project's files (tracked, and new ones not ignored: what a commit would hold), so a test may edit
     dashboards and rules without touching the repo."""
     files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     for name in files:
         if name.startswith(("tests/", "benchmarks/", ".ci/")) or not (ROOT / name).is_file():
@@ -121,7 +131,11 @@ def new_stack(workdir: Path, name: str, backend: Path) -> Stack:
             stack.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
     subprocess.run(
         ["pulumi", "stack", "init", name, "--secrets-provider", "passphrase", "--non-interactive"],
-        cwd=workdir, env=env, capture_output=True, text=True, check=True,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return stack
 

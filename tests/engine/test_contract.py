@@ -1,9 +1,10 @@
 """The output contract on the real engine: a second Pulumi project registers its own scrape target.
 
 The monitoring dev stack, with what this machine may run (engine.stack.PERMITTED_SERVICES: Prometheus
-and Alertmanager, no Grafana or its plugin, README "Status"), is deployed once; then `examples/app`, a project of its own in the same file backend, reads it through a
-StackReference, runs a container on its network with the scrape labels, and Prometheus scrapes it
-without the monitoring stack being touched. The tests run in order on one deployment.
+and Alertmanager, no Grafana or its plugin, README "Status"), is deployed once; then `examples/app`, a
+project of its own in the same file backend, reads it through a StackReference, runs a container on its
+network with the scrape labels, and Prometheus scrapes it without the monitoring stack being touched.
+The tests run in order on one deployment.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def monitoring(tmp_path_factory, webhooks):
     """The deployed monitoring dev stack and its file backend; destroyed at the end."""
     backend = tmp_path_factory.mktemp("state")
     deployment = deployed_dev_stack(
-        tmp_path_factory.mktemp("project"), backend, PREFIX, PORTS,
+        tmp_path_factory.mktemp("project"),
+        backend,
+        PREFIX,
+        PORTS,
         lambda path: webhooks.url(path, host="host.docker.internal"),
     )
     stack = next(deployment)

@@ -13,7 +13,15 @@ import time
 import urllib.parse
 
 import pytest
-from engine.stack import PERMITTED_SERVICES, Stack, deployed_dev_stack, docker, http_json, wait_for, wait_for_component_targets
+from engine.stack import (
+    PERMITTED_SERVICES,
+    Stack,
+    deployed_dev_stack,
+    docker,
+    http_json,
+    wait_for,
+    wait_for_component_targets,
+)
 
 pytestmark = pytest.mark.engine
 
@@ -56,7 +64,9 @@ def test_preview_lists_the_expected_creates(stack):
         assert ("docker:index/volume:Volume", f"monitoring-{service}-data") in creates
     assert ("docker:index/network:Network", "monitoring-network") in creates
     assert {s["op"] for s in steps} == {"create"}
-    assert not {name for _, name in creates if name.startswith(("monitoring-loki", "monitoring-promtail", "monitoring-grafana"))}
+    assert not {
+        name for _, name in creates if name.startswith(("monitoring-loki", "monitoring-promtail", "monitoring-grafana"))
+    }
 
 
 def test_up_brings_every_service_healthy_with_its_configuration(stack):
@@ -92,8 +102,11 @@ def test_editing_a_rule_file_replaces_only_prometheus_and_keeps_its_data(stack):
     assert {name for _, name in planned} == {"monitoring-prometheus-container"}, planned
     stack.up()
 
-    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60,
-                      "the sample scraped before the replacement")
+    result = wait_for(
+        lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"],
+        60,
+        "the sample scraped before the replacement",
+    )
     assert result[0]["value"][1] == "1"
     rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
     backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")

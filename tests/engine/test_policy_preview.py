@@ -25,13 +25,16 @@ pytestmark = pytest.mark.engine
 def policy_stack(tmp_path: Path, name: str, **config) -> Stack:
     """A project copy with the policy pack, its stack `name` with its test secrets, Grafana content off."""
     project = project_copy(tmp_path / "project")
-    shutil.copytree(ROOT / "policy", project / "policy", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    shutil.copytree(
+        ROOT / "policy", project / "policy", dirs_exist_ok=True, ignore=shutil.ignore_patterns(".venv", "__pycache__")
+    )
     (project / "policy" / ".venv").symlink_to(ROOT / "policy" / ".venv")
     stack = new_stack(project, name, tmp_path / "state")
-    stack.edit_config(lambda values: values.update(
-        {"monitoring:grafanaContent": False, **{f"monitoring:{k}": v for k, v in config.items()}}
-    ))
+    stack.edit_config(
+        lambda values: values.update(
+            {"monitoring:grafanaContent": False, **{f"monitoring:{k}": v for k, v in config.items()}}
+        )
+    )
     for path, value in TEST_SECRETS.get(name, {}).items():
         stack.set_config(path, value, secret=True, path=True)
     return stack
@@ -39,8 +42,9 @@ def policy_stack(tmp_path: Path, name: str, **config) -> Stack:
 
 def preview(stack: Stack, config_file: str | None = None) -> tuple[int, str]:
     config_file = config_file or f"policy/config/{stack.name}.json"
-    result = stack.pulumi("preview", "--policy-pack", "policy", "--policy-pack-config", config_file,
-                          check=False, timeout=300)
+    result = stack.pulumi(
+        "preview", "--policy-pack", "policy", "--policy-pack-config", config_file, check=False, timeout=300
+    )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -60,7 +64,10 @@ def test_dev_passes_with_its_advisories(tmp_path):
     code, output = preview(policy_stack(tmp_path, "dev"))
     assert code == 0, output
     # dev keeps the seed's admin/admin: reported, not enforced.
-    assert violation("advisory", "grafana-admin-password", "docker:index:Container", "monitoring-grafana-container") in output
+    assert (
+        violation("advisory", "grafana-admin-password", "docker:index:Container", "monitoring-grafana-container")
+        in output
+    )
     assert "GF_SECURITY_ADMIN_PASSWORD is a known default" in output
     assert "[mandatory]" not in output
 
@@ -68,7 +75,10 @@ def test_dev_passes_with_its_advisories(tmp_path):
 def test_a_staging_stack_binding_all_interfaces_fails_with_the_message_and_resource(tmp_path):
     code, output = preview(policy_stack(tmp_path, "staging", bindAddress="0.0.0.0"))
     assert code != 0
-    assert violation("mandatory", "ports-bind-loopback", "docker:index:Container", "monitoring-grafana-container") in output
+    assert (
+        violation("mandatory", "ports-bind-loopback", "docker:index:Container", "monitoring-grafana-container")
+        in output
+    )
     assert "port 13010 (container port 3000) is published on 0.0.0.0, not on loopback" in output
 
 
@@ -90,7 +100,9 @@ def test_a_latest_image_fails_staging_naming_the_container(tmp_path):
     versions.write_text(versions.read_text().replace(pinned, '"prometheus": "prom/prometheus:latest"'))
     code, output = preview(stack)
     assert code != 0
-    assert violation("mandatory", "images-pinned", "docker:index:Container", "monitoring-prometheus-container") in output
+    assert (
+        violation("mandatory", "images-pinned", "docker:index:Container", "monitoring-prometheus-container") in output
+    )
     assert "image 'prom/prometheus:latest' uses the tag 'latest'" in output
 
 
@@ -98,7 +110,10 @@ def test_prod_without_retained_volumes_fails_naming_each_volume(tmp_path):
     code, output = preview(policy_stack(tmp_path, "prod", protectVolumes=False))
     assert code != 0
     for service in ("prometheus", "alertmanager", "loki", "promtail", "grafana"):
-        assert violation("mandatory", "data-volumes-retained", "docker:index:Volume", f"monitoring-{service}-data") in output
+        assert (
+            violation("mandatory", "data-volumes-retained", "docker:index:Volume", f"monitoring-{service}-data")
+            in output
+        )
     assert "data volume monitoring-prod-grafana-data is not retained" in output
 
 
@@ -111,6 +126,10 @@ def test_a_program_that_stops_sending_the_admin_password_as_a_secret_fails(tmp_p
     component.write_text(component.read_text().replace(wrapped, "envs=list(args.environment)"))
     code, output = preview(stack)
     assert code != 0
-    assert violation("mandatory", "secrets-are-secret", "docker:index:Container", "monitoring-grafana-container") in output
-    assert "envs[1] (GF_SECURITY_ADMIN_PASSWORD) holds a password, key or webhook URL but is not a Pulumi secret" in output
+    assert (
+        violation("mandatory", "secrets-are-secret", "docker:index:Container", "monitoring-grafana-container") in output
+    )
+    assert (
+        "envs[1] (GF_SECURITY_ADMIN_PASSWORD) holds a password, key or webhook URL but is not a Pulumi secret" in output
+    )
     assert TEST_SECRETS["staging"]["grafanaAdminPassword"] not in output

@@ -9,20 +9,21 @@ properties for the matching token. Prints one line per mismatch. SCHEMA-ONLY lin
 (properties the SDK never sends, e.g. from a newer upstream) are informational; exit 1
 only if the SDK has a token or a property that the schema lacks.
 """
+
 import json
 import re
 import sys
 from pathlib import Path
 
 GETTER = re.compile(r'@pulumi\.getter(?:\(name="([^"]+)"\))?\s*\n\s*def (\w+)\(')
-CLASS = re.compile(r'^class (\w+)[(:]', re.M)
+CLASS = re.compile(r"^class (\w+)[(:]", re.M)
 
 
 def classes(path):
     text = path.read_text()
     heads = list(CLASS.finditer(text))
     for i, m in enumerate(heads):
-        body = text[m.end(): heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        body = text[m.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
         yield m.group(1), {g.group(1) or g.group(2) for g in GETTER.finditer(body)}
 
 
@@ -40,12 +41,16 @@ def main():
         nonlocal bad, extra, seen
         seen += 1
         if spec is None:
-            print(f"MISSING {where}: not in schema"); bad += 1; return
+            print(f"MISSING {where}: not in schema")
+            bad += 1
+            return
         have = set(spec)
         for n in sorted(want - have):
-            print(f"SDK-ONLY {where}.{n}"); bad += 1
+            print(f"SDK-ONLY {where}.{n}")
+            bad += 1
         for n in sorted(have - want):
-            print(f"SCHEMA-ONLY {where}.{n}"); extra += 1
+            print(f"SCHEMA-ONLY {where}.{n}")
+            extra += 1
 
     for f in sorted(sdk.glob("*.py")):
         if f.name.startswith("get_") or f.name == "__init__.py":
@@ -69,7 +74,8 @@ def main():
             else:
                 spec = res.get(f"docker:index/{lower_first(base)}:{base}")
             if spec is None:
-                compare(f"{f.name}:{cls}", names, None); continue
+                compare(f"{f.name}:{cls}", names, None)
+                continue
             key = {"inputs": "inputProperties", "outputs": "properties"}.get(kind)
             if kind == "state":
                 props = (spec.get("stateInputs") or {}).get("properties", {})
