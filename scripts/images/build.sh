@@ -28,7 +28,10 @@ export GOFLAGS="-buildvcs=false -modcacherw"
 GOPAR="${GOPAR:-2}"   # go build -p
 recipe="$(cat "$0" "$root/stacks/versions.py" "$here"/wget/*.go | sha256sum | cut -c1-16)"
 
-say() { printf '[images] %s\n' "$*"; }
+# shellcheck disable=SC2034  # read by say, in lib.sh
+SAY_PREFIX=images
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"   # say, moddir, copytree
 
 "$here/../docker/start.sh"
 # The healthchecks' wget, rebuilt when its source changes (the image stamps hash the source too).
@@ -37,16 +40,6 @@ if [[ ! -x $WGET ]]; then
   (cd "$here/wget" && "$GO" build -trimpath -ldflags "-s -w" -o "$WGET" .)
 fi
 
-# moddir MODULE VERSION: download once (from a directory without go.mod), print its directory.
-moddir() {
-  (cd "$CACHE" && "$GO" mod download -json "$1@$2") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p'
-}
-# fresh_copy MODULE VERSION DEST: a writable copy of the module tree (the cache is read-only).
-fresh_copy() {
-  local dir; dir="$(moddir "$1" "$2")"
-  [[ -n $dir ]] || { say "cannot download $1@$2"; return 1; }
-  rm -rf "$3"; mkdir -p "$(dirname "$3")"; cp -a "$dir" "$3"; chmod -R u+w "$3"
-}
 # need_image TAG: true when TAG must be (re)built.
 need_image() {
   local stamp; stamp="$STAMPS/$(tr '/:' '__' <<<"$1")"
@@ -64,7 +57,8 @@ build_server() {
   case $name in prometheus) tool=promtool ;; alertmanager) tool=amtool ;; esac
   local out="$BIN/$name-$version" src="$SRC/$name-$version"
   if [[ ! -x $out/$name || ! -x $out/$tool ]]; then
-    fresh_copy "$module" "$module_version" "$src"
+    local dir; dir="$(moddir "$module" "$module_version")"
+    copytree "$dir" "$src"
     # The web UIs are built by npm/elm from sources the module ships, not compiled in here: Prometheus
     # without -tags builtinassets and an Alertmanager with a placeholder page serve their APIs, which is
     # all the stack and its tests use. Alertmanager embeds ui/app/dist (gitignored upstream), so it needs one.

@@ -40,22 +40,10 @@ export GOFLAGS="-buildvcs=false -mod=mod"
 export GONOSUMDB="$LANGHOST_MODULE,$DOCKER_MODULE,$DOCKER_UPSTREAM_MODULE,$TF_SDK_FORK_MODULE"
 cd "$TOOLCHAIN_DIR"        # no go.mod here: `go mod download M@V` works on M alone
 
-say() { printf '[toolchain] %s\n' "$*"; }
-
-# moddir MODULE VERSION: download the module (once) and print its directory.
-moddir() {
-  local json dir
-  json="$("$GO" mod download -json "$1@$2" || true)"
-  dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' <<<"$json")"
-  if [[ -z $dir ]]; then
-    echo "not fetched: $(sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' <<<"$json")" >&2
-    return 1
-  fi
-  echo "$dir"
-}
-
-# copytree DIR DEST: writable copy of a module tree, so replaces like ../sdk can be laid out.
-copytree() { rm -rf "$2"; mkdir -p "$(dirname "$2")"; cp -r "$1" "$2"; chmod -R u+w "$2"; }
+# shellcheck disable=SC2034  # read by say, in lib.sh
+SAY_PREFIX=toolchain
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"   # say, moddir, copytree
 
 # run_step LABEL STAMP FUNC: skip when the stamp exists, else run FUNC with its output in
 # logs/STAMP.log, stamp on success, and print the time. Sets last_rc and always returns 0:
@@ -131,149 +119,9 @@ build_langhost_fallback() {
 # the `virtualenv` that PulumiPolicy.yaml names (relative to the pack) if it names one.
 patch_langhost_runplugin() {
   local dir=$1
-  cat >"$dir/runplugin_info.go" <<'EOF'
-package main
-
-import (
-	"errors"
-	"fmt"
-	"os/exec"
-	"path/filepath"
-	"syscall"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"github.com/pulumi/pulumi/sdk/v3/python"
-	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
-)
-
-// pluginInfo is the part of pulumirpc.ProgramInfo (root_directory = 1, program_directory = 2,
-// options = 4) that RunPlugin needs.
-type pluginInfo struct {
-	root, program string
-	options       structpb.Struct
-}
-
-// runPluginInfo decodes RunPluginRequest.info (field 5) from the fields this proto does not know.
-func runPluginInfo(req *pulumirpc.RunPluginRequest) (*pluginInfo, error) {
-	var raw []byte
-	b := []byte(req.ProtoReflect().GetUnknown())
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		if num == 5 && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return nil, protowire.ParseError(m)
-			}
-			raw = v
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	if raw == nil {
-		return nil, nil
-	}
-	info := &pluginInfo{}
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		raw = raw[n:]
-		if typ == protowire.BytesType && (num == 1 || num == 2 || num == 4) {
-			v, m := protowire.ConsumeBytes(raw)
-			if m < 0 {
-				return nil, protowire.ParseError(m)
-			}
-			switch num {
-			case 1:
-				info.root = string(v)
-			case 2:
-				info.program = string(v)
-			case 4:
-				if err := proto.Unmarshal(v, &info.options); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		raw = raw[n:]
-	}
-	return info, nil
-}
-
-// runPluginFromInfo is RunPlugin for such a request: `python <program directory> <args>`.
-func runPluginFromInfo(
-	info *pluginInfo, req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
-) error {
-	args := append([]string{info.program}, req.Args...)
-	var cmd *exec.Cmd
-	virtualenv := ""
-	if v := info.options.GetFields()["virtualenv"].GetStringValue(); v != "" {
-		virtualenv = v
-		if !filepath.IsAbs(virtualenv) {
-			virtualenv = filepath.Join(info.root, virtualenv)
-		}
-		if !python.IsVirtualEnv(virtualenv) {
-			return python.NewVirtualEnvError(v, virtualenv)
-		}
-		cmd = python.VirtualEnvCommand(virtualenv, "python", args...)
-	} else {
-		var err error
-		if cmd, err = python.Command(server.Context(), args...); err != nil {
-			return err
-		}
-	}
-
-	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
-
-	cmd.Dir = req.Pwd
-	cmd.Env = req.Env
-	if virtualenv != "" {
-		cmd.Env = python.ActivateVirtualEnv(cmd.Env, virtualenv)
-	}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err = cmd.Run(); err != nil {
-		var exiterr *exec.ExitError
-		if errors.As(err, &exiterr) {
-			if status, ok := exiterr.Sys().(syscall.WaitStatus); ok {
-				return server.Send(&pulumirpc.RunPluginResponse{
-					Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(status.ExitStatus())},
-				})
-			}
-			return fmt.Errorf("program exited unexpectedly: %w", exiterr)
-		}
-		return fmt.Errorf("problem executing plugin program (could not run language executor): %w", err)
-	}
-	return closer.Close()
-}
-EOF
+  cp "$here/langhost-patch/runplugin_info.go" "$dir/"
   # One call at the top of RunPlugin; the anchor must be there exactly once.
-  python3 - "$dir/main.go" <<'EOF'
-import sys
-path = sys.argv[1]
-src = open(path).read()
-anchor = '\tlogging.V(5).Infof("Attempting to run python plugin in %s", req.Program)\n'
-call = ('\tif info, err := runPluginInfo(req); err != nil {\n\t\treturn err\n'
-        '\t} else if info != nil && req.Program == "" {\n\t\treturn runPluginFromInfo(info, req, server)\n\t}\n')
-if src.count(anchor) != 1:
-    sys.exit(f"{path}: RunPlugin anchor found {src.count(anchor)} times, expected 1")
-open(path, "w").write(src.replace(anchor, anchor + call))
-EOF
+  python3 "$here/langhost-patch/add_runplugin_call.py" "$dir/main.go"
 }
 
 # gen_and_build DIR MODULE VERSION NAME [TAGS]: embed the versioned schema, then build
@@ -295,18 +143,7 @@ upstream_tree() {
   local d t=$1
   d="$(moddir "$DOCKER_UPSTREAM_MODULE" "$2")"; copytree "$d" "$t"
   mkdir -p "$t/shim"
-  cat >"$t/shim/shim.go" <<'EOF'
-package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
-	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
-)
-
-func NewProvider() *schema.Provider {
-	return provider.New("dev")()
-}
-EOF
+  cp "$here/docker-shim/shim.go" "$t/shim/"
 }
 
 build_docker() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file (do not run it): puts the toolchain built by build.sh on PATH
 # and keeps the Pulumi CLI offline. No `set -e` here: it would leak into the caller.
 
