@@ -3,8 +3,8 @@
 import pulumi
 
 from stacks.alerting import route_warnings
-from stacks.config import read_settings
 from stacks.content import load_content, select_datasources, select_systems
+from stacks.environment import docker_socket_group, read_settings
 from stacks.monitoring import MonitoringStack
 
 settings = read_settings()
@@ -13,7 +13,9 @@ if settings.grafana_content:
     content = select_datasources(content, set(settings.datasource_urls))
 for warning in route_warnings(settings.alerting.route, content, external_labels={"environment"}):
     pulumi.log.warn(warning)
-stack = MonitoringStack("monitoring", settings, content)
+# Read before anything is registered: a socket group that cannot be known is bad input.
+socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
+stack = MonitoringStack("monitoring", settings, content, socket_group)
 
 # The contract with application projects (stacks/contract.py): they read these through a StackReference.
 for output_name, value in stack.exports.items():

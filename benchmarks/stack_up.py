@@ -32,8 +32,9 @@ from conftest import configured_stack  # noqa: E402
 from engine.stack import PERMITTED_SERVICES, docker, new_stack, project_copy, wait_for  # noqa: E402
 
 from stacks.content import load_content, select_systems  # noqa: E402
+from stacks.environment import docker_socket_group  # noqa: E402
 from stacks.render.compose import render_compose  # noqa: E402
-from stacks.settings import docker_socket_group, load_settings  # noqa: E402
+from stacks.settings import load_settings  # noqa: E402
 
 SERVICES = tuple(PERMITTED_SERVICES["services"])
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.

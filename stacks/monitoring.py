@@ -20,7 +20,7 @@ from stacks.render.loki import loki_command, render_loki_config
 from stacks.render.prometheus import prometheus_command, render_prometheus_config
 from stacks.render.promtail import promtail_command, render_promtail_config
 from stacks.service import ServiceArgs
-from stacks.settings import StackSettings, docker_socket_group
+from stacks.settings import StackSettings
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -33,10 +33,19 @@ class MonitoringStack(pulumi.ComponentResource):
     """
 
     def __init__(
-        self, name: str, settings: StackSettings, content: Content, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        settings: StackSettings,
+        content: Content,
+        docker_socket_group: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
     ):
-        # Read before anything is registered: a socket group that cannot be known is bad input.
-        socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
+        """`docker_socket_group`: the Docker socket's group id on the Docker host (stacks.environment), which
+        Prometheus joins to discover application containers; needed when settings.app_discovery is enabled."""
+        if settings.app_discovery.enabled and not docker_socket_group:
+            raise ValueError(
+                "app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)"
+            )
         super().__init__("monitoring:index:MonitoringStack", name, None, opts)
         prefix = settings.name_prefix
         # An explicit provider, so a stack can target a remote daemon (dockerHost) without touching DOCKER_HOST.
@@ -71,7 +80,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 config=render_prometheus_config(settings, sorted(rule_files)),
                 command=prometheus_command(settings),
                 rule_files=rule_files,
-                docker_socket_group=socket_group,
+                docker_socket_group=docker_socket_group,
             ),
             child,
         )

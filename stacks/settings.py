@@ -6,27 +6,41 @@ secrets and the schema in Pulumi.yaml (which is also where every default lives).
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
-from stacks.errors import InputError, Problems
-from stacks.layout import DATASOURCE_SERVICES, DOCKER_SOCKET, JOB_NAME, published_url
+from stacks.errors import Problems
+from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
+from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_duration, load_schema, object_with_defaults, short_key
+from stacks.settings_schema import with_defaults as with_schema_defaults
+from stacks.settings_scraping import (
+    APP_DISCOVERY_JOB,
+    AppDiscoverySettings,
+    ScrapeTarget,
+    parse_app_discovery,
+    parse_scrape_targets,
+)
 from stacks.versions import IMAGES
 
-PROJECT = "monitoring"
-PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+__all__ = [
+    "APP_DISCOVERY_JOB",
+    "PROJECT",
+    "PROJECT_FILE",
+    "SERVICES",
+    "AppDiscoverySettings",
+    "PrometheusSettings",
+    "ScrapeTarget",
+    "StackSettings",
+    "load_schema",
+    "load_settings",
+]
+
 ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
@@ -37,21 +51,6 @@ _IMAGE = re.compile(
 )
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
-# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
-APP_DISCOVERY_JOB = "docker-apps"
-
-
-@dataclass(frozen=True)
-class ScrapeTarget:
-    """One application scrape job of prometheus.yml."""
-
-    job: str
-    targets: tuple[str, ...]
-    metrics_path: str = "/metrics"
-    scheme: str = "http"
-    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,15 +59,6 @@ class PrometheusSettings:
     retention_size: str
     scrape_interval: str
     evaluation_interval: str
-
-
-@dataclass(frozen=True)
-class AppDiscoverySettings:
-    """Prometheus finding application containers through the Docker socket (the `appDiscovery` key)."""
-
-    enabled: bool
-    docker_socket_group: str
-    """Numeric group id of the Docker socket on the Docker host; empty: the local socket's, read at run time."""
 
 
 @dataclass(frozen=True)
@@ -114,11 +104,6 @@ class StackSettings:
         return published_url(self.bind_address, self.ports[service])
 
 
-def load_schema(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
-    """The `config:` block of Pulumi.yaml: key -> {type, description, default}."""
-    return yaml.safe_load(project_file.read_text())["config"]
-
-
 def load_settings(
     raw: Mapping[str, Any],
     secret_keys: frozenset[str] | set[str] = frozenset(),
@@ -130,8 +115,8 @@ def load_settings(
     """
     schema = load_schema() if schema is None else schema
     problems = Problems()
-    values = _with_defaults(raw, schema, problems)
-    secrets = {_short(k) for k in secret_keys}
+    values = with_schema_defaults(raw, schema, problems)
+    secrets = {short_key(k) for k in secret_keys}
 
     environment = values.get("environment")
     if environment not in ENVIRONMENTS:
@@ -156,18 +141,18 @@ def load_settings(
     ports = _ports(values["ports"], schema, services, problems)
     images = _images(values["images"], services, problems)
     prometheus = _prometheus(values["prometheus"], schema, problems)
-    scrape_targets = _scrape_targets(values["scrapeTargets"], problems)
+    scrape_targets = parse_scrape_targets(values["scrapeTargets"], SERVICES, problems)
     systems = tuple(values["systems"])
     for i, system in enumerate(systems):
         if not isinstance(system, str) or not re.match(r"^[a-z0-9]+$", system):
             problems.add(f"systems[{i}]", f"must be a system name such as 'mindhit', got {system!r}")
 
-    loki = _object_with_defaults("loki", values["loki"], schema, problems)
-    loki_retention = _duration("loki.retentionPeriod", loki.get("retentionPeriod"), problems)
+    loki = object_with_defaults("loki", values["loki"], schema, problems)
+    loki_retention = checked_duration("loki.retentionPeriod", loki.get("retentionPeriod"), problems)
     if loki_retention and parse_duration(loki_retention) < parse_duration("24h"):
         problems.add("loki.retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
 
-    grafana = _object_with_defaults("grafana", values["grafana"], schema, problems)
+    grafana = object_with_defaults("grafana", values["grafana"], schema, problems)
     admin_user = grafana.get("adminUser")
     if not isinstance(admin_user, str) or not admin_user:
         problems.add("grafana.adminUser", f"must be a non-empty string, got {admin_user!r}")
@@ -229,7 +214,7 @@ def load_settings(
                         "is an Events API v1 key, which Grafana's PagerDuty integration does not take: use "
                         "routingKey, an Events API v2 integration key (or grafanaContent false)",
                     )
-    app_discovery = _app_discovery(values["appDiscovery"], schema, problems)
+    app_discovery = parse_app_discovery(values["appDiscovery"], schema, problems)
 
     problems.raise_if_any()
     return StackSettings(
@@ -254,92 +239,6 @@ def load_settings(
         grafana_token=token,
         datasource_urls=datasource_urls,
     )
-
-
-def docker_socket_group(
-    settings: StackSettings, environ: Mapping[str, str] = os.environ, socket: str = DOCKER_SOCKET
-) -> str:
-    """The group id Prometheus needs to read the Docker socket: the configured one, else the local socket's.
-
-    The one impure step of app discovery (it reads DOCKER_HOST and stats the socket), run before any
-    resource is registered. Raises InputError naming appDiscovery.dockerSocketGroup when it cannot know.
-    """
-    configured = settings.app_discovery.docker_socket_group
-    if configured:
-        return configured
-    key = "appDiscovery.dockerSocketGroup"
-    daemon = settings.docker_host or environ.get("DOCKER_HOST", "")
-    if daemon not in ("", f"unix://{socket}"):
-        raise InputError(
-            [
-                f"{key}: is required when the Docker daemon is not the local {socket} (it is {daemon!r}): "
-                f"the group id of {DOCKER_SOCKET} on the Docker host (stat -c %g there), or appDiscovery.enabled false"
-            ]
-        )
-    try:
-        return str(os.stat(socket).st_gid)
-    except OSError as error:
-        raise InputError(
-            [
-                f"{key}: empty means the group of the local Docker socket {socket}, which cannot be read "
-                f"({error.strerror}); set the group id, or appDiscovery.enabled false"
-            ]
-        ) from None
-
-
-def _short(key: str) -> str:
-    return key[len(PROJECT) + 1 :] if key.startswith(f"{PROJECT}:") else key
-
-
-def _with_defaults(raw: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]], problems: Problems) -> dict:
-    """Raw config merged over the schema defaults, with unknown keys, missing keys and wrong types reported."""
-    values: dict[str, Any] = {}
-    for full_key, value in raw.items():
-        namespace, _, _ = full_key.rpartition(":")
-        if namespace and namespace != PROJECT:
-            continue  # provider settings such as docker:host are not ours to check
-        key = _short(full_key)
-        if key not in schema:
-            hint = difflib.get_close_matches(key, list(schema), n=1)
-            problems.add(f"{PROJECT}:{key}", "unknown config key" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
-            continue
-        values[key] = value
-    for key, spec in schema.items():
-        if key not in values:
-            if "default" not in spec:
-                problems.add(key, f"is required: {spec.get('description', '')}".rstrip(": "))
-                values[key] = None
-                continue
-            values[key] = spec["default"]
-        expected = _SCHEMA_TYPES[spec["type"]]
-        value = values[key] = _decode(values[key], spec["type"])
-        if value is not None and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
-            problems.add(key, f"must be of type {spec['type']}, got {type(value).__name__} {value!r}")
-            values[key] = spec.get("default", expected())
-    return values
-
-
-def _decode(value: Any, kind: str) -> Any:
-    """Pulumi hands every config value to the program as a string; objects and arrays as JSON."""
-    if not isinstance(value, str) or kind == "string":
-        return value
-    try:
-        if kind == "integer":
-            return int(value)
-        if kind == "boolean":
-            return {"true": True, "false": False}[value.lower()]
-        return json.loads(value)
-    except (ValueError, KeyError):
-        return value  # reported as a wrong type by the caller
-
-
-def _object_with_defaults(key: str, value: Any, schema: Mapping, problems: Problems) -> dict:
-    """An object setting with the keys the stack left out taken from the schema default."""
-    defaults = schema[key]["default"]
-    value = value if isinstance(value, dict) else {}
-    for unknown in sorted(set(value) - set(defaults)):
-        problems.add(f"{key}.{unknown}", f"unknown key; known keys: {', '.join(defaults)}")
-    return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
 
 
 def _is_http_url(url: str) -> bool:
@@ -435,88 +334,14 @@ def _ports(value: dict, schema: Mapping, services: tuple[str, ...], problems: Pr
     return ports
 
 
-def _duration(key: str, value: Any, problems: Problems) -> str:
-    """The duration as the user wrote it ('15d' reads better in a flag than '2w1d'), once validated."""
-    try:
-        parse_duration(value)
-        return value
-    except ValueError as error:
-        problems.add(key, str(error))
-        return ""
-
-
 def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusSettings:
-    merged = _object_with_defaults("prometheus", value, schema, problems)
+    merged = object_with_defaults("prometheus", value, schema, problems)
     size = merged["retentionSize"]
     if not is_size(size):
         problems.add("prometheus.retentionSize", f"must look like '10GB' (B, KB, MB, GB, TB), got {size!r}")
     return PrometheusSettings(
-        retention_time=_duration("prometheus.retentionTime", merged["retentionTime"], problems),
+        retention_time=checked_duration("prometheus.retentionTime", merged["retentionTime"], problems),
         retention_size=size,
-        scrape_interval=_duration("prometheus.scrapeInterval", merged["scrapeInterval"], problems),
-        evaluation_interval=_duration("prometheus.evaluationInterval", merged["evaluationInterval"], problems),
+        scrape_interval=checked_duration("prometheus.scrapeInterval", merged["scrapeInterval"], problems),
+        evaluation_interval=checked_duration("prometheus.evaluationInterval", merged["evaluationInterval"], problems),
     )
-
-
-def _app_discovery(value: dict, schema: Mapping, problems: Problems) -> AppDiscoverySettings:
-    merged = _object_with_defaults("appDiscovery", value, schema, problems)
-    enabled = merged["enabled"]
-    if not isinstance(enabled, bool):
-        problems.add("appDiscovery.enabled", f"must be true or false, got {enabled!r}")
-        enabled = False
-    group = merged["dockerSocketGroup"]
-    group = str(group) if isinstance(group, int) and not isinstance(group, bool) and group >= 0 else group
-    if not isinstance(group, str) or not re.match(r"^\d*$", group):
-        problems.add("appDiscovery.dockerSocketGroup", f"must be a numeric group id such as '999', got {group!r}")
-        group = ""
-    return AppDiscoverySettings(enabled=enabled, docker_socket_group=group)
-
-
-def _scrape_targets(value: list, problems: Problems) -> tuple[ScrapeTarget, ...]:
-    targets = []
-    jobs: set[str] = {*SERVICES, APP_DISCOVERY_JOB}
-    known = {"job", "targets", "metricsPath", "scheme", "labels"}
-    for i, item in enumerate(value):
-        where = f"scrapeTargets[{i}]"
-        if not isinstance(item, dict):
-            problems.add(where, f"must be an object with job and targets, got {item!r}")
-            continue
-        for unknown in sorted(set(item) - known):
-            problems.add(f"{where}.{unknown}", f"unknown key; known keys: {', '.join(sorted(known))}")
-        job = item.get("job")
-        if not isinstance(job, str) or not JOB_NAME.match(job):
-            problems.add(f"{where}.job", f"must be a job name such as 'mindhit-api', got {job!r}")
-        elif job in jobs:
-            problems.add(f"{where}.job", f"job {job!r} is already scraped; job names must be unique")
-        else:
-            jobs.add(job)
-        hosts = item.get("targets")
-        if not isinstance(hosts, list) or not hosts:
-            problems.add(f"{where}.targets", f"must be a non-empty list of host:port, got {hosts!r}")
-            hosts = []
-        for j, host in enumerate(hosts):
-            if not isinstance(host, str) or not re.match(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$", host):
-                problems.add(f"{where}.targets[{j}]", f"must look like host:port, got {host!r}")
-        path = item.get("metricsPath", "/metrics")
-        if not isinstance(path, str) or not path.startswith("/"):
-            problems.add(f"{where}.metricsPath", f"must start with '/', got {path!r}")
-        scheme = item.get("scheme", "http")
-        if scheme not in ("http", "https"):
-            problems.add(f"{where}.scheme", f"must be http or https, got {scheme!r}")
-        labels = item.get("labels", {})
-        if not isinstance(labels, dict):
-            problems.add(f"{where}.labels", f"must be a map of label names to values, got {labels!r}")
-            labels = {}
-        for name in labels:
-            if not _LABEL.match(str(name)) or str(name).startswith("__"):
-                problems.add(f"{where}.labels.{name}", "is not a valid Prometheus label name")
-        targets.append(
-            ScrapeTarget(
-                job=str(job),
-                targets=tuple(str(h) for h in hosts),
-                metrics_path=str(path),
-                scheme=str(scheme),
-                labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
-            )
-        )
-    return tuple(targets)

@@ -206,7 +206,7 @@ def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
         selector = ""
     matchers = f"{selector}, " if selector.strip() else ""
     ratio = (
-        f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{_number(threshold)}"}}[{WINDOW_PLACEHOLDER}]))\n'
+        f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{format_number(threshold)}"}}[{WINDOW_PLACEHOLDER}]))\n'
         f"  /\n  sum(rate({histogram}_count{{{selector}}}[{WINDOW_PLACEHOLDER}]))\n)"
     )
     if isinstance(histogram, str) and isinstance(threshold, (int, float)):
@@ -216,7 +216,7 @@ def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
     return ratio
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
     """A float as Prometheus writes it in `le` and as a threshold: 0.25, 1, 0.0144."""
     return f"{value:.10g}"
 
@@ -253,11 +253,13 @@ def _rule_group(spec: SloSpec) -> dict:
             "labels": labels,
         }
     )
-    rules.append({"record": OBJECTIVE_RECORD, "expr": f"vector({_number(spec.objective / 100)})", "labels": labels})
+    rules.append(
+        {"record": OBJECTIVE_RECORD, "expr": f"vector({format_number(spec.objective / 100)})", "labels": labels}
+    )
     rules.append(
         {
             "record": BUDGET_REMAINING_RECORD,
-            "expr": f"1 - {error_ratio_record(spec.window)}{selector} / {_number(spec.error_budget)}",
+            "expr": f"1 - {error_ratio_record(spec.window)}{selector} / {format_number(spec.error_budget)}",
             "labels": labels,
         }
     )
@@ -273,7 +275,7 @@ def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
     conditions = possible_conditions(spec, alert_class)
     if not conditions:
         return None
-    budget = _number(spec.error_budget)
+    budget = format_number(spec.error_budget)
     selector = f'{{slo="{spec.name}"}}'
 
     def burn_over(window: str) -> str:
@@ -281,12 +283,12 @@ def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
 
     # Each side of `and` yields the burn rate, so $value is the long window's burn rate.
     expr = "\nor\n".join(
-        f"(\n  {burn_over(c.long_window)} > {_number(c.factor)}\n  and\n"
-        f"  {burn_over(c.short_window)} > {_number(c.factor)}\n)"
+        f"(\n  {burn_over(c.long_window)} > {format_number(c.factor)}\n  and\n"
+        f"  {burn_over(c.short_window)} > {format_number(c.factor)}\n)"
         for c in conditions
     )
-    windows = " or ".join(f"{_number(c.factor)}x over {c.long_window} and {c.short_window}" for c in conditions)
-    days = _number(round(parse_duration(spec.window) / 86_400_000 / conditions[-1].factor, 1))
+    windows = " or ".join(f"{format_number(c.factor)}x over {c.long_window} and {c.short_window}" for c in conditions)
+    days = format_number(round(parse_duration(spec.window) / 86_400_000 / conditions[-1].factor, 1))
     remaining = (
         f'{{{{ with printf "{BUDGET_REMAINING_RECORD}{{slo=%q}}" "{spec.name}" | query }}}}'
         "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}"
@@ -300,124 +302,9 @@ def _alert(spec: SloSpec, alert_class: AlertClass) -> dict | None:
             "summary": f"{spec.service}: {spec.description} is burning its error budget "
             + ("fast" if alert_class.severity == "critical" else "slowly"),
             "description": (
-                f'Burn rate {{{{ $value | printf "%.1f" }}}}x ({windows}) against a {_number(spec.objective)}% '
+                f'Burn rate {{{{ $value | printf "%.1f" }}}}x ({windows}) against a {format_number(spec.objective)}% '
                 f"objective over {spec.window}; {alert_class.meaning.format(days=days, window=spec.window)}. "
                 f"Error budget remaining: {remaining}."
             ),
         },
     }
-
-
-# ---------------------------------------------------------------- dashboards
-
-
-def slo_dashboard(spec: SloSpec) -> dict:
-    """Budget remaining, the SLI against its objective, and the burn rates against the alert thresholds."""
-    selector = f'{{slo="{spec.name}"}}'
-    budget = _number(spec.error_budget)
-    thresholds = sorted({c.factor for a in ALERT_CLASSES for c in a.conditions})
-
-    def target(expr: str, legend: str, ref: str = "A") -> dict:
-        return {"datasource": _PROMETHEUS, "expr": expr, "legendFormat": legend, "refId": ref}
-
-    def stat(panel_id: int, title: str, expr: str, x: int, unit: str, steps: list[dict]) -> dict:
-        return {
-            "id": panel_id,
-            "type": "stat",
-            "title": title,
-            "datasource": _PROMETHEUS,
-            "gridPos": {"h": 5, "w": 6, "x": x, "y": 0},
-            "targets": [target(expr, title)],
-            "fieldConfig": {
-                "defaults": {"unit": unit, "decimals": 3, "thresholds": {"mode": "absolute", "steps": steps}},
-                "overrides": [],
-            },
-            "options": {"colorMode": "background", "graphMode": "none", "reduceOptions": {"calcs": ["lastNotNull"]}},
-        }
-
-    red_to_green = [
-        {"color": "red", "value": None},
-        {"color": "yellow", "value": 0.25},
-        {"color": "green", "value": 0.5},
-    ]
-    objective = spec.objective / 100
-    panels = [
-        stat(
-            1,
-            f"Error budget remaining ({spec.window})",
-            f"{BUDGET_REMAINING_RECORD}{selector}",
-            0,
-            "percentunit",
-            red_to_green,
-        ),
-        stat(
-            2,
-            f"SLI ({spec.window})",
-            f"1 - {error_ratio_record(spec.window)}{selector}",
-            6,
-            "percentunit",
-            [{"color": "red", "value": None}, {"color": "green", "value": objective}],
-        ),
-        stat(3, "Objective", f"{OBJECTIVE_RECORD}{selector}", 12, "percentunit", [{"color": "blue", "value": None}]),
-        stat(
-            4,
-            "Burn rate (1h)",
-            f"{error_ratio_record('1h')}{selector} / {budget}",
-            18,
-            "x",
-            [{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 14.4}],
-        ),
-        {
-            "id": 5,
-            "type": "timeseries",
-            "title": "Burn rate by window",
-            "description": "Error ratio / error budget. Page at 14.4x (1h) or 6x (6h), ticket at 3x (1d) or 1x (3d).",
-            "datasource": _PROMETHEUS,
-            "gridPos": {"h": 9, "w": 12, "x": 0, "y": 5},
-            "targets": [
-                target(f"{error_ratio_record(w)}{selector} / {budget}", w, chr(ord("A") + i))
-                for i, w in enumerate(("1h", "6h", "1d", "3d"))
-            ],
-            "fieldConfig": {
-                "defaults": {
-                    "unit": "x",
-                    "custom": {"thresholdsStyle": {"mode": "line"}},
-                    "thresholds": {
-                        "mode": "absolute",
-                        "steps": [{"color": "green", "value": None}]
-                        + [{"color": "red", "value": factor} for factor in thresholds],
-                    },
-                },
-                "overrides": [],
-            },
-        },
-        {
-            "id": 6,
-            "type": "timeseries",
-            "title": "SLI over time",
-            "description": f"Share of good events against the {_number(spec.objective)}% objective.",
-            "datasource": _PROMETHEUS,
-            "gridPos": {"h": 9, "w": 12, "x": 12, "y": 5},
-            "targets": [
-                target(f"1 - {error_ratio_record('5m')}{selector}", "SLI (5m)", "A"),
-                target(f"1 - {error_ratio_record('1h')}{selector}", "SLI (1h)", "B"),
-                target(f"{OBJECTIVE_RECORD}{selector}", "objective", "C"),
-            ],
-            "fieldConfig": {"defaults": {"unit": "percentunit", "max": 1}, "overrides": []},
-        },
-    ]
-    return {
-        "uid": f"slo-{spec.name}",
-        "title": f"SLO: {spec.service} {spec.name}",
-        "description": f"{spec.description}: {_number(spec.objective)}% over {spec.window}. "
-        "Generated from the SLO spec; edit the spec, not this dashboard.",
-        "tags": ["slo", dict(spec.labels)["system"]],
-        "editable": False,
-        "schemaVersion": 39,
-        "time": {"from": "now-7d", "to": "now"},
-        "refresh": "1m",
-        "panels": panels,
-    }
-
-
-_PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}

@@ -21,8 +21,9 @@ from conftest import configured_stack
 from engine.stack import http_json, wait_for, wait_for_component_targets
 
 from stacks.content import load_content
+from stacks.environment import docker_socket_group
 from stacks.render.compose import render_compose
-from stacks.settings import docker_socket_group, load_settings
+from stacks.settings import load_settings
 from stacks.versions import local_images
 
 pytestmark = pytest.mark.containers

@@ -10,8 +10,9 @@ from rendering import stack_settings
 
 from stacks.alerting import Matcher
 from stacks.durations import canonical_duration, parse_duration
+from stacks.environment import docker_socket_group
 from stacks.errors import InputError
-from stacks.settings import APP_DISCOVERY_JOB, AppDiscoverySettings, docker_socket_group, load_settings
+from stacks.settings import APP_DISCOVERY_JOB, AppDiscoverySettings, load_settings
 
 
 def test_dev_defaults_come_from_the_pulumi_yaml_schema():

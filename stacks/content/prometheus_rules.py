@@ -15,6 +15,7 @@ from stacks.durations import parse_duration
 from stacks.errors import Problems
 from stacks.promql import expression_labels, promql_error
 from stacks.render import to_yaml
+from stacks.slo_dashboard import slo_dashboard
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def load_slos(
             rule_files.append(rule_file)
         for spec in specs:
             dashboard = build_dashboard(
-                slo.slo_dashboard(spec), path, f"{name} (dashboard of {spec.name})", slo.SLO_FOLDER, system, problems
+                slo_dashboard(spec), path, f"{name} (dashboard of {spec.name})", slo.SLO_FOLDER, system, problems
             )
             if dashboard:
                 dashboards.append(dashboard)

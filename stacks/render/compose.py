@@ -44,7 +44,7 @@ def render_compose(
     Prometheus component gets it); needed when settings.app_discovery is enabled.
     """
     if settings.app_discovery.enabled and not docker_socket_group:
-        raise ValueError("app discovery needs the Docker socket's group id (stacks.settings.docker_socket_group)")
+        raise ValueError("app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)")
     rule_names = sorted(f.name for f in content.rule_files)
     files = {
         "prometheus/prometheus.yml": render_prometheus_config(settings, rule_names),

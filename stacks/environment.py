@@ -1,0 +1,53 @@
+"""What the program reads from its environment, before anything is validated or registered: the stack's
+config from the Pulumi runtime, and the Docker socket's group (DOCKER_HOST and a stat of the socket).
+Everything else in stacks/ is a function of what these return."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pulumi.runtime import config as runtime_config
+
+from stacks.errors import InputError
+from stacks.layout import DOCKER_SOCKET
+from stacks.settings import StackSettings, load_settings
+
+
+def read_settings() -> StackSettings:
+    """The stack settings from the engine's config (or set_all_config under mocks), validated."""
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {key for key in raw if runtime_config.is_config_secret(key)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    return load_settings(raw, frozenset(secret_keys))
+
+
+def docker_socket_group(
+    settings: StackSettings, environ: Mapping[str, str] = os.environ, socket: str = DOCKER_SOCKET
+) -> str:
+    """The group id Prometheus needs to read the Docker socket: the configured one, else the local socket's.
+
+    The one impure step of app discovery (it reads DOCKER_HOST and stats the socket), run before any
+    resource is registered. Raises InputError naming appDiscovery.dockerSocketGroup when it cannot know.
+    """
+    configured = settings.app_discovery.docker_socket_group
+    if configured:
+        return configured
+    key = "appDiscovery.dockerSocketGroup"
+    daemon = settings.docker_host or environ.get("DOCKER_HOST", "")
+    if daemon not in ("", f"unix://{socket}"):
+        raise InputError(
+            [
+                f"{key}: is required when the Docker daemon is not the local {socket} (it is {daemon!r}): "
+                f"the group id of {DOCKER_SOCKET} on the Docker host (stat -c %g there), or appDiscovery.enabled false"
+            ]
+        )
+    try:
+        return str(os.stat(socket).st_gid)
+    except OSError as error:
+        raise InputError(
+            [
+                f"{key}: empty means the group of the local Docker socket {socket}, which cannot be read "
+                f"({error.strerror}); set the group id, or appDiscovery.enabled false"
+            ]
+        ) from None

@@ -1,0 +1,89 @@
+"""The config schema in Pulumi.yaml (every key's type, description and default) and reading raw config
+values against it: defaults, Pulumi's string encoding, unknown keys and wrong types, each named by its key."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stacks.durations import parse_duration
+from stacks.errors import Problems
+
+PROJECT = "monitoring"
+PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+_SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+
+
+def load_schema(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
+    """The `config:` block of Pulumi.yaml: key -> {type, description, default}."""
+    return yaml.safe_load(project_file.read_text())["config"]
+
+
+def short_key(key: str) -> str:
+    return key[len(PROJECT) + 1 :] if key.startswith(f"{PROJECT}:") else key
+
+
+def with_defaults(raw: Mapping[str, Any], schema: Mapping[str, Mapping[str, Any]], problems: Problems) -> dict:
+    """Raw config merged over the schema defaults, with unknown keys, missing keys and wrong types reported."""
+    values: dict[str, Any] = {}
+    for full_key, value in raw.items():
+        namespace, _, _ = full_key.rpartition(":")
+        if namespace and namespace != PROJECT:
+            continue  # provider settings such as docker:host are not ours to check
+        key = short_key(full_key)
+        if key not in schema:
+            hint = difflib.get_close_matches(key, list(schema), n=1)
+            problems.add(f"{PROJECT}:{key}", "unknown config key" + (f" (did you mean '{hint[0]}'?)" if hint else ""))
+            continue
+        values[key] = value
+    for key, spec in schema.items():
+        if key not in values:
+            if "default" not in spec:
+                problems.add(key, f"is required: {spec.get('description', '')}".rstrip(": "))
+                values[key] = None
+                continue
+            values[key] = spec["default"]
+        expected = _SCHEMA_TYPES[spec["type"]]
+        value = values[key] = _decode(values[key], spec["type"])
+        if value is not None and (not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)):
+            problems.add(key, f"must be of type {spec['type']}, got {type(value).__name__} {value!r}")
+            values[key] = spec.get("default", expected())
+    return values
+
+
+def _decode(value: Any, kind: str) -> Any:
+    """Pulumi hands every config value to the program as a string; objects and arrays as JSON."""
+    if not isinstance(value, str) or kind == "string":
+        return value
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "boolean":
+            return {"true": True, "false": False}[value.lower()]
+        return json.loads(value)
+    except (ValueError, KeyError):
+        return value  # reported as a wrong type by the caller
+
+
+def object_with_defaults(key: str, value: Any, schema: Mapping, problems: Problems) -> dict:
+    """An object setting with the keys the stack left out taken from the schema default."""
+    defaults = schema[key]["default"]
+    value = value if isinstance(value, dict) else {}
+    for unknown in sorted(set(value) - set(defaults)):
+        problems.add(f"{key}.{unknown}", f"unknown key; known keys: {', '.join(defaults)}")
+    return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
+
+
+def checked_duration(key: str, value: Any, problems: Problems) -> str:
+    """The duration as the user wrote it ('15d' reads better in a flag than '2w1d'), once validated."""
+    try:
+        parse_duration(value)
+        return value
+    except ValueError as error:
+        problems.add(key, str(error))
+        return ""
