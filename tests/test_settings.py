@@ -188,3 +188,17 @@ def test_a_missing_local_socket_is_named(tmp_path):
         r"socket .*missing.sock, which cannot be read \(No such file or directory\)",
     ):
         docker_socket_group(stack_settings("dev"), environ={}, socket=str(tmp_path / "missing.sock"))
+
+
+def test_layout_versions_and_the_config_schema_name_the_same_services():
+    """A service is declared in stacks/layout.py; its pin (stacks/versions.py) and its config defaults in
+    Pulumi.yaml (the host port, the default `services` list) must name it too, and nothing else."""
+    from stacks.layout import SERVICES as LAYOUT
+    from stacks.settings import load_schema
+    from stacks.versions import IMAGES
+
+    names = [service.name for service in LAYOUT]
+    schema = load_schema()
+    assert list(IMAGES) == names
+    assert list(schema["ports"]["default"]) == names
+    assert schema["services"]["default"] == names
