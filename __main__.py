@@ -11,7 +11,10 @@ settings = read_settings()
 content = select_systems(load_content(), settings.systems)
 if settings.grafana_content:
     content = select_datasources(content, set(settings.datasource_urls))
-for warning in route_warnings(settings.alerting.route, content, external_labels={"environment"}):
+warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
+if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
+    warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]
+for warning in warnings:
     pulumi.log.warn(warning)
 # Read before anything is registered: a socket group that cannot be known is bad input.
 socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None

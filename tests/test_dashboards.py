@@ -1,18 +1,146 @@
-"""Dashboards as people export or download them deploy with no hand edits."""
+"""Dashboard lint: every rule of the registry fires on a dashboard that breaks it and stays quiet on one that
+does not; the shipped dashboards break none; a folder's .lint file turns a rule off for named dashboards; and
+dashboards as people export or download them deploy with no hand edits, preview warning about them."""
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import configured_stack
 from mockstack import run_program, unwrap
 
+from stacks.content import load_content
+from stacks.content.dashboard_lint import RULE_NAMES, RULES, WARNING, lint
+from stacks.errors import InputError
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
+PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
 
 
-def test_real_world_dashboards_deploy_unchanged(content_copy):
+def panel(**overrides) -> dict:
+    """A panel that breaks no rule; each case below changes one thing."""
+    base = {
+        "id": 1,
+        "type": "timeseries",
+        "title": "Requests",
+        "datasource": PROMETHEUS,
+        "gridPos": {"x": 0, "y": 0, "w": 12, "h": 8},
+        "fieldConfig": {"defaults": {"unit": "reqps"}},
+        "targets": [
+            {"refId": "A", "datasource": PROMETHEUS, "expr": "sum(rate(http_requests_total[$__rate_interval]))"}
+        ],
+    }
+    return {**base, **overrides}
+
+
+def dashboard(*panels: dict, **overrides) -> dict:
+    return {"title": "Lint case", "uid": "lint-case", "panels": list(panels) or [panel()], **overrides}
+
+
+# One dashboard per rule that breaks it, and only it.
+BREAKS = {
+    "template-datasource": dashboard(
+        templating={"list": [{"name": "job", "type": "query", "datasource": {"type": "prometheus", "uid": "nope"}}]}
+    ),
+    "panel-overlap": dashboard(panel(), panel(id=2, gridPos={"x": 6, "y": 4, "w": 12, "h": 8})),
+    "panel-query": dashboard(panel(targets=[])),
+    "panel-id-unique": dashboard(panel(), panel(gridPos={"x": 12, "y": 0, "w": 12, "h": 8})),
+    "panel-datasource": dashboard(panel(targets=[{"refId": "A", "datasource": {"uid": "mysql"}, "expr": "up"}])),
+    "promql": dashboard(panel(targets=[{"refId": "A", "datasource": PROMETHEUS, "expr": "rate(x[5m]"}])),
+    "panel-modern": dashboard(panel(type="graph")),
+    "panel-units": dashboard(panel(fieldConfig={"defaults": {}})),
+    "datasource-by-uid": dashboard(panel(datasource="Prometheus")),
+}
+
+
+def test_every_rule_has_a_case_and_a_description():
+    assert set(BREAKS) == set(RULE_NAMES)
+    assert all(rule.description and rule.severity in ("error", "warning") for rule in RULES)
+
+
+def test_the_readme_lists_every_rule():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for rule in RULES:
+        assert f"| `{rule.name}` | {rule.severity} | {rule.description} |" in readme
+
+
+def test_a_dashboard_that_breaks_no_rule_has_no_findings():
+    assert lint(dashboard()) == []
+
+
+@pytest.mark.parametrize("rule", RULE_NAMES)
+def test_each_rule_fires_on_the_dashboard_that_breaks_it_and_only_it_fires(rule):
+    findings = lint(copy.deepcopy(BREAKS[rule]))
+    assert findings and {finding.rule for finding in findings} == {rule}, findings
+
+
+@pytest.mark.parametrize("rule", RULE_NAMES)
+def test_an_excluded_rule_does_not_fire(rule):
+    assert lint(copy.deepcopy(BREAKS[rule]), excluded=frozenset({rule})) == []
+
+
+def test_shipped_dashboards_break_no_rule():
+    """Neither errors (those stop preview) nor warnings, for the files and the SLO dashboards alike."""
+    assert {d.uid: d.warnings for d in load_content().dashboards if d.warnings} == {}
+
+
+def write_dashboard(folder: Path, name: str, model: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(model))
+
+
+def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
+    folder = content_copy / "dashboards/Imported"
+    write_dashboard(folder, "legacy.json", dashboard(panel(type="graph"), uid="imported-legacy"))
+    write_dashboard(folder, "other.json", dashboard(panel(type="graph"), uid="imported-other"))
+    (folder / ".lint").write_text(
+        "exclusions:\n  panel-modern:\n    reason: as the vendor publishes it\n    dashboards: [legacy.json]\n"
+    )
+    warnings = {d.uid: d.warnings for d in load_content().dashboards}
+    assert warnings["imported-legacy"] == ()
+    assert warnings["imported-other"] == (
+        "dashboards/Imported/other.json: $.panels[0].type: panel 'Requests' is a graph panel: use timeseries or "
+        "stat (lint rule panel-modern)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lint_file", "expected"),
+    [
+        (
+            "exclusions:\n  panel-unit:\n    reason: x\n    dashboards: [a.json]\n",
+            "dashboards/Imported/.lint: exclusions.panel-unit: unknown lint rule; known: template-datasource",
+        ),
+        (
+            "exclusions:\n  panel-units:\n    dashboards: [a.json]\n",
+            "dashboards/Imported/.lint: exclusions.panel-units: needs a reason",
+        ),
+        (
+            "exclusions:\n  panel-units:\n    reason: x\n    dashboards: [missing.json]\n",
+            "dashboards/Imported/.lint: exclusions.panel-units.dashboards: "
+            "no dashboard 'missing.json' in dashboards/Imported",
+        ),
+        ("exclusions: [panel-units]\n", "dashboards/Imported/.lint: must be a mapping with 'exclusions'"),
+    ],
+)
+def test_a_bad_lint_file_is_named(content_copy, lint_file, expected):
+    folder = content_copy / "dashboards/Imported"
+    write_dashboard(folder, "a.json", dashboard(uid="imported-a"))
+    (folder / ".lint").write_text(lint_file)
+    with pytest.raises(InputError) as raised:
+        load_content()
+    assert expected in str(raised.value)
+
+
+def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, monkeypatch):
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     shutil.copytree(FIXTURES, content_copy / "dashboards/Imported")
     run = run_program("dev", *configured_stack("dev"))
     sent = {
@@ -31,24 +159,7 @@ def test_real_world_dashboards_deploy_unchanged(content_copy):
     assert sent["Datasource by name"]["panels"][1]["datasource"] == "Loki"
     old = sent["Old schema with rows, graph and singlestat"]
     assert [p["type"] for p in old["rows"][0]["panels"]] == ["singlestat", "graph"]
-
-
-def test_shipped_dashboards_use_modern_panels_with_units_and_datasources_by_uid():
-    from stacks.content import load_content
-
-    legacy, without_unit, by_name = [], [], []
-    for dashboard in load_content().dashboards:
-        stack = list(dashboard.model.get("panels") or [])
-        while stack:
-            panel = stack.pop()
-            stack.extend(panel.get("panels") or [])
-            where = f"{dashboard.path.name}: {panel.get('title')}"
-            if panel.get("type") in ("graph", "singlestat"):
-                legacy.append(where)
-            if panel.get("type") not in ("row", "logs", "text") and not (
-                (panel.get("fieldConfig") or {}).get("defaults") or {}
-            ).get("unit"):
-                without_unit.append(where)
-            if panel.get("type") != "row" and not isinstance(panel.get("datasource"), dict):
-                by_name.append(where)
-    assert (legacy, without_unit, by_name) == ([], [], [])
+    # Preview says what in them falls short of the shipped dashboards, naming file, place and rule.
+    by_name = [w for w in warnings if w.startswith("dashboards/Imported/datasource-by-name.json")]
+    assert any("(lint rule datasource-by-uid)" in w for w in by_name), warnings
+    assert all(rule.severity == WARNING for rule in RULES if f"(lint rule {rule.name})" in " ".join(warnings))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
+from stacks.content.dashboard_lint import prometheus_queries
 from stacks.content.dashboards import (
     DATASOURCE_NAMES,
     DATASOURCE_UIDS,
@@ -17,7 +18,6 @@ from stacks.content.dashboards import (
     check_unique_uids,
     datasource_uids,
     load_dashboards,
-    prometheus_queries,
 )
 from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
 from stacks.content.prometheus_rules import RuleFile, check_rule_tests, load_rules, load_slos

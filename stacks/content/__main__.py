@@ -1,0 +1,6 @@
+"""`python -m stacks.content`: the dashboard lint rules, one a line (name, severity, what it checks)."""
+
+from stacks.content.dashboard_lint import RULES
+
+for rule in RULES:
+    print(f"{rule.name:22} {rule.severity:8} {rule.description}")

@@ -1,0 +1,284 @@
+"""Dashboard lint: named rules, each with a description and a check, over one walk of the panels.
+
+`build_dashboard` runs every rule when the program loads a dashboard, so `pulumi preview` stops on an
+error and warns on a warning. A folder's `.lint` file turns a rule off for some of its dashboards, with a
+reason (dashboard-linter's exclusions have this shape):
+
+    # dashboards/<Folder>/.lint
+    exclusions:
+      panel-units:
+        reason: imported as the vendor publishes it
+        dashboards: [node-exporter.json]
+
+`python -m stacks.content` lists the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.layout import DATASOURCE_SERVICES
+from stacks.promql import promql_error
+
+DATASOURCE_UIDS = {service: service for service in DATASOURCE_SERVICES}  # type -> uid
+DATASOURCE_NAMES = {service.capitalize(): service for service in DATASOURCE_SERVICES}  # name -> uid
+BUILTIN_DATASOURCES = {"-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana"}
+# Panel types that show no query results (text, links, lists of dashboards or alerts).
+_PANELS_WITHOUT_QUERIES = {"row", "text", "news", "dashlist", "welcome", "annolist", "alertlist", "gettingstarted"}
+# Grafana's own variables, replaced by representative values before a PromQL expression is parsed.
+_GRAFANA_VARIABLES = {
+    "__rate_interval": "1m",
+    "__interval": "1m",
+    "__range": "1h",
+    "__interval_ms": "60000",
+    "__range_s": "3600",
+    "__range_ms": "3600000",
+}
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    severity: str
+    """ERROR stops preview; WARNING is printed by preview (imported dashboards deploy as they are)."""
+    check: Callable[[Dashboard], Iterator[tuple[str, str]]]
+    """(JSON path, message) for every place the dashboard breaks the rule."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    where: str
+    message: str
+
+
+class Dashboard:
+    """What the rules look at: the model, its datasource variables and inputs, and its panels, walked once."""
+
+    def __init__(self, model: dict):
+        self.model = model
+        self.templating = (model.get("templating") or {}).get("list") or []
+        self.variables = {
+            v.get("name") for v in self.templating if isinstance(v, dict) and v.get("type") == "datasource"
+        }
+        self.inputs = {i.get("name") for i in model.get("__inputs") or [] if isinstance(i, dict)}
+        self.panels = list(_panels(model))
+        """(JSON path, panel) of every panel, rows and panels inside rows included (new and old schema)."""
+
+    def data_panels(self) -> Iterator[tuple[str, dict]]:
+        """The panels that are not rows (nor old-schema row containers)."""
+        for where, panel in self.panels:
+            if panel.get("type") != "row" and "rows" not in where.rsplit(".", 1)[-1]:
+                yield where, panel
+
+    def datasource_problem(self, ref: Any) -> str | None:
+        return _datasource_problem(ref, self.variables, self.inputs)
+
+
+def _panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
+    """Every panel with its JSON path, including those inside rows (new and old schema)."""
+    for key in ("panels", "rows"):
+        for i, panel in enumerate(model.get(key) or []):
+            if isinstance(panel, dict):
+                where = f"{path}.{key}[{i}]"
+                yield where, panel
+                yield from _panels(panel, where)
+
+
+def _datasource_problem(ref: Any, variables: set[str], inputs: set[str]) -> str | None:
+    """Why a datasource reference would not resolve in Grafana, or None when it does."""
+    if ref is None:
+        return None  # the dashboard default datasource
+    if isinstance(ref, str):
+        if ref in DATASOURCE_NAMES or ref in BUILTIN_DATASOURCES or ref in DATASOURCE_UIDS.values():
+            return None
+        return _variable_problem(ref, variables, inputs) if ref.startswith("$") else f"unknown datasource {ref!r}"
+    if not isinstance(ref, dict):
+        return f"a datasource reference must be an object or a name, got {ref!r}"
+    uid = ref.get("uid")
+    if uid is None:
+        kind = ref.get("type")
+        return None if kind in (None, *DATASOURCE_UIDS, "datasource", "grafana") else f"no datasource of type {kind!r}"
+    if isinstance(uid, str) and uid.startswith("$"):
+        return _variable_problem(uid, variables, inputs)
+    if uid in DATASOURCE_UIDS.values() or uid in BUILTIN_DATASOURCES:
+        return None
+    return f"unknown datasource uid {uid!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
+
+
+def _variable_problem(ref: str, variables: set[str], inputs: set[str]) -> str | None:
+    name = ref.strip("${}").split(":")[0]
+    if name in variables or name in inputs:
+        return None
+    return f"{ref} is neither a datasource template variable nor an __inputs entry"
+
+
+def prometheus_queries(model: dict) -> Iterator[tuple[str, str]]:
+    """(JSON path, PromQL with Grafana's variables substituted) of every Prometheus query in a dashboard."""
+    templating = (model.get("templating") or {}).get("list") or []
+    variables = {v.get("name") for v in templating if isinstance(v, dict)}
+    for where, panel in _panels(model):
+        for j, target in enumerate(panel.get("targets") or []):
+            expr = target.get("expr") if isinstance(target, dict) else None
+            if isinstance(expr, str) and expr.strip() and _is_prometheus(panel, target):
+                yield f"{where}.targets[{j}].expr", substitute_variables(expr, variables)
+
+
+def _overlaps(panels: list) -> list[tuple[str, str]]:
+    """Top-level panels whose gridPos rectangles overlap (Grafana would push one of them down)."""
+    boxes = []
+    for i, panel in enumerate(panels):
+        grid = panel.get("gridPos") if isinstance(panel, dict) else None
+        if isinstance(grid, dict) and all(isinstance(grid.get(k), int) for k in ("x", "y", "w", "h")):
+            boxes.append((i, grid["x"], grid["y"], grid["x"] + grid["w"], grid["y"] + grid["h"]))
+    found = []
+    for a, (i, x1, y1, x2, y2) in enumerate(boxes):
+        for j, u1, v1, u2, v2 in boxes[a + 1 :]:
+            if x1 < u2 and u1 < x2 and y1 < v2 and v1 < y2:
+                found.append((f"$.panels[{j}].gridPos", f"overlaps $.panels[{i}].gridPos"))
+    return found
+
+
+def _is_prometheus(panel: dict, target: dict) -> bool:
+    for ref in (target.get("datasource"), panel.get("datasource")):
+        if isinstance(ref, dict) and ref.get("type"):
+            return ref["type"] == "prometheus"
+        if isinstance(ref, dict) and ref.get("uid"):
+            return ref["uid"] == "prometheus"
+        if isinstance(ref, str):
+            return ref in ("prometheus", "Prometheus")
+    return True  # the default datasource is Prometheus
+
+
+def substitute_variables(expr: str, variables: set[str] | None = None) -> str:
+    """Replace Grafana variables with values the PromQL parser accepts ($job -> 'job' in a selector)."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        return _GRAFANA_VARIABLES.get(name, name)
+
+    return re.sub(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)", value, expr)
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _template_datasources(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for i, variable in enumerate(d.templating):
+        if isinstance(variable, dict) and variable.get("type") == "query":
+            problem = d.datasource_problem(variable.get("datasource"))
+            if problem:
+                yield f"$.templating.list[{i}].datasource", problem
+
+
+def _panel_overlaps(d: Dashboard) -> Iterator[tuple[str, str]]:
+    yield from _overlaps(d.model.get("panels") or [])
+
+
+def _panel_queries(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        if panel.get("type") not in _PANELS_WITHOUT_QUERIES and not panel.get("targets"):
+            yield f"{where}.targets", f"panel {panel.get('title', '')!r} has no query"
+
+
+def _panel_ids(d: Dashboard) -> Iterator[tuple[str, str]]:
+    seen: dict[Any, str] = {}
+    for where, panel in d.data_panels():
+        if "id" in panel:
+            if panel["id"] in seen:
+                yield f"{where}.id", f"panel id {panel['id']} is already used by {seen[panel['id']]}"
+            seen[panel["id"]] = where
+
+
+def _panel_datasources(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        problem = d.datasource_problem(panel.get("datasource"))
+        if problem:
+            yield f"{where}.datasource", problem
+        for j, target in enumerate(panel.get("targets") or []):
+            if isinstance(target, dict):
+                problem = d.datasource_problem(target.get("datasource"))
+                if problem:
+                    yield f"{where}.targets[{j}].datasource", problem
+
+
+def _promql(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, expr in prometheus_queries(d.model):
+        error = promql_error(expr)
+        if error:
+            yield where, f"invalid PromQL: {error}"
+
+
+def _modern_panels(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        if panel.get("type") in ("graph", "singlestat"):
+            yield (
+                f"{where}.type",
+                f"panel {panel.get('title', '')!r} is a {panel['type']} panel: use timeseries or stat",
+            )
+
+
+def _panel_units(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        if panel.get("type") in ("logs", "text"):
+            continue
+        if not ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit"):
+            yield f"{where}.fieldConfig.defaults.unit", f"panel {panel.get('title', '')!r} has no unit"
+
+
+def _datasources_by_uid(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        if not isinstance(panel.get("datasource"), dict):
+            yield (
+                f"{where}.datasource",
+                (
+                    f"panel {panel.get('title', '')!r} names its datasource by name or not at all: "
+                    'use {"type": ..., "uid": ...}'
+                ),
+            )
+
+
+RULES = (
+    Rule(
+        "template-datasource",
+        "Query variables use a provisioned datasource or a datasource variable.",
+        ERROR,
+        _template_datasources,
+    ),
+    Rule("panel-overlap", "Top-level panels do not overlap (Grafana would push one down).", ERROR, _panel_overlaps),
+    Rule("panel-query", "Every panel that shows data has a query.", ERROR, _panel_queries),
+    Rule("panel-id-unique", "Panel ids are unique within the dashboard.", ERROR, _panel_ids),
+    Rule(
+        "panel-datasource",
+        "Panel and query datasources resolve: provisioned uids, names or variables.",
+        ERROR,
+        _panel_datasources,
+    ),
+    Rule("promql", "Every Prometheus query parses (Grafana's variables substituted).", ERROR, _promql),
+    Rule("panel-modern", "No graph or singlestat panels: Grafana migrates them on load.", WARNING, _modern_panels),
+    Rule("panel-units", "Every panel but logs and text sets a unit.", WARNING, _panel_units),
+    Rule(
+        "datasource-by-uid",
+        "Panels name their datasource by type and uid, not by name or default.",
+        WARNING,
+        _datasources_by_uid,
+    ),
+)
+RULE_NAMES = tuple(rule.name for rule in RULES)
+
+
+def lint(model: dict, excluded: frozenset[str] = frozenset()) -> list[Finding]:
+    """Every finding of every rule not excluded for this dashboard."""
+    dashboard = Dashboard(model)
+    return [
+        Finding(rule.name, rule.severity, where, message)
+        for rule in RULES
+        if rule.name not in excluded
+        for where, message in rule.check(dashboard)
+    ]
