@@ -135,8 +135,7 @@ class _Reader:
         self.value = value if isinstance(value, dict) else {}
         if not isinstance(value, dict):
             problems.add(where, f"must be an object, got {value!r}")
-        for key in sorted(set(self.value) - known):
-            problems.add(f"{where}.{key}", f"unknown key; known keys: {', '.join(sorted(known))}")
+        problems.unknown_keys(where, self.value, sorted(known))
 
     def str(self, key: str, default: str | None = "", required: bool = False) -> str | None:
         value = self.value.get(key, default)

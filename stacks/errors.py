@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pulumi
 
 
@@ -25,6 +28,11 @@ class Problems:
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
+
+    def unknown_keys(self, where: str, value: Mapping[str, Any], known: Sequence[str]) -> None:
+        """One problem per key of `value` that is not in `known`, named `where.key`; known keys in the given order."""
+        for key in sorted(set(value) - set(known)):
+            self.add(f"{where}.{key}", f"unknown key; known keys: {', '.join(known)}")
 
     def raise_if_any(self) -> None:
         if self.items:

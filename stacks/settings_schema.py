@@ -74,8 +74,7 @@ def object_with_defaults(key: str, value: Any, schema: Mapping, problems: Proble
     """An object setting with the keys the stack left out taken from the schema default."""
     defaults = schema[key]["default"]
     value = value if isinstance(value, dict) else {}
-    for unknown in sorted(set(value) - set(defaults)):
-        problems.add(f"{key}.{unknown}", f"unknown key; known keys: {', '.join(defaults)}")
+    problems.unknown_keys(key, value, list(defaults))
     return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
 
 

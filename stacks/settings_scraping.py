@@ -59,8 +59,7 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
         if not isinstance(item, dict):
             problems.add(where, f"must be an object with job and targets, got {item!r}")
             continue
-        for unknown in sorted(set(item) - known):
-            problems.add(f"{where}.{unknown}", f"unknown key; known keys: {', '.join(sorted(known))}")
+        problems.unknown_keys(where, item, sorted(known))
         job = item.get("job")
         if not isinstance(job, str) or not JOB_NAME.match(job):
             problems.add(f"{where}.job", f"must be a job name such as 'mindhit-api', got {job!r}")

@@ -112,8 +112,7 @@ def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Proble
         return None
     here = f"{file}:{getattr(entry, 'line', 0)}: {field}"
     count = len(problems.items)
-    for key in sorted(set(entry) - _SPEC_KEYS):
-        problems.add(f"{here}.{key}", f"unknown key; known keys: {', '.join(sorted(_SPEC_KEYS))}")
+    problems.unknown_keys(here, entry, sorted(_SPEC_KEYS))
     name, service = entry.get("name"), entry.get("service")
     if not isinstance(name, str) or not _NAME.match(name):
         problems.add(
@@ -195,8 +194,7 @@ def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
         problems.add(where, "needs histogram, threshold (seconds) and optionally selector")
         return ""
     histogram, threshold, selector = latency.get("histogram"), latency.get("threshold"), latency.get("selector", "")
-    for key in sorted(set(latency) - {"histogram", "threshold", "selector"}):
-        problems.add(f"{where}.{key}", "unknown key; known keys: histogram, threshold, selector")
+    problems.unknown_keys(where, latency, ("histogram", "threshold", "selector"))
     if not isinstance(histogram, str) or not _METRIC.match(histogram) or histogram.endswith(("_bucket", "_count")):
         problems.add(f"{where}.histogram", f"needs the histogram's base name (without _bucket), got {histogram!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:

@@ -108,8 +108,7 @@ def _grafana_rule(rule: Any, name: str, problems: Problems) -> GrafanaRule | Non
         problems.add(name, f"a rule must be a mapping, got {rule!r}")
         return None
     where = f"{name}:{rule.line}"
-    for key in sorted(set(rule) - _GRAFANA_RULE_KEYS):
-        problems.add(where, f"unknown key {key!r}; known keys: {', '.join(sorted(_GRAFANA_RULE_KEYS))}")
+    problems.unknown_keys(where, rule, sorted(_GRAFANA_RULE_KEYS))
     alert, datasource, expr = rule.get("alert"), rule.get("datasource"), rule.get("expr")
     if not isinstance(alert, str) or not alert:
         problems.add(where, "a Grafana rule needs an 'alert' name")
