@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from repo import project_files
 
 ROOT = Path(__file__).resolve().parent.parent
 LIST = ROOT / "tests" / "fixtures" / "not-to-use-go-modules.tsv"
@@ -62,13 +63,7 @@ def mentions(text: str, banned: dict[str, str]) -> list[tuple[int, str]]:
 
 
 def scanned_files() -> list[Path]:
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    tracked = project_files()
     return [
         ROOT / name
         for name in tracked

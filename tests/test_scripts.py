@@ -8,19 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from repo import project_files
 
 ROOT = Path(__file__).resolve().parent.parent
 HEREDOC = re.compile(r"<<-?\s*['\"]?[A-Za-z_]+['\"]?")  # `<<'EOF'`, `<<EOF`, `<<-END`; not a `<<<` here-string
 
 
 def shell_scripts() -> list[Path]:
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "scripts"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    tracked = project_files("scripts")
     scripts = []
     for name in tracked:
         path = ROOT / name

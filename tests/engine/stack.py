@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from repo import project_files
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -99,13 +100,7 @@ class Stack:
 def project_copy(destination: Path) -> Path:
     """The project's files (tracked, and new ones not ignored: what a commit would hold), so a test may edit
     dashboards and rules without touching the repo."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    files = project_files()
     for name in files:
         if name.startswith(("tests/", "benchmarks/", ".ci/")) or not (ROOT / name).is_file():
             continue

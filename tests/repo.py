@@ -1,0 +1,19 @@
+"""The repository's files as a commit would hold them: tracked, and new ones git does not ignore."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_files(*pathspecs: str) -> list[str]:
+    """Paths relative to the repository root, optionally limited to some folders or files."""
+    return subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *pathspecs],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
