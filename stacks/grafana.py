@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import pulumi
 
-from stacks.layout import GRAFANA
-from stacks.service import ContainerSpec, ServiceArgs, ServiceComponent
-
-
-@dataclass(frozen=True)
-class GrafanaArgs:
-    service: ServiceArgs
-    environment: Sequence[str]
-    """GF_* variables; sent as a secret because they hold the admin password."""
+from stacks.render.containers import ContainerSpec
+from stacks.service import ServiceArgs, ServiceComponent
 
 
 class Grafana(ServiceComponent):
@@ -25,6 +15,5 @@ class Grafana(ServiceComponent):
     database is created; changing it later needs `grafana cli admin reset-admin-password`.
     """
 
-    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None):
-        spec = ContainerSpec(service=GRAFANA, command=(), envs=pulumi.Output.secret(list(args.environment)))
-        super().__init__("monitoring:index:Grafana", name, args.service, spec, opts)
+    def __init__(self, name: str, args: ServiceArgs, spec: ContainerSpec, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:Grafana", name, args, spec, opts)

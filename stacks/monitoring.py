@@ -5,22 +5,27 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from stacks.alertmanager import Alertmanager, AlertmanagerArgs
+from stacks.alertmanager import Alertmanager
 from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
-from stacks.grafana import Grafana, GrafanaArgs
+from stacks.grafana import Grafana
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
 from stacks.layout import HOST_GATEWAY_SERVICES
-from stacks.loki import Loki, LokiArgs
-from stacks.prometheus import Prometheus, PrometheusArgs
-from stacks.promtail import LogCollectorArgs, Promtail
-from stacks.render.alertmanager import alertmanager_command, render_alertmanager_config
-from stacks.render.grafana import grafana_environment
-from stacks.render.loki import loki_command, render_loki_config
-from stacks.render.prometheus import prometheus_command, render_prometheus_config
-from stacks.render.promtail import promtail_command, render_promtail_config
-from stacks.service import ServiceArgs
+from stacks.loki import Loki
+from stacks.prometheus import Prometheus
+from stacks.promtail import Promtail
+from stacks.render.containers import container_specs
+from stacks.service import ServiceArgs, ServiceComponent
 from stacks.settings import StackSettings
+
+# The component of each service: its Pulumi type (its container comes from stacks/render/containers.py).
+COMPONENTS: dict[str, type[ServiceComponent]] = {
+    "prometheus": Prometheus,
+    "alertmanager": Alertmanager,
+    "loki": Loki,
+    "promtail": Promtail,
+    "grafana": Grafana,
+}
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -42,10 +47,6 @@ class MonitoringStack(pulumi.ComponentResource):
     ):
         """`docker_socket_group`: the Docker socket's group id on the Docker host (stacks.environment), which
         Prometheus joins to discover application containers; needed when settings.app_discovery is enabled."""
-        if settings.app_discovery.enabled and not docker_socket_group:
-            raise ValueError(
-                "app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)"
-            )
         super().__init__("monitoring:index:MonitoringStack", name, None, opts)
         prefix = settings.name_prefix
         # An explicit provider, so a stack can target a remote daemon (dockerHost) without touching DOCKER_HOST.
@@ -72,48 +73,20 @@ class MonitoringStack(pulumi.ComponentResource):
                 host_gateway=name in HOST_GATEWAY_SERVICES,
             )
 
-        rule_files = {f.name: f.text for f in content.rule_files}
-        self.prometheus = Prometheus(
-            f"{name}-prometheus",
-            PrometheusArgs(
-                service=service("prometheus"),
-                config=render_prometheus_config(settings, sorted(rule_files)),
-                command=prometheus_command(settings),
-                rule_files=rule_files,
-                docker_socket_group=docker_socket_group,
-            ),
-            child,
-        )
-        self.alertmanager = Alertmanager(
-            f"{name}-alertmanager",
-            AlertmanagerArgs(
-                service=service("alertmanager"),
-                config=render_alertmanager_config(settings.alerting),
-                command=alertmanager_command(settings),
-            ),
-            child,
-        )
-        self.loki = self.promtail = self.grafana = None
-        if settings.runs("loki"):
-            self.loki = Loki(
-                f"{name}-loki",
-                LokiArgs(service=service("loki"), config=render_loki_config(settings), command=loki_command()),
-                child,
+        components: dict[str, ServiceComponent] = {}
+        for service_name, spec in container_specs(settings, content, docker_socket_group).items():
+            after = [components[other] for other in spec.after]
+            components[service_name] = COMPONENTS[service_name](
+                f"{name}-{service_name}",
+                service(service_name),
+                spec,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)) if after else child,
             )
-        if settings.runs("promtail"):
-            self.promtail = Promtail(
-                f"{name}-promtail",
-                LogCollectorArgs(
-                    service=service("promtail"), config=render_promtail_config(settings), command=promtail_command()
-                ),
-                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[self.loki])),
-            )
-        if settings.runs("grafana"):
-            self.grafana = Grafana(
-                f"{name}-grafana",
-                GrafanaArgs(service=service("grafana"), environment=grafana_environment(settings)),
-                child,
-            )
+        self.prometheus = components["prometheus"]
+        self.alertmanager = components["alertmanager"]
+        self.loki = components.get("loki")
+        self.promtail = components.get("promtail")
+        self.grafana = components.get("grafana")
         if settings.external_grafana:
             auth = pulumi.Output.secret(settings.grafana_token)
         else:
@@ -136,14 +109,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 child,
             )
         )
-        components = {
-            "prometheus": self.prometheus,
-            "alertmanager": self.alertmanager,
-            "loki": self.loki,
-            "promtail": self.promtail,
-            "grafana": self.grafana,
-        }
-        self.urls = {key: component.url for key, component in components.items() if component is not None}
+        self.urls = {key: component.url for key, component in components.items()}
         content_outputs = {}
         if self.content:
             content_outputs = dict(

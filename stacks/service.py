@@ -7,13 +7,13 @@ that container only; the volume is a separate resource and is never replaced by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
 
 from stacks.layout import HEALTHCHECK, LOG_OPTIONS, Service, healthcheck_command, published_url
+from stacks.render.containers import ContainerSpec
 
 
 @dataclass(frozen=True)
@@ -38,28 +38,12 @@ class ServiceArgs:
     """Add host.docker.internal -> the Docker host (for targets and receivers on the host)."""
 
 
-@dataclass(frozen=True)
-class ContainerSpec:
-    """The service-specific part of a container."""
-
-    service: Service
-    command: Sequence[str]
-    files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    """Container path -> content, uploaded before start. Secret content stays a secret."""
-    envs: pulumi.Input[Sequence[str]] = ()
-    host_binds: Sequence[tuple[str, str]] = ()
-    """(host path, container path), read-only."""
-    user: str | None = None
-    group_adds: Sequence[str] = ()
-    """Supplementary groups (numeric ids) of the image's user."""
-
-
 def child_name(prefix: str, service: Service, role: str) -> str:
     return f"{prefix}-{service.name}" + (f"-{role}" if role else "")
 
 
 class ServiceComponent(pulumi.ComponentResource):
-    """Base of the five service components: one data volume and one healthy container.
+    """Base of the service components: one data volume and one healthy container, as its ContainerSpec says.
 
     Attributes: `volume` (docker.Volume), `container` (docker.Container), `url` (str, the published URL).
     """
@@ -91,16 +75,17 @@ class ServiceComponent(pulumi.ComponentResource):
             # leaves the data on the Docker host (with `protect`, destroy keeps everything that depends on it).
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect_volume),
         )
+        secret = pulumi.Output.secret if spec.secret else (lambda value: value)
         self.container = docker.Container(
             f"{name}-container",
             name=child_name(args.name_prefix, service, ""),
             image=args.image,
             command=list(spec.command) or None,
-            envs=spec.envs or None,
+            envs=secret(list(spec.envs)) if spec.envs else None,
             user=spec.user,
             group_adds=list(spec.group_adds) or None,
             restart="unless-stopped",
-            uploads=[docker.ContainerUploadArgs(file=path, content=text) for path, text in spec.files.items()],
+            uploads=[docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()],
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=service.data_path),
                 *(

@@ -12,25 +12,13 @@ from __future__ import annotations
 from stacks.content import Content
 from stacks.contract import network_name
 from stacks.layout import (
-    ALERTMANAGER,
-    DOCKER_SOCKET,
-    GRAFANA,
     HEALTHCHECK,
     HOST_GATEWAY_SERVICES,
     LOG_OPTIONS,
-    LOKI,
-    PROMETHEUS,
-    PROMTAIL,
-    RULES_DIR,
-    SERVICES,
     healthcheck_command,
 )
 from stacks.render import to_yaml
-from stacks.render.alertmanager import alertmanager_command, render_alertmanager_config
-from stacks.render.grafana import grafana_environment
-from stacks.render.loki import loki_command, render_loki_config
-from stacks.render.prometheus import prometheus_command, render_prometheus_config
-from stacks.render.promtail import promtail_command, render_promtail_config
+from stacks.render.containers import container_specs
 from stacks.settings import StackSettings
 
 
@@ -38,71 +26,52 @@ def render_compose(
     settings: StackSettings, content: Content, docker_socket_group: str | None = None
 ) -> tuple[str, dict[str, str]]:
     """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path:
-    the services the stack runs, with its images.
+    the services the stack runs, with its images, from the same container specs as the Pulumi components.
 
     `docker_socket_group`: the socket's group id, for the discovery of application containers (as the
     Prometheus component gets it); needed when settings.app_discovery is enabled.
     """
-    if settings.app_discovery.enabled and not docker_socket_group:
-        raise ValueError("app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)")
-    rule_names = sorted(f.name for f in content.rule_files)
-    files = {
-        "prometheus/prometheus.yml": render_prometheus_config(settings, rule_names),
-        **{f"prometheus/rules/{f.name}": f.text for f in content.rule_files},
-        "alertmanager/alertmanager.yml": render_alertmanager_config(settings.alerting),
-    }
-    if settings.runs(LOKI.name):
-        files["loki/loki.yaml"] = render_loki_config(settings)
-    if settings.runs(PROMTAIL.name):
-        files["promtail/promtail.yaml"] = render_promtail_config(settings)
-    mounts = {
-        PROMETHEUS.name: [
-            f"./prometheus/prometheus.yml:{PROMETHEUS.config_path}:ro",
-            f"./prometheus/rules:{RULES_DIR}:ro",
-        ],
-        ALERTMANAGER.name: [f"./alertmanager/alertmanager.yml:{ALERTMANAGER.config_path}:ro"],
-        LOKI.name: [f"./loki/loki.yaml:{LOKI.config_path}:ro"],
-        PROMTAIL.name: [f"./promtail/promtail.yaml:{PROMTAIL.config_path}:ro", f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:ro"],
-        GRAFANA.name: [],
-    }
-    commands = {
-        PROMETHEUS.name: prometheus_command(settings),
-        ALERTMANAGER.name: alertmanager_command(settings),
-        LOKI.name: loki_command(),
-        PROMTAIL.name: promtail_command(),
-    }
     prefix = settings.name_prefix
+    files: dict[str, str] = {}
     services = {}
-    running = [service for service in SERVICES if settings.runs(service.name)]
-    for service in running:
+    for name, spec in container_specs(settings, content, docker_socket_group).items():
+        service = spec.service
+        mounts = []
+        for inside, text in spec.files.items():
+            files[f"{name}{inside}"] = text  # ./prometheus/etc/prometheus/prometheus.yml, and so on
+            mounts.append(f"./{name}{inside}:{inside}:ro")
         definition: dict = {
-            "image": settings.images[service.name],
-            "container_name": f"{prefix}-{service.name}",
+            "image": settings.images[name],
+            "container_name": f"{prefix}-{name}",
             "restart": "unless-stopped",
-            "volumes": [f"{service.name}-data:{service.data_path}", *mounts[service.name]],
-            "ports": [f"{settings.bind_address}:{settings.ports[service.name]}:{service.port}"],
-            "networks": {"monitoring": {"aliases": [service.name]}},
+            "volumes": [
+                f"{name}-data:{service.data_path}",
+                *mounts,
+                *(f"{host}:{inside}:ro" for host, inside in spec.host_binds),
+            ],
+            "ports": [f"{settings.bind_address}:{settings.ports[name]}:{service.port}"],
+            "networks": {"monitoring": {"aliases": [name]}},
             "healthcheck": {"test": healthcheck_command(service), **HEALTHCHECK},
-            "labels": {"com.docker.compose.service": service.name},
+            "labels": {"com.docker.compose.service": name},
             "logging": {"driver": "json-file", "options": dict(LOG_OPTIONS)},
         }
-        if service.name in commands:
-            definition["command"] = commands[service.name]
-        if service.name in HOST_GATEWAY_SERVICES:
+        if spec.command:
+            definition["command"] = list(spec.command)
+        if spec.envs:
+            definition["environment"] = list(spec.envs)
+        if spec.user:
+            definition["user"] = spec.user
+        if spec.group_adds:
+            definition["group_add"] = list(spec.group_adds)
+        if spec.after:
+            definition["depends_on"] = {other: {"condition": "service_healthy"} for other in spec.after}
+        if name in HOST_GATEWAY_SERVICES:
             definition["extra_hosts"] = ["host.docker.internal:host-gateway"]
-        if service is PROMETHEUS and settings.app_discovery.enabled:
-            definition["volumes"].append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:ro")
-            definition["group_add"] = [docker_socket_group]
-        if service is PROMTAIL:
-            definition["user"] = "root"
-            definition["depends_on"] = {LOKI.name: {"condition": "service_healthy"}}
-        if service is GRAFANA:
-            definition["environment"] = grafana_environment(settings)
-        services[service.name] = definition
+        services[name] = definition
     compose = {
         "version": "2.4",
         "services": services,
-        "volumes": {f"{s.name}-data": {"name": f"{prefix}-{s.name}-data"} for s in running},
+        "volumes": {f"{name}-data": {"name": f"{prefix}-{name}-data"} for name in services},
         "networks": {"monitoring": {"name": network_name(prefix)}},
     }
     return to_yaml(compose), files
