@@ -33,6 +33,7 @@ from pulumiverse_grafana.alerting import (
     ContactPointSlackArgs,
     ContactPointWebhookArgs,
 )
+from routing import route_test, routing_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
@@ -58,11 +59,6 @@ def registered_policy(stack: str) -> dict:
 
 def registered_contact_points(stack: str) -> list[dict]:
     return [unwrap(r.inputs) for r in registered(stack).by_type(CONTACT_POINT)]
-
-
-def routing_rows():
-    table = yaml.safe_load((ROOT / "tests/routing_table.yaml").read_text())
-    return [(stack, row["labels"], row["receivers"]) for stack, rows in table.items() for row in rows]
 
 
 # ---------------------------------------------------------------- 1. the notification policy, routed by amtool
@@ -112,13 +108,6 @@ def grafana_as_alertmanager(stack: str, directory: Path) -> Path:
 
 def amtool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["amtool", *args], capture_output=True, text=True, timeout=60)
-
-
-def route_test(config: Path, labels: dict[str, str], receivers: list[str]) -> subprocess.CompletedProcess:
-    label_args = [f"{label}={json.dumps(value, ensure_ascii=False)}" for label, value in labels.items()]
-    return amtool(
-        "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={','.join(receivers)}", *label_args
-    )
 
 
 def test_the_converter_translates_fields_and_quotes_matcher_values():

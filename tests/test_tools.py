@@ -12,6 +12,7 @@ import yaml
 from conftest import STACKS, configured_stack
 from engine.stack import wait_for
 from rendering import rendered_files, stack_settings
+from routing import route_test, routing_rows
 
 from stacks.content import load_content, select_systems
 from stacks.contract import network_name
@@ -201,40 +202,18 @@ def test_amtool_accepts_the_rendered_alertmanager_config(stack, tmp_path):
     assert "SUCCESS" in result.stdout
 
 
-def routing_rows():
-    table = yaml.safe_load((ROOT / "tests/routing_table.yaml").read_text())
-    return [(stack, row["labels"], row["receivers"]) for stack, rows in table.items() for row in rows]
-
-
 @pytest.mark.parametrize(("stack", "labels", "receivers"), routing_rows())
 def test_amtool_routes_like_the_table(stack, labels, receivers, tmp_path):
     config = tmp_path / "alertmanager.yml"
     config.write_text(rendered_files(stack)["alertmanager.yml"])
-    label_args = [f"{k}={v}" for k, v in labels.items()]
-    result = run(
-        "amtool",
-        "config",
-        "routes",
-        "test",
-        f"--config.file={config}",
-        f"--verify.receivers={','.join(receivers)}",
-        *label_args,
-    )
+    result = route_test(config, labels, receivers)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_amtool_route_test_can_fail(tmp_path):
     config = tmp_path / "alertmanager.yml"
     config.write_text(rendered_files("dev")["alertmanager.yml"])
-    result = run(
-        "amtool",
-        "config",
-        "routes",
-        "test",
-        f"--config.file={config}",
-        "--verify.receivers=default",
-        "severity=critical",
-    )
+    result = route_test(config, {"severity": "critical"}, ["default"])
     assert result.returncode != 0
 
 
