@@ -21,8 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from stacks.durations import canonical_duration
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 from stacks.promql import expression_labels
 from stacks.slugs import slug_collisions
 
@@ -127,58 +126,14 @@ class Alerting:
     smtp: Smtp | None = None
 
 
-class _Reader:
-    """Reads one config object, reporting unknown keys and wrong types with their path."""
-
-    def __init__(self, value: Any, where: str, problems: Problems, known: set[str]):
-        self.where, self.problems = where, problems
-        self.value = value if isinstance(value, dict) else {}
-        if not isinstance(value, dict):
-            problems.add(where, f"must be an object, got {value!r}")
-        problems.unknown_keys(where, self.value, sorted(known))
-
-    def str(self, key: str, default: str | None = "", required: bool = False) -> str | None:
-        value = self.value.get(key, default)
-        if required and not value:
-            self.problems.add(f"{self.where}.{key}", "is required")
-        elif value is not None and not isinstance(value, str):
-            self.problems.add(f"{self.where}.{key}", f"must be a string, got {value!r}")
-            return default
-        return value
-
-    def bool(self, key: str, default: bool) -> bool:
-        value = self.value.get(key, default)
-        if not isinstance(value, bool):
-            self.problems.add(f"{self.where}.{key}", f"must be true or false, got {value!r}")
-            return default
-        return value
-
-    def list(self, key: str) -> list:
-        value = self.value.get(key, [])
-        if not isinstance(value, list):
-            self.problems.add(f"{self.where}.{key}", f"must be a list, got {value!r}")
-            return []
-        return value
-
-    def duration(self, key: str) -> str | None:
-        value = self.value.get(key)
-        if value is None:
-            return None
-        try:
-            return canonical_duration(value)
-        except ValueError as error:
-            self.problems.add(f"{self.where}.{key}", str(error))
-            return None
-
-
 def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_secret: bool) -> Alerting:
     """Validate the `alerting` config object; every problem names its path under `alerting`."""
     if value is None:
         problems.add("alerting", "is required: receivers and a route (see README, 'Alert routes')")
         return Alerting(receivers=(), route=Route(receiver=None))
-    top = _Reader(value, "alerting", problems, {"receivers", "route", "inhibitRules", "smtp"})
+    top = Reader(value, "alerting", problems, {"receivers", "route", "inhibitRules", "smtp"})
     secrets = _SecretCheck(problems, require_secrets and not is_secret)
-    smtp = _smtp(top.value.get("smtp"), problems, secrets) if "smtp" in top.value else None
+    smtp = _smtp(top.get("smtp"), problems, secrets) if "smtp" in top.value else None
     receivers = tuple(
         _receiver(item, f"alerting.receivers[{i}]", problems, secrets, smtp)
         for i, item in enumerate(top.list("receivers"))
@@ -193,7 +148,7 @@ def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_
             "alerting.receivers",
             f"receivers {first!r} and {second!r} would both be Grafana contact point {uid!r}: rename one",
         )
-    route = _route(top.value.get("route"), "alerting.route", problems, set(names), root=True)
+    route = _route(top.get("route"), "alerting.route", problems, set(names), root=True)
     inhibit_rules = tuple(
         _inhibit_rule(item, f"alerting.inhibitRules[{i}]", problems) for i, item in enumerate(top.list("inhibitRules"))
     )
@@ -223,18 +178,18 @@ def _url(where: str, url: str, problems: Problems) -> None:
 
 
 def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, smtp: Smtp | None) -> Receiver:
-    r = _Reader(item, where, problems, {"name", "webhooks", "slack", "pagerduty", "email"})
+    r = Reader(item, where, problems, {"name", "webhooks", "slack", "pagerduty", "email"})
     name = r.str("name", required=True) or ""
     webhooks, slacks, pagerduties, emails = [], [], [], []
     for i, w in enumerate(r.list("webhooks")):
-        wr = _Reader(w, f"{where}.webhooks[{i}]", problems, {"url", "sendResolved"})
-        url = secret(f"{wr.where}.url", wr.str("url"))
-        _url(f"{wr.where}.url", url, problems)
+        wr = r.child(f"webhooks[{i}]", w, {"url", "sendResolved"})
+        url = secret(wr.at("url"), wr.str("url"))
+        _url(wr.at("url"), url, problems)
         webhooks.append(Webhook(url=url, send_resolved=wr.bool("sendResolved", True)))
     for i, s in enumerate(r.list("slack")):
-        sr = _Reader(s, f"{where}.slack[{i}]", problems, {"url", "channel", "title", "text", "sendResolved"})
-        url = secret(f"{sr.where}.url", sr.str("url"))
-        _url(f"{sr.where}.url", url, problems)
+        sr = r.child(f"slack[{i}]", s, {"url", "channel", "title", "text", "sendResolved"})
+        url = secret(sr.at("url"), sr.str("url"))
+        _url(sr.at("url"), url, problems)
         slacks.append(
             Slack(
                 url=url,
@@ -245,15 +200,15 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
             )
         )
     for i, p in enumerate(r.list("pagerduty")):
-        pr = _Reader(p, f"{where}.pagerduty[{i}]", problems, {"routingKey", "serviceKey", "sendResolved"})
+        pr = r.child(f"pagerduty[{i}]", p, {"routingKey", "serviceKey", "sendResolved"})
         key_name = "serviceKey" if "serviceKey" in pr.value else "routingKey"
         if {"routingKey", "serviceKey"} <= set(pr.value):
-            problems.add(pr.where, "give routingKey (Events API v2) or serviceKey (v1), not both")
-        key = secret(f"{pr.where}.{key_name}", pr.str(key_name))
+            pr.add("", "give routingKey (Events API v2) or serviceKey (v1), not both")
+        key = secret(pr.at(key_name), pr.str(key_name))
         if key_name == "routingKey" and key and not _PAGERDUTY_KEY.match(key):
             # The key is a secret: say what is wrong with it, never what it is.
             problems.add(
-                f"{pr.where}.routingKey", "must be a PagerDuty Events API v2 integration key: 32 letters and digits"
+                pr.at("routingKey"), "must be a PagerDuty Events API v2 integration key: 32 letters and digits"
             )
         pagerduties.append(
             PagerDuty(
@@ -263,12 +218,12 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
             )
         )
     for i, e in enumerate(r.list("email")):
-        er = _Reader(e, f"{where}.email[{i}]", problems, {"to", "sendResolved"})
+        er = r.child(f"email[{i}]", e, {"to", "sendResolved"})
         to = er.str("to", required=True) or ""
         if to and not _EMAIL.match(to):
-            problems.add(f"{er.where}.to", f"must be an email address, got {to!r}")
+            problems.add(er.at("to"), f"must be an email address, got {to!r}")
         if smtp is None:
-            problems.add(f"{er.where}", "email receivers need alerting.smtp (smarthost, from)")
+            er.add("", "email receivers need alerting.smtp (smarthost, from)")
         emails.append(Email(to=to, send_resolved=er.bool("sendResolved", False)))
     if not (webhooks or slacks or pagerduties or emails):
         problems.add(where, f"receiver {name!r} has no target: give it webhooks, slack, pagerduty or email")
@@ -303,26 +258,24 @@ def _route(item: Any, where: str, problems: Problems, receivers: set[str], root:
     if item is None and root:
         problems.add(where, "is required: at least a default receiver")
         return Route(receiver=None)
-    r = _Reader(item, where, problems, _ROUTE_KEYS)
+    r = Reader(item, where, problems, _ROUTE_KEYS)
     receiver = r.str("receiver", default=None, required=root)
     if receiver and receiver not in receivers:
-        problems.add(
-            f"{where}.receiver", f"undefined receiver {receiver!r}; defined: {', '.join(sorted(receivers)) or 'none'}"
-        )
+        r.add("receiver", f"undefined receiver {receiver!r}; defined: {', '.join(sorted(receivers)) or 'none'}")
     if root and "matchers" in r.value:
-        problems.add(f"{where}.matchers", "the root route matches every alert and takes no matchers")
-    if not root and not r.value.get("matchers"):
-        problems.add(f"{where}.matchers", "a child route needs at least one matcher")
-    group_by = r.value.get("groupBy")
+        r.add("matchers", "the root route matches every alert and takes no matchers")
+    if not root and not r.get("matchers"):
+        r.add("matchers", "a child route needs at least one matcher")
+    group_by = r.get("groupBy")
     if group_by is not None and not (isinstance(group_by, list) and all(isinstance(g, str) for g in group_by)):
-        problems.add(f"{where}.groupBy", f"must be a list of label names, got {group_by!r}")
+        r.add("groupBy", f"must be a list of label names, got {group_by!r}")
         group_by = None
     children = tuple(
-        _route(child, f"{where}.routes[{i}]", problems, receivers) for i, child in enumerate(r.list("routes"))
+        _route(child, r.at(f"routes[{i}]"), problems, receivers) for i, child in enumerate(r.list("routes"))
     )
     return Route(
         receiver=receiver,
-        matchers=_matchers(r.value.get("matchers", []), f"{where}.matchers", problems),
+        matchers=_matchers(r.get("matchers", []), r.at("matchers"), problems),
         group_by=tuple(group_by) if group_by is not None else (DEFAULT_GROUP_BY if root else None),
         group_wait=r.duration("groupWait"),
         group_interval=r.duration("groupInterval"),
@@ -333,10 +286,10 @@ def _route(item: Any, where: str, problems: Problems, receivers: set[str], root:
 
 
 def _inhibit_rule(item: Any, where: str, problems: Problems) -> InhibitRule:
-    r = _Reader(item, where, problems, {"sourceMatchers", "targetMatchers", "equal"})
+    r = Reader(item, where, problems, {"sourceMatchers", "targetMatchers", "equal"})
     rule = InhibitRule(
-        source_matchers=_matchers(r.value.get("sourceMatchers", []), f"{where}.sourceMatchers", problems),
-        target_matchers=_matchers(r.value.get("targetMatchers", []), f"{where}.targetMatchers", problems),
+        source_matchers=_matchers(r.get("sourceMatchers", []), r.at("sourceMatchers"), problems),
+        target_matchers=_matchers(r.get("targetMatchers", []), r.at("targetMatchers"), problems),
         equal=tuple(r.list("equal")),
     )
     if not rule.source_matchers or not rule.target_matchers:
@@ -345,7 +298,7 @@ def _inhibit_rule(item: Any, where: str, problems: Problems) -> InhibitRule:
 
 
 def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
-    r = _Reader(item, "alerting.smtp", problems, {"smarthost", "from", "username", "password"})
+    r = Reader(item, "alerting.smtp", problems, {"smarthost", "from", "username", "password"})
     smarthost = r.str("smarthost", required=True) or ""
     if smarthost and not re.match(r"^[^\s:]+:\d+$", smarthost):
         problems.add("alerting.smtp.smarthost", f"must look like host:port, got {smarthost!r}")

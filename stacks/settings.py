@@ -14,10 +14,10 @@ from typing import Any
 
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
-from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_duration, load_schema, object_with_defaults, short_key
+from stacks.settings_schema import PROJECT, PROJECT_FILE, load_schema, object_reader, short_key
 from stacks.settings_schema import with_defaults as with_schema_defaults
 from stacks.settings_scraping import (
     APP_DISCOVERY_JOB,
@@ -51,6 +51,8 @@ _IMAGE = re.compile(
 )
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_SYSTEM = re.compile(r"[a-z0-9]+")
+_HTTP_URL = re.compile(r"https?://[^/\s]+.*")
 
 
 @dataclass(frozen=True)
@@ -144,31 +146,27 @@ def load_settings(
     scrape_targets = parse_scrape_targets(values["scrapeTargets"], SERVICES, problems)
     systems = tuple(values["systems"])
     for i, system in enumerate(systems):
-        if not isinstance(system, str) or not re.match(r"^[a-z0-9]+$", system):
+        if not isinstance(system, str) or not _SYSTEM.fullmatch(system):
             problems.add(f"systems[{i}]", f"must be a system name such as 'mindhit', got {system!r}")
 
-    loki = object_with_defaults("loki", values["loki"], schema, problems)
-    loki_retention = checked_duration("loki.retentionPeriod", loki.get("retentionPeriod"), problems)
+    loki = object_reader("loki", values["loki"], schema, problems)
+    loki_retention = loki.duration("retentionPeriod", "", canonical=False) or ""
     if loki_retention and parse_duration(loki_retention) < parse_duration("24h"):
-        problems.add("loki.retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
+        loki.add("retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
 
-    grafana = object_with_defaults("grafana", values["grafana"], schema, problems)
-    admin_user = grafana.get("adminUser")
-    if not isinstance(admin_user, str) or not admin_user:
-        problems.add("grafana.adminUser", f"must be a non-empty string, got {admin_user!r}")
-    grafana_url = grafana.get("url") or ""
-    if grafana_url and not _is_http_url(grafana_url):
-        problems.add("grafana.url", f"must be an http(s) URL, got {grafana_url!r}")
+    grafana = object_reader("grafana", values["grafana"], schema, problems)
+    admin_user = grafana.str("adminUser", required=True, expected="a non-empty string") or ""
+    grafana_url = grafana.str("url", pattern=_HTTP_URL, expected="an http(s) URL") or ""
     grafana_content = values["grafanaContent"]
     runs_grafana = "grafana" in services
     external_grafana = grafana_content and not runs_grafana
     if external_grafana and not grafana_url:
-        problems.add(
-            "grafana.url",
+        grafana.add(
+            "url",
             "is required when grafana is not in services and grafanaContent is true: the URL of the existing "
             "Grafana the content goes to (or grafanaContent false for no Grafana at all)",
         )
-    datasource_urls = _datasource_urls(grafana.get("datasourceUrls"), services, external_grafana, problems)
+    datasource_urls = _datasource_urls(grafana, services, external_grafana)
     token = values["grafanaToken"]
     if external_grafana and not token:
         problems.add(
@@ -241,15 +239,11 @@ def load_settings(
     )
 
 
-def _is_http_url(url: str) -> bool:
-    return bool(re.match(r"^https?://[^/\s]+", url))
-
-
 def _services(value: list, problems: Problems) -> tuple[str, ...]:
     """The services the stack runs, in layout order; the combinations that cannot work are reported."""
     for i, name in enumerate(value):
         if name not in SERVICES:
-            problems.add(f"services[{i}]", f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+            problems.add(f"services[{i}]", f"must be one of {', '.join(SERVICES)}, got {name!r}")
     for name in {n for n in value if value.count(n) > 1}:
         problems.add("services", f"{name!r} is listed more than once")
     for name in ALWAYS_RUN:
@@ -260,88 +254,81 @@ def _services(value: list, problems: Problems) -> tuple[str, ...]:
     return tuple(name for name in SERVICES if name in value)
 
 
-def _running_entries(
-    value: dict, key: str, known: tuple[str, ...], services: tuple[str, ...], what: str, problems: Problems
-):
-    """(service, value) of a per-service map for the known services the stack runs; the rest reported."""
-    for name in sorted(value):
-        if name not in known:
-            problems.add(f"{key}.{name}", f"unknown {what}; known: {', '.join(known)}")
-        elif name not in services:
-            problems.add(f"{key}.{name}", f"{name} is not in services, so this setting would do nothing")
-        else:
-            yield name, value[name]
+def _per_service(r: Reader, services: tuple[str, ...]) -> list[str]:
+    """The keys of a per-service map (`images`, `ports`, ...) that name a service the stack runs; a known
+    service the stack does not run is reported (its setting would do nothing), unknown keys by the reader."""
+    for name in sorted(set(r.value) & set(r.known) - set(services)):
+        r.add(name, f"{name} is not in services, so this setting would do nothing")
+    return [name for name in services if name in r.value]
 
 
 def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[str, str]:
     """The image of every service that runs: the pinned release unless `images` names another."""
-    for service, reference in _running_entries(value, "images", SERVICES, services, "service", problems):
-        key = f"images.{service}"
-        if not isinstance(reference, str) or not (match := _IMAGE.match(reference)):
-            problems.add(
-                key,
-                f"must be an image reference such as registry.example.com/prom/prometheus:v3.16.0, got {reference!r}",
-            )
-        elif not (match["tag"] or match["digest"]):
-            problems.add(key, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
+    r = Reader(value, "images", problems, SERVICES)
+    images = {service: IMAGES[service] for service in services}
+    for service in _per_service(r, services):
+        reference = r.str(
+            service, pattern=_IMAGE, expected="an image reference such as registry.example.com/prom/prometheus:v3.16.0"
+        )
+        match = _IMAGE.fullmatch(reference or "")
+        if not match:
+            continue
+        if not (match["tag"] or match["digest"]):
+            r.add(service, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
         elif match["tag"] == "latest" and not match["digest"]:
-            problems.add(key, f"must pin a version, not latest: got {reference!r}")
-    return {service: value.get(service, IMAGES[service]) for service in services}
+            r.add(service, f"must pin a version, not latest: got {reference!r}")
+        images[service] = reference
+    return images
 
 
-def _datasource_urls(value: Any, services: tuple[str, ...], external: bool, problems: Problems) -> dict[str, str]:
+def _datasource_urls(grafana: Reader, services: tuple[str, ...], external: bool) -> dict[str, str]:
     """Where Grafana reaches each of the stack's datasources: configured, or on the stack network."""
-    value = value if isinstance(value, dict) else {}
+    r = grafana.child("datasourceUrls", grafana.mapping("datasourceUrls"), DATASOURCE_SERVICES)
     urls = {}
-    key = "grafana.datasourceUrls"
-    for name, url in _running_entries(value, key, DATASOURCE_SERVICES, services, "datasource", problems):
-        if not isinstance(url, str) or not _is_http_url(url):
-            problems.add(f"{key}.{name}", f"must be an http(s) URL, got {url!r}")
-        else:
+    for name in _per_service(r, services):
+        url = r.str(name, pattern=_HTTP_URL, expected="an http(s) URL")
+        if url:
             urls[name] = url
-    for name in DATASOURCE_SERVICES:
-        if name not in services or name in urls:
+    for service in SERVICE_LAYOUT:
+        if service.name not in DATASOURCE_SERVICES or service.name not in services or service.name in r.value:
             continue
         if external:
-            problems.add(
-                f"grafana.datasourceUrls.{name}",
-                f"is required for an existing Grafana: where that Grafana reaches this stack's {name}",
+            r.add(
+                service.name,
+                f"is required for an existing Grafana: where that Grafana reaches this stack's {service.name}",
             )
         else:
-            service = next(s for s in SERVICE_LAYOUT if s.name == name)
-            urls[name] = service.internal_url
+            urls[service.name] = service.internal_url
     return urls
 
 
 def _ports(value: dict, schema: Mapping, services: tuple[str, ...], problems: Problems) -> dict[str, int]:
     """The host port of every service that runs (the others' are not published, so they cannot collide)."""
-    defaults = schema["ports"]["default"]
+    r = Reader({**schema["ports"]["default"], **value}, "ports", problems, SERVICES)
     ports = {}
-    for service in sorted(set(value) - set(SERVICES)):
-        problems.add(f"ports.{service}", f"unknown service; known: {', '.join(SERVICES)}")
     for service in services:
-        port = value.get(service, defaults[service])
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            problems.add(f"ports.{service}", f"must be a port number from 1 to 65535, got {port!r}")
-            continue
-        ports[service] = port
+        port = r.number(
+            service, valid=lambda n: isinstance(n, int) and 1 <= n <= 65535, expected="a port number from 1 to 65535"
+        )
+        if port is not None:
+            ports[service] = int(port)
     by_port: dict[int, list[str]] = {}
     for service, port in ports.items():
         by_port.setdefault(port, []).append(service)
-    for port, services in by_port.items():
-        if len(services) > 1:
-            problems.add(f"ports.{services[1]}", f"host port {port} is already used by ports.{services[0]}")
+    for port, users in by_port.items():
+        if len(users) > 1:
+            r.add(users[1], f"host port {port} is already used by ports.{users[0]}")
     return ports
 
 
 def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusSettings:
-    merged = object_with_defaults("prometheus", value, schema, problems)
-    size = merged["retentionSize"]
+    r = object_reader("prometheus", value, schema, problems)
+    size = r.get("retentionSize")
     if not is_size(size):
-        problems.add("prometheus.retentionSize", f"must look like '10GB' (B, KB, MB, GB, TB), got {size!r}")
+        r.add("retentionSize", f"must look like '10GB' (B, KB, MB, GB, TB), got {size!r}")
     return PrometheusSettings(
-        retention_time=checked_duration("prometheus.retentionTime", merged["retentionTime"], problems),
+        retention_time=r.duration("retentionTime", "", canonical=False) or "",
         retention_size=size,
-        scrape_interval=checked_duration("prometheus.scrapeInterval", merged["scrapeInterval"], problems),
-        evaluation_interval=checked_duration("prometheus.evaluationInterval", merged["evaluationInterval"], problems),
+        scrape_interval=r.duration("scrapeInterval", "", canonical=False) or "",
+        evaluation_interval=r.duration("evaluationInterval", "", canonical=False) or "",
     )

@@ -11,8 +11,7 @@ from typing import Any
 
 import yaml
 
-from stacks.durations import parse_duration
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
@@ -70,19 +69,7 @@ def _decode(value: Any, kind: str) -> Any:
         return value  # reported as a wrong type by the caller
 
 
-def object_with_defaults(key: str, value: Any, schema: Mapping, problems: Problems) -> dict:
-    """An object setting with the keys the stack left out taken from the schema default."""
+def object_reader(key: str, value: Any, schema: Mapping, problems: Problems) -> Reader:
+    """A reader of an object setting, with the keys the stack left out taken from the schema default."""
     defaults = schema[key]["default"]
-    value = value if isinstance(value, dict) else {}
-    problems.unknown_keys(key, value, list(defaults))
-    return {**defaults, **{k: v for k, v in value.items() if k in defaults}}
-
-
-def checked_duration(key: str, value: Any, problems: Problems) -> str:
-    """The duration as the user wrote it ('15d' reads better in a flag than '2w1d'), once validated."""
-    try:
-        parse_duration(value)
-        return value
-    except ValueError as error:
-        problems.add(key, str(error))
-        return ""
+    return Reader({**defaults, **(value if isinstance(value, dict) else {})}, key, problems, list(defaults))

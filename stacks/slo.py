@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.durations import parse_duration
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 from stacks.promql import promql_error
 
 WINDOW_PLACEHOLDER = "{{window}}"
@@ -64,7 +64,9 @@ ALERT_CLASSES = (
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,33}$")  # the dashboard uid is "slo-<name>": at most 40 characters
 _METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_SPEC_KEYS = {"name", "service", "description", "objective", "window", "sli", "labels"}
+_SPEC_KEYS = ("description", "labels", "name", "objective", "service", "sli", "window")
+_LATENCY_KEYS = ("histogram", "selector", "threshold")
+_LATENCY_EXPECTED = "a mapping of histogram, threshold (seconds) and optionally selector"
 _RESERVED_LABELS = {"slo", "service", "severity", "system", "alertname"}
 
 
@@ -93,55 +95,42 @@ class SloSpec:
 # ---------------------------------------------------------------- parsing
 
 
-def parse_slo_file(data: Any, where: str, system: str, problems: Problems) -> list[SloSpec]:
-    """The SLOs of one file. `where` names the file; every problem names the file, line and field."""
-    if not isinstance(data, dict) or not isinstance(data.get("slos"), list) or not data["slos"]:
-        problems.add(where, "an SLO file must be a mapping with a non-empty 'slos' list")
-        return []
+def parse_slo_file(data: Any, file: str, system: str, problems: Problems) -> list[SloSpec]:
+    """The SLOs of one file. `file` names it; every problem names the file, line and field."""
+    top = Reader(data, "", problems, ("slos",), file=file, expected="a mapping with a non-empty 'slos' list")
     specs = []
-    for i, entry in enumerate(data["slos"]):
-        spec = _parse_spec(entry, where, f"slos[{i}]", system, problems)
-        if spec:
+    for i, entry in enumerate(top.list("slos", required=True, expected="a non-empty list of SLOs")):
+        count = len(problems)
+        spec = _parse_spec(top.child(f"slos[{i}]", entry, _SPEC_KEYS), system)
+        if spec and len(problems) == count:  # a spec with any problem generates nothing
             specs.append(spec)
     return specs
 
 
-def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Problems) -> SloSpec | None:
-    if not isinstance(entry, dict):
-        problems.add(f"{file}: {field}", "an SLO must be a mapping")
+def _parse_spec(r: Reader, system: str) -> SloSpec | None:
+    if not r.valid:
         return None
-    here = f"{file}:{getattr(entry, 'line', 0)}: {field}"
-    count = len(problems.items)
-    problems.unknown_keys(here, entry, sorted(_SPEC_KEYS))
-    name, service = entry.get("name"), entry.get("service")
-    if not isinstance(name, str) or not _NAME.match(name):
-        problems.add(
-            f"{here}.name", f"must be 1-34 lowercase letters, digits or '-', starting with a letter, got {name!r}"
-        )
-    if not isinstance(service, str) or not service:
-        problems.add(f"{here}.service", "needs the name of the service the objective is about")
-    objective = entry.get("objective")
-    if isinstance(objective, bool) or not isinstance(objective, (int, float)) or not 0 < objective < 100:
-        problems.add(f"{here}.objective", f"must be a percentage above 0 and below 100 (e.g. 99.9), got {objective!r}")
-    window = entry.get("window", "30d")
+    name = r.str(
+        "name", required=True, pattern=_NAME, expected="1-34 lowercase letters, digits or '-', starting with a letter"
+    )
+    service = r.str("service", required=True, expected="the name of the service the objective is about")
+    objective = r.number(
+        "objective", valid=lambda n: 0 < n < 100, expected="a percentage above 0 and below 100 (e.g. 99.9)"
+    )
+    window = r.str("window", "30d", expected=f"one of {', '.join(SLO_WINDOWS)}")
     if window not in SLO_WINDOWS:
-        problems.add(f"{here}.window", f"unknown window {window!r}; use one of {', '.join(SLO_WINDOWS)}")
-    labels = entry.get("labels") or {}
-    if not isinstance(labels, dict):
-        problems.add(f"{here}.labels", "must be a mapping of label names to values")
-        labels = {}
+        r.add("window", f"unknown window {window!r}; use one of {', '.join(SLO_WINDOWS)}")
+    labels = r.mapping("labels", expected="a mapping of label names to values")
     for key in labels:
         if not _LABEL.match(str(key)) or key in _RESERVED_LABELS:
-            problems.add(
-                f"{here}.labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})"
-            )
-    error_ratio = _error_ratio(entry.get("sli"), f"{here}.sli", problems)
-    if len(problems.items) > count:
+            r.add(f"labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})")
+    error_ratio = _error_ratio(r, r.get("sli"))
+    if not (name and service and objective and window in SLO_WINDOWS and error_ratio):
         return None
     return SloSpec(
         name=name,
         service=service,
-        description=str(entry.get("description") or f"{service} {name}"),
+        description=str(r.get("description") or f"{service} {name}"),
         objective=float(objective),
         window=window,
         error_ratio=error_ratio,
@@ -150,18 +139,19 @@ def _parse_spec(entry: Any, file: str, field: str, system: str, problems: Proble
     )
 
 
-def _error_ratio(sli: Any, where: str, problems: Problems) -> str:
+def _error_ratio(spec: Reader, sli: Any) -> str:
     """PromQL for the ratio of bad events from one of the SLI forms: bad/total, good/total or latency."""
     if not isinstance(sli, dict):
-        problems.add(where, "needs one of: {bad, total}, {good, total} or {latency: {histogram, threshold, selector}}")
+        spec.add("sli", "needs one of: {bad, total}, {good, total} or {latency: {histogram, threshold, selector}}")
         return ""
     forms = [form for form in (("bad", "total"), ("good", "total"), ("latency",)) if all(k in sli for k in form)]
     if len(forms) != 1 or set(sli) != set(forms[0]):
-        problems.add(where, f"needs exactly one of: {{bad, total}}, {{good, total}} or {{latency}}, got {sorted(sli)}")
+        spec.add("sli", f"needs exactly one of: {{bad, total}}, {{good, total}} or {{latency}}, got {sorted(sli)}")
         return ""
+    r = spec.child("sli", sli)
     if forms[0] == ("latency",):
-        return _latency_error_ratio(sli["latency"], f"{where}.latency", problems)
-    queries = {key: _windowed_query(sli[key], f"{where}.{key}", problems) for key in forms[0]}
+        return _latency_error_ratio(r.child("latency", sli["latency"], _LATENCY_KEYS, expected=_LATENCY_EXPECTED))
+    queries = {key: _windowed_query(sli[key], r.at(key), r.problems) for key in forms[0]}
     if forms[0] == ("bad", "total"):
         return f"({queries['bad']})\n/\n({queries['total']})"
     return f"1 - (\n  ({queries['good']})\n  /\n  ({queries['total']})\n)"
@@ -184,33 +174,31 @@ def _windowed_query(query: Any, where: str, problems: Problems) -> str:
     return query
 
 
-def _latency_error_ratio(latency: Any, where: str, problems: Problems) -> str:
+def _latency_error_ratio(r: Reader) -> str:
     """Requests slower than the threshold: 1 - (requests in the threshold's bucket / all requests).
 
     The threshold must be one of the histogram's bucket boundaries (`le`); Prometheus cannot count
     requests under a value between two buckets.
     """
-    if not isinstance(latency, dict):
-        problems.add(where, "needs histogram, threshold (seconds) and optionally selector")
+    if not r.valid:
         return ""
-    histogram, threshold, selector = latency.get("histogram"), latency.get("threshold"), latency.get("selector", "")
-    problems.unknown_keys(where, latency, ("histogram", "threshold", "selector"))
-    if not isinstance(histogram, str) or not _METRIC.match(histogram) or histogram.endswith(("_bucket", "_count")):
-        problems.add(f"{where}.histogram", f"needs the histogram's base name (without _bucket), got {histogram!r}")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
-        problems.add(f"{where}.threshold", f"must be a bucket boundary in seconds above 0, got {threshold!r}")
-    if not isinstance(selector, str):
-        problems.add(f"{where}.selector", f'must be label matchers such as job="api", got {selector!r}')
-        selector = ""
-    matchers = f"{selector}, " if selector.strip() else ""
+    histogram = r.str(
+        "histogram", required=True, pattern=_METRIC, expected="the histogram's base name (without _bucket)"
+    )
+    if histogram and histogram.endswith(("_bucket", "_count")):
+        r.add("histogram", f"needs the histogram's base name (without _bucket), got {histogram!r}")
+        histogram = None
+    threshold = r.number("threshold", valid=lambda n: n > 0, expected="a bucket boundary in seconds above 0")
+    selector = r.str("selector", "", expected='label matchers such as job="api"')
+    matchers, le = (f"{selector}, " if selector.strip() else ""), format_number(threshold or 0)
     ratio = (
-        f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{format_number(threshold)}"}}[{WINDOW_PLACEHOLDER}]))\n'
+        f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{le}"}}[{WINDOW_PLACEHOLDER}]))\n'
         f"  /\n  sum(rate({histogram}_count{{{selector}}}[{WINDOW_PLACEHOLDER}]))\n)"
     )
-    if isinstance(histogram, str) and isinstance(threshold, (int, float)):
+    if histogram and threshold:
         error = promql_error(ratio.replace(WINDOW_PLACEHOLDER, "5m"))
         if error:
-            problems.add(f"{where}.selector", f"invalid PromQL: {error}")
+            r.add("selector", f"invalid PromQL: {error}")
     return ratio
 
 

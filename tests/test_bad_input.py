@@ -213,7 +213,7 @@ def test_grafana_rule_with_unknown_datasource_and_bad_condition(content_copy):
     )
     message = run_expecting_error("dev", *dev())
     assert "rules/grafana/bad.yml:5: unknown datasource uid 'elastic'" in message
-    assert "rules/grafana/bad.yml:5: 'condition' must look like '> 10' or '< 1', got 'more than 10'" in message
+    assert "rules/grafana/bad.yml:5: condition: must look like '> 10' or '< 1', got 'more than 10'" in message
 
 
 def test_grafana_rule_without_severity(content_copy):
@@ -249,7 +249,7 @@ def test_for_that_is_not_a_duration(content_copy):
         "        labels: {severity: warning}\n",
     )
     message = run_expecting_error("dev", *dev())
-    assert "rules/slow.yml:4: 'for' must look like '15d', '5m' or '1h30m', got 'five minutes'" in message
+    assert "rules/slow.yml:4: for: must look like '15d', '5m' or '1h30m', got 'five minutes'" in message
 
 
 def test_rule_test_naming_a_missing_rule_file(content_copy):
@@ -359,7 +359,7 @@ def test_a_dashboard_taking_the_uid_of_a_generated_slo_dashboard(content_copy):
         ({"grafana": "grafana/grafana"}, "images.grafana: must name a tag or a digest"),
         ({"prometheus": "prom/prometheus:latest"}, "images.prometheus: must pin a version, not latest"),
         ({"prometheus": "Prom/Prometheus v3"}, "images.prometheus: must be an image reference"),
-        ({"alertmanagr": "prom/alertmanager:v0.35.0"}, "images.alertmanagr: unknown service"),
+        ({"alertmanagr": "prom/alertmanager:v0.35.0"}, "images.alertmanagr: unknown key; known keys: prometheus"),
     ],
 )
 def test_an_image_without_a_pinned_version_is_refused(images, expected):

@@ -113,18 +113,22 @@ def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
     [
         (
             "exclusions:\n  panel-unit:\n    reason: x\n    dashboards: [a.json]\n",
-            "dashboards/Imported/.lint: exclusions.panel-unit: unknown lint rule; known: template-datasource",
+            "dashboards/Imported/.lint:1: exclusions.panel-unit: unknown key; known keys: template-datasource",
         ),
         (
             "exclusions:\n  panel-units:\n    dashboards: [a.json]\n",
-            "dashboards/Imported/.lint: exclusions.panel-units: needs a reason",
+            "dashboards/Imported/.lint:1: exclusions.panel-units.reason: is required",
         ),
         (
             "exclusions:\n  panel-units:\n    reason: x\n    dashboards: [missing.json]\n",
-            "dashboards/Imported/.lint: exclusions.panel-units.dashboards: "
+            "dashboards/Imported/.lint:1: exclusions.panel-units.dashboards: "
             "no dashboard 'missing.json' in dashboards/Imported",
         ),
-        ("exclusions: [panel-units]\n", "dashboards/Imported/.lint: must be a mapping with 'exclusions'"),
+        (
+            "exclusions: [panel-units]\n",
+            "dashboards/Imported/.lint:1: exclusions: must be a mapping with 'exclusions': {rule: {reason, dashboards: "
+            "[file.json]}}, got ['panel-units']",
+        ),
     ],
 )
 def test_a_bad_lint_file_is_named(content_copy, lint_file, expected):

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from stacks.content._names import ROOT, relative, system_of
+from stacks.content._yaml import load_yaml
 from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, ERROR, RULE_NAMES, lint
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 from stacks.slugs import slug
 
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
+_LINT_FILE_EXPECTED = "a mapping with 'exclusions': {rule: {reason, dashboards: [file.json]}}"
 
 
 @dataclass(frozen=True)
@@ -57,32 +57,24 @@ def _lint_exclusions(folder: Path, problems: Problems, root: Path) -> dict[str, 
     if not path.is_file():
         return {}
     name = relative(path, root)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        problems.add(name, f"malformed YAML: {error}")
+    count = len(problems)
+    data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
+    if len(problems) > count:
         return {}
-    entries = data.get("exclusions") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        problems.add(name, "must be a mapping with 'exclusions': {rule: {reason, dashboards: [file.json]}}")
-        return {}
+    top = Reader(data, "", problems, ("exclusions",), file=name, expected=_LINT_FILE_EXPECTED)
+    entries = top.child("exclusions", top.get("exclusions"), RULE_NAMES, expected=_LINT_FILE_EXPECTED)
     exclusions = {}
-    for rule, entry in entries.items():
-        where = f"{name}: exclusions.{rule}"
+    for rule, entry in entries.value.items():
         if rule not in RULE_NAMES:
-            problems.add(where, f"unknown lint rule; known: {', '.join(RULE_NAMES)}")
-            continue
-        if not isinstance(entry, dict) or not str(entry.get("reason") or "").strip():
-            problems.add(where, "needs a reason, and the dashboards it applies to")
-            continue
-        files = entry.get("dashboards")
-        if not isinstance(files, list) or not files:
-            problems.add(f"{where}.dashboards", "must list the dashboard files of this folder the rule is off for")
-            continue
+            continue  # reported as an unknown key
+        r = entries.child(rule, entry, ("dashboards", "reason"), expected="{reason, dashboards: [file.json]}")
+        reason = r.str("reason", required=True, expected="why the rule is off for these dashboards")
+        files = r.list("dashboards", required=True, expected="the dashboard files of this folder the rule is off for")
         for file in files:
             if not (folder / str(file)).is_file():
-                problems.add(f"{where}.dashboards", f"no dashboard {file!r} in {relative(folder, root)}")
-        exclusions[rule] = {str(file) for file in files}
+                r.add("dashboards", f"no dashboard {file!r} in {relative(folder, root)}")
+        if reason and files:
+            exclusions[rule] = {str(file) for file in files}
     return exclusions
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stacks.content._names import ROOT, relative
 from stacks.content._yaml import load_yaml
 from stacks.content.dashboards import DATASOURCE_UIDS
-from stacks.durations import canonical_duration, parse_duration
-from stacks.errors import Problems
+from stacks.durations import parse_duration
+from stacks.errors import Problems, Reader
 from stacks.promql import promql_error
 
 
@@ -41,7 +40,7 @@ class GrafanaRuleGroup:
 
 _CONDITION = re.compile(r"^\s*([<>])\s*(-?\d+(\.\d+)?)\s*$")
 _NO_DATA_STATES = ("NoData", "Alerting", "OK", "KeepLast")
-_GRAFANA_RULE_KEYS = {"alert", "datasource", "expr", "condition", "for", "labels", "annotations", "noDataState"}
+_RULE_KEYS = ("alert", "annotations", "condition", "datasource", "expr", "for", "labels", "noDataState")
 
 
 def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[GrafanaRuleGroup, ...]:
@@ -57,86 +56,71 @@ def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -
         data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
         if data is None:
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
-            problems.add(name, "a Grafana rule file must be a mapping with a 'groups' list")
-            continue
-        for group in data["groups"]:
-            parsed = _grafana_group(group, path, name, problems)
+        top = Reader(data, "", problems, file=name, expected="a Grafana rule file: a mapping with a 'groups' list")
+        for i, item in enumerate(top.list("groups", required=True, expected="a list of rule groups")):
+            group = Reader(
+                item, "", problems, file=name, expected=f"groups[{i}]: a mapping with name, folder and rules"
+            )
+            parsed = _grafana_group(group, path) if group.valid else None
             if parsed is None:
                 continue
             if (parsed.folder, parsed.name) in seen:
-                problems.add(
-                    f"{name}:{group.line}", f"rule group {parsed.name!r} is already in folder {parsed.folder!r}"
-                )
+                group.add("", f"rule group {parsed.name!r} is already in folder {parsed.folder!r}")
             seen.add((parsed.folder, parsed.name))
             groups.append(parsed)
     return tuple(groups)
 
 
-def _grafana_group(group: Any, path: Path, name: str, problems: Problems) -> GrafanaRuleGroup | None:
-    if not isinstance(group, dict):
-        problems.add(name, "a rule group must be a mapping with name, folder, interval and rules")
-        return None
-    where = f"{name}:{group.line}"
-    group_name, folder = group.get("name"), group.get("folder")
-    if not isinstance(group_name, str) or not group_name:
-        problems.add(where, "a rule group needs a name")
-    if not isinstance(folder, str) or not folder:
-        problems.add(where, "a Grafana rule group needs a folder")
-    try:
-        interval_ms = parse_duration(group.get("interval", "1m"))
-    except ValueError as error:
-        problems.add(where, f"'interval' {error}")
-        interval_ms = 60_000
+def _grafana_group(group: Reader, path: Path) -> GrafanaRuleGroup | None:
+    group_name = group.str("name", required=True, expected="the rule group's name")
+    folder = group.str("folder", required=True, expected="the Grafana folder the group goes to")
+    interval_ms = parse_duration(group.duration("interval", "1m"))
     if interval_ms % 10_000:
-        problems.add(where, "'interval' must be a multiple of 10s (Grafana's evaluation tick)")
-    rules = group.get("rules")
-    if not isinstance(rules, list) or not rules:
-        problems.add(where, f"rule group {group_name!r} has no rules")
+        group.add("interval", "must be a multiple of 10s (Grafana's evaluation tick)")
+    rules = group.list("rules", expected="a list of rules")
+    if not rules:
+        group.add("", f"rule group {group_name!r} has no rules")
         return None
-    parsed = tuple(r for r in (_grafana_rule(rule, name, problems) for rule in rules) if r)
+    parsed = tuple(
+        r
+        for r in (
+            _grafana_rule(Reader(rule, "", group.problems, _RULE_KEYS, file=group.file, expected="a rule: a mapping"))
+            for rule in rules
+        )
+        if r
+    )
     names = [r.alert for r in parsed]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
-        problems.add(where, f"alert {duplicate!r} is defined twice in group {group_name!r}")
+        group.add("", f"alert {duplicate!r} is defined twice in group {group_name!r}")
     return GrafanaRuleGroup(
         path=path, name=str(group_name), folder=str(folder), interval_seconds=interval_ms // 1000, rules=parsed
     )
 
 
-def _grafana_rule(rule: Any, name: str, problems: Problems) -> GrafanaRule | None:
-    if not isinstance(rule, dict):
-        problems.add(name, f"a rule must be a mapping, got {rule!r}")
+def _grafana_rule(rule: Reader) -> GrafanaRule | None:
+    if not rule.valid:
         return None
-    where = f"{name}:{rule.line}"
-    problems.unknown_keys(where, rule, sorted(_GRAFANA_RULE_KEYS))
-    alert, datasource, expr = rule.get("alert"), rule.get("datasource"), rule.get("expr")
-    if not isinstance(alert, str) or not alert:
-        problems.add(where, "a Grafana rule needs an 'alert' name")
+    alert = rule.str("alert", required=True, expected="the alert's name")
+    datasource = rule.get("datasource")
     if datasource not in DATASOURCE_UIDS.values():
-        problems.add(
-            where, f"unknown datasource uid {datasource!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
+        rule.add(
+            "", f"unknown datasource uid {datasource!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
         )
-    if not isinstance(expr, str) or not expr.strip():
-        problems.add(where, "a Grafana rule needs an 'expr'")
-    elif datasource == "prometheus":
-        error = promql_error(expr)
-        if error:
-            problems.add(where, f"invalid PromQL in {alert!r}: {error}")
+    expr = rule.str("expr", required=True, expected="a query")
+    if expr and datasource == "prometheus" and (error := promql_error(expr)):
+        rule.add("", f"invalid PromQL in {alert!r}: {error}")
     condition = _CONDITION.match(str(rule.get("condition", "")))
     if not condition:
-        problems.add(where, f"'condition' must look like '> 10' or '< 1', got {rule.get('condition')!r}")
-    try:
-        for_ = canonical_duration(str(rule.get("for", "0s")))  # as Grafana returns it: no perpetual diff
-    except ValueError as error:
-        problems.add(where, f"'for' {error}")
-        for_ = "0s"
-    no_data = rule.get("noDataState", "NoData")
+        rule.add("condition", f"must look like '> 10' or '< 1', got {rule.get('condition')!r}")
+    for_ = rule.duration("for", "0s")  # canonical, as Grafana returns it: no perpetual diff
+    no_data = rule.str("noDataState", "NoData", expected=f"one of {', '.join(_NO_DATA_STATES)}")
     if no_data not in _NO_DATA_STATES:
-        problems.add(where, f"'noDataState' must be one of {', '.join(_NO_DATA_STATES)}, got {no_data!r}")
-    labels, annotations = rule.get("labels") or {}, rule.get("annotations") or {}
+        rule.add("noDataState", f"must be one of {', '.join(_NO_DATA_STATES)}, got {no_data!r}")
+    labels = rule.mapping("labels", expected="a mapping of label names to values")
+    annotations = rule.mapping("annotations", expected="a mapping of annotation names to templates")
     if "severity" not in labels:
-        problems.add(where, f"alert {alert!r} needs a severity label: the notification policy routes on it")
-    if not condition or not isinstance(labels, dict) or not isinstance(annotations, dict):
+        rule.add("", f"alert {alert!r} needs a severity label: the notification policy routes on it")
+    if not condition:
         return None
     return GrafanaRule(
         alert=str(alert),

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from stacks import slo
 from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.content.dashboards import Dashboard, build_dashboard
-from stacks.durations import parse_duration
-from stacks.errors import Problems
+from stacks.errors import Problems, Reader
 from stacks.promql import expression_labels, promql_error
 from stacks.render import to_yaml
 from stacks.slo_dashboard import slo_dashboard
@@ -51,28 +49,23 @@ def _parse_rule_file(
     data = load_yaml(text, name, problems)
     if data is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("groups"), list):
-        problems.add(name, "a rule file must be a mapping with a 'groups' list")
-        return None
+    top = Reader(data, "", problems, file=name, expected="a rule file: a mapping with a 'groups' list")
     groups, alerts = [], []
-    for i, group in enumerate(data["groups"]):
-        if not isinstance(group, dict):
-            problems.add(f"{name}: groups[{i}]", "must be a mapping with name and rules")
+    for i, item in enumerate(top.list("groups", required=True, expected="a list of rule groups")):
+        group = Reader(item, "", problems, file=name, expected=f"groups[{i}]: a mapping with name and rules")
+        if not group.valid:
             continue
-        where = f"{name}:{group.line}"
-        group_name = group.get("name")
-        if not isinstance(group_name, str) or not group_name:
-            problems.add(where, "a rule group needs a name")
-        elif group_name in groups:
-            problems.add(where, f"rule group {group_name!r} is defined twice")
+        group_name = group.str("name", required=True, expected="the rule group's name")
+        if group_name in groups:
+            group.add("", f"rule group {group_name!r} is defined twice")
         groups.append(str(group_name))
-        rules = group.get("rules")
-        if not isinstance(rules, list) or not rules:
-            problems.add(where, f"rule group {group_name!r} has no rules")
+        rules = group.list("rules", expected="a list of rules")
+        if not rules:
+            group.add("", f"rule group {group_name!r} has no rules")
             continue
         group_alerts: set[str] = set()
         for rule in rules:
-            alert = _check_rule(rule, name, problems)
+            alert = _check_rule(Reader(rule, "", problems, file=name, expected="a rule: a mapping"))
             if alert in group_alerts:
                 problems.add(f"{name}:{rule.line}", f"alert {alert!r} is defined twice in group {group_name!r}")
             if alert:
@@ -138,35 +131,23 @@ def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> 
         data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
         if data is None:
             continue
-        rule_files = data.get("rule_files") if isinstance(data, dict) else None
-        if not isinstance(rule_files, list) or not rule_files:
-            problems.add(name, "a rule test file needs a 'rule_files' list")
-            continue
-        for rule_file in rule_files:
+        top = Reader(data, "", problems, file=name, expected="a rule test file: a mapping with a 'rule_files' list")
+        for rule_file in top.list("rule_files", required=True, expected="a list of the rule files it tests"):
             if not (path.parent / str(rule_file)).is_file():
-                problems.add(f"{name}:{data.line}", f"rule_files names {rule_file!r}, which does not exist")
+                top.add("", f"rule_files names {rule_file!r}, which does not exist")
 
 
-def _check_rule(rule: Any, name: str, problems: Problems) -> str | None:
-    if not isinstance(rule, dict):
-        problems.add(name, f"a rule must be a mapping, got {rule!r}")
+def _check_rule(rule: Reader) -> str | None:
+    if not rule.valid:
         return None
-    where = f"{name}:{rule.line}"
-    if ("alert" in rule) == ("record" in rule):
-        problems.add(where, "a rule needs exactly one of 'alert' or 'record'")
+    if rule.has("alert") == rule.has("record"):
+        rule.add("", "a rule needs exactly one of 'alert' or 'record'")
         return None
-    expr = rule.get("expr")
-    if not isinstance(expr, str) or not expr.strip():
-        problems.add(where, "a rule needs an 'expr'")
-    else:
-        error = promql_error(expr)
-        if error:
-            problems.add(where, f"invalid PromQL in {rule.get('alert') or rule.get('record')!r}: {error}")
-    if "for" in rule:
-        try:
-            parse_duration(rule["for"])
-        except ValueError as error:
-            problems.add(where, f"'for' {error}")
-    if "alert" in rule and "severity" not in (rule.get("labels") or {}):
-        problems.add(where, f"alert {rule['alert']!r} needs a severity label: the alert routes are keyed on it")
-    return rule.get("alert")
+    alert = rule.str("alert", expected="the alert's name")
+    expr = rule.str("expr", required=True, expected="a PromQL expression")
+    if expr and expr.strip() and (error := promql_error(expr)):
+        rule.add("", f"invalid PromQL in {alert or rule.get('record')!r}: {error}")
+    rule.duration("for")
+    if alert and "severity" not in rule.mapping("labels"):
+        rule.add("", f"alert {alert!r} needs a severity label: the alert routes are keyed on it")
+    return alert
