@@ -20,6 +20,7 @@ import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Matcher, Receiver, Route
 from stacks.content import DATASOURCE_NAMES, Dashboard, GrafanaRule, GrafanaRuleGroup, slug
+from stacks.layout import SERVICE_BY_NAME
 from stacks.render.grafana import grafana_rule_queries
 
 # Alerting content is locked against edits in Grafana's UI (see the module docstring).
@@ -43,12 +44,6 @@ class GrafanaContentArgs:
     """The stack's healthy Grafana container every resource waits for; None for an existing Grafana."""
 
 
-# Per datasource service (stacks/layout.py DATASOURCE_SERVICES; its uid and type are its name): its JSON data.
-DATASOURCE_JSON_DATA = {
-    "prometheus": {"httpMethod": "POST"},
-    "loki": {"maxLines": 1000},
-    "alertmanager": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
-}
 DEFAULT_DATASOURCE = "prometheus"
 DATASOURCE_NAMES_BY_UID = {uid: title for title, uid in DATASOURCE_NAMES.items()}  # "loki" -> "Loki"
 
@@ -90,7 +85,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 url=url,
                 access_mode="proxy",
                 is_default=service == DEFAULT_DATASOURCE,
-                json_data_encoded=json.dumps(DATASOURCE_JSON_DATA[service], sort_keys=True),
+                json_data_encoded=json.dumps(SERVICE_BY_NAME[service].datasource, sort_keys=True),
                 opts=options(),
             )
             for service, url in args.datasource_urls.items()

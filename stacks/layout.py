@@ -7,36 +7,62 @@ host ports come from the stack settings.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Service:
+    """One service of the stack. Its renderer is stacks/render/<name>.py (a `container_spec`), its component
+    stacks/<name>.py, its image pin IMAGES[<name>] in stacks/versions.py (README, "Adding a service")."""
+
     name: str  # also the DNS alias on the stack network
     port: int  # inside the container
     health_path: str
     data_path: str
     config_path: str
+    host_port: int  # published on the Docker host unless the stack's `ports` says otherwise
+    datasource: Mapping[str, object] | None = None
+    """When Grafana reads it as a datasource (whose uid and type are its name): the datasource's jsonData."""
+    host_gateway: bool = False  # reaches the Docker host (application targets, webhook receivers)
 
     @property
     def internal_url(self) -> str:
         return f"http://{self.name}:{self.port}"
 
 
-PROMETHEUS = Service("prometheus", 9090, "/-/ready", "/prometheus", "/etc/prometheus/prometheus.yml")
-ALERTMANAGER = Service("alertmanager", 9093, "/-/ready", "/alertmanager", "/etc/alertmanager/alertmanager.yml")
-LOKI = Service("loki", 3100, "/ready", "/loki", "/etc/loki/loki.yaml")
-PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promtail/promtail.yaml")
-GRAFANA = Service("grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini")
+PROMETHEUS = Service(
+    "prometheus",
+    9090,
+    "/-/ready",
+    "/prometheus",
+    "/etc/prometheus/prometheus.yml",
+    9091,
+    datasource={"httpMethod": "POST"},
+    host_gateway=True,
+)
+ALERTMANAGER = Service(
+    "alertmanager",
+    9093,
+    "/-/ready",
+    "/alertmanager",
+    "/etc/alertmanager/alertmanager.yml",
+    9093,
+    datasource={"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+    host_gateway=True,
+)
+LOKI = Service("loki", 3100, "/ready", "/loki", "/etc/loki/loki.yaml", 3100, datasource={"maxLines": 1000})
+PROMTAIL = Service("promtail", 9080, "/ready", "/var/lib/promtail", "/etc/promtail/promtail.yaml", 9080)
+GRAFANA = Service(
+    "grafana", 3000, "/api/health", "/var/lib/grafana", "/etc/grafana/grafana.ini", 3010, host_gateway=True
+)
 SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
-# The services Grafana reads as datasources. Each datasource's uid and type are the service's name, which
-# is how dashboards and rules name them.
-DATASOURCE_SERVICES = (PROMETHEUS.name, ALERTMANAGER.name, LOKI.name)
+SERVICE_BY_NAME = {service.name: service for service in SERVICES}
+DATASOURCE_SERVICES = tuple(service.name for service in SERVICES if service.datasource is not None)
+HOST_GATEWAY_SERVICES = frozenset(service.name for service in SERVICES if service.host_gateway)
 # A scrape job's name, whether a stack's scrapeTargets or an application's `monitoring.job` label sets it.
 JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 RULES_DIR = "/etc/prometheus/rules"
-# Services that talk to the Docker host (application targets, webhook receivers) via host.docker.internal.
-HOST_GATEWAY_SERVICES = frozenset({"prometheus", "alertmanager", "grafana"})
 # Every container's healthcheck runs `wget -q --spider` on its health path, at this pace.
 # Durations as Go prints them ("1m0s", not "60s"): the Docker provider reads them back that way, and any
 # other spelling is a diff on every refresh. No start_interval: it needs Docker API 1.44 (engine 25), so

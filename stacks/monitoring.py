@@ -5,27 +5,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from stacks.alertmanager import Alertmanager
 from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
-from stacks.grafana import Grafana
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
 from stacks.layout import HOST_GATEWAY_SERVICES
-from stacks.loki import Loki
-from stacks.prometheus import Prometheus
-from stacks.promtail import Promtail
 from stacks.render.containers import container_specs
-from stacks.service import ServiceArgs, ServiceComponent
+from stacks.service import ServiceArgs, ServiceComponent, component_class
 from stacks.settings import StackSettings
-
-# The component of each service: its Pulumi type (its container comes from stacks/render/containers.py).
-COMPONENTS: dict[str, type[ServiceComponent]] = {
-    "prometheus": Prometheus,
-    "alertmanager": Alertmanager,
-    "loki": Loki,
-    "promtail": Promtail,
-    "grafana": Grafana,
-}
 
 
 class MonitoringStack(pulumi.ComponentResource):
@@ -76,7 +62,7 @@ class MonitoringStack(pulumi.ComponentResource):
         components: dict[str, ServiceComponent] = {}
         for service_name, spec in container_specs(settings, content, docker_socket_group).items():
             after = [components[other] for other in spec.after]
-            components[service_name] = COMPONENTS[service_name](
+            components[service_name] = component_class(service_name)(
                 f"{name}-{service_name}",
                 service(service_name),
                 spec,

@@ -7,6 +7,7 @@ that container only; the volume is a separate resource and is never replaced by 
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pulumi
@@ -119,3 +120,16 @@ class ServiceComponent(pulumi.ComponentResource):
                 "dataVolumeRetained": args.protect_volume,
             }
         )  # policy packs cannot see retain_on_delete
+
+
+def component_class(service: str) -> type[ServiceComponent]:
+    """The component of a service: the one ServiceComponent subclass that stacks/<service>.py defines."""
+    module = importlib.import_module(f"stacks.{service}")
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, ServiceComponent) and value.__module__ == module.__name__
+    ]
+    if len(classes) != 1:
+        raise TypeError(f"stacks/{service}.py must define one ServiceComponent subclass, found {len(classes)}")
+    return classes[0]

@@ -139,8 +139,8 @@ def load_settings(
     if docker_host and not re.match(r"^(unix|tcp|ssh|npipe)://", docker_host):
         problems.add("dockerHost", f"must start with unix://, tcp://, ssh:// or npipe://, got {docker_host!r}")
 
-    services = _services(values["services"], problems)
-    ports = _ports(values["ports"], schema, services, problems)
+    services = _services(values["services"] or list(SERVICES), problems)
+    ports = _ports(values["ports"], services, problems)
     images = _images(values["images"], services, problems)
     prometheus = _prometheus(values["prometheus"], schema, problems)
     scrape_targets = parse_scrape_targets(values["scrapeTargets"], SERVICES, problems)
@@ -302,9 +302,11 @@ def _datasource_urls(grafana: Reader, services: tuple[str, ...], external: bool)
     return urls
 
 
-def _ports(value: dict, schema: Mapping, services: tuple[str, ...], problems: Problems) -> dict[str, int]:
-    """The host port of every service that runs (the others' are not published, so they cannot collide)."""
-    r = Reader({**schema["ports"]["default"], **value}, "ports", problems, SERVICES)
+def _ports(value: dict, services: tuple[str, ...], problems: Problems) -> dict[str, int]:
+    """The host port of every service that runs (the others' are not published, so they cannot collide);
+    the stack's `ports` over the layout's defaults."""
+    defaults = {service.name: service.host_port for service in SERVICE_LAYOUT}
+    r = Reader({**defaults, **value}, "ports", problems, SERVICES)
     ports = {}
     for service in services:
         port = r.number(

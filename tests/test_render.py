@@ -119,11 +119,12 @@ def test_app_discovery_can_be_switched_off():
     assert discovery_job(stack_settings("dev")) is not None
 
 
-def test_readme_config_table_is_generated_from_the_schema():
+def test_readme_tables_are_generated_from_the_schema_the_layout_and_the_pins():
     import sys
 
     sys.path.insert(0, str(GOLDEN.parent.parent / "scripts"))
-    from config_table import readme_with_table
+    from readme_tables import readme_with_tables
 
     readme = (GOLDEN.parent.parent / "README.md").read_text()
-    assert readme_with_table(readme) == readme, "run: python scripts/config_table.py --write"
+    assert readme_with_tables(readme) == readme, "run: python scripts/readme_tables.py --write"
+    assert "| `prometheus` | `prom/prometheus:v3.16.0` | 9090 | 9091 | `/-/ready` | yes |" in readme

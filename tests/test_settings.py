@@ -7,6 +7,7 @@ import os
 import pytest
 from conftest import TEST_SECRETS, configured_stack
 from rendering import stack_settings
+from repo import ROOT
 
 from stacks.alerting import Matcher
 from stacks.durations import canonical_duration, parse_duration
@@ -190,15 +191,39 @@ def test_a_missing_local_socket_is_named(tmp_path):
         docker_socket_group(stack_settings("dev"), environ={}, socket=str(tmp_path / "missing.sock"))
 
 
-def test_layout_versions_and_the_config_schema_name_the_same_services():
-    """A service is declared in stacks/layout.py; its pin (stacks/versions.py) and its config defaults in
-    Pulumi.yaml (the host port, the default `services` list) must name it too, and nothing else."""
+def test_layout_versions_renderers_and_components_name_the_same_services():
+    """A service is declared in stacks/layout.py; its pin (stacks/versions.py), its renderer's container_spec
+    (stacks/render/<name>.py) and its component (stacks/<name>.py) must exist for it, and nothing else. The
+    config schema keeps no per-service list of its own: `ports` and `services` default from the layout."""
+    import importlib
+
     from stacks.layout import SERVICES as LAYOUT
+    from stacks.service import ServiceComponent, component_class
     from stacks.settings import load_schema
     from stacks.versions import IMAGES
 
     names = [service.name for service in LAYOUT]
-    schema = load_schema()
+    assert names == ["prometheus", "alertmanager", "loki", "promtail", "grafana"]
     assert list(IMAGES) == names
-    assert list(schema["ports"]["default"]) == names
-    assert schema["services"]["default"] == names
+    renderers = sorted(p.stem for p in (ROOT / "stacks/render").glob("*.py"))
+    assert set(names) <= set(renderers)
+    for service in LAYOUT:
+        assert callable(importlib.import_module(f"stacks.render.{service.name}").container_spec)
+        assert issubclass(component_class(service.name), ServiceComponent)
+    schema = load_schema()
+    assert schema["ports"]["default"] == {}
+    assert schema["services"]["default"] == []
+    settings = stack_settings("dev")
+    assert settings.services == tuple(names)
+    assert settings.ports == {"prometheus": 9091, "alertmanager": 9093, "loki": 3100, "promtail": 9080, "grafana": 3010}
+
+
+def test_a_component_module_without_exactly_one_component_is_named(monkeypatch):
+    import sys
+    import types
+
+    from stacks.service import component_class
+
+    monkeypatch.setitem(sys.modules, "stacks.tempo", types.ModuleType("stacks.tempo"))
+    with pytest.raises(TypeError, match=r"stacks/tempo.py must define one ServiceComponent subclass, found 0"):
+        component_class("tempo")

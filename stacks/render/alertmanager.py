@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from stacks.alerting import Alerting, InhibitRule, Receiver, Route
+from stacks.content import Content
 from stacks.layout import ALERTMANAGER
 from stacks.render import to_yaml
+from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
 
 
@@ -87,3 +89,12 @@ def alertmanager_command(settings: StackSettings) -> list[str]:
         "--web.route-prefix=/",
         "--cluster.listen-address=",  # one replica: no gossip port, no cluster warnings
     ]
+
+
+def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
+    return ContainerSpec(
+        service=ALERTMANAGER,
+        command=alertmanager_command(settings),
+        files={ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting)},
+        secret=True,  # receiver URLs and keys
+    )

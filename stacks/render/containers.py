@@ -1,23 +1,22 @@
 """What each service's container runs with: command, configuration files, environment, host mounts, user.
 
-One pure description per service the stack runs, from the settings and the content. The Pulumi components
-(stacks/service.py) and the compose file (stacks/render/compose.py) are both built from it, so the two
-cannot drift.
+One pure description per service the stack runs, from the settings and the content: the `container_spec` of
+the service's renderer, stacks/render/<name>.py. The Pulumi components (stacks/service.py) and the compose file
+(stacks/render/compose.py) are both built from it, so the two cannot drift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import importlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from stacks.content import Content
-from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, GRAFANA, LOKI, PROMETHEUS, PROMTAIL, RULES_DIR, Service
-from stacks.render.alertmanager import alertmanager_command, render_alertmanager_config
-from stacks.render.grafana import grafana_environment
-from stacks.render.loki import loki_command, render_loki_config
-from stacks.render.prometheus import prometheus_command, render_prometheus_config
-from stacks.render.promtail import promtail_command, render_promtail_config
-from stacks.settings import StackSettings
+from stacks.layout import Service
+
+if TYPE_CHECKING:
+    from stacks.content import Content
+    from stacks.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -40,59 +39,6 @@ class ContainerSpec:
     """Services this one starts after (their containers healthy first)."""
 
 
-def _prometheus(settings: StackSettings, content: Content, socket_group: str | None) -> ContainerSpec:
-    rule_files = {f.name: f.text for f in content.rule_files}
-    return ContainerSpec(
-        service=PROMETHEUS,
-        command=prometheus_command(settings),
-        files={
-            PROMETHEUS.config_path: render_prometheus_config(settings, sorted(rule_files)),
-            **{f"{RULES_DIR}/{name}": text for name, text in rule_files.items()},
-        },
-        # Application discovery reads the Docker socket: mounted read-only, and the image's user, nobody, in
-        # the socket's group (enough to read it; never root).
-        host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if socket_group else (),
-        group_adds=[socket_group] if socket_group else (),
-    )
-
-
-def _alertmanager(settings: StackSettings, content: Content, socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(
-        service=ALERTMANAGER,
-        command=alertmanager_command(settings),
-        files={ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting)},
-        secret=True,  # receiver URLs and keys
-    )
-
-
-def _loki(settings: StackSettings, content: Content, socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(service=LOKI, command=loki_command(), files={LOKI.config_path: render_loki_config(settings)})
-
-
-def _promtail(settings: StackSettings, content: Content, socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(
-        service=PROMTAIL,
-        command=promtail_command(),
-        files={PROMTAIL.config_path: render_promtail_config(settings)},
-        host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)],  # container discovery and their log files
-        user="root",  # reading the Docker socket needs root or the docker group of the host
-        after=[LOKI.name],
-    )
-
-
-def _grafana(settings: StackSettings, content: Content, socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(service=GRAFANA, envs=grafana_environment(settings), secret=True)  # the admin password
-
-
-_SPECS: dict[str, Callable[[StackSettings, Content, str | None], ContainerSpec]] = {
-    PROMETHEUS.name: _prometheus,
-    ALERTMANAGER.name: _alertmanager,
-    LOKI.name: _loki,
-    PROMTAIL.name: _promtail,
-    GRAFANA.name: _grafana,
-}
-
-
 def container_specs(
     settings: StackSettings, content: Content, docker_socket_group: str | None = None
 ) -> dict[str, ContainerSpec]:
@@ -104,4 +50,7 @@ def container_specs(
     if settings.app_discovery.enabled and not docker_socket_group:
         raise ValueError("app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)")
     group = docker_socket_group if settings.app_discovery.enabled else None
-    return {name: _SPECS[name](settings, content, group) for name in settings.services}
+    return {
+        name: importlib.import_module(f"stacks.render.{name}").container_spec(settings, content, group)
+        for name in settings.services
+    }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from stacks.content import GrafanaRule
+from stacks.content import Content, GrafanaRule
 from stacks.layout import GRAFANA
+from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
 
 
@@ -57,3 +58,7 @@ def grafana_rule_queries(rule: GrafanaRule) -> list[dict]:
         {"ref_id": "A", "datasource_uid": rule.datasource, "model": query_model, "from": 600, "to": 0},
         {"ref_id": "B", "datasource_uid": "__expr__", "model": threshold_model, "from": 0, "to": 0},
     ]
+
+
+def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
+    return ContainerSpec(service=GRAFANA, envs=grafana_environment(settings), secret=True)  # the admin password

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from stacks.content import Content
 from stacks.layout import LOKI
 from stacks.render import to_yaml
+from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
 
 # The schema applies from this date on; it must be in the past on a new install and never change after.
@@ -49,3 +51,7 @@ def render_loki_config(settings: StackSettings) -> str:
 
 def loki_command() -> list[str]:
     return [f"-config.file={LOKI.config_path}"]
+
+
+def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
+    return ContainerSpec(service=LOKI, command=loki_command(), files={LOKI.config_path: render_loki_config(settings)})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from stacks.content import Content
 from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
+from stacks.render.containers import ContainerSpec
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
@@ -109,3 +111,19 @@ def prometheus_command(settings: StackSettings) -> list[str]:
         f"--web.external-url={settings.public_url('prometheus')}",
         "--web.route-prefix=/",
     ]
+
+
+def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
+    """prometheus.yml and the rule files uploaded; for application discovery, the Docker socket read-only, and
+    the image's user, nobody, in the socket's group (enough to read it; never root)."""
+    rule_files = {f.name: f.text for f in content.rule_files}
+    return ContainerSpec(
+        service=PROMETHEUS,
+        command=prometheus_command(settings),
+        files={
+            PROMETHEUS.config_path: render_prometheus_config(settings, sorted(rule_files)),
+            **{f"{RULES_DIR}/{name}": text for name, text in rule_files.items()},
+        },
+        host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if docker_socket_group else (),
+        group_adds=[docker_socket_group] if docker_socket_group else (),
+    )

@@ -6,8 +6,10 @@ log line: as labels they would create a stream per request (unbounded cardinalit
 
 from __future__ import annotations
 
+from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOKI, PROMTAIL
 from stacks.render import to_yaml
+from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
 
 
@@ -44,3 +46,14 @@ def render_promtail_config(settings: StackSettings) -> str:
 
 def promtail_command() -> list[str]:
     return [f"-config.file={PROMTAIL.config_path}"]
+
+
+def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
+    return ContainerSpec(
+        service=PROMTAIL,
+        command=promtail_command(),
+        files={PROMTAIL.config_path: render_promtail_config(settings)},
+        host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)],  # container discovery and their log files
+        user="root",  # reading the Docker socket needs root or the docker group of the host
+        after=[LOKI.name],
+    )
