@@ -120,10 +120,10 @@ def test_prod_without_retained_volumes_fails_naming_each_volume(tmp_path):
 def test_a_program_that_stops_sending_the_admin_password_as_a_secret_fails(tmp_path):
     """The engine sends secrets marked; the pack sees the mark, and that it is gone (secrets_on_wire.py)."""
     stack = policy_stack(tmp_path, "staging")
-    containers = stack.workdir / "stacks" / "render" / "containers.py"
+    renderer = stack.workdir / "stacks" / "render" / "grafana.py"
     wrapped = "return ContainerSpec(service=GRAFANA, envs=grafana_environment(settings), secret=True)"
-    assert wrapped in containers.read_text()
-    containers.write_text(containers.read_text().replace(wrapped, wrapped.replace("secret=True", "secret=False")))
+    assert wrapped in renderer.read_text()
+    renderer.write_text(renderer.read_text().replace(wrapped, wrapped.replace("secret=True", "secret=False")))
     code, output = preview(stack)
     assert code != 0
     assert (
