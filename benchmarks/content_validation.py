@@ -27,27 +27,43 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stacks.content import load_content, prometheus_queries  # noqa: E402
+from stacks.content import load_content, prometheus_queries, system_of  # noqa: E402
 
 
 def multiply(destination: Path, times: int) -> None:
-    """`times` copies of the shipped content, with uids, alert names and groups made unique."""
-    shutil.copytree(ROOT / "rules", destination / "rules")
-    shutil.copytree(ROOT / "dashboards", destination / "dashboards")
+    """`times` copies of the shipped content, with uids, alert names and groups made unique. Each copy of a
+    system is a system of its own (kerp1, kerp2, ...) with its own jobs (kerp1-api); the platform, the stack
+    itself, is not copied."""
+    for name in ("rules", "dashboards", "systems"):
+        shutil.copytree(ROOT / name, destination / name)
     for copy in range(1, times):
         for path in sorted((ROOT / "dashboards").glob("*/*.json")):
-            model = json.loads(path.read_text())
+            system = system_of(path.parent.name)
+            if system == "platform":
+                continue
+            model = json.loads(path.read_text().replace(f"{system}-", f"{system}{copy}-"))
             model["uid"] = f"{model.get('uid', path.stem)}"[:34] + f"-x{copy}"
             target = destination / "dashboards" / f"{path.parent.name}{copy}" / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(model))
+        for path in sorted((ROOT / "systems").glob("*.yml")):
+            text = path.read_text().replace(f"{path.stem}-", f"{path.stem}{copy}-")
+            (destination / "systems" / f"{path.stem}{copy}.yml").write_text(text)
         for path in sorted((ROOT / "rules").glob("*.yml")):
+            if path.stem == "platform":
+                continue
             text = re.sub(r"(- name: )(\S+)", rf"\1\2-x{copy}", path.read_text())
-            (destination / "rules" / f"{path.stem}{copy}.yml").write_text(text)
+            (destination / "rules" / f"{path.stem}{copy}.yml").write_text(
+                text.replace(f"{path.stem}-", f"{path.stem}{copy}-")
+            )
         for path in sorted((ROOT / "rules/tests").glob("*_test.yml")):
             stem = path.stem.removesuffix("_test")
+            if stem in ("platform", "systems"):
+                continue
             text = path.read_text().replace(f"../{stem}.yml", f"../{stem}{copy}.yml")
-            (destination / "rules/tests" / f"{stem}{copy}_test.yml").write_text(text)
+            (destination / "rules/tests" / f"{stem}{copy}_test.yml").write_text(
+                text.replace(f"{stem}-", f"{stem}{copy}-")
+            )
 
 
 def validate(root: Path) -> dict[str, float]:

@@ -49,21 +49,29 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "resources": len(reco
 
 
 def generate(content: Path, dashboards: int, rules: int) -> None:
-    shutil.copytree(ROOT / "dashboards", content / "dashboards")
-    shutil.copytree(ROOT / "rules", content / "rules")
-    template = json.loads((ROOT / "dashboards/MindHit/api-overview.json").read_text())
+    for name in ("dashboards", "rules", "systems"):
+        shutil.copytree(ROOT / name, content / name)
+    template = (ROOT / "dashboards/MindHit/api-overview.json").read_text()
+    for k in range(FOLDERS if dashboards else 0):
+        # Each generated folder is a system (board<k>) of its own, as MindHit's dashboard is MindHit's.
+        (content / "systems" / f"board{k}.yml").write_text(f"jobs:\n  board{k}-api: generated\n")
+        (content / "dashboards" / f"Board{k}").mkdir()
     for i in range(dashboards):
-        model = dict(template, uid=f"generated-{i}", title=f"Generated dashboard {i}")
-        folder = content / "dashboards" / f"Generated{i % FOLDERS}"
-        folder.mkdir(exist_ok=True)
-        (folder / f"generated-{i}.json").write_text(json.dumps(model))
+        k = i % FOLDERS
+        model = json.loads(template.replace("mindhit-.+", f"board{k}-.+"))
+        model.update(uid=f"generated-{i}", title=f"Generated dashboard {i}")
+        (content / "dashboards" / f"Board{k}" / f"generated-{i}.json").write_text(json.dumps(model))
     for start in range(0, rules, RULES_PER_FILE):
+        # Each generated rule file is a system (generated<start>) whose job is generated<start>-svc<n>.
+        system = f"generated{start}"
+        jobs = "".join(f"  {system}-svc{n}: generated\n" for n in range(start, start + RULES_PER_FILE))
+        (content / "systems" / f"{system}.yml").write_text(f"jobs:\n{jobs}")
         count = min(RULES_PER_FILE, rules - start)
         groups = []
         for g in range(start, start + count, 10):
             group_rules = "".join(
                 f"      - alert: Generated{n}\n"
-                f'        expr: sum(rate(http_requests_total{{job="svc{n}",status=~"5.."}}[5m])) > {n}\n'
+                f'        expr: sum(rate(http_requests_total{{job="{system}-svc{n}",status=~"5.."}}[5m])) > {n}\n'
                 f"        for: 5m\n"
                 f"        labels: {{severity: warning}}\n"
                 f"        annotations: {{summary: generated {n}, description: generated rule {n}}}\n"

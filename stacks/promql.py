@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import promql_parser
 
 
+@functools.lru_cache(maxsize=65536)
+def parse_promql(expr: str) -> promql_parser.Expr:
+    """The expression's syntax tree (ValueError or TypeError when it is not PromQL); parsed once for every
+    check that reads it."""
+    return promql_parser.parse(expr)
+
+
 def promql_error(expr: str) -> str | None:
     """The parser's message for an invalid PromQL expression, or None."""
     try:
-        promql_parser.parse(expr)
+        parse_promql(expr)
     except (ValueError, TypeError) as error:
         return str(error)
     return None
+
+
+def vector_selectors(tree: promql_parser.Expr) -> list[promql_parser.VectorSelector]:
+    """Every series selector of an expression, those inside range vectors and subqueries included."""
+    selectors = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            selectors.append(node)
+
+    promql_parser.walk(tree, visit)
+    return selectors
 
 
 def expression_labels(expr: str) -> set[str]:

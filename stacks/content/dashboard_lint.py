@@ -68,7 +68,7 @@ class Dashboard:
             v.get("name") for v in self.templating if isinstance(v, dict) and v.get("type") == "datasource"
         }
         self.inputs = {i.get("name") for i in model.get("__inputs") or [] if isinstance(i, dict)}
-        self.panels = list(_panels(model))
+        self.panels = list(panels(model))
         """(JSON path, panel) of every panel, rows and panels inside rows included (new and old schema)."""
 
     def data_panels(self) -> Iterator[tuple[str, dict]]:
@@ -81,14 +81,14 @@ class Dashboard:
         return _datasource_problem(ref, self.variables, self.inputs)
 
 
-def _panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
+def panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
     """Every panel with its JSON path, including those inside rows (new and old schema)."""
     for key in ("panels", "rows"):
         for i, panel in enumerate(model.get(key) or []):
             if isinstance(panel, dict):
                 where = f"{path}.{key}[{i}]"
                 yield where, panel
-                yield from _panels(panel, where)
+                yield from panels(panel, where)
 
 
 def _datasource_problem(ref: Any, variables: set[str], inputs: set[str]) -> str | None:
@@ -123,10 +123,10 @@ def prometheus_queries(model: dict) -> Iterator[tuple[str, str]]:
     """(JSON path, PromQL with Grafana's variables substituted) of every Prometheus query in a dashboard."""
     templating = (model.get("templating") or {}).get("list") or []
     variables = {v.get("name") for v in templating if isinstance(v, dict)}
-    for where, panel in _panels(model):
+    for where, panel in panels(model):
         for j, target in enumerate(panel.get("targets") or []):
             expr = target.get("expr") if isinstance(target, dict) else None
-            if isinstance(expr, str) and expr.strip() and _is_prometheus(panel, target):
+            if isinstance(expr, str) and expr.strip() and is_prometheus(panel, target):
                 yield f"{where}.targets[{j}].expr", substitute_variables(expr, variables)
 
 
@@ -145,7 +145,7 @@ def _overlaps(panels: list) -> list[tuple[str, str]]:
     return found
 
 
-def _is_prometheus(panel: dict, target: dict) -> bool:
+def is_prometheus(panel: dict, target: dict) -> bool:
     for ref in (target.get("datasource"), panel.get("datasource")):
         if isinstance(ref, dict) and ref.get("type"):
             return ref["type"] == "prometheus"
@@ -270,7 +270,11 @@ RULES = (
         _datasources_by_uid,
     ),
 )
-RULE_NAMES = tuple(rule.name for rule in RULES)
+# Checked over the whole content (it needs every system's jobs: stacks/content/ownership.py), and turned off per
+# dashboard by a .lint file as the rules above are.
+JOB_OWNERSHIP = "job-ownership"
+JOB_OWNERSHIP_DESCRIPTION = "Every query selects its own system's scrape jobs and no other system's (systems/)."
+RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP)
 
 
 def lint(model: dict, excluded: frozenset[str] = frozenset()) -> list[Finding]:

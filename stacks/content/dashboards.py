@@ -29,6 +29,10 @@ class Dashboard:
     system: str  # which system it belongs to (the `systems` stack key): the folder's, or the SLO spec's
     warnings: tuple[str, ...] = ()
     """Findings of the lint rules of warning severity, printed by preview: where, rule and message."""
+    source: str = ""
+    """Where it comes from, for problems: dashboards/<Folder>/<file>.json, or the SLO spec that makes it."""
+    excluded_rules: frozenset[str] = frozenset()
+    """Lint rules its folder's .lint file turns off for it."""
 
     @property
     def config_json(self) -> str:
@@ -139,7 +143,15 @@ def build_dashboard(
     normalised = {k: v for k, v in model.items() if k not in ("id", "version", "__inputs")}
     normalised["uid"] = uid
     return Dashboard(
-        folder=folder, path=path, uid=uid, title=title, model=normalised, system=system, warnings=tuple(warnings)
+        folder=folder,
+        path=path,
+        uid=uid,
+        title=title,
+        model=normalised,
+        system=system,
+        warnings=tuple(warnings),
+        source=name,
+        excluded_rules=excluded_rules,
     )
 
 

@@ -28,6 +28,12 @@ class RuleFile:
     alerts: tuple[str, ...]
     label_names: frozenset[str] = frozenset()
     """Labels its alerts may carry: set by the rule, or kept from the series the expression reads."""
+    source: str = ""
+    """Where its rules are, for problems: rules/x.yml, or the SLO spec with "(generated rules)"."""
+    expressions: tuple[tuple[int, str], ...] = ()
+    """(line, PromQL) of every rule."""
+    records: tuple[str, ...] = ()
+    """The series its recording rules write."""
 
 
 def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[RuleFile, ...]:
@@ -72,10 +78,17 @@ def _parse_rule_file(
                 group_alerts.add(alert)
                 alerts.append(alert)
     label_names = {"alertname"}
+    expressions, records = [], []
     for group in data["groups"]:
         for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
-            if isinstance(rule, dict) and "alert" in rule:
+            if not isinstance(rule, dict):
+                continue
+            if "alert" in rule:
                 label_names |= set(rule.get("labels") or {}) | expression_labels(str(rule.get("expr", "")))
+            if isinstance(rule.get("expr"), str):
+                expressions.append((rule.line, rule["expr"]))
+            if isinstance(rule.get("record"), str):
+                records.append(rule["record"])
     return RuleFile(
         path=path,
         name=file_name,
@@ -84,6 +97,9 @@ def _parse_rule_file(
         groups=tuple(groups),
         alerts=tuple(alerts),
         label_names=frozenset(label_names),
+        source=name,
+        expressions=tuple(expressions),
+        records=tuple(records),
     )
 
 

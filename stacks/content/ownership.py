@@ -1,0 +1,189 @@
+"""Every system owns its series: each selector in a system's rules and panels matches its own scrape jobs
+and no other system's, so that one system's traffic can never fire another's alerts or fill its panels.
+
+A selector owns its series through its `job` matchers (systems/<system>.yml declares the jobs). Selectors
+of recorded series (their rules select for them) and of Prometheus' own ALERTS series are left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import promql_parser
+
+from stacks.content.dashboard_lint import JOB_OWNERSHIP, is_prometheus, panels, substitute_variables
+from stacks.content.dashboards import Dashboard
+from stacks.content.prometheus_rules import RuleFile
+from stacks.content.systems import System
+from stacks.errors import Problems
+from stacks.promql import parse_promql, vector_selectors
+
+_SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule
+_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+@dataclass(frozen=True)
+class _Selector:
+    name: str
+    job_matchers: tuple[tuple[str, str], ...]
+    """(operator, value) of its `job` matchers: "Equal", "NotEqual", "Re" or "NotRe"."""
+    parsed: promql_parser.VectorSelector
+
+    @property
+    def shown(self) -> str:
+        return str(self.parsed.prettify())
+
+
+@functools.lru_cache(maxsize=65536)
+def _selectors(expr: str) -> tuple[_Selector, ...]:
+    """The selectors of an expression, read once however many rules and panels share it."""
+    return tuple(
+        _Selector(
+            selector.name,
+            tuple(
+                (str(m.op).rpartition(".")[2], m.value)  # "MatchOp.Re" -> "Re"
+                for m in selector.matchers.matchers
+                if m.name == "job"
+            ),
+            selector,
+        )
+        for selector in vector_selectors(parse_promql(expr))
+    )
+
+
+def selector_problems(
+    expr: str, system: System, jobs: JobIndex, recorded: set[str], templated: Iterable[str] = ()
+) -> list[str]:
+    """Why the expression's selectors would read another system's series or none of its own.
+
+    `templated`: matcher values that came from a dashboard variable, compared as regular expressions (a
+    variable's value is one of several jobs, whatever the operator).
+    """
+    try:
+        selectors = _selectors(expr)
+    except (ValueError, TypeError):
+        return []  # reported by the PromQL check
+    templated = frozenset(templated)
+    found = []
+    for selector in selectors:
+        if selector.name in _SYNTHETIC or selector.name in recorded:
+            continue
+        if not selector.job_matchers:
+            found.append(f"{selector.shown} selects no job: add {system.job_matcher} ({system.declared_in})")
+            continue
+        matched = frozenset.intersection(*(jobs.matching(op, value, templated) for op, value in selector.job_matchers))
+        foreign = sorted(matched - set(system.jobs))
+        if foreign:
+            listed = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more" if len(foreign) > 4 else "")
+            found.append(
+                f"{selector.shown} would also read other systems' jobs ({listed}): select {system.job_matcher}"
+            )
+        elif not matched:
+            found.append(f"{selector.shown} matches no job of {system.name} ({', '.join(system.jobs)})")
+    return found
+
+
+class JobIndex:
+    """Every system's jobs, and the jobs each matcher matches: computed once per matcher, as the same ones
+    (job=~"kerp-.+") recur in every rule and panel of a system."""
+
+    def __init__(self, systems: dict[str, System]):
+        self.jobs = frozenset(job for system in systems.values() for job in system.jobs)
+        self._matched: dict[tuple[str, str, bool], frozenset[str]] = {}
+
+    def matching(self, op: str, value: str, templated: frozenset[str]) -> frozenset[str]:
+        regex = op in ("Re", "NotRe") or value in templated  # a variable's value is one of several jobs
+        key = (op, value, regex)
+        if key not in self._matched:
+            if regex:
+                pattern = re.compile(value)
+                matched = frozenset(job for job in self.jobs if pattern.fullmatch(job))
+            else:
+                matched = frozenset({value}) & self.jobs
+            self._matched[key] = self.jobs - matched if op in ("NotEqual", "NotRe") else matched
+        return self._matched[key]
+
+
+def dashboard_queries(model: dict) -> Iterator[tuple[str, str, set[str]]]:
+    """(JSON path, PromQL, templated matcher values) of every Prometheus query of a dashboard and of its query
+    variables, each variable inside a string replaced by the jobs it can take."""
+    domains = _variable_domains(model)
+    templating = (model.get("templating") or {}).get("list") or []
+    queries = [
+        (f"$.templating.list[{i}].query", _variable_selector(v))
+        for i, v in enumerate(templating)
+        if isinstance(v, dict) and v.get("type") == "query"
+    ]
+    for where, panel in panels(model):
+        for j, target in enumerate(panel.get("targets") or []):
+            if isinstance(target, dict) and is_prometheus(panel, target):
+                queries.append((f"{where}.targets[{j}].expr", target.get("expr")))
+    for where, expr in queries:
+        if isinstance(expr, str) and expr.strip():
+            templated: set[str] = set()
+
+            def in_string(match: re.Match, templated=templated) -> str:
+                value = _VARIABLE.sub(
+                    lambda v: f"(?:{domains.get(v.group(1) or v.group(2) or v.group(3), '.*')})", match[0]
+                )
+                if value != match[0]:
+                    templated.add(value[1:-1])
+                return value
+
+            yield where, substitute_variables(_STRING.sub(in_string, expr)), templated
+
+
+def _variable_selector(variable: dict) -> str | None:
+    """The series selector of a label_values(<selector>, label) variable query, else None."""
+    query = variable.get("query")
+    query = query.get("query") if isinstance(query, dict) else query
+    match = re.fullmatch(r"\s*label_values\((.*),\s*[A-Za-z_][A-Za-z0-9_]*\s*\)\s*", query or "")
+    return match[1] if match else None
+
+
+def _variable_domains(model: dict) -> dict[str, str]:
+    """Variable -> a regular expression of the values it can take, as Grafana interpolates it."""
+    domains = {}
+    for variable in (model.get("templating") or {}).get("list") or []:
+        if not isinstance(variable, dict) or not variable.get("name"):
+            continue
+        values = ".*"
+        if variable.get("type") == "custom" and isinstance(variable.get("query"), str):
+            values = "|".join(re.escape(v.strip()) for v in variable["query"].split(",") if v.strip())
+        elif variable.get("type") == "query":
+            selector = _variable_selector(variable) or ""
+            job = re.search(r'\bjob\s*(=~|=)\s*"([^"]*)"', selector)
+            values = (job[2] if job[1] == "=~" else re.escape(job[2])) if job else ".*"
+        if variable.get("includeAll") and variable.get("allValue"):
+            values = f"{values}|{variable['allValue']}"
+        domains[variable["name"]] = values
+    return domains
+
+
+def check_ownership(
+    dashboards: Iterable[Dashboard], rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems
+) -> None:
+    """Every selector of every rule, panel and query variable reads its own system's jobs only."""
+    dashboards, rule_files = list(dashboards), list(rule_files)
+    recorded = {record for rule_file in rule_files for record in rule_file.records}
+    jobs = JobIndex(systems)
+    for rule_file in rule_files:
+        system = _declared(rule_file.system, rule_file.source, systems, problems)
+        for line, expr in rule_file.expressions if system else ():
+            for message in selector_problems(expr, system, jobs, recorded):
+                problems.add(f"{rule_file.source}:{line}", message)
+    for dashboard in (d for d in dashboards if JOB_OWNERSHIP not in d.excluded_rules):
+        system = _declared(dashboard.system, dashboard.source, systems, problems)
+        for where, expr, templated in dashboard_queries(dashboard.model) if system else ():
+            for message in selector_problems(expr, system, jobs, recorded, templated):
+                problems.add(f"{dashboard.source}: {where}", message)
+
+
+def _declared(name: str, source: str, systems: dict[str, System], problems: Problems) -> System | None:
+    if name not in systems:
+        problems.add(source, f"system {name!r} has no systems/{name}.yml: declare the scrape jobs its series come from")
+    return systems.get(name)

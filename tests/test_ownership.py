@@ -1,0 +1,161 @@
+"""Every system owns its series (systems/<system>.yml, stacks/content/ownership.py): a selector with no job
+matcher, one that would read another system's jobs, or one that reads none of its own stops preview, naming
+the file and the line or JSON path; and the promtool tests across systems cover every pair of systems whose
+rules read a metric of the same name."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import promql_parser
+import pytest
+import yaml
+from conftest import configured_stack
+from mockstack import Recorder, run_program
+from repo import ROOT
+
+from stacks.content import load_content
+from stacks.content.ownership import JobIndex, selector_problems
+from stacks.content.systems import PLATFORM, System
+from stacks.errors import InputError
+
+KERP = System("kerp", ("kerp-api",))
+SYSTEMS = {
+    "kerp": KERP,
+    "mindhit": System("mindhit", ("mindhit-api",)),
+    "wealist": System("wealist", ("wealist-user-service", "wealist-postgres-exporter")),
+    "platform": PLATFORM,
+}
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('sum(rate(http_requests_total{job=~"kerp-.+"}[5m]))', []),
+        ('up{job="kerp-api"} == 0', []),
+        ('ALERTS{alertstate="firing"}', []),  # Prometheus' own series, labelled by the rule
+        ("slo:sli_error:ratio_rate5m > 0.1", []),  # a recorded series: its rule selects the jobs
+        (
+            "sum(rate(http_requests_total[5m]))",
+            ['http_requests_total selects no job: add job=~"kerp-.+" (systems/kerp.yml)'],
+        ),
+        (
+            'up{job=~".*-api"}',
+            [
+                'up{job=~".*-api"} would also read other systems\' jobs (mindhit-api): select job=~"kerp-.+"',
+            ],
+        ),
+        (
+            'rate(http_requests_total{job!="kerp-api"}[5m])',
+            [
+                'http_requests_total{job!="kerp-api"} would also read other systems\' jobs (alertmanager, grafana, '
+                'loki, mindhit-api and 4 more): select job=~"kerp-.+"'
+            ],
+        ),
+        ('up{job="kerp-web"}', ['up{job="kerp-web"} matches no job of kerp (kerp-api)']),
+    ],
+)
+def test_a_selector_reads_its_own_systems_jobs_only(expr, expected):
+    assert selector_problems(expr, KERP, JobIndex(SYSTEMS), recorded={"slo:sli_error:ratio_rate5m"}) == expected
+
+
+def test_a_dashboard_variable_is_read_as_every_job_it_can_take():
+    """`job="$service"` with a variable whose All value is `.*` reads every job; with `kerp-.+` only K-ERP's."""
+    templated = {"(?:.*)"}
+    assert selector_problems('up{job="(?:.*)"}', KERP, JobIndex(SYSTEMS), set(), templated) == [
+        'up{job="(?:.*)"} would also read other systems\' jobs (alertmanager, grafana, loki, mindhit-api and 4 more): '
+        'select job=~"kerp-.+"'
+    ]
+    assert selector_problems('up{job="(?:kerp-.+)"}', KERP, JobIndex(SYSTEMS), set(), {"(?:kerp-.+)"}) == []
+
+
+def _preview_error(tmp_path_content: Path) -> str:
+    """The program run on the edited content: the message, and nothing registered before it."""
+    recorder = Recorder()
+    with pytest.raises(InputError) as raised:
+        run_program("dev", *configured_stack("dev"), recorder)
+    assert recorder.registrations == []
+    return str(raised.value)
+
+
+def test_a_rule_without_its_job_matcher_stops_preview_naming_file_and_line(content_copy):
+    rules = content_copy / "rules/kerp.yml"
+    text = rules.read_text()
+    rules.write_text(
+        text.replace(
+            'sum(rate(http_requests_total{job=~"kerp-.+"}[5m])) > 0.05', "sum(rate(http_requests_total[5m])) > 0.05"
+        )
+    )
+    line = text.splitlines().index("      - alert: HighErrorRate") + 1
+    assert f'rules/kerp.yml:{line}: http_requests_total selects no job: add job=~"kerp-.+"' in _preview_error(
+        content_copy
+    )
+
+
+def test_a_rule_reading_another_systems_job_stops_preview(content_copy):
+    rules = content_copy / "rules/kerp.yml"
+    rules.write_text(
+        rules.read_text().replace('expr: up{job="kerp-api"} == 0', 'expr: up{job=~"kerp-api|mindhit-api"} == 0')
+    )
+    message = _preview_error(content_copy)
+    assert 'would also read other systems\' jobs (mindhit-api): select job=~"kerp-.+"' in message
+
+
+def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_path(content_copy):
+    path = content_copy / "dashboards/weAlist/developer.json"
+    model = json.loads(path.read_text())
+    (service,) = [v for v in model["templating"]["list"] if v["name"] == "service"]
+    service["allValue"] = ".*"
+    path.write_text(json.dumps(model))
+    message = _preview_error(content_copy)
+    assert "dashboards/weAlist/developer.json: $.panels[" in message
+    assert "would also read other systems' jobs (alertmanager, grafana, kerp-api, loki" in message
+
+
+def test_content_of_an_undeclared_system_stops_preview(content_copy):
+    (content_copy / "systems/observer.yml").unlink()
+    message = _preview_error(content_copy)
+    assert "rules/observer.yml: system 'observer' has no systems/observer.yml: declare the scrape jobs" in message
+    assert "dashboards/Observer/observer.json: system 'observer' has no systems/observer.yml" in message
+
+
+def test_a_job_outside_the_systems_prefix_stops_preview(content_copy):
+    path = content_copy / "systems/observer.yml"
+    path.write_text(path.read_text().replace("  observer-collector:", "  collector:"))
+    message = _preview_error(content_copy)
+    assert "systems/observer.yml:4: jobs.collector: must be a job name starting with 'observer-'" in message
+
+
+def _metric_names(expr: str) -> set[str]:
+    names: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            names.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names
+
+
+def test_every_pair_of_systems_sharing_a_metric_has_a_promtool_case():
+    """Pairs found from the rule files themselves; systems_test.yml names each pair in a case's name."""
+    metrics = {}
+    for path in sorted((ROOT / "rules").glob("*.yml")):
+        groups = yaml.safe_load(path.read_text())["groups"]
+        metrics[path.stem] = set().union(*(_metric_names(r["expr"]) for g in groups for r in g["rules"]))
+    pairs = {(a, b) for a, b in itertools.combinations(sorted(metrics), 2) if metrics[a] & metrics[b]}
+    assert ("kerp", "wealist") in pairs
+    names = [t["name"] for t in yaml.safe_load((ROOT / "rules/tests/systems_test.yml").read_text())["tests"]]
+    for a, b in sorted(pairs):
+        assert any(
+            name.split(":")[0].startswith((f"{a} vs", f"{b} vs"))
+            and {a, b} <= set(name.split(":")[0].replace(",", " ").split())
+            for name in names
+        ), f"no case in rules/tests/systems_test.yml for {a} and {b} (they share {sorted(metrics[a] & metrics[b])})"
+
+
+def test_the_shipped_content_owns_its_series():
+    """No problem at all: load_content raises on any."""
+    assert load_content().rule_files
