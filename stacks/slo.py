@@ -249,7 +249,33 @@ def _rule_group(spec: SloSpec) -> dict:
             "labels": labels,
         }
     )
-    return {"name": f"slo-{spec.name}", "rules": rules + alerts}
+    return {"name": f"slo-{spec.name}", "rules": rules + alerts + [_no_data_alert(spec)]}
+
+
+def no_data_expr(spec: SloSpec) -> str:
+    """True while the SLI has no value: no series at all (no target, no traffic) or NaN (0 of 0 events)."""
+    ratio = f'{error_ratio_record("5m")}{{slo="{spec.name}"}}'
+    return f"absent({ratio})\nor\n{ratio} != {ratio}"
+
+
+def _no_data_alert(spec: SloSpec) -> dict:
+    """Silence is not health: an SLO without data neither burns nor meets its budget, and says so."""
+    return {
+        "alert": f"{spec.camel_name}NoData",
+        "expr": no_data_expr(spec),
+        "for": NO_DATA_FOR,
+        "labels": {**dict(spec.labels), "severity": "warning"},
+        "annotations": {
+            "summary": f"{spec.service}: {spec.description} has no data",
+            "description": (
+                f"The SLI of {spec.name} has had no value for {NO_DATA_FOR}: no series (a scrape target missing or "
+                "down, a renamed metric) or no events to count. Its error budget and burn-rate alerts are blind."
+            ),
+        },
+    }
+
+
+NO_DATA_FOR = "15m"
 
 
 def possible_conditions(spec: SloSpec, alert_class: AlertClass) -> tuple[BurnRateAlert, ...]:

@@ -6,6 +6,7 @@ from stacks.layout import PROMETHEUS
 from stacks.slo import (
     ALERT_CLASSES,
     BUDGET_REMAINING_RECORD,
+    NO_DATA_FOR,
     OBJECTIVE_RECORD,
     SloSpec,
     error_ratio_record,
@@ -31,7 +32,7 @@ def slo_dashboard(spec: SloSpec) -> dict:
             "type": "stat",
             "title": title,
             "datasource": _PROMETHEUS,
-            "gridPos": {"h": 5, "w": 6, "x": x, "y": 0},
+            "gridPos": {"h": 5, "w": 6, "x": x, "y": 3},
             "targets": [target(expr, title)],
             "fieldConfig": {
                 "defaults": {"unit": unit, "decimals": 3, "thresholds": {"mode": "absolute", "steps": steps}},
@@ -46,7 +47,43 @@ def slo_dashboard(spec: SloSpec) -> dict:
         {"color": "green", "value": 0.5},
     ]
     objective = spec.objective / 100
+    ratio = f"{error_ratio_record('5m')}{selector}"
     panels = [
+        {
+            "id": 7,
+            "type": "stat",
+            "title": "Data",
+            "description": (
+                f"Whether the SLI has a value. NO DATA: no series (a scrape target missing or down, a renamed metric) "
+                f"or no events to count; the numbers below are then blind, and after {NO_DATA_FOR} "
+                "the NoData alert fires."
+            ),
+            "datasource": _PROMETHEUS,
+            "gridPos": {"h": 3, "w": 24, "x": 0, "y": 0},
+            "targets": [target(f"count({ratio} == {ratio}) or vector(0)", "series with a value")],
+            "fieldConfig": {
+                "defaults": {
+                    "unit": "none",
+                    "mappings": [
+                        {"type": "value", "options": {"0": {"text": "NO DATA", "color": "red", "index": 0}}},
+                        {
+                            "type": "range",
+                            "options": {
+                                "from": 1,
+                                "to": None,
+                                "result": {"text": "reporting", "color": "green", "index": 1},
+                            },
+                        },
+                    ],
+                    "thresholds": {
+                        "mode": "absolute",
+                        "steps": [{"color": "red", "value": None}, {"color": "green", "value": 1}],
+                    },
+                },
+                "overrides": [],
+            },
+            "options": {"colorMode": "background", "graphMode": "none", "reduceOptions": {"calcs": ["lastNotNull"]}},
+        },
         stat(
             1,
             f"Error budget remaining ({spec.window})",
@@ -78,7 +115,7 @@ def slo_dashboard(spec: SloSpec) -> dict:
             "title": "Burn rate by window",
             "description": "Error ratio / error budget. Page at 14.4x (1h) or 6x (6h), ticket at 3x (1d) or 1x (3d).",
             "datasource": _PROMETHEUS,
-            "gridPos": {"h": 9, "w": 12, "x": 0, "y": 5},
+            "gridPos": {"h": 9, "w": 12, "x": 0, "y": 8},
             "targets": [
                 target(f"{error_ratio_record(w)}{selector} / {budget}", w, chr(ord("A") + i))
                 for i, w in enumerate(("1h", "6h", "1d", "3d"))
@@ -102,7 +139,7 @@ def slo_dashboard(spec: SloSpec) -> dict:
             "title": "SLI over time",
             "description": f"Share of good events against the {format_number(spec.objective)}% objective.",
             "datasource": _PROMETHEUS,
-            "gridPos": {"h": 9, "w": 12, "x": 12, "y": 5},
+            "gridPos": {"h": 9, "w": 12, "x": 12, "y": 8},
             "targets": [
                 target(f"1 - {error_ratio_record('5m')}{selector}", "SLI (5m)", "A"),
                 target(f"1 - {error_ratio_record('1h')}{selector}", "SLI (1h)", "B"),

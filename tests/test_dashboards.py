@@ -97,8 +97,14 @@ def write_dashboard(folder: Path, name: str, model: dict) -> None:
     """A dashboard of the system "imported", whose scrape job is imported-api (systems/imported.yml)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(json.dumps(model))
-    systems = folder.parent.parent / "systems"
-    (systems / "imported.yml").write_text("jobs:\n  imported-api: a test system\n")
+    root = folder.parent.parent
+    (root / "systems/imported.yml").write_text("jobs:\n  imported-api: a test system\n")
+    # Its job down or missing is an alert, as every system's is (stacks/content/silence.py).
+    (root / "rules/imported.yml").write_text(
+        "groups:\n  - name: imported-targets\n    rules:\n"
+        "      - {alert: ImportedDown, expr: 'up{job=\"imported-api\"} == 0', labels: {severity: critical}}\n"
+        "      - {alert: ImportedMissing, expr: 'absent(up{job=\"imported-api\"})', labels: {severity: warning}}\n"
+    )
 
 
 def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):

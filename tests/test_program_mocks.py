@@ -159,7 +159,9 @@ def test_uploaded_configuration_files(stack):
     assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
-    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", "mindhit-api", APP_DISCOVERY_JOB}
+    # Every stack scrapes the jobs of the systems it deploys (prod: K-ERP's API beside MindHit's).
+    app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", "kerp-api"}}[stack]
+    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", *app_jobs, APP_DISCOVERY_JOB}
     assert jobs["mindhit-api"]["static_configs"][0]["targets"] == ["host.docker.internal:9000"]
     assert set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml"}
     assert set(uploads["loki"]) == {"/etc/loki/loki.yaml"}

@@ -70,7 +70,11 @@ def test_every_spec_records_every_window_and_has_both_alert_classes(tmp_path):
     windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
     assert records[: len(windows)] == [f"slo:sli_error:ratio_rate{w}" for w in windows]
     alerts = {r["alert"]: r for r in group["rules"] if "alert" in r}
-    assert {name: a["labels"]["severity"] for name, a in alerts.items()} == {PAGE: "critical", TICKET: "warning"}
+    assert {name: a["labels"]["severity"] for name, a in alerts.items()} == {
+        PAGE: "critical",
+        TICKET: "warning",
+        "CheckoutAvailabilityNoData": "warning",
+    }
     assert all(a["labels"].items() >= LABELS.items() for a in alerts.values())
     assert "slo:error_budget_remaining:ratio" in alerts[PAGE]["annotations"]["description"]
     assert [d.folder for d in dashboards] == ["SLOs"] and dashboards[0].system == "checkout"
@@ -389,3 +393,82 @@ def test_the_page_factor_and_the_budget_agree_with_the_workbook():
 
 def slo_hours(window: str) -> float:
     return parse_duration(window) / 3_600_000
+
+
+NO_DATA = "CheckoutAvailabilityNoData"
+NO_DATA_ANNOTATIONS = {
+    "summary": "checkout: checkout requests answered without a server error has no data",
+    "description": (
+        "The SLI of checkout-availability has had no value for 15m: no series (a scrape target missing or down, a "
+        "renamed metric) or no events to count. Its error budget and burn-rate alerts are blind."
+    ),
+}
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize(
+    ("case", "input_series", "checks"),
+    [
+        (
+            "no series at all (no target)",
+            [],
+            [(14, False), (16, True)],
+        ),
+        (
+            "counters that never move (no events: 0 of 0)",
+            [
+                {"series": 'requests_total{job="checkout", code="500"}', "values": "0x40"},
+                {"series": 'requests_total{job="checkout", code="200"}', "values": "0x40"},
+            ],
+            [(14, False), (16, True)],
+        ),
+        (
+            "traffic, even without errors",
+            [
+                {"series": 'requests_total{job="checkout", code="500"}', "values": "0x40"},
+                {"series": 'requests_total{job="checkout", code="200"}', "values": "0+100x40"},
+            ],
+            [(20, False), (40, False)],
+        ),
+    ],
+)
+def test_an_slo_without_data_says_so(tmp_path, case, input_series, checks):
+    """Silence is not health: the NoData alert fires 15m into no series or no events, and not while events flow."""
+    rule_file, _ = generate(FIXTURE, tmp_path)
+    (tmp_path / rule_file.name).write_text(rule_file.text)
+    alert_rule_test = [
+        {
+            "eval_time": f"{minute}m",
+            "alertname": NO_DATA,
+            "exp_alerts": [{"exp_labels": {**LABELS, "severity": "warning"}, "exp_annotations": NO_DATA_ANNOTATIONS}]
+            if fires
+            else [],
+        }
+        for minute, fires in checks
+    ]
+    test = {
+        "rule_files": [rule_file.name],
+        "evaluation_interval": "1m",
+        "tests": [{"name": case, "interval": "1m", "input_series": input_series, "alert_rule_test": alert_rule_test}],
+    }
+    (tmp_path / "no_data_test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
+    result = subprocess.run(
+        ["promtool", "test", "rules", "no_data_test.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_slo_dashboard_shows_no_data_as_a_state(tmp_path):
+    """The top panel of every SLO dashboard maps 0 series with a value to NO DATA, in red."""
+    _, dashboards = generate(FIXTURE, tmp_path)
+    data = dashboards[0].model["panels"][0]
+    assert data["title"] == "Data" and data["gridPos"] == {"h": 3, "w": 24, "x": 0, "y": 0}
+    (target,) = data["targets"]
+    assert target["expr"] == (
+        'count(slo:sli_error:ratio_rate5m{slo="checkout-availability"} == '
+        'slo:sli_error:ratio_rate5m{slo="checkout-availability"}) or vector(0)'
+    )
+    assert data["fieldConfig"]["defaults"]["mappings"][0] == {
+        "type": "value",
+        "options": {"0": {"text": "NO DATA", "color": "red", "index": 0}},
+    }

@@ -22,6 +22,7 @@ from stacks.content.dashboards import (
 from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
 from stacks.content.ownership import check_ownership
 from stacks.content.prometheus_rules import RuleFile, check_rule_tests, load_rules, load_slos
+from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
 from stacks.errors import Problems
 from stacks.slugs import slug, slug_collisions
@@ -127,6 +128,7 @@ def load_content(root: Path | None = None) -> Content:
     check_unique_uids(dashboards + slo_dashboards, problems, root)
     systems = load_systems(root / "systems", problems, root)
     check_ownership(dashboards + slo_dashboards, rule_files + slo_rule_files, systems, problems)
+    check_silence(rule_files, systems, problems)
     content = Content(
         dashboards=dashboards + slo_dashboards,
         rule_files=rule_files + slo_rule_files,

@@ -34,6 +34,8 @@ class RuleFile:
     """(line, PromQL) of every rule."""
     records: tuple[str, ...] = ()
     """The series its recording rules write."""
+    alert_expressions: tuple[str, ...] = ()
+    """The PromQL of its alerting rules."""
 
 
 def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[RuleFile, ...]:
@@ -78,13 +80,14 @@ def _parse_rule_file(
                 group_alerts.add(alert)
                 alerts.append(alert)
     label_names = {"alertname"}
-    expressions, records = [], []
+    expressions, records, alert_expressions = [], [], []
     for group in data["groups"]:
         for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
             if not isinstance(rule, dict):
                 continue
             if "alert" in rule:
                 label_names |= set(rule.get("labels") or {}) | expression_labels(str(rule.get("expr", "")))
+                alert_expressions.append(str(rule.get("expr", "")))
             if isinstance(rule.get("expr"), str):
                 expressions.append((rule.line, rule["expr"]))
             if isinstance(rule.get("record"), str):
@@ -100,6 +103,7 @@ def _parse_rule_file(
         source=name,
         expressions=tuple(expressions),
         records=tuple(records),
+        alert_expressions=tuple(alert_expressions),
     )
 
 

@@ -1,0 +1,72 @@
+"""Silence is an alert: every scrape job a system declares (systems/<system>.yml) has an alert for its target
+down (`up == 0`) and one for its target missing altogether (`absent(up{job="..."})`), since a job with no
+target has no `up` series and no other rule of the system can fire. The platform's jobs are the stack's own
+services, scraped by the configuration that runs them: they cannot be missing while the service runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import promql_parser
+
+from stacks.content._names import ALWAYS_DEPLOYED
+from stacks.content.ownership import JobIndex
+from stacks.content.prometheus_rules import RuleFile
+from stacks.content.systems import System
+from stacks.errors import Problems
+from stacks.promql import parse_promql
+
+
+def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
+    """Every job of every system has its down and missing alerts, in the system's own rule files."""
+    rule_files = list(rule_files)
+    for system in systems.values():
+        if system.name == ALWAYS_DEPLOYED:
+            continue
+        jobs = JobIndex({system.name: system})
+        down, missing = set(), set()
+        for expr in (e for f in rule_files if f.system == system.name for e in f.alert_expressions):
+            jobs_down, jobs_missing = _up_reads(expr, jobs)
+            down |= jobs_down
+            missing |= jobs_missing
+        for job in system.jobs:
+            where = f"{system.declared_in}: jobs.{job}"
+            if job not in down:
+                problems.add(
+                    where,
+                    f"no alert of {system.name} fires when its target is down: "
+                    f'add one on up{{job=~"{system.name}-.+"}} == 0',
+                )
+            if job not in missing:
+                problems.add(
+                    where,
+                    f'no alert of {system.name} fires when it has no target: add one on absent(up{{job="{job}"}})',
+                )
+
+
+def _up_reads(expr: str, jobs: JobIndex) -> tuple[set[str], set[str]]:
+    """The jobs whose `up` an alert reads (outside absent()), and those whose absence it tests with
+    absent(up{job="..."})."""
+    try:
+        tree = parse_promql(expr)
+    except (ValueError, TypeError):
+        return set(), set()
+    ups, absent_args = [], []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector) and node.name == "up":
+            ups.append(node)
+        elif isinstance(node, promql_parser.Call) and node.func.name == "absent":
+            absent_args.extend(a for a in node.args if isinstance(a, promql_parser.VectorSelector) and a.name == "up")
+
+    promql_parser.walk(tree, visit)
+    in_absent = {str(a.prettify()) for a in absent_args}
+    read, missing = set(), set()
+    for selector in ups:
+        matchers = [(str(m.op).rpartition(".")[2], m.value) for m in selector.matchers.matchers if m.name == "job"]
+        if str(selector.prettify()) in in_absent:
+            # absent() names the job it reports only from an equality matcher
+            missing.update(value for op, value in matchers if op == "Equal")
+        elif matchers:
+            read |= frozenset.intersection(*(jobs.matching(op, value, frozenset()) for op, value in matchers))
+    return read, missing

@@ -1,0 +1,52 @@
+"""Silence is an alert (stacks/content/silence.py): every scrape job a system declares has an alert for its
+target down and one for its target missing; content without them stops preview, naming the system file and
+the job. The alerts themselves are tested by promtool in rules/tests/, firing and silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.content import load_content
+from stacks.errors import InputError
+
+
+def _problems(root) -> str:
+    with pytest.raises(InputError) as raised:
+        load_content(root)
+    return str(raised.value)
+
+
+def test_every_declared_job_of_the_shipped_systems_has_its_down_and_missing_alerts():
+    alerts = {alert for rule_file in load_content().rule_files for alert in rule_file.alerts}
+    assert {"KerpTargetMissing", "MindhitTargetMissing", "WealistTargetMissing", "ObserverTargetMissing"} <= alerts
+    assert {"APIDown", "WealistServiceDown", "ObserverTargetDown"} <= alerts
+
+
+def test_a_job_without_a_missing_target_alert_stops_preview(content_copy):
+    rules = content_copy / "rules/kerp.yml"
+    rules.write_text(rules.read_text().replace('expr: absent(up{job="kerp-api"})', 'expr: absent(up{job="kerp-web"})'))
+    assert (
+        "systems/kerp.yml: jobs.kerp-api: no alert of kerp fires when it has no target: "
+        'add one on absent(up{job="kerp-api"})' in _problems(content_copy)
+    )
+
+
+def test_a_job_without_a_down_alert_stops_preview(content_copy):
+    rules = content_copy / "rules/observer.yml"
+    rules.write_text(rules.read_text().replace('expr: up{job=~"observer-.+"} == 0', "expr: vector(0) > 1"))
+    message = _problems(content_copy)
+    assert (
+        "systems/observer.yml: jobs.observer-collector: no alert of observer fires when its target is down" in message
+    )
+    assert "when it has no target" not in message
+
+
+def test_a_new_job_needs_its_own_missing_target_alert(content_copy):
+    """The down alert reads every weAlist job (job=~"wealist-.+"); absent() names one job at a time."""
+    systems = content_copy / "systems/wealist.yml"
+    systems.write_text(systems.read_text().replace("jobs:\n", "jobs:\n  wealist-search-service: Go, /metrics\n"))
+    message = _problems(content_copy)
+    assert (
+        "systems/wealist.yml: jobs.wealist-search-service: no alert of wealist fires when it has no target" in message
+    )
+    assert "wealist-search-service: no alert of wealist fires when its target is down" not in message
