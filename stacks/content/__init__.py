@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
+from stacks.content.contract import check_contract
 from stacks.content.dashboard_lint import prometheus_queries
 from stacks.content.dashboards import (
     DATASOURCE_NAMES,
@@ -129,6 +130,7 @@ def load_content(root: Path | None = None) -> Content:
     systems = load_systems(root / "systems", problems, root)
     check_ownership(dashboards + slo_dashboards, rule_files + slo_rule_files, systems, problems)
     check_silence(rule_files, systems, problems)
+    check_contract(rule_files + slo_rule_files, systems, problems)
     content = Content(
         dashboards=dashboards + slo_dashboards,
         rule_files=rule_files + slo_rule_files,

@@ -1,0 +1,118 @@
+"""Rules that can fire, against each system's metrics contract (the histogram buckets in systems/<system>.yml).
+
+- A histogram_quantile() compared with a threshold at or above the histogram's top finite bucket can never
+  be true: when the quantile falls in the +Inf bucket, Prometheus answers with the top finite boundary.
+- A selector of `<histogram>_bucket{le="x"}` reads nothing unless x is one of the histogram's boundaries.
+- Both need the histogram's buckets: a histogram a rule reads must be in its system's contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import promql_parser
+
+from stacks.content.prometheus_rules import RuleFile
+from stacks.content.systems import System
+from stacks.errors import Problems
+from stacks.promql import parse_promql, vector_selectors
+
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+
+
+def check_contract(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
+    for rule_file in rule_files:
+        system = systems.get(rule_file.system)
+        if system is None:
+            continue  # reported by the ownership check
+        for line, expr in rule_file.expressions:
+            for message in contract_problems(expr, system):
+                problems.add(f"{rule_file.source}:{line}", message)
+
+
+def contract_problems(expr: str, system: System) -> list[str]:
+    """Why the expression reads a histogram its system does not declare, a bucket it does not have, or compares
+    a quantile with a threshold no quantile can cross."""
+    try:
+        tree = parse_promql(expr)
+    except (ValueError, TypeError):
+        return []  # reported by the PromQL check
+    found = []
+    for selector in vector_selectors(tree):
+        if not selector.name.endswith("_bucket"):
+            continue
+        histogram = selector.name.removesuffix("_bucket")
+        buckets = system.histograms.get(histogram)
+        if buckets is None:
+            found.append(
+                f"histogram {histogram} is not in the metrics contract: add its buckets to {system.declared_in}"
+            )
+            continue
+        for matcher in selector.matchers.matchers:
+            if matcher.name == "le" and str(matcher.op).endswith(".Equal") and not _is_boundary(matcher.value, buckets):
+                found.append(
+                    f'{selector.name}{{le="{matcher.value}"}} reads no series: {histogram}\'s buckets are '
+                    f"{_listed(buckets)} ({system.declared_in})"
+                )
+    for op, quantile, threshold in _quantile_comparisons(tree):
+        histogram = _histogram_of(quantile)
+        buckets = system.histograms.get(histogram or "")
+        if not buckets:
+            continue
+        top = buckets[-1]
+        if (op == ">" and threshold >= top) or (op == ">=" and threshold > top) or (op == "==" and threshold > top):
+            found.append(
+                f"histogram_quantile over {histogram} {op} {threshold:g} can never be true: its top finite bucket "
+                f"is {top:g}, the highest value a quantile can take ({system.declared_in}): add a bucket above "
+                f"{threshold:g} or lower the threshold"
+            )
+    return found
+
+
+def _is_boundary(value: str, buckets: tuple[float, ...]) -> bool:
+    if value == "+Inf":
+        return True
+    try:
+        return float(value) in buckets
+    except ValueError:
+        return False
+
+
+def _listed(buckets: tuple[float, ...]) -> str:
+    return ", ".join(f"{b:g}" for b in buckets) + ", +Inf"
+
+
+def _unwrapped(node):
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    return node
+
+
+def _quantile_comparisons(tree) -> list[tuple[str, promql_parser.Call, float]]:
+    """(operator, histogram_quantile call, threshold) of every comparison of a quantile with a number, written
+    with the quantile on the left."""
+    found = []
+
+    def visit(node):
+        if not isinstance(node, promql_parser.BinaryExpr):
+            return
+        op = str(node.op)
+        if op not in _FLIPPED:
+            return
+        lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
+        if isinstance(rhs, promql_parser.NumberLiteral) and _is_quantile(lhs):
+            found.append((op, lhs, rhs.val))
+        elif isinstance(lhs, promql_parser.NumberLiteral) and _is_quantile(rhs):
+            found.append((_FLIPPED[op], rhs, lhs.val))
+
+    promql_parser.walk(tree, visit)
+    return found
+
+
+def _is_quantile(node) -> bool:
+    return isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile"
+
+
+def _histogram_of(quantile: promql_parser.Call) -> str | None:
+    names = {s.name for s in vector_selectors(quantile.args[1]) if s.name.endswith("_bucket")}
+    return names.pop().removesuffix("_bucket") if len(names) == 1 else None
