@@ -308,7 +308,8 @@ def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
 
 
 def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:
-    """Routes whose matchers name a label no alert rule sets: they can never match (a warning, not an error)."""
+    """Routes that can never match (a warning, not an error): a matcher on a label no alert rule sets, or on
+    a `system` the stack does not deploy."""
     known = set(external_labels)
     for rule_file in content.rule_files:
         known |= rule_file.label_names
@@ -316,6 +317,7 @@ def route_warnings(route: Route, content: Content, external_labels: set[str]) ->
         for rule in group.rules:
             known |= {"alertname", "grafana_folder"} | {k for k, _ in rule.labels} | expression_labels(rule.expr)
     warnings = []
+    deployed = content.systems
 
     def walk(node: Route, where: str) -> None:
         for i, child in enumerate(node.routes):
@@ -326,7 +328,18 @@ def route_warnings(route: Route, content: Content, external_labels: set[str]) ->
                         f"{path}: matcher {matcher.alertmanager()} names label {matcher.label!r}, "
                         "which no alert rule sets; this route can never match"
                     )
+                elif matcher.label == "system" and matcher.op in ("=", "=~") and not _any_matches(matcher, deployed):
+                    warnings.append(
+                        f"{path}: matcher {matcher.alertmanager()} names no system this stack deploys "
+                        f"({', '.join(deployed)}); this route can never match"
+                    )
             walk(child, path)
 
     walk(route, "alerting.route")
     return warnings
+
+
+def _any_matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
+    if matcher.op == "=":
+        return matcher.value in values
+    return any(re.fullmatch(matcher.value, value) for value in values)

@@ -31,6 +31,8 @@ TEST_SECRETS = {
         "alerting.receivers[1].pagerduty[0].routingKey": "pdv2Prod0001IntegrationKey000001",
         "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
         "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
+        "alerting.receivers[4].webhooks[0].url": "https://mindhit.test/webhooks/alerts",
+        "alerting.receivers[5].webhooks[0].url": "https://mindhit.test/webhooks/alerts/critical",
     },
 }
 

@@ -326,6 +326,26 @@ def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypat
     ]
 
 
+def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_route(monkeypatch):
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    config, secrets = configured_stack("staging")  # deploys mindhit (and the platform)
+    routes = config["monitoring:alerting"]["route"]["routes"]
+    routes.append({"matchers": ['system="kerp"'], "receiver": "default"})
+    routes.append({"matchers": ['system=~"kerp|wealist"'], "receiver": "default"})
+    routes.append({"matchers": ['system=~"mind.*"'], "receiver": "default"})  # matches mindhit: no warning
+    run = run_program("staging", config, secrets)  # a warning: the stack still deploys
+    assert run.recorder.registrations
+    assert warnings == [
+        'alerting.route.routes[3]: matcher system="kerp" names no system this stack deploys (mindhit, platform); '
+        "this route can never match",
+        'alerting.route.routes[4]: matcher system=~"kerp|wealist" names no system this stack deploys '
+        "(mindhit, platform); this route can never match",
+    ]
+
+
 def test_an_slo_spec_with_a_bad_objective_window_and_query_names_each_field(content_copy):
     spec = content_copy / "rules/slos/mindhit.yml"
     text = spec.read_text().replace("objective: 99.9", "objective: 100", 1).replace("window: 30d", "window: 7d", 1)

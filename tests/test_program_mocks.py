@@ -78,7 +78,11 @@ def test_every_resource_type_and_name(stack):
         for g in shipped.grafana_rule_groups
     ]
     expected += [("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{d.uid}") for d in shipped.dashboards]
-    receivers = ["critical", "default", "watchdog"] + (["warning"] if stack == "prod" else [])
+    receivers = {
+        "dev": ["critical", "default", "watchdog"],
+        "staging": ["default", "mindhit-critical", "watchdog"],
+        "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "watchdog"],
+    }[stack]
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
     expected += [(INHIBITION_RULE, f"{content}-inhibition-rule-0")]  # every stack file has one inhibit rule

@@ -218,11 +218,11 @@ def test_alerting_content_is_provisioned_locked_against_edits_in_the_ui():
 def test_pagerduty_gets_the_events_api_v2_key_in_both_trees():
     program = shipped("prod")
     am = yaml.safe_load(uploaded(containers(program)["alertmanager"], "/etc/alertmanager/alertmanager.yml"))
-    critical = next(r for r in am["receivers"] if r["name"] == "critical")
+    critical = next(r for r in am["receivers"] if r["name"] == "kerp-critical")
     contact = next(
         unwrap(r.inputs)
         for r in program.recorder.by_type("grafana:alerting/contactPoint:ContactPoint")
-        if unwrap(r.inputs)["name"] == "critical"
+        if unwrap(r.inputs)["name"] == "kerp-critical"
     )
     key = critical["pagerduty_configs"][0]["routing_key"]
     assert len(key) == 32 and "service_key" not in critical["pagerduty_configs"][0]

@@ -210,6 +210,19 @@ def test_amtool_routes_like_the_table(stack, labels, receivers, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_table_routes_every_deployed_system_at_every_severity(stack):
+    """Staging and prod route by system: the table has a row for each system the stack file deploys (and the
+    platform) at each severity the rules use, and one for an alert without a system."""
+    systems = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["monitoring:systems"]
+    rows = [labels for name, labels, _ in routing_rows() if name == stack]
+    covered = {(labels.get("system"), labels.get("severity")) for labels in rows}
+    for system in [*systems, "platform"]:
+        for severity in ("critical", "warning", "info"):
+            assert (system, severity) in covered, f"tests/routing_table.yaml: no {stack} row for {system} {severity}"
+    assert any("system" not in labels for labels in rows)
+
+
 def test_amtool_route_test_can_fail(tmp_path):
     config = tmp_path / "alertmanager.yml"
     config.write_text(rendered_files("dev")["alertmanager.yml"])
