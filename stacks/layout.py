@@ -76,6 +76,22 @@ def healthcheck_command(service: Service) -> list[str]:
     return ["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{service.port}{service.health_path}"]
 
 
+# The labels of every log stream, and what the dashboards' and rules' LogQL may select on: the Promtail
+# pipeline writes them (stacks/render/promtail.py), stacks/content/log_labels.py checks the queries. The
+# seeds' own queries name others: seed 000's job="containerlogs", seed 003's compose_service, seed 002's
+# Kubernetes app; here they are job="docker" and service.
+LOG_JOB = "docker"
+LOG_LABELS = {
+    "job": f'always "{LOG_JOB}"',
+    "container": "the container's name",
+    "service": "its compose service (label com.docker.compose.service), e.g. wealist-user-service's user-service",
+    "stream": "stdout or stderr",
+    "level": "the JSON line's level, lower case, warning as warn: debug, info, warn, error, fatal, ...",
+    "environment": "the stack's environment (dev, staging, prod)",
+}
+# A level as the pipeline writes it: what a `level` matcher may compare with.
+LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic", "trace")
+
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 

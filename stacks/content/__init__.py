@@ -21,6 +21,7 @@ from stacks.content.dashboards import (
     load_dashboards,
 )
 from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
+from stacks.content.log_labels import check_log_labels
 from stacks.content.ownership import check_ownership
 from stacks.content.prometheus_rules import RuleFile, check_rule_tests, load_rules, load_slos
 from stacks.content.silence import check_silence
@@ -131,6 +132,7 @@ def load_content(root: Path | None = None) -> Content:
     check_ownership(dashboards + slo_dashboards, rule_files + slo_rule_files, systems, problems)
     check_silence(rule_files, systems, problems)
     check_contract(rule_files + slo_rule_files, systems, problems)
+    check_log_labels(dashboards, grafana_rule_groups, problems, root)
     content = Content(
         dashboards=dashboards + slo_dashboards,
         rule_files=rule_files + slo_rule_files,

@@ -146,14 +146,18 @@ def _overlaps(panels: list) -> list[tuple[str, str]]:
 
 
 def is_prometheus(panel: dict, target: dict) -> bool:
+    return datasource_of(panel, target) == "prometheus"
+
+
+def datasource_of(panel: dict, target: dict) -> str | None:
+    """The provisioned datasource (its uid and type) a query runs on, or None for another or a variable."""
     for ref in (target.get("datasource"), panel.get("datasource")):
-        if isinstance(ref, dict) and ref.get("type"):
-            return ref["type"] == "prometheus"
-        if isinstance(ref, dict) and ref.get("uid"):
-            return ref["uid"] == "prometheus"
+        if isinstance(ref, dict) and (ref.get("type") or ref.get("uid")):
+            kind = ref.get("type") or ref.get("uid")
+            return kind if kind in DATASOURCE_UIDS else None
         if isinstance(ref, str):
-            return ref in ("prometheus", "Prometheus")
-    return True  # the default datasource is Prometheus
+            return DATASOURCE_NAMES.get(ref, ref if ref in DATASOURCE_UIDS else None)
+    return "prometheus"  # the default datasource
 
 
 def substitute_variables(expr: str, variables: set[str] | None = None) -> str:

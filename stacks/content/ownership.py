@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import promql_parser
 
-from stacks.content.dashboard_lint import JOB_OWNERSHIP, is_prometheus, panels, substitute_variables
+from stacks.content.dashboard_lint import JOB_OWNERSHIP, datasource_of, panels, substitute_variables
 from stacks.content.dashboards import Dashboard
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
@@ -111,30 +111,35 @@ class JobIndex:
 def dashboard_queries(model: dict) -> Iterator[tuple[str, str, set[str]]]:
     """(JSON path, PromQL, templated matcher values) of every Prometheus query of a dashboard and of its query
     variables, each variable inside a string replaced by the jobs it can take."""
-    domains = _variable_domains(model)
+    domains = variable_domains(model)
     templating = (model.get("templating") or {}).get("list") or []
     queries = [
         (f"$.templating.list[{i}].query", _variable_selector(v))
         for i, v in enumerate(templating)
-        if isinstance(v, dict) and v.get("type") == "query"
+        if isinstance(v, dict) and v.get("type") == "query" and datasource_of({}, v) == "prometheus"
     ]
     for where, panel in panels(model):
         for j, target in enumerate(panel.get("targets") or []):
-            if isinstance(target, dict) and is_prometheus(panel, target):
+            if isinstance(target, dict) and datasource_of(panel, target) == "prometheus":
                 queries.append((f"{where}.targets[{j}].expr", target.get("expr")))
     for where, expr in queries:
         if isinstance(expr, str) and expr.strip():
-            templated: set[str] = set()
+            substituted, templated = variables_in_strings(expr, domains)
+            yield where, substitute_variables(substituted), templated
 
-            def in_string(match: re.Match, templated=templated) -> str:
-                value = _VARIABLE.sub(
-                    lambda v: f"(?:{domains.get(v.group(1) or v.group(2) or v.group(3), '.*')})", match[0]
-                )
-                if value != match[0]:
-                    templated.add(value[1:-1])
-                return value
 
-            yield where, substitute_variables(_STRING.sub(in_string, expr)), templated
+def variables_in_strings(expr: str, domains: dict[str, str]) -> tuple[str, set[str]]:
+    """The query with each variable inside a string replaced by the values it can take, as a regular
+    expression; and the strings so made (a variable's value is one of several, whatever the operator)."""
+    templated: set[str] = set()
+
+    def in_string(match: re.Match) -> str:
+        value = _VARIABLE.sub(lambda v: f"(?:{domains.get(v.group(1) or v.group(2) or v.group(3), '.*')})", match[0])
+        if value != match[0]:
+            templated.add(value[1:-1])
+        return value
+
+    return _STRING.sub(in_string, expr), templated
 
 
 def _variable_selector(variable: dict) -> str | None:
@@ -145,7 +150,7 @@ def _variable_selector(variable: dict) -> str | None:
     return match[1] if match else None
 
 
-def _variable_domains(model: dict) -> dict[str, str]:
+def variable_domains(model: dict) -> dict[str, str]:
     """Variable -> a regular expression of the values it can take, as Grafana interpolates it."""
     domains = {}
     for variable in (model.get("templating") or {}).get("list") or []:
@@ -153,11 +158,11 @@ def _variable_domains(model: dict) -> dict[str, str]:
             continue
         values = ".*"
         if variable.get("type") == "custom" and isinstance(variable.get("query"), str):
-            values = "|".join(re.escape(v.strip()) for v in variable["query"].split(",") if v.strip())
+            values = "|".join(_literal(v.strip()) for v in variable["query"].split(",") if v.strip())
         elif variable.get("type") == "query":
             selector = _variable_selector(variable) or ""
             job = re.search(r'\bjob\s*(=~|=)\s*"([^"]*)"', selector)
-            values = (job[2] if job[1] == "=~" else re.escape(job[2])) if job else ".*"
+            values = (job[2] if job[1] == "=~" else _literal(job[2])) if job else ".*"
         if variable.get("includeAll") and variable.get("allValue"):
             values = f"{values}|{variable['allValue']}"
         domains[variable["name"]] = values
@@ -187,3 +192,9 @@ def _declared(name: str, source: str, systems: dict[str, System], problems: Prob
     if name not in systems:
         problems.add(source, f"system {name!r} has no systems/{name}.yml: declare the scrape jobs its series come from")
     return systems.get(name)
+
+
+def _literal(value: str) -> str:
+    """A value as a regular expression inside a PromQL string: metacharacters escaped with a backslash that
+    the string itself escapes (PromQL strings take Go's escapes, where `\\.` is not one)."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\\\1", value)

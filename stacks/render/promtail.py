@@ -1,16 +1,23 @@
-"""promtail.yaml: Docker container logs to Loki.
+"""promtail.yaml: Docker container logs to Loki, with one documented label set (stacks/layout.py LOG_LABELS).
 
-Labels: container, service (compose-style), stream and level. request_id and user_id stay in the
-log line: as labels they would create a stream per request (unbounded cardinality).
+request_id and user_id stay in the log line: as labels they would create a stream per request
+(unbounded cardinality). Levels are normalised (MindHit's slog writes "ERROR", K-ERP's zap "error") and
+the entry's time is the application's, from its JSON line (slog's `time`, zap's `timestamp`).
 """
 
 from __future__ import annotations
 
 from stacks.content import Content
-from stacks.layout import DOCKER_SOCKET, LOKI, PROMTAIL
+from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
 from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
+
+# Time formats of the JSON lines' own timestamps, as Go layouts (Promtail parses with Go's time package).
+_TIMESTAMPS = (
+    ("time", "RFC3339Nano"),  # Go slog (MindHit, seeds 000 and 001)
+    ("timestamp", "2006-01-02T15:04:05.000Z0700"),  # zap's ISO8601TimeEncoder (K-ERP, seed 002)
+)
 
 
 def render_promtail_config(settings: StackSettings) -> str:
@@ -31,12 +38,18 @@ def render_promtail_config(settings: StackSettings) -> str:
                         "target_label": "service",
                     },
                     {"source_labels": ["__meta_docker_container_log_stream"], "target_label": "stream"},
-                    {"target_label": "job", "replacement": "docker"},
+                    {"target_label": "job", "replacement": LOG_JOB},
                 ],
                 "pipeline_stages": [
-                    # Structured (JSON) lines: lift only the bounded `level` field into a label.
-                    {"json": {"expressions": {"level": "level"}}},
+                    # Structured (JSON) lines: lift only the bounded `level` field into a label, normalised,
+                    # and take the entry's time from the line (a line that is not JSON keeps its read time).
+                    {"json": {"expressions": {"level": "level", **{key: key for key, _ in _TIMESTAMPS}}}},
+                    {"template": {"source": "level", "template": '{{ Replace (ToLower .Value) "warning" "warn" -1 }}'}},
                     {"labels": {"level": None}},
+                    *(
+                        {"timestamp": {"source": key, "format": layout, "action_on_failure": "skip"}}
+                        for key, layout in _TIMESTAMPS
+                    ),
                 ],
             }
         ],
