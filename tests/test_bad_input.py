@@ -510,3 +510,21 @@ def test_a_pagerduty_routing_key_that_is_not_an_integration_key():
     message = run_expecting_error("prod", config, secrets)
     assert "alerting.receivers[1].pagerduty[0].routingKey: must be a PagerDuty Events API v2 integration key" in message
     assert "pd-key-0001" not in message
+
+
+def test_a_deployed_systems_job_without_a_scrape_target_is_a_warning_when_discovery_is_off(monkeypatch):
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    config, secrets = configured_stack("prod")  # deploys mindhit and kerp, and scrapes both APIs
+    config["monitoring:appDiscovery"] = {"enabled": False}
+    run_program("prod", config, secrets)
+    assert warnings == []
+    config["monitoring:scrapeTargets"] = [t for t in config["monitoring:scrapeTargets"] if t["job"] != "kerp-api"]
+    run = run_program("prod", config, secrets)
+    assert run.recorder.registrations  # a warning: the stack still deploys
+    assert warnings == [
+        "scrapeTargets: no job kerp-api of system kerp, which this stack deploys, and app discovery is off: its "
+        "panels will have no data and its TargetMissing alert will fire"
+    ]

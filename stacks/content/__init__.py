@@ -6,7 +6,8 @@ Everything here is pure Python and runs before any resource is registered, so a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
@@ -46,6 +47,7 @@ __all__ = [
     "select_systems",
     "slug",
     "system_of",
+    "unscraped_jobs",
 ]
 
 
@@ -54,6 +56,8 @@ class Content:
     dashboards: tuple[Dashboard, ...]
     rule_files: tuple[RuleFile, ...]
     grafana_rule_groups: tuple[GrafanaRuleGroup, ...] = ()
+    jobs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """System -> the scrape jobs its series come from (systems/<system>.yml), for every system declared."""
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -82,7 +86,8 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
             problems.add(f"systems[{i}]", f"no content for system {system!r}; known: {', '.join(content.systems)}")
     problems.raise_if_any()
     wanted = {*systems, ALWAYS_DEPLOYED}
-    return Content(
+    return replace(
+        content,
         dashboards=tuple(d for d in content.dashboards if d.system in wanted),
         rule_files=tuple(f for f in content.rule_files if f.system in wanted),
         grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) in wanted),
@@ -115,7 +120,24 @@ def select_datasources(content: Content, available: set[str]) -> Content:
         if fits(system_of(g.folder), g.path, {rule.datasource for rule in g.rules})
     )
     problems.raise_if_any()
-    return Content(dashboards=dashboards, rule_files=content.rule_files, grafana_rule_groups=groups)
+    return replace(content, dashboards=dashboards, grafana_rule_groups=groups)
+
+
+def unscraped_jobs(content: Content, scrape_jobs: set[str], app_discovery: bool) -> list[str]:
+    """Warnings for the deployed systems' jobs that no scrapeTargets job scrapes, when app discovery (the
+    other way a job is scraped: a container labelled monitoring.job) is off: their TargetMissing alerts will
+    fire and their panels stay empty."""
+    if app_discovery:
+        return []
+    warnings = []
+    for system in content.systems:
+        missing = [job for job in content.jobs.get(system, ()) if job not in scrape_jobs]
+        if missing:
+            warnings.append(
+                f"scrapeTargets: no job {', '.join(missing)} of system {system}, which this stack deploys, and app "
+                "discovery is off: its panels will have no data and its TargetMissing alert will fire"
+            )
+    return warnings
 
 
 def load_content(root: Path | None = None) -> Content:
@@ -137,6 +159,7 @@ def load_content(root: Path | None = None) -> Content:
         dashboards=dashboards + slo_dashboards,
         rule_files=rule_files + slo_rule_files,
         grafana_rule_groups=grafana_rule_groups,
+        jobs={name: system.jobs for name, system in systems.items() if name != ALWAYS_DEPLOYED},
     )
     for first, second, uid in slug_collisions(content.folders):
         problems.add(f"folder {second!r}", f"its uid {uid!r} is already the uid of folder {first!r}: rename one")
