@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 
 import promql_parser
 
@@ -42,3 +43,24 @@ def expression_labels(expr: str) -> set[str]:
     for group in re.findall(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", expr):
         names |= {n.strip() for n in group.split(",") if n.strip()}
     return names
+
+
+def go_float(value: float) -> str:
+    """A float as Go's strconv.FormatFloat(value, 'g', -1, 64) writes it, as client libraries expose a bucket's
+    `le`: 1, 0.005, 1e+06."""
+    if value == 0:
+        return "0"
+    digits = Decimal(repr(float(value))).normalize()
+    sign, numerals, exponent = digits.as_tuple()
+    point = len(numerals) + exponent - 1  # the decimal exponent of the first digit
+    if point < -4 or point >= 6:  # Go: with the shortest precision, %e from an exponent of 6
+        mantissa = str(numerals[0]) + ("." + "".join(map(str, numerals[1:])) if len(numerals) > 1 else "")
+        return f"{'-' if sign else ''}{mantissa}e{'-' if point < 0 else '+'}{abs(point):02d}"
+    return f"{digits:f}"
+
+
+def bucket_label(value: float) -> str:
+    """A bucket boundary as Prometheus 3 stores the `le` label of a scraped classic histogram (it normalises
+    them: le="1" is ingested as le="1.0"): what a selector must compare with."""
+    text = go_float(value)
+    return text if "." in text or "e" in text or "Inf" in text else f"{text}.0"

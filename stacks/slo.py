@@ -17,7 +17,7 @@ from typing import Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
-from stacks.promql import promql_error
+from stacks.promql import bucket_label, promql_error
 
 WINDOW_PLACEHOLDER = "{{window}}"
 SLO_WINDOWS = ("28d", "30d")
@@ -190,7 +190,7 @@ def _latency_error_ratio(r: Reader) -> str:
         histogram = None
     threshold = r.number("threshold", valid=lambda n: n > 0, expected="a bucket boundary in seconds above 0")
     selector = r.str("selector", "", expected='label matchers such as job="api"')
-    matchers, le = (f"{selector}, " if selector.strip() else ""), format_number(threshold or 0)
+    matchers, le = (f"{selector}, " if selector.strip() else ""), bucket_label(threshold or 0)
     ratio = (
         f'1 - (\n  sum(rate({histogram}_bucket{{{matchers}le="{le}"}}[{WINDOW_PLACEHOLDER}]))\n'
         f"  /\n  sum(rate({histogram}_count{{{selector}}}[{WINDOW_PLACEHOLDER}]))\n)"
@@ -203,7 +203,7 @@ def _latency_error_ratio(r: Reader) -> str:
 
 
 def format_number(value: float) -> str:
-    """A float as Prometheus writes it in `le` and as a threshold: 0.25, 1, 0.0144."""
+    """A float as a threshold in PromQL and in words: 0.25, 1, 0.0144."""
     return f"{value:.10g}"
 
 

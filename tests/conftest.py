@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -80,3 +81,22 @@ def webhooks():
     hooks = WebhookReceiver("0.0.0.0")
     yield hooks
     hooks.close()
+
+
+@pytest.fixture
+def processes():
+    """start(*command, log=path): a process stopped when the test ends."""
+    started: list[subprocess.Popen] = []
+
+    def start(*command: str, log: Path) -> subprocess.Popen:
+        process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -8,10 +8,15 @@ import pytest
 
 from stacks.content import load_content
 from stacks.content.contract import contract_problems
-from stacks.content.systems import System
+from stacks.content.systems import Metric, System
 from stacks.errors import InputError
+from stacks.promql import bucket_label, go_float
 
-KERP = System("kerp", ("kerp-api",), {"external_api_request_duration_seconds": (0.1, 1.0, 10.0)})
+KERP = System(
+    "kerp",
+    ("kerp-api",),
+    (Metric("external_api_request_duration_seconds", "histogram", ("kerp-api",), {}, (0.1, 1.0, 10.0)),),
+)
 QUANTILE = "histogram_quantile(0.99, sum(rate(external_api_request_duration_seconds_bucket[5m])) by (le))"
 
 
@@ -40,6 +45,14 @@ QUANTILE = "histogram_quantile(0.99, sum(rate(external_api_request_duration_seco
             ],
         ),
         ('sum(rate(external_api_request_duration_seconds_bucket{le="+Inf"}[5m]))', []),
+        ('sum(rate(external_api_request_duration_seconds_bucket{le="1.0"}[5m]))', []),
+        (
+            'sum(rate(external_api_request_duration_seconds_bucket{le="1"}[5m]))',
+            [
+                'external_api_request_duration_seconds_bucket{le="1"} reads no series on Prometheus 3, which stores '
+                'a scraped bucket as le="1.0"'
+            ],
+        ),
         (
             "histogram_quantile(0.9, rate(db_query_duration_seconds_bucket[5m])) > 1",
             ["histogram db_query_duration_seconds is not in the metrics contract: add its buckets to systems/kerp.yml"],
@@ -79,3 +92,25 @@ def test_an_slo_threshold_between_two_buckets_stops_preview(content_copy):
     assert "rules/slos/kerp.yml (generated rules):" in str(
         raised.value
     ) and 'http_request_duration_seconds_bucket{le="0.2"} reads no series' in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "go", "stored"),
+    # Go's strconv.FormatFloat(v, 'g', -1, 64), as `go run` printed it, and Prometheus 3's stored label.
+    [
+        (1, "1", "1.0"),
+        (0.005, "0.005", "0.005"),
+        (0.2, "0.2", "0.2"),
+        (10, "10", "10.0"),
+        (100000, "100000", "100000.0"),
+        (1e6, "1e+06", "1e+06"),
+        (1e9, "1e+09", "1e+09"),
+        (0.0001, "0.0001", "0.0001"),
+        (0.00001, "1e-05", "1e-05"),
+        (15000000, "1.5e+07", "1.5e+07"),
+        (123456789, "1.23456789e+08", "1.23456789e+08"),
+    ],
+)
+def test_bucket_boundaries_as_clients_write_them_and_prometheus_3_stores_them(value, go, stored):
+    assert go_float(value) == go
+    assert bucket_label(value) == stored

@@ -7,9 +7,6 @@ the receiver that gets it is the one the route tree names; the inhibit rule hold
 from __future__ import annotations
 
 import math
-import shutil
-import socket
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -19,6 +16,7 @@ import pytest
 import yaml
 from conftest import configured_stack
 from engine.stack import http_json, wait_for
+from servers import ALERTMANAGER, PROMETHEUS, free_port, ready
 from webhooks import WebhookReceiver
 
 from stacks.durations import parse_duration
@@ -27,8 +25,6 @@ from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import StackSettings, load_settings
 
 pytestmark = pytest.mark.live
-PROMETHEUS = shutil.which("prometheus")
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
 TEST_RULES = """
 groups:
@@ -59,38 +55,6 @@ MARGIN = 3.0
 
 def seconds(duration: str) -> float:
     return parse_duration(duration) / 1000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def processes():
-    started: list[subprocess.Popen] = []
-
-    def start(*command: str, log: Path) -> subprocess.Popen:
-        process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -> StackSettings:

@@ -2,7 +2,8 @@
 
 - A histogram_quantile() compared with a threshold at or above the histogram's top finite bucket can never
   be true: when the quantile falls in the +Inf bucket, Prometheus answers with the top finite boundary.
-- A selector of `<histogram>_bucket{le="x"}` reads nothing unless x is one of the histogram's boundaries.
+- A selector of `<histogram>_bucket{le="x"}` reads nothing unless x is one of the histogram's boundaries,
+  written as Prometheus 3 stores it (le="1.0", not le="1").
 - Both need the histogram's buckets: a histogram a rule reads must be in its system's contract.
 """
 
@@ -15,7 +16,7 @@ import promql_parser
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
 from stacks.errors import Problems
-from stacks.promql import parse_promql, vector_selectors
+from stacks.promql import bucket_label, parse_promql, vector_selectors
 
 _FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 
@@ -49,10 +50,17 @@ def contract_problems(expr: str, system: System) -> list[str]:
             )
             continue
         for matcher in selector.matchers.matchers:
-            if matcher.name == "le" and str(matcher.op).endswith(".Equal") and not _is_boundary(matcher.value, buckets):
+            if matcher.name != "le" or not str(matcher.op).endswith(".Equal"):
+                continue
+            if not _is_boundary(matcher.value, buckets):
                 found.append(
                     f'{selector.name}{{le="{matcher.value}"}} reads no series: {histogram}\'s buckets are '
                     f"{_listed(buckets)} ({system.declared_in})"
+                )
+            elif matcher.value != "+Inf" and matcher.value != bucket_label(float(matcher.value)):
+                found.append(
+                    f'{selector.name}{{le="{matcher.value}"}} reads no series on Prometheus 3, which stores a '
+                    f'scraped bucket as le="{bucket_label(float(matcher.value))}"'
                 )
     for op, quantile, threshold in _quantile_comparisons(tree):
         histogram = _histogram_of(quantile)

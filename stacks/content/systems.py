@@ -1,6 +1,7 @@
 """The systems the content monitors (systems/<system>.yml): the scrape jobs each one's series come from, and
-its metrics contract (histogram buckets). Every rule and panel of a system selects its own jobs, with the one
-matcher job=~"<system>-.+"; the platform's jobs are the stack's own services (stacks/layout.py)."""
+its metrics contract (each metric's type, jobs, labels and histogram buckets, as the seeds define them).
+Every rule and panel of a system selects its own jobs, with the one matcher job=~"<system>-.+"; the
+platform's jobs are the stack's own services (stacks/layout.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,22 @@ from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME, SERVICES
-from stacks.settings_scraping import APP_DISCOVERY_JOB
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of a system's contract: what its applications expose, as the seeds define it."""
+
+    name: str
+    """The base name (a histogram's without _bucket, _sum and _count)."""
+    kind: str
+    """counter, gauge, histogram or summary."""
+    jobs: tuple[str, ...]
+    """The scrape jobs that expose it."""
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each label with a few of the values the application gives it."""
+    buckets: tuple[float, ...] = ()
+    """A histogram's finite bucket boundaries, ascending."""
 
 
 @dataclass(frozen=True)
@@ -19,8 +35,13 @@ class System:
     name: str
     jobs: tuple[str, ...]
     """The scrape jobs its series come from."""
-    histograms: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    """Histogram -> its finite bucket boundaries, ascending, as the application registers them."""
+    metrics: tuple[Metric, ...] = ()
+    """Its metrics contract."""
+
+    @property
+    def histograms(self) -> dict[str, tuple[float, ...]]:
+        """Histogram -> its finite bucket boundaries."""
+        return {m.name: m.buckets for m in self.metrics if m.kind == "histogram"}
 
     @property
     def declared_in(self) -> str:
@@ -38,8 +59,8 @@ class System:
 
 # The platform watches the stack itself: Prometheus scrapes each service under its name (stacks/render/prometheus.py).
 PLATFORM = System(ALWAYS_DEPLOYED, tuple(service.name for service in SERVICES))
-# Jobs no system owns: application containers found by discovery without a `monitoring.job` label.
-UNOWNED_JOBS = (APP_DISCOVERY_JOB,)
+_KINDS = ("counter", "gauge", "histogram", "summary")
+_METRIC_KEYS = ("buckets", "help", "jobs", "labels", "type")
 _NUMBER = (int, float)
 
 
@@ -49,23 +70,44 @@ def load_systems(directory: Path, problems: Problems, root: Path = ROOT) -> dict
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         name, system = relative(path, root), system_of(path.stem)
         data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
-        top = Reader(data, "", problems, ("histograms", "jobs"), file=name, expected="a mapping of jobs and histograms")
+        top = Reader(data, "", problems, ("jobs", "metrics"), file=name, expected="a mapping of jobs and metrics")
         jobs = top.mapping("jobs", expected="a mapping of scrape job names to what they scrape")
         if not jobs:
             top.add("jobs", "is required: the scrape jobs this system's series come from")
         for job in jobs:
             if not isinstance(job, str) or not JOB_NAME.match(job) or not job.startswith(f"{system}-"):
                 top.add(f"jobs.{job}", f"must be a job name starting with '{system}-' (its matcher is {system}-.+)")
-        histograms = {}
-        for metric, buckets in top.mapping("histograms", expected="a mapping of histogram names to buckets").items():
-            if not (
-                isinstance(buckets, list)
-                and buckets
-                and all(isinstance(b, _NUMBER) and not isinstance(b, bool) for b in buckets)
-                and buckets == sorted(set(buckets))
-            ):
-                top.add(f"histograms.{metric}", f"must be ascending bucket boundaries (numbers), got {buckets!r}")
-                continue
-            histograms[str(metric)] = tuple(float(b) for b in buckets)
-        systems[system] = System(system, tuple(str(job) for job in jobs), histograms)
+        declared = tuple(str(job) for job in jobs)
+        systems[system] = System(system, declared, parse_metrics(top, declared))
     return systems
+
+
+def parse_metrics(top: Reader, jobs: tuple[str, ...]) -> tuple[Metric, ...]:
+    """The `metrics` of a contract file: each {type, help, jobs, labels, buckets}; jobs among `jobs`."""
+    metrics = top.child("metrics", top.get("metrics") or {}, expected="a mapping of metric names to their contract")
+    parsed = []
+    for name, spec in metrics.value.items():
+        r = metrics.child(str(name), spec, _METRIC_KEYS, expected="a metric: {type, help, jobs, labels, buckets}")
+        kind = r.str("type", required=True, expected=", ".join(_KINDS))
+        if kind and kind not in _KINDS:
+            r.add("type", f"must be one of {', '.join(_KINDS)}, got {kind!r}")
+        exposed_by = r.list("jobs", required=True, expected="the scrape jobs that expose it")
+        for job in exposed_by:
+            if job not in jobs:
+                r.add("jobs", f"names {job!r}, which is not one of the system's jobs ({', '.join(jobs)})")
+        labels = {}
+        for label, values in r.mapping("labels", expected="a mapping of label names to example values").items():
+            if not isinstance(values, list) or not values or any(isinstance(v, (dict, list)) for v in values):
+                r.add(f"labels.{label}", f"must be a list of example values, got {values!r}")
+                continue
+            labels[str(label)] = tuple(str(v) for v in values)
+        buckets = r.list("buckets", required=kind == "histogram", expected="ascending bucket boundaries (numbers)")
+        if buckets and not (
+            all(isinstance(b, _NUMBER) and not isinstance(b, bool) for b in buckets) and buckets == sorted(set(buckets))
+        ):
+            r.add("buckets", f"must be ascending bucket boundaries (numbers), got {buckets!r}")
+            buckets = []
+        parsed.append(
+            Metric(str(name), kind or "", tuple(str(j) for j in exposed_by), labels, tuple(float(b) for b in buckets))
+        )
+    return tuple(parsed)

@@ -1,0 +1,38 @@
+"""The real Prometheus and Alertmanager binaries as test processes on loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import urllib.request
+from pathlib import Path
+
+from stacks.versions import LOCAL_BUILDS
+
+PROMETHEUS = shutil.which("prometheus")
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+IMAGES_CACHE = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
+
+
+def stack_binary(service: str) -> str:
+    """The server of the release the stack deploys (Prometheus 3.16, Alertmanager 0.35), as
+    scripts/images/build.sh builds it for the local images: Debian's are older (Prometheus 2.42)."""
+    version = LOCAL_BUILDS[service].version(service).removeprefix("v")
+    path = IMAGES_CACHE / "bin" / f"{service}-{version}" / service
+    assert path.is_file(), f"{path} is missing: run scripts/setup.sh (it builds the local images and their servers)"
+    return str(path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
