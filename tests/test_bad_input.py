@@ -90,8 +90,8 @@ def test_route_to_an_undefined_receiver():
     config["monitoring:alerting"]["route"]["routes"][1]["receiver"] = "oncall"
     message = run_expecting_error("dev", config, secrets)
     assert (
-        "alerting.route.routes[1].receiver: undefined receiver 'oncall'; defined: critical, default, watchdog"
-        in message
+        "alerting.route.routes[1].receiver: undefined receiver 'oncall'; "
+        "defined: critical, default, kerp, observer, watchdog, wealist" in message
     )
 
 
@@ -99,7 +99,7 @@ def test_receiver_with_no_target():
     config, secrets = dev()
     config["monitoring:alerting"]["receivers"].append({"name": "silent"})
     message = run_expecting_error("dev", config, secrets)
-    assert "alerting.receivers[3]: receiver 'silent' has no target" in message
+    assert "alerting.receivers[6]: receiver 'silent' has no target" in message
 
 
 def test_non_http_webhook_url_is_refused_without_echoing_it():
@@ -321,7 +321,7 @@ def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypat
     run = run_program("dev", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
     assert warnings == [
-        "alerting.route.routes[3]: matcher team=\"payments\" names label 'team', which no alert rule sets; "
+        "alerting.route.routes[6]: matcher team=\"payments\" names label 'team', which no alert rule sets; "
         "this route can never match"
     ]
 

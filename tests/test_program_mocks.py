@@ -79,7 +79,7 @@ def test_every_resource_type_and_name(stack):
     ]
     expected += [("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{d.uid}") for d in shipped.dashboards]
     receivers = {
-        "dev": ["critical", "default", "watchdog"],
+        "dev": ["critical", "default", "kerp", "observer", "watchdog", "wealist"],
         "staging": ["default", "mindhit-critical", "watchdog"],
         "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "watchdog"],
     }[stack]

@@ -118,7 +118,7 @@ def test_a_bad_matcher_is_named():
 def test_email_receivers_need_smtp():
     config, secrets = configured_stack("dev")
     config["monitoring:alerting"]["receivers"].append({"name": "mail", "email": [{"to": "ops@example.com"}]})
-    with pytest.raises(InputError, match=r"alerting.receivers\[3\].email\[0\]: email receivers need alerting.smtp"):
+    with pytest.raises(InputError, match=r"alerting.receivers\[6\].email\[0\]: email receivers need alerting.smtp"):
         load_settings(config, frozenset(secrets))
 
 
