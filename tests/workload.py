@@ -25,9 +25,14 @@ from stacks.content.systems import Metric, load_systems, parse_metrics
 from stacks.errors import Problems, Reader
 from stacks.promql import bucket_label, go_float
 
-# Label values that mean a failed event, whatever the label (status="500", result="miss", outcome="SERVER_ERROR").
+# Label values that mean a failed event, whatever the label (status="500", result="miss", outcome="SERVER_ERROR"),
+# and words of counters that count failures (external_api_errors_total, cache_misses_total).
 _FAILURES = ("5", "error", "failed", "failure", "miss", "timeout", "server_error", "rejected")
+_FAILURE_COUNTERS = ("error", "fail", "miss", "dropped", "reject", "timeout")
 _EVENTS_PER_SECOND = 5.0
+# Without errors, a trickle of failures (0.01%): error panels have data, and no objective burns (a 99.9%
+# objective allows 0.1%).
+_TRICKLE = 0.0001
 
 
 def load_metrics(directory: Path) -> dict[str, tuple[Metric, ...]]:
@@ -113,8 +118,11 @@ class Workload:
             lines.append(f"# TYPE {metric.name} {metric.kind}")
             label_sets = self.label_sets[(system, metric.name)]
             failing = [labels for labels in label_sets if _failing(labels)]
+            counts_failures = metric.kind == "counter" and any(word in metric.name for word in _FAILURE_COUNTERS)
             for labels in label_sets:
                 share = self._share(labels, label_sets, failing, error_share)
+                if counts_failures:
+                    share *= max(error_share, _TRICKLE)
                 lines += self._samples(metric, labels, share * elapsed * _EVENTS_PER_SECOND, error_share, now)
         return "\n".join(lines) + "\n"
 
@@ -123,7 +131,7 @@ class Workload:
         """The share of the metric's events with these labels: failures get error_share (at least a trickle)."""
         if not failing or len(failing) == len(label_sets):
             return 1 / len(label_sets)
-        failure_share = max(error_share, 0.001)
+        failure_share = max(error_share, _TRICKLE)
         if labels in failing:
             return failure_share / len(failing)
         return (1 - failure_share) / (len(label_sets) - len(failing))
