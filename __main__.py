@@ -3,7 +3,7 @@
 import pulumi
 
 from stacks.alerting import route_warnings
-from stacks.content import load_content, select_datasources, select_systems, unscraped_jobs
+from stacks.content import check_exporters, load_content, select_datasources, select_systems, unscraped_jobs
 from stacks.environment import docker_socket_group, read_settings
 from stacks.monitoring import MonitoringStack
 
@@ -11,8 +11,10 @@ settings = read_settings()
 content = select_systems(load_content(), settings.systems)
 if settings.grafana_content:
     content = select_datasources(content, set(settings.datasource_urls))
+check_exporters(content, settings.exporters)
 warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
-warnings += unscraped_jobs(content, {t.job for t in settings.scrape_targets}, settings.app_discovery.enabled)
+scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
+warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
 if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
     warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]
 for warning in warnings:

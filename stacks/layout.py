@@ -92,6 +92,11 @@ LOG_LABELS = {
 # A level as the pipeline writes it: what a `level` matcher may compare with.
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic", "trace")
 
+# Where each kind of exporter listens inside its container (postgres_exporter's --web.listen-address default,
+# redis_exporter's -web.listen-address default). Exporters publish no host port: Prometheus scrapes them on
+# the stack network, under their job name.
+EXPORTER_PORTS = {"postgres": 9187, "redis": 9121}
+
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 

@@ -7,9 +7,11 @@ import pulumi_docker as docker
 
 from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
+from stacks.exporter import Exporter
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
 from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.render.containers import container_specs
+from stacks.render.exporters import exporter_spec
 from stacks.service import ServiceArgs, ServiceComponent, component_class
 from stacks.settings import StackSettings
 
@@ -18,9 +20,9 @@ class MonitoringStack(pulumi.ComponentResource):
     """The whole stack for one environment.
 
     Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
-    components; None for a service the stack does not run), `content` (GrafanaContent, None when the
-    stack leaves Grafana's content alone), `urls` (service -> published URL, for the services it runs),
-    `exports` (the stack outputs by name, stacks/contract.py).
+    components; None for a service the stack does not run), `exporters` (job -> Exporter), `content`
+    (GrafanaContent, None when the stack leaves Grafana's content alone), `urls` (service -> published URL,
+    for the services it runs), `exports` (the stack outputs by name, stacks/contract.py).
     """
 
     def __init__(
@@ -68,6 +70,10 @@ class MonitoringStack(pulumi.ComponentResource):
                 spec,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)) if after else child,
             )
+        self.exporters = {
+            exporter.job: Exporter(f"{name}-{exporter.job}", exporter_spec(exporter), prefix, self.network.name, child)
+            for exporter in settings.exporters
+        }
         self.prometheus = components["prometheus"]
         self.alertmanager = components["alertmanager"]
         self.loki = components.get("loki")

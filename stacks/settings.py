@@ -17,13 +17,15 @@ from stacks.durations import is_size, parse_duration
 from stacks.errors import Problems, Reader
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
-from stacks.settings_schema import PROJECT, PROJECT_FILE, load_schema, object_reader, short_key
+from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_image, load_schema, object_reader, short_key
 from stacks.settings_schema import with_defaults as with_schema_defaults
 from stacks.settings_scraping import (
     APP_DISCOVERY_JOB,
     AppDiscoverySettings,
+    ExporterSettings,
     ScrapeTarget,
     parse_app_discovery,
+    parse_exporters,
     parse_scrape_targets,
 )
 from stacks.versions import IMAGES
@@ -44,11 +46,6 @@ __all__ = [
 ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
-# An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.
-_IMAGE = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
-)
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SYSTEM = re.compile(r"[a-z0-9]+")
@@ -92,6 +89,8 @@ class StackSettings:
     """An existing Grafana's service account token (only when grafana is not in `services`)."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
     """prometheus/alertmanager/loki -> the URL Grafana reaches it at (services that run only)."""
+    exporters: tuple[ExporterSettings, ...] = ()
+    """Exporters of the systems' datastores, each scraped as its system's job."""
 
     def runs(self, service: str) -> bool:
         return service in self.services
@@ -213,6 +212,7 @@ def load_settings(
                         "routingKey, an Events API v2 integration key (or grafanaContent false)",
                     )
     app_discovery = parse_app_discovery(values["appDiscovery"], schema, problems)
+    exporters = parse_exporters(values["exporters"], "exporters" in secrets, problems)
 
     problems.raise_if_any()
     return StackSettings(
@@ -236,6 +236,7 @@ def load_settings(
         images=images,
         grafana_token=token,
         datasource_urls=datasource_urls,
+        exporters=exporters,
     )
 
 
@@ -267,17 +268,9 @@ def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[
     r = Reader(value, "images", problems, SERVICES)
     images = {service: IMAGES[service] for service in services}
     for service in _per_service(r, services):
-        reference = r.str(
-            service, pattern=_IMAGE, expected="an image reference such as registry.example.com/prom/prometheus:v3.16.0"
-        )
-        match = _IMAGE.fullmatch(reference or "")
-        if not match:
-            continue
-        if not (match["tag"] or match["digest"]):
-            r.add(service, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
-        elif match["tag"] == "latest" and not match["digest"]:
-            r.add(service, f"must pin a version, not latest: got {reference!r}")
-        images[service] = reference
+        reference = checked_image(r, service)
+        if reference:
+            images[service] = reference
     return images
 
 

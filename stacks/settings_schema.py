@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,3 +74,27 @@ def object_reader(key: str, value: Any, schema: Mapping, problems: Problems) -> 
     """A reader of an object setting, with the keys the stack left out taken from the schema default."""
     defaults = schema[key]["default"]
     return Reader({**defaults, **(value if isinstance(value, dict) else {})}, key, problems, list(defaults))
+
+
+# An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.
+_IMAGE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def checked_image(r: Reader, key: str) -> str | None:
+    """An image reference with a pinned tag or digest (never `latest`, never none), or None after a problem."""
+    reference = r.str(
+        key, pattern=_IMAGE, expected="an image reference such as registry.example.com/prom/prometheus:v3.16.0"
+    )
+    match = _IMAGE.fullmatch(reference or "")
+    if not match:
+        return None
+    if not (match["tag"] or match["digest"]):
+        r.add(key, f"must name a tag or a digest (a tagless reference means latest), got {reference!r}")
+        return None
+    if match["tag"] == "latest" and not match["digest"]:
+        r.add(key, f"must pin a version, not latest: got {reference!r}")
+        return None
+    return reference

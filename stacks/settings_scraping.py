@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
-from stacks.settings_schema import object_reader
+from stacks.settings_schema import checked_image, object_reader
 
 _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
@@ -84,3 +84,61 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
             )
         )
     return tuple(targets)
+
+
+@dataclass(frozen=True)
+class ExporterSettings:
+    """An exporter for one of a system's datastores (the `exporters` key): Prometheus scrapes it as
+    `<system>-<kind>-exporter`, a job the system declares (systems/<system>.yml)."""
+
+    system: str
+    kind: str
+    """postgres or redis."""
+    address: str = field(repr=False)
+    """postgres: the connection URI (with its password); redis: the server's address (redis://host:6379)."""
+    password: str = field(default="", repr=False)
+    """redis only: the server's password."""
+    image: str = ""
+    """Replaces the pinned release (stacks/versions.py EXPORTER_IMAGES)."""
+
+    @property
+    def job(self) -> str:
+        return f"{self.system}-{self.kind}-exporter"
+
+
+_EXPORTER_KEYS = ("address", "image", "kind", "password", "system")
+_EXPORTER_ADDRESS = {
+    "postgres": (re.compile(r"postgres(ql)?://\S+"), "a connection URI such as postgresql://user:pass@db:5432/app"),
+    "redis": (re.compile(r"(redis|rediss|unix)://\S+"), "an address such as redis://redis:6379"),
+}
+
+
+def parse_exporters(value: list, is_secret: bool, problems: Problems) -> tuple[ExporterSettings, ...]:
+    """Each exporter with its address; its credentials (a postgres URI, a redis password) only as secrets."""
+    exporters = []
+    for i, item in enumerate(value):
+        r = Reader(item, f"exporters[{i}]", problems, _EXPORTER_KEYS, expected="an object with system, kind, address")
+        if not r.valid:
+            continue
+        system = r.str(
+            "system", required=True, pattern=re.compile(r"[a-z0-9]+"), expected="a system name such as wealist"
+        )
+        kind = r.str("kind", required=True, expected=" or ".join(_EXPORTER_ADDRESS))
+        if kind and kind not in _EXPORTER_ADDRESS:
+            r.add("kind", f"must be one of {', '.join(_EXPORTER_ADDRESS)}, got {kind!r}")
+            continue
+        pattern, expected = _EXPORTER_ADDRESS.get(kind or "", (None, "its address"))
+        address = r.str("address", required=True, pattern=pattern, expected=expected) or ""
+        password = r.str("password", expected="the server's password") or ""
+        if kind == "postgres" and password:
+            r.add("password", "is part of a postgres exporter's address (its connection URI)")
+        holds_credentials = password or (kind == "postgres" and "@" in address)
+        if holds_credentials and not is_secret:
+            path = "password" if password else "address"
+            r.add(path, f"holds credentials: pulumi config set --secret --path 'exporters[{i}].{path}' <value>")
+        image = (checked_image(r, "image") or "") if r.get("image") else ""
+        exporters.append(ExporterSettings(system or "", kind or "", address, password, image))
+    jobs = [e.job for e in exporters]
+    for job in sorted({j for j in jobs if jobs.count(j) > 1}):
+        problems.add("exporters", f"two exporters would both be scraped as job {job}")
+    return tuple(exporters)

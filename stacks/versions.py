@@ -39,6 +39,16 @@ IMAGES = {
     "grafana": "grafana/grafana:13.2.3",
 }
 
+# The exporters a stack may run for a system's datastores (the `exporters` key), by kind.
+EXPORTER_IMAGES = {
+    # postgres_exporter 0.20.1, 2026-07-07: CHANGELOG.md "## 0.20.1 / 2026-07-07" of
+    # github.com/prometheus-community/postgres_exporter (Apache-2.0); the image on quay.io, as its README names it.
+    "postgres": "quay.io/prometheuscommunity/postgres-exporter:v0.20.1",
+    # redis_exporter 1.91.1, 2026-08-21: the release notes of github.com/oliver006/redis_exporter (MIT) v1.91.1,
+    # as quoted in a Renovate update of that day; the project keeps no CHANGELOG file.
+    "redis": "oliver006/redis_exporter:v1.91.1",
+}
+
 LOCAL_REGISTRY = "monitoring.local"
 
 

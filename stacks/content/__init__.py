@@ -6,7 +6,7 @@ Everything here is pure Python and runs before any resource is registered, so a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,6 +45,7 @@ __all__ = [
     "prometheus_queries",
     "select_datasources",
     "select_systems",
+    "check_exporters",
     "slug",
     "system_of",
     "unscraped_jobs",
@@ -121,6 +122,22 @@ def select_datasources(content: Content, available: set[str]) -> Content:
     )
     problems.raise_if_any()
     return replace(content, dashboards=dashboards, grafana_rule_groups=groups)
+
+
+def check_exporters(content: Content, exporters: Iterable) -> None:
+    """Each exporter is scraped as a job its system declares, of a system the stack deploys."""
+    problems = Problems()
+    for i, exporter in enumerate(exporters):
+        declared = content.jobs.get(exporter.system)
+        if exporter.system not in content.systems or declared is None:
+            problems.add(f"exporters[{i}].system", f"{exporter.system!r} is not a system this stack deploys")
+        elif exporter.job not in declared:
+            problems.add(
+                f"exporters[{i}]",
+                f"is scraped as job {exporter.job}, which systems/{exporter.system}.yml does not declare "
+                f"({', '.join(declared)})",
+            )
+    problems.raise_if_any()
 
 
 def unscraped_jobs(content: Content, scrape_jobs: set[str], app_discovery: bool) -> list[str]:

@@ -9,6 +9,7 @@ from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
+from stacks.render.exporters import exporter_scrape_jobs
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
@@ -35,6 +36,7 @@ def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]
                 "static_configs": [static],
             }
         )
+    app_jobs += exporter_scrape_jobs(settings.exporters)
     config = {
         "global": {
             "scrape_interval": settings.prometheus.scrape_interval,
