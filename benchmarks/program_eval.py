@@ -55,6 +55,7 @@ def generate(content: Path, dashboards: int, rules: int) -> None:
     for k in range(FOLDERS if dashboards else 0):
         # Each generated folder is a system (board<k>) of its own, as MindHit's dashboard is MindHit's.
         (content / "systems" / f"board{k}.yml").write_text(f"jobs:\n  board{k}-api: generated\n")
+        (content / "rules" / f"board{k}.yml").write_text(_target_alerts(f"board{k}", f"board{k}-api"))
         (content / "dashboards" / f"Board{k}").mkdir()
     for i in range(dashboards):
         k = i % FOLDERS
@@ -62,23 +63,33 @@ def generate(content: Path, dashboards: int, rules: int) -> None:
         model.update(uid=f"generated-{i}", title=f"Generated dashboard {i}")
         (content / "dashboards" / f"Board{k}" / f"generated-{i}.json").write_text(json.dumps(model))
     for start in range(0, rules, RULES_PER_FILE):
-        # Each generated rule file is a system (generated<start>) whose job is generated<start>-svc<n>.
+        # Each generated rule file is a system (generated<start>) with one job, generated<start>-api, and the
+        # alerts every system has for its target down and missing.
         system = f"generated{start}"
-        jobs = "".join(f"  {system}-svc{n}: generated\n" for n in range(start, start + RULES_PER_FILE))
-        (content / "systems" / f"{system}.yml").write_text(f"jobs:\n{jobs}")
+        (content / "systems" / f"{system}.yml").write_text(f"jobs:\n  {system}-api: generated\n")
         count = min(RULES_PER_FILE, rules - start)
         groups = []
         for g in range(start, start + count, 10):
             group_rules = "".join(
                 f"      - alert: Generated{n}\n"
-                f'        expr: sum(rate(http_requests_total{{job="{system}-svc{n}",status=~"5.."}}[5m])) > {n}\n'
+                f'        expr: sum(rate(http_requests_total{{job="{system}-api",status=~"5.."}}[5m])) > {n}\n'
                 f"        for: 5m\n"
                 f"        labels: {{severity: warning}}\n"
                 f"        annotations: {{summary: generated {n}, description: generated rule {n}}}\n"
                 for n in range(g, min(g + 10, start + count))
             )
             groups.append(f"  - name: generated-{g}\n    rules:\n{group_rules}")
-        (content / "rules" / f"generated-{start}.yml").write_text("groups:\n" + "".join(groups))
+        targets = _target_alerts(system, f"{system}-api").removeprefix("groups:\n")
+        (content / "rules" / f"generated-{start}.yml").write_text("groups:\n" + "".join(groups) + targets)
+
+
+def _target_alerts(system: str, job: str) -> str:
+    """The down and missing alerts of a generated system's job (stacks/content/silence.py)."""
+    return (
+        f"groups:\n  - name: {system}-targets\n    rules:\n"
+        f"      - {{alert: {system}Down, expr: 'up{{job=\"{job}\"}} == 0', labels: {{severity: critical}}}}\n"
+        f"      - {{alert: {system}Missing, expr: 'absent(up{{job=\"{job}\"}})', labels: {{severity: warning}}}}\n"
+    )
 
 
 def measure(dashboards: int, rules: int, repeat: int) -> tuple[float, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 import promql_parser
@@ -23,6 +24,54 @@ def promql_error(expr: str) -> str | None:
     except (ValueError, TypeError) as error:
         return str(error)
     return None
+
+
+_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the content checks read from one expression, gathered in one walk of its tree."""
+
+    selectors: tuple[promql_parser.VectorSelector, ...]
+    """Every series selector, those inside range vectors and subqueries included."""
+    absent: tuple[promql_parser.VectorSelector, ...]
+    """The selectors absent() tests."""
+    quantile_comparisons: tuple[tuple[str, promql_parser.Call, float], ...]
+    """(operator, histogram_quantile call, number) of each comparison of a quantile with a number, written
+    with the quantile on the left."""
+
+
+@functools.lru_cache(maxsize=65536)
+def expression_facts(expr: str) -> Facts:
+    """The facts of an expression (ValueError or TypeError when it is not PromQL), once however many checks
+    and rules read it."""
+    selectors, absent, comparisons = [], [], []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            selectors.append(node)
+        elif isinstance(node, promql_parser.Call) and node.func.name == "absent":
+            absent.extend(a for a in node.args if isinstance(a, promql_parser.VectorSelector))
+        elif isinstance(node, promql_parser.BinaryExpr) and str(node.op) in _FLIPPED:
+            lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
+            if isinstance(rhs, promql_parser.NumberLiteral) and _is_quantile(lhs):
+                comparisons.append((str(node.op), lhs, rhs.val))
+            elif isinstance(lhs, promql_parser.NumberLiteral) and _is_quantile(rhs):
+                comparisons.append((_FLIPPED[str(node.op)], rhs, lhs.val))
+
+    promql_parser.walk(parse_promql(expr), visit)
+    return Facts(tuple(selectors), tuple(absent), tuple(comparisons))
+
+
+def _unwrapped(node):
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    return node
+
+
+def _is_quantile(node) -> bool:
+    return isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile"
 
 
 def vector_selectors(tree: promql_parser.Expr) -> list[promql_parser.VectorSelector]:

@@ -16,9 +16,7 @@ import promql_parser
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
 from stacks.errors import Problems
-from stacks.promql import bucket_label, parse_promql, vector_selectors
-
-_FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+from stacks.promql import bucket_label, expression_facts, vector_selectors
 
 
 def check_contract(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
@@ -35,11 +33,11 @@ def contract_problems(expr: str, system: System) -> list[str]:
     """Why the expression reads a histogram its system does not declare, a bucket it does not have, or compares
     a quantile with a threshold no quantile can cross."""
     try:
-        tree = parse_promql(expr)
+        facts = expression_facts(expr)
     except (ValueError, TypeError):
         return []  # reported by the PromQL check
     found = []
-    for selector in vector_selectors(tree):
+    for selector in facts.selectors:
         if not selector.name.endswith("_bucket"):
             continue
         histogram = selector.name.removesuffix("_bucket")
@@ -62,7 +60,7 @@ def contract_problems(expr: str, system: System) -> list[str]:
                     f'{selector.name}{{le="{matcher.value}"}} reads no series on Prometheus 3, which stores a '
                     f'scraped bucket as le="{bucket_label(float(matcher.value))}"'
                 )
-    for op, quantile, threshold in _quantile_comparisons(tree):
+    for op, quantile, threshold in facts.quantile_comparisons:
         histogram = _histogram_of(quantile)
         buckets = system.histograms.get(histogram or "")
         if not buckets:
@@ -88,37 +86,6 @@ def _is_boundary(value: str, buckets: tuple[float, ...]) -> bool:
 
 def _listed(buckets: tuple[float, ...]) -> str:
     return ", ".join(f"{b:g}" for b in buckets) + ", +Inf"
-
-
-def _unwrapped(node):
-    while isinstance(node, promql_parser.ParenExpr):
-        node = node.expr
-    return node
-
-
-def _quantile_comparisons(tree) -> list[tuple[str, promql_parser.Call, float]]:
-    """(operator, histogram_quantile call, threshold) of every comparison of a quantile with a number, written
-    with the quantile on the left."""
-    found = []
-
-    def visit(node):
-        if not isinstance(node, promql_parser.BinaryExpr):
-            return
-        op = str(node.op)
-        if op not in _FLIPPED:
-            return
-        lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
-        if isinstance(rhs, promql_parser.NumberLiteral) and _is_quantile(lhs):
-            found.append((op, lhs, rhs.val))
-        elif isinstance(lhs, promql_parser.NumberLiteral) and _is_quantile(rhs):
-            found.append((_FLIPPED[op], rhs, lhs.val))
-
-    promql_parser.walk(tree, visit)
-    return found
-
-
-def _is_quantile(node) -> bool:
-    return isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile"
 
 
 def _histogram_of(quantile: promql_parser.Call) -> str | None:

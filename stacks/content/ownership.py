@@ -19,7 +19,7 @@ from stacks.content.dashboards import Dashboard
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
 from stacks.errors import Problems
-from stacks.promql import parse_promql, vector_selectors
+from stacks.promql import expression_facts
 
 _SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
@@ -51,7 +51,7 @@ def _selectors(expr: str) -> tuple[_Selector, ...]:
             ),
             selector,
         )
-        for selector in vector_selectors(parse_promql(expr))
+        for selector in expression_facts(expr).selectors
     )
 
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import promql_parser
-
 from stacks.content._names import ALWAYS_DEPLOYED
 from stacks.content.ownership import JobIndex
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
 from stacks.errors import Problems
-from stacks.promql import parse_promql
+from stacks.promql import expression_facts
 
 
 def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
@@ -48,21 +46,12 @@ def _up_reads(expr: str, jobs: JobIndex) -> tuple[set[str], set[str]]:
     """The jobs whose `up` an alert reads (outside absent()), and those whose absence it tests with
     absent(up{job="..."})."""
     try:
-        tree = parse_promql(expr)
+        facts = expression_facts(expr)
     except (ValueError, TypeError):
         return set(), set()
-    ups, absent_args = [], []
-
-    def visit(node):
-        if isinstance(node, promql_parser.VectorSelector) and node.name == "up":
-            ups.append(node)
-        elif isinstance(node, promql_parser.Call) and node.func.name == "absent":
-            absent_args.extend(a for a in node.args if isinstance(a, promql_parser.VectorSelector) and a.name == "up")
-
-    promql_parser.walk(tree, visit)
-    in_absent = {str(a.prettify()) for a in absent_args}
+    in_absent = {str(a.prettify()) for a in facts.absent if a.name == "up"}
     read, missing = set(), set()
-    for selector in ups:
+    for selector in (s for s in facts.selectors if s.name == "up"):
         matchers = [(str(m.op).rpartition(".")[2], m.value) for m in selector.matchers.matchers if m.name == "job"]
         if str(selector.prettify()) in in_absent:
             # absent() names the job it reports only from an equality matcher
