@@ -113,6 +113,31 @@ def test_editing_a_rule_file_replaces_only_prometheus_and_keeps_its_data(stack):
     assert backlog["query"].endswith("> 200")
 
 
+def _sample_before(service: str = "alertmanager") -> str:
+    """A query for a sample Prometheus scraped before now, once it has one."""
+    query = urllib.parse.urlencode({"query": f'up{{job="{service}"}}', "time": f"{time.time():.3f}"})
+    wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "a sample")
+    return query
+
+
+@pytest.mark.parametrize("fault", ["rm", "kill"])
+def test_a_container_removed_or_stopped_by_hand_is_put_back_by_the_next_up(stack, fault):
+    """`docker rm -f` or `docker kill` (which unless-stopped does not undo): the next `pulumi up` refreshes
+    (Pulumi.yaml options.refresh), sees it, and brings the container back healthy, its data kept."""
+    query = _sample_before()
+    target = f"{PREFIX}-prometheus"
+    docker(*(["rm", "-f"] if fault == "rm" else ["kill"]), target)
+    took = stack.up()
+    inspect = json.loads(docker("inspect", target).stdout)[0]
+    assert inspect["State"]["Running"] and inspect["State"]["Health"]["Status"] == "healthy"
+    result = wait_for(
+        lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "old sample"
+    )
+    assert result[0]["value"][1] == "1"
+    stack.pulumi("preview", "--expect-no-changes")
+    print(f"\n{fault}: recovered by `pulumi up` in {took:.1f} s")
+
+
 def test_the_watchdog_goes_through_alertmanager_to_its_receiver(stack, webhooks):
     wait_for(lambda: "Watchdog" in webhooks.alertnames("/watchdog"), 120, "the Watchdog at /watchdog")
 
