@@ -9,8 +9,10 @@ engine, the docker plugin and the real servers. The tests run in order on one de
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from engine.stack import (
@@ -30,6 +32,7 @@ PREFIX = "monitoring-e2e"
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
 PORTS = {"prometheus": 25191, "alertmanager": 25193}
 SERVICES = tuple(PORTS)
+SCRAPED_BEFORE_DESTROY: list[str] = []  # the destroy test's query for a sample, for the up that follows
 
 
 @pytest.fixture(scope="module")
@@ -149,12 +152,57 @@ def test_no_secret_is_in_plaintext_in_the_state(stack, webhooks):
         assert webhooks.url(receiver, host="host.docker.internal") not in state
 
 
+def test_a_second_up_while_one_runs_is_refused_and_the_first_completes(stack):
+    """Two updates at once: the file backend's lock refuses the second, the first completes, and the state
+    matches the containers afterwards."""
+    path = stack.workdir / "rules/mindhit.yml"
+    path.write_text(path.read_text().replace("> 200\n", "> 300\n"))  # the first replaces Prometheus: seconds
+    first = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"],
+        cwd=stack.workdir,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: _locked(stack), 60, "the first update to take the lock", interval=0.2)
+        second = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+        assert second.returncode != 0
+        assert "locked" in second.stdout + second.stderr, second.stdout + second.stderr
+    finally:
+        output, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, output[-3000:]
+    stack.pulumi("preview", "--expect-no-changes")
+    rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
+    backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")
+    assert backlog["query"].endswith("> 300")
+
+
+def _locked(stack: Stack) -> bool:
+    """Whether an update holds the stack's lock in the file backend (.pulumi/locks/...)."""
+    backend = Path(stack.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    return any(path.suffix == ".json" for path in (backend / ".pulumi" / "locks").rglob("*"))
+
+
 def test_destroy_removes_containers_and_network_and_keeps_retained_volumes(stack):
     stack.edit_config(lambda config: config.update({"monitoring:protectVolumes": True}))
     assert changes(stack.preview_steps()) == []  # retaining is an option of the volumes, not a change
     stack.up()
+    SCRAPED_BEFORE_DESTROY.append(_sample_before())
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert docker("ps", "-a", "-q", "--filter", f"name={PREFIX}").stdout.strip() == ""
     assert docker("network", "ls", "-q", "--filter", f"name={PREFIX}").stdout.strip() == ""
     volumes = set(docker("volume", "ls", "-q", "--filter", f"name={PREFIX}").stdout.split())
     assert volumes == {f"{PREFIX}-{s}-data" for s in SERVICES}
+
+
+def test_up_after_destroy_finds_the_retained_data(stack):
+    """The volumes outlived the destroy: the next `pulumi up` adopts them, and what Prometheus scraped before
+    is queryable again."""
+    (query,) = SCRAPED_BEFORE_DESTROY
+    took = stack.up()
+    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 90, "old data")
+    assert result[0]["value"][1] == "1"
+    stack.pulumi("preview", "--expect-no-changes")
+    print(f"\nup after destroy, retained volumes: {took:.1f} s")
