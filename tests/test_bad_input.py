@@ -528,3 +528,59 @@ def test_a_deployed_systems_job_without_a_scrape_target_is_a_warning_when_discov
         "scrapeTargets: no job kerp-api of system kerp, which this stack deploys, and app discovery is off: its "
         "panels will have no data and its TargetMissing alert will fire"
     ]
+
+
+RULE = "  - name: g\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # What Prometheus refuses when it loads a rule file (so a replaced container would not start).
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning, 0team: x}\n",
+            "rules/bad.yml:4: labels.0team: is not a valid label name",
+        ),
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning, __shard: x}\n",
+            "rules/bad.yml:4: labels.__shard: is not a valid label name",
+        ),
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning}\n        annotations: {summary-text: s}\n",
+            "rules/bad.yml:4: annotations.summary-text: is not a valid label name",
+        ),
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning}\n        anotations: {summary: s}\n",
+            "rules/bad.yml:4: anotations: unknown key; known keys: alert, annotations, expr, for, keep_firing_for",
+        ),
+        (
+            "groups:\n  - name: g\n    intervl: 1m\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
+            "        labels: {severity: warning}\n",
+            "rules/bad.yml:2: intervl: unknown key; known keys: interval, labels, limit, name, query_offset, rules",
+        ),
+        (
+            "groups:\n  - name: g\n    interval: 1 minute\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
+            "        labels: {severity: warning}\n",
+            "rules/bad.yml:2: interval: must look like '15d', '5m' or '1h30m', got '1 minute'",
+        ),
+        (
+            "groups:\n" + RULE + "        keep_firing_for: soon\n        labels: {severity: warning}\n",
+            "rules/bad.yml:4: keep_firing_for: must look like '15d', '5m' or '1h30m', got 'soon'",
+        ),
+    ],
+)
+def test_what_prometheus_refuses_in_a_rule_file_stops_preview(content_copy, text, expected):
+    write(content_copy / "rules/bad.yml", text)
+    assert expected in run_expecting_error("dev", *dev())
+
+
+def test_two_dashboards_of_one_title_in_a_folder_stop_preview(content_copy):
+    """Grafana's API refuses the second ("A dashboard with the same name in the folder already exists")."""
+    title = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())["title"]
+    model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
+    write(content_copy / "dashboards/MindHit/copy.json", json.dumps({**model, "uid": "mindhit-copy", "title": title}))
+    message = run_expecting_error("dev", *dev())
+    assert (
+        f"dashboards/MindHit/copy.json: $.title: {title!r} is already the title of "
+        f"dashboards/MindHit/api-overview.json in folder 'MindHit'" in message
+    )

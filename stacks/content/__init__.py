@@ -17,6 +17,7 @@ from stacks.content.dashboards import (
     DATASOURCE_NAMES,
     DATASOURCE_UIDS,
     Dashboard,
+    check_unique_titles,
     check_unique_uids,
     datasource_uids,
     load_dashboards,
@@ -167,6 +168,7 @@ def load_content(root: Path | None = None) -> Content:
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
     check_unique_uids(dashboards + slo_dashboards, problems, root)
+    check_unique_titles(dashboards + slo_dashboards, problems)
     systems = load_systems(root / "systems", problems, root)
     check_ownership(dashboards + slo_dashboards, rule_files + slo_rule_files, systems, problems)
     check_silence(rule_files, systems, problems)

@@ -82,6 +82,21 @@ def _lint_exclusions(folder: Path, problems: Problems, root: Path) -> dict[str, 
     return exclusions
 
 
+def check_unique_titles(dashboards: tuple[Dashboard, ...], problems: Problems) -> None:
+    """Grafana refuses a second dashboard of the same title in a folder ("A dashboard with the same name in
+    the folder already exists"): reported where it is, before anything is sent."""
+    seen: dict[tuple[str, str], str] = {}
+    for dashboard in dashboards:
+        key = (dashboard.folder, dashboard.title)
+        if key in seen:
+            problems.add(
+                f"{dashboard.source}: $.title",
+                f"{dashboard.title!r} is already the title of {seen[key]} in folder {dashboard.folder!r}",
+            )
+        else:
+            seen[key] = dashboard.source
+
+
 def check_unique_uids(dashboards: tuple[Dashboard, ...], problems: Problems, root: Path = ROOT) -> None:
     """A uid names one dashboard in Grafana: a second one, from a file or an SLO spec, is reported where it is."""
     seen: dict[str, str] = {}

@@ -3,6 +3,7 @@ the promtool test files' references."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,10 +61,14 @@ def _parse_rule_file(
     top = Reader(data, "", problems, file=name, expected="a rule file: a mapping with a 'groups' list")
     groups, alerts = [], []
     for i, item in enumerate(top.list("groups", required=True, expected="a list of rule groups")):
-        group = Reader(item, "", problems, file=name, expected=f"groups[{i}]: a mapping with name and rules")
+        group = Reader(
+            item, "", problems, _GROUP_KEYS, file=name, expected=f"groups[{i}]: a mapping with name and rules"
+        )
         if not group.valid:
             continue
         group_name = group.str("name", required=True, expected="the rule group's name")
+        group.duration("interval")
+        _check_label_names(group, "labels")
         if group_name in groups:
             group.add("", f"rule group {group_name!r} is defined twice")
         groups.append(str(group_name))
@@ -73,7 +78,7 @@ def _parse_rule_file(
             continue
         group_alerts: set[str] = set()
         for rule in rules:
-            alert = _check_rule(Reader(rule, "", problems, file=name, expected="a rule: a mapping"))
+            alert = _check_rule(Reader(rule, "", problems, _RULE_KEYS, file=name, expected="a rule: a mapping"))
             if alert in group_alerts:
                 problems.add(f"{name}:{rule.line}", f"alert {alert!r} is defined twice in group {group_name!r}")
             if alert:
@@ -168,6 +173,26 @@ def _check_rule(rule: Reader) -> str | None:
     if expr and expr.strip() and (error := promql_error(expr)):
         rule.add("", f"invalid PromQL in {alert or rule.get('record')!r}: {error}")
     rule.duration("for")
+    rule.duration("keep_firing_for")
+    _check_label_names(rule, "labels")
+    _check_label_names(rule, "annotations")
     if alert and "severity" not in rule.mapping("labels"):
         rule.add("", f"alert {alert!r} needs a severity label: the alert routes are keyed on it")
     return alert
+
+
+# What Prometheus accepts in a rule file (rulefmt): any other key stops it loading the file.
+_GROUP_KEYS = ("interval", "labels", "limit", "name", "query_offset", "rules")
+_RULE_KEYS = ("alert", "annotations", "expr", "for", "keep_firing_for", "labels", "record")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def _check_label_names(r: Reader, key: str) -> None:
+    """Label and annotation names Prometheus refuses at load (and `__` names, which it reserves)."""
+    for label, value in r.mapping(key, expected="a mapping of names to values").items():
+        if not isinstance(label, str) or not _LABEL_NAME.fullmatch(label) or label.startswith("__"):
+            r.add(
+                f"{key}.{label}", "is not a valid label name (letters, digits and _, not starting with a digit or __)"
+            )
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            r.add(f"{key}.{label}", f"must be a string, got {value!r}")
