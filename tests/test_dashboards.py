@@ -109,8 +109,8 @@ def write_dashboard(folder: Path, name: str, model: dict) -> None:
 
 def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
     folder = content_copy / "dashboards/Imported"
-    write_dashboard(folder, "legacy.json", dashboard(panel(type="graph"), uid="imported-legacy"))
-    write_dashboard(folder, "other.json", dashboard(panel(type="graph"), uid="imported-other"))
+    write_dashboard(folder, "legacy.json", dashboard(panel(type="graph"), uid="imported-legacy", title="Legacy"))
+    write_dashboard(folder, "other.json", dashboard(panel(type="graph"), uid="imported-other", title="Other"))
     (folder / ".lint").write_text(
         "exclusions:\n  panel-modern:\n    reason: as the vendor publishes it\n    dashboards: [legacy.json]\n"
     )
