@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import promql_parser
@@ -30,12 +30,34 @@ _FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 
 
 @dataclass(frozen=True)
+class Selector:
+    """A series selector, its matchers decoded once (reading them from the parser's tree is not free)."""
+
+    name: str
+    matchers: tuple[tuple[str, str, str], ...]
+    """(label, operator, value); the operator as promql_parser names it: Equal, NotEqual, Re or NotRe."""
+    node: promql_parser.VectorSelector = field(compare=False)
+
+    @classmethod
+    def of(cls, node: promql_parser.VectorSelector) -> Selector:
+        matchers = tuple((m.name, str(m.op).rpartition(".")[2], m.value) for m in node.matchers.matchers)
+        return cls(node.name, matchers, node)
+
+    def on(self, label: str) -> tuple[tuple[str, str], ...]:
+        """(operator, value) of its matchers on one label."""
+        return tuple((op, value) for name, op, value in self.matchers if name == label)
+
+    def __str__(self) -> str:
+        return str(self.node.prettify())
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the content checks read from one expression, gathered in one walk of its tree."""
 
-    selectors: tuple[promql_parser.VectorSelector, ...]
+    selectors: tuple[Selector, ...]
     """Every series selector, those inside range vectors and subqueries included."""
-    absent: tuple[promql_parser.VectorSelector, ...]
+    absent: tuple[Selector, ...]
     """The selectors absent() tests."""
     quantile_comparisons: tuple[tuple[str, promql_parser.Call, float], ...]
     """(operator, histogram_quantile call, number) of each comparison of a quantile with a number, written
@@ -50,9 +72,9 @@ def expression_facts(expr: str) -> Facts:
 
     def visit(node):
         if isinstance(node, promql_parser.VectorSelector):
-            selectors.append(node)
+            selectors.append(Selector.of(node))
         elif isinstance(node, promql_parser.Call) and node.func.name == "absent":
-            absent.extend(a for a in node.args if isinstance(a, promql_parser.VectorSelector))
+            absent.extend(Selector.of(a) for a in node.args if isinstance(a, promql_parser.VectorSelector))
         elif isinstance(node, promql_parser.BinaryExpr) and str(node.op) in _FLIPPED:
             lhs, rhs = _unwrapped(node.lhs), _unwrapped(node.rhs)
             if isinstance(rhs, promql_parser.NumberLiteral) and _is_quantile(lhs):

@@ -47,18 +47,16 @@ def contract_problems(expr: str, system: System) -> list[str]:
                 f"histogram {histogram} is not in the metrics contract: add its buckets to {system.declared_in}"
             )
             continue
-        for matcher in selector.matchers.matchers:
-            if matcher.name != "le" or not str(matcher.op).endswith(".Equal"):
-                continue
-            if not _is_boundary(matcher.value, buckets):
+        for value in (value for op, value in selector.on("le") if op == "Equal"):
+            if not _is_boundary(value, buckets):
                 found.append(
-                    f'{selector.name}{{le="{matcher.value}"}} reads no series: {histogram}\'s buckets are '
+                    f'{selector.name}{{le="{value}"}} reads no series: {histogram}\'s buckets are '
                     f"{_listed(buckets)} ({system.declared_in})"
                 )
-            elif matcher.value != "+Inf" and matcher.value != bucket_label(float(matcher.value)):
+            elif value != "+Inf" and value != bucket_label(float(value)):
                 found.append(
-                    f'{selector.name}{{le="{matcher.value}"}} reads no series on Prometheus 3, which stores a '
-                    f'scraped bucket as le="{bucket_label(float(matcher.value))}"'
+                    f'{selector.name}{{le="{value}"}} reads no series on Prometheus 3, which stores a '
+                    f'scraped bucket as le="{bucket_label(float(value))}"'
                 )
     for op, quantile, threshold in facts.quantile_comparisons:
         histogram = _histogram_of(quantile)

@@ -55,17 +55,16 @@ def log_selector_problems(expr: str) -> list[str]:
             continue
         for matcher in parsed.matchers.matchers:
             op, value = str(matcher.op).rpartition(".")[2], matcher.value
-            shown = f"{selector}"
             if matcher.name not in LOG_LABELS:
                 found.append(
-                    f"{shown} selects on {matcher.name!r}, which no log stream has: the labels are "
+                    f"{selector} selects on {matcher.name!r}, which no log stream has: the labels are "
                     f"{', '.join(LOG_LABELS)} (stacks/layout.py)"
                 )
             elif matcher.name == "job" and op == "Equal" and value != LOG_JOB:
-                found.append(f'{shown} selects job="{value}": every log stream is job="{LOG_JOB}"')
+                found.append(f'{selector} selects job="{value}": every log stream is job="{LOG_JOB}"')
             elif matcher.name == "level" and not _reaches_a_level(op, value):
                 found.append(
-                    f"{shown} compares level with {value!r}, which no stream has: levels are lower case "
+                    f"{selector} compares level with {value!r}, which no stream has: levels are lower case "
                     f"({', '.join(LOG_LEVELS)})"
                 )
     return found

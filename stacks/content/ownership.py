@@ -7,12 +7,8 @@ of recorded series (their rules select for them) and of Prometheus' own ALERTS s
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
-import promql_parser
 
 from stacks.content.dashboard_lint import JOB_OWNERSHIP, datasource_of, panels, substitute_variables
 from stacks.content.dashboards import Dashboard
@@ -26,35 +22,6 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-@dataclass(frozen=True)
-class _Selector:
-    name: str
-    job_matchers: tuple[tuple[str, str], ...]
-    """(operator, value) of its `job` matchers: "Equal", "NotEqual", "Re" or "NotRe"."""
-    parsed: promql_parser.VectorSelector
-
-    @property
-    def shown(self) -> str:
-        return str(self.parsed.prettify())
-
-
-@functools.lru_cache(maxsize=65536)
-def _selectors(expr: str) -> tuple[_Selector, ...]:
-    """The selectors of an expression, read once however many rules and panels share it."""
-    return tuple(
-        _Selector(
-            selector.name,
-            tuple(
-                (str(m.op).rpartition(".")[2], m.value)  # "MatchOp.Re" -> "Re"
-                for m in selector.matchers.matchers
-                if m.name == "job"
-            ),
-            selector,
-        )
-        for selector in expression_facts(expr).selectors
-    )
-
-
 def selector_problems(
     expr: str, system: System, jobs: JobIndex, recorded: set[str], templated: Iterable[str] = ()
 ) -> list[str]:
@@ -64,7 +31,7 @@ def selector_problems(
     variable's value is one of several jobs, whatever the operator).
     """
     try:
-        selectors = _selectors(expr)
+        selectors = expression_facts(expr).selectors
     except (ValueError, TypeError):
         return []  # reported by the PromQL check
     templated = frozenset(templated)
@@ -72,18 +39,17 @@ def selector_problems(
     for selector in selectors:
         if selector.name in _SYNTHETIC or selector.name in recorded:
             continue
-        if not selector.job_matchers:
-            found.append(f"{selector.shown} selects no job: add {system.job_matcher} ({system.declared_in})")
+        job_matchers = selector.on("job")
+        if not job_matchers:
+            found.append(f"{selector} selects no job: add {system.job_matcher} ({system.declared_in})")
             continue
-        matched = frozenset.intersection(*(jobs.matching(op, value, templated) for op, value in selector.job_matchers))
+        matched = frozenset.intersection(*(jobs.matching(op, value, templated) for op, value in job_matchers))
         foreign = sorted(matched - set(system.jobs))
         if foreign:
             listed = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more" if len(foreign) > 4 else "")
-            found.append(
-                f"{selector.shown} would also read other systems' jobs ({listed}): select {system.job_matcher}"
-            )
+            found.append(f"{selector} would also read other systems' jobs ({listed}): select {system.job_matcher}")
         elif not matched:
-            found.append(f"{selector.shown} matches no job of {system.name} ({', '.join(system.jobs)})")
+            found.append(f"{selector} matches no job of {system.name} ({', '.join(system.jobs)})")
     return found
 
 

@@ -49,11 +49,11 @@ def _up_reads(expr: str, jobs: JobIndex) -> tuple[set[str], set[str]]:
         facts = expression_facts(expr)
     except (ValueError, TypeError):
         return set(), set()
-    in_absent = {str(a.prettify()) for a in facts.absent if a.name == "up"}
+    in_absent = {a for a in facts.absent if a.name == "up"}
     read, missing = set(), set()
     for selector in (s for s in facts.selectors if s.name == "up"):
-        matchers = [(str(m.op).rpartition(".")[2], m.value) for m in selector.matchers.matchers if m.name == "job"]
-        if str(selector.prettify()) in in_absent:
+        matchers = selector.on("job")
+        if selector in in_absent:
             # absent() names the job it reports only from an equality matcher
             missing.update(value for op, value in matchers if op == "Equal")
         elif matchers:
