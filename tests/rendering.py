@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import configured_stack
+from webhooks import WebhookReceiver
 
 from stacks.content import load_content, select_systems
 from stacks.render.alertmanager import render_alertmanager_config
@@ -28,3 +29,17 @@ def rendered_files(stack: str) -> dict[str, str]:
         "promtail.yaml": render_promtail_config(settings),
         "grafana.env": "\n".join(grafana_environment(settings)) + "\n",
     }
+
+
+def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -> StackSettings:
+    """The dev stack's settings, every receiver posting to `webhooks` under `prefix`, alert timings fast.
+    Without `inhibit`, the stack's inhibit rules are left out."""
+    config, secret_keys = configured_stack("dev")
+    alerting = config["monitoring:alerting"]
+    for receiver in alerting["receivers"]:
+        receiver["webhooks"][0]["url"] = webhooks.url(f"{prefix}/{receiver['name']}")
+    alerting["route"].update(groupWait="1s", groupInterval="1s")  # the seed's 30s would only slow the test
+    if not inhibit:
+        del alerting["inhibitRules"]
+    config["monitoring:prometheus"] = {"evaluationInterval": "5s", "scrapeInterval": "5s"}
+    return load_settings(config, frozenset(secret_keys))

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import configured_stack
 from engine.stack import http_json, wait_for
+from rendering import dev_settings
 from servers import ALERTMANAGER, PROMETHEUS, free_port, ready
-from webhooks import WebhookReceiver
 
 from stacks.durations import parse_duration
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import StackSettings, load_settings
+from stacks.settings import StackSettings
 
 pytestmark = pytest.mark.live
 
@@ -55,20 +54,6 @@ MARGIN = 3.0
 
 def seconds(duration: str) -> float:
     return parse_duration(duration) / 1000
-
-
-def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -> StackSettings:
-    """The dev stack's settings, every receiver posting to `webhooks` under `prefix`, alert timings fast.
-    Without `inhibit`, the stack's inhibit rules are left out."""
-    config, secret_keys = configured_stack("dev")
-    alerting = config["monitoring:alerting"]
-    for receiver in alerting["receivers"]:
-        receiver["webhooks"][0]["url"] = webhooks.url(f"{prefix}/{receiver['name']}")
-    alerting["route"].update(groupWait="1s", groupInterval="1s")  # the seed's 30s would only slow the test
-    if not inhibit:
-        del alerting["inhibitRules"]
-    config["monitoring:prometheus"] = {"evaluationInterval": "5s", "scrapeInterval": "5s"}
-    return load_settings(config, frozenset(secret_keys))
 
 
 def start_alertmanager(processes, workdir: Path, settings: StackSettings) -> int:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import configured_stack
 from engine.stack import http_json, wait_for
+from rendering import dev_settings
 from stack_run import running_stack
 from webhooks import WebhookReceiver
 
 from stacks.content import load_content
 from stacks.render.alertmanager import render_alertmanager_config
-from stacks.settings import load_settings
 
 pytestmark = pytest.mark.live
 # Dev's receivers of each system's alerts (Pulumi.dev.yaml): MindHit's are the seed's two webhooks.
@@ -39,12 +38,7 @@ def rules_firing_at_once() -> dict[str, str]:
 
 def alertmanager_yml(hooks: WebhookReceiver) -> str:
     """Dev's alert routing, every receiver posting to `hooks` at /<receiver>, without its waits."""
-    config, secret_keys = configured_stack("dev")
-    alerting = config["monitoring:alerting"]
-    for receiver in alerting["receivers"]:
-        receiver["webhooks"][0]["url"] = hooks.url(f"/{receiver['name']}")
-    alerting["route"].update(groupWait="1s", groupInterval="1s")
-    return render_alertmanager_config(load_settings(config, frozenset(secret_keys)).alerting)
+    return render_alertmanager_config(dev_settings(hooks, "").alerting)
 
 
 def firing(url: str) -> set[tuple[str, str]]:
