@@ -26,6 +26,8 @@ def promql_error(expr: str) -> str | None:
     return None
 
 
+# A label name as Prometheus accepts it (a full match); names starting with __ are Prometheus' own.
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 
 

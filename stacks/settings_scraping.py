@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
+from stacks.promql import LABEL_NAME
 from stacks.settings_schema import checked_image, object_reader
 
-_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 _PATH = re.compile(r"/.*")
 _SCHEME = re.compile(r"https?")
@@ -72,7 +72,7 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
         scheme = r.str("scheme", "http", pattern=_SCHEME, expected="http or https")
         labels = r.mapping("labels", expected="a map of label names to values")
         for name in labels:
-            if not _LABEL.fullmatch(str(name)) or str(name).startswith("__"):
+            if not LABEL_NAME.fullmatch(str(name)) or str(name).startswith("__"):
                 r.add(f"labels.{name}", "must be a valid Prometheus label name (letters, digits, _; not __ first)")
         targets.append(
             ScrapeTarget(

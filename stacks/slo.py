@@ -17,7 +17,7 @@ from typing import Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
-from stacks.promql import bucket_label, promql_error
+from stacks.promql import LABEL_NAME, bucket_label, promql_error
 
 WINDOW_PLACEHOLDER = "{{window}}"
 SLO_WINDOWS = ("28d", "30d")
@@ -63,7 +63,6 @@ ALERT_CLASSES = (
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,33}$")  # the dashboard uid is "slo-<name>": at most 40 characters
 _METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _SPEC_KEYS = ("description", "labels", "name", "objective", "service", "sli", "window")
 _LATENCY_KEYS = ("histogram", "selector", "threshold")
 _LATENCY_EXPECTED = "a mapping of histogram, threshold (seconds) and optionally selector"
@@ -122,7 +121,7 @@ def _parse_spec(r: Reader, system: str) -> SloSpec | None:
         r.add("window", f"unknown window {window!r}; use one of {', '.join(SLO_WINDOWS)}")
     labels = r.mapping("labels", expected="a mapping of label names to values")
     for key in labels:
-        if not _LABEL.match(str(key)) or key in _RESERVED_LABELS:
+        if not LABEL_NAME.fullmatch(str(key)) or key in _RESERVED_LABELS:
             r.add(f"labels.{key}", f"not a label an SLO may set (reserved: {', '.join(sorted(_RESERVED_LABELS))})")
     error_ratio = _error_ratio(r, r.get("sli"))
     if not (name and service and objective and window in SLO_WINDOWS and error_ratio):

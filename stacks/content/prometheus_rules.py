@@ -3,7 +3,6 @@ the promtool test files' references."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.content.dashboards import Dashboard, build_dashboard
 from stacks.errors import Problems, Reader
-from stacks.promql import expression_labels, promql_error
+from stacks.promql import LABEL_NAME, expression_labels, promql_error
 from stacks.render import to_yaml
 from stacks.slo_dashboard import slo_dashboard
 
@@ -184,13 +183,12 @@ def _check_rule(rule: Reader) -> str | None:
 # What Prometheus accepts in a rule file (rulefmt): any other key stops it loading the file.
 _GROUP_KEYS = ("interval", "labels", "limit", "name", "query_offset", "rules")
 _RULE_KEYS = ("alert", "annotations", "expr", "for", "keep_firing_for", "labels", "record")
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
 def _check_label_names(r: Reader, key: str) -> None:
     """Label and annotation names Prometheus refuses at load (and `__` names, which it reserves)."""
     for label, value in r.mapping(key, expected="a mapping of names to values").items():
-        if not isinstance(label, str) or not _LABEL_NAME.fullmatch(label) or label.startswith("__"):
+        if not isinstance(label, str) or not LABEL_NAME.fullmatch(label) or label.startswith("__"):
             r.add(
                 f"{key}.{label}", "is not a valid label name (letters, digits and _, not starting with a digit or __)"
             )
