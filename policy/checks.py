@@ -363,8 +363,13 @@ def _bounds_problem(what: str, value: str, config: Mapping[str, Any], fix: str) 
     return None
 
 
+def _is_one_shot(resource: Resource) -> bool:
+    """A container that runs to completion (the image's own config check), not the server: it keeps no data."""
+    return resource.props.get("attach") is True and resource.props.get("mustRun") is False
+
+
 def retention_bounds(resource: Resource, config: Mapping[str, Any]) -> list[str]:
-    if resource.type != CONTAINER:
+    if resource.type != CONTAINER or _is_one_shot(resource):
         return []
     image = _image_name(resource.props.get("image") or "")
     command = _items(resource.props.get("command"))

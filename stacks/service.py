@@ -8,6 +8,7 @@ that container only; the volume is a separate resource and is never replaced by 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -46,7 +47,8 @@ def child_name(prefix: str, service: Service, role: str) -> str:
 class ServiceComponent(pulumi.ComponentResource):
     """Base of the service components: one data volume and one healthy container, as its ContainerSpec says.
 
-    Attributes: `volume` (docker.Volume), `container` (docker.Container), `url` (str, the published URL).
+    Attributes: `volume` (docker.Volume), `container` (docker.Container), `check` (docker.Container that ran
+    the image's own check of the files, or None for a service whose image has none), `url` (the published URL).
     """
 
     volume: docker.Volume
@@ -77,16 +79,42 @@ class ServiceComponent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect_volume),
         )
         secret = pulumi.Output.secret if spec.secret else (lambda value: value)
+        uploads = [docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()]
+        self.check = None
+        image: pulumi.Input[str] = args.image
+        if spec.check:
+            self.check = docker.Container(
+                f"{name}-check",
+                name=child_name(args.name_prefix, service, "check"),
+                image=args.image,
+                entrypoints=[spec.check[0]],
+                command=list(spec.check[1:]),
+                user=spec.user,
+                uploads=uploads,
+                network_mode="none",
+                must_run=False,
+                attach=True,  # the provider waits for it to exit and records exit_code and its output
+                logs=True,
+                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["containerLogs"]),
+            )
+            # The service's container is registered only once the check has passed: when it fails, the update
+            # stops here and the running container (removed first on a replace) is never touched.
+            image = _awaited_without_dependency(
+                pulumi.Output.all(self.check.exit_code, pulumi.Output.unsecret(self.check.container_logs)).apply(
+                    lambda result: _checked_image(args.image, service.name, spec.check, *result)
+                )
+            )
         self.container = docker.Container(
             f"{name}-container",
             name=child_name(args.name_prefix, service, ""),
-            image=args.image,
+            image=image,
             command=list(spec.command) or None,
             envs=secret(list(spec.envs)) if spec.envs else None,
             user=spec.user,
             group_adds=list(spec.group_adds) or None,
             restart="unless-stopped",
-            uploads=[docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()],
+            uploads=uploads,
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=service.data_path),
                 *(
@@ -120,6 +148,24 @@ class ServiceComponent(pulumi.ComponentResource):
                 "dataVolumeRetained": args.protect_volume,
             }
         )  # policy packs cannot see retain_on_delete
+
+
+def _awaited_without_dependency(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    """`value`, awaited before registration, but not recorded as a dependency on the check container.
+
+    Containers are replaced delete-first (pulumi-docker), and the engine deletes a delete-first replacement's
+    dependents before it: a recorded dependency would remove the running service before the new check runs.
+    """
+    return pulumi.Output(set(), value.future(), value.is_known(), value.is_secret())
+
+
+def _checked_image(image: str, service: str, check: Sequence[str], exit_code: int | None, output: str | None) -> str:
+    if exit_code != 0:
+        raise pulumi.RunError(
+            f"{service}: the new configuration fails `{' '.join(check)}` (exit code {exit_code}), so the running "
+            f"container is left as it is:\n{(output or '').strip()}"
+        )
+    return image
 
 
 def component_class(service: str) -> type[ServiceComponent]:

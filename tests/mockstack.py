@@ -41,6 +41,8 @@ class Recorder(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         state = dict(args.inputs)
+        if args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
+            state.update(exitCode=0, containerLogs="SUCCESS")  # a check container that passed
         if args.typ == "grafana:oss/dashboard:Dashboard":
             state["url"] = f"http://grafana.test/d/{args.name}"
         if args.typ == "grafana:oss/folder:Folder":

@@ -256,6 +256,12 @@ def test_retention_bounds_fails_prometheus_retention_missing_or_out_of_bounds(vi
     ]
 
 
+def test_retention_bounds_leaves_a_one_shot_check_of_the_prometheus_image_alone(violations):
+    check = {**prometheus(), "entrypoints": ["/bin/promtool"], "command": ["check", "config", "/x.yml"]}
+    assert violations("retention-bounds", CONTAINER, {**check, "attach": True, "mustRun": False}) == []
+    assert violations("retention-bounds", CONTAINER, check) != []  # the same container as a server is checked
+
+
 def test_retention_bounds_fails_loki_retention_too_long_or_not_enforced(violations):
     assert "retention_period: 30d" in LOKI_YAML and "retention_enabled: true" in LOKI_YAML
     assert violations(

@@ -68,6 +68,8 @@ def test_every_resource_type_and_name(stack):
             (CONTAINER, f"monitoring-{service}-container"),
             (VOLUME, f"monitoring-{service}-data"),
         ]
+    # The images' own checks of the files before a replace: promtool and amtool (Grafana, Loki and Promtail have none).
+    expected += [(CONTAINER, "monitoring-prometheus-check"), (CONTAINER, "monitoring-alertmanager-check")]
     content = "monitoring-grafana-content"
     expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
@@ -113,7 +115,7 @@ def test_docker_resources_use_the_stack_docker_provider(stack):
     rec = program(stack).recorder
     provider = rec.one("pulumi:providers:docker", "monitoring-docker")
     docker_resources = [r for r in rec.registrations if r.type.startswith("docker:")]
-    assert len(docker_resources) == 11
+    assert len(docker_resources) == 13  # network, five volumes, five containers, two check containers
     assert all(r.provider.startswith(provider.urn + "::") for r in docker_resources)
 
 
@@ -449,4 +451,44 @@ def test_without_grafana_content_only_the_containers_are_deployed():
     run = run_program("dev", config, secret_keys)
     types = {r.type for r in run.recorder.registrations}
     assert not {t for t in types if t.startswith(("grafana:", "pulumi:providers:grafana"))}
-    assert len(run.recorder.by_type(CONTAINER)) == 5 and "dashboardUrls" not in run.exports
+    servers = [r for r in run.recorder.by_type(CONTAINER) if r.name.endswith("-container")]
+    assert len(servers) == 5 and "dashboardUrls" not in run.exports
+
+
+def test_each_check_container_loads_the_files_its_service_will_run_with():
+    registrations = program("dev").recorder
+    for service, argv in {
+        "prometheus": ["/bin/promtool", "check", "config", "/etc/prometheus/prometheus.yml"],
+        "alertmanager": ["/bin/amtool", "check-config", "/etc/alertmanager/alertmanager.yml"],
+    }.items():
+        check = registrations.one(CONTAINER, f"monitoring-{service}-check").inputs
+        server = registrations.one(CONTAINER, f"monitoring-{service}-container").inputs
+        assert check["entrypoints"] + check["command"] == argv
+        assert (check["image"], check["uploads"]) == (server["image"], server["uploads"])
+        assert (check["attach"], check["mustRun"], check["networkMode"]) == (True, False, "none")
+        assert "restart" not in check and "ports" not in check  # it serves nothing and runs once
+
+
+class FailingPrometheusCheck(Recorder):
+    """promtool refusing the new configuration, as the check container would report it."""
+
+    def new_resource(self, args):
+        resource_id, state = super().new_resource(args)
+        if args.name == "monitoring-prometheus-check":
+            state.update(exitCode=1, containerLogs='FAILED: group "x", rule 1: invalid label name "0team"')
+        return resource_id, state
+
+
+def test_a_failed_check_stops_the_update_before_the_service_container_is_registered():
+    recorder = FailingPrometheusCheck()
+    config, secret_keys = configured_stack("dev")
+    with pytest.raises(
+        Exception,
+        match=r"(?s)prometheus: the new configuration fails `/bin/promtool check config.*"
+        r"exit code 1.*invalid label name \"0team\"",
+    ):
+        run_program("dev", config, secret_keys, recorder)
+    names = {r.name for r in recorder.registrations}
+    assert "monitoring-prometheus-check" in names
+    assert "monitoring-prometheus-container" not in names
+    assert "monitoring-alertmanager-container" in names  # its own check passed: only Prometheus is held back

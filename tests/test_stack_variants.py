@@ -50,6 +50,7 @@ def containers(program: ProgramRun) -> dict[str, dict]:
     return {
         r.name.removeprefix("monitoring-").removesuffix("-container"): unwrap(r.inputs)
         for r in program.recorder.by_type(CONTAINER)
+        if r.name.endswith("-container")  # not the check containers
     }
 
 

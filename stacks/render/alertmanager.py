@@ -97,4 +97,6 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         command=alertmanager_command(settings),
         files={ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting)},
         secret=True,  # receiver URLs and keys
+        # Loads the config as Alertmanager does, templates included. /bin/amtool in prom/alertmanager too.
+        check=["/bin/amtool", "check-config", ALERTMANAGER.config_path],
     )

@@ -37,6 +37,9 @@ class ContainerSpec:
     """The files and environment hold secrets (receiver URLs, the admin password): sent as Pulumi secrets."""
     after: Sequence[str] = ()
     """Services this one starts after (their containers healthy first)."""
+    check: Sequence[str] = ()
+    """The image's own check of the files (argv, the executable first), run in a container of its own before
+    the service's container is replaced: a configuration the server would refuse never takes it down."""
 
 
 def container_specs(

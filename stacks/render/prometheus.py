@@ -128,4 +128,6 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         },
         host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if docker_socket_group else (),
         group_adds=[docker_socket_group] if docker_socket_group else (),
+        # Also loads every rule file the config names. /bin/promtool in prom/prometheus and the local build.
+        check=["/bin/promtool", "check", "config", PROMETHEUS.config_path],
     )

@@ -102,7 +102,8 @@ def test_editing_a_rule_file_replaces_only_prometheus_and_keeps_its_data(stack):
     path = stack.workdir / "rules/mindhit.yml"
     path.write_text(path.read_text().replace("> 100\n", "> 200\n"))
     planned = changes(stack.preview_steps())
-    assert {name for _, name in planned} == {"monitoring-prometheus-container"}, planned
+    # Prometheus, and the container that runs promtool on its new files first.
+    assert {name for _, name in planned} == {"monitoring-prometheus-container", "monitoring-prometheus-check"}, planned
     stack.up()
 
     result = wait_for(
@@ -177,6 +178,51 @@ def test_a_second_up_while_one_runs_is_refused_and_the_first_completes(stack):
     rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
     backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")
     assert backlog["query"].endswith("> 300")
+
+
+# A regex Go's RE2 refuses ("invalid repeat count": nested repeats above 1000) and the preview's parser, which
+# checks regexes with Rust's engine, accepts: a rule only the server refuses (README, "When things go wrong").
+ONLY_THE_SERVER_REFUSES = 'instance=~"(a{30}){40}", '
+
+
+def test_a_rule_only_the_server_refuses_stops_up_and_the_old_prometheus_keeps_serving(stack):
+    """The last line: promtool, from the Prometheus image, checks the new files in a container of its own
+    before the running Prometheus is removed. It refuses them, so `up` fails with its message and the old
+    Prometheus, its rules and its data stay as they were."""
+    query = _sample_before()
+    server_before = json.loads(docker("inspect", f"{PREFIX}-prometheus").stdout)[0]["Id"]
+    path = stack.workdir / "rules/mindhit.yml"
+    good = path.read_text()
+    path.write_text(
+        good.replace(
+            'mindhit_worker_jobs_in_queue{job=~"mindhit-.+", ',
+            'mindhit_worker_jobs_in_queue{job=~"mindhit-.+", ' + ONLY_THE_SERVER_REFUSES,
+        )
+    )
+    assert ONLY_THE_SERVER_REFUSES in path.read_text()
+    stack.pulumi("preview")  # the first line lets it through: only the server's regex engine refuses it
+
+    started = time.monotonic()
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    took = time.monotonic() - started
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output[-3000:]
+    assert "the new configuration fails `/bin/promtool check config" in output, output[-3000:]
+    assert "invalid repeat count" in output, output[-3000:]
+
+    inspect = json.loads(docker("inspect", f"{PREFIX}-prometheus").stdout)[0]
+    assert inspect["Id"] == server_before and inspect["State"]["Health"]["Status"] == "healthy"
+    rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
+    backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")
+    assert "a{30}" not in backlog["query"] and backlog["query"].endswith("> 300")
+    result = http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"]
+    assert result[0]["value"][1] == "1"
+
+    path.write_text(good)  # fixed: the next up converges, and Prometheus was never replaced
+    stack.up()
+    stack.pulumi("preview", "--expect-no-changes")
+    assert json.loads(docker("inspect", f"{PREFIX}-prometheus").stdout)[0]["Id"] == server_before
+    print(f"\nrefused by promtool before the replace: `pulumi up` failed in {took:.1f} s, Prometheus untouched")
 
 
 def _locked(stack: Stack) -> bool:
