@@ -12,6 +12,9 @@ Config shape (camelCase, like every Pulumi config key):
 
 Webhook and Slack URLs, PagerDuty keys and the SMTP password are secrets: outside dev the whole
 `alerting` key must be a Pulumi secret (set them with `pulumi config set --secret --path ...`).
+
+Alertmanager reads a Slack channel, title and text, an email address, a v1 PagerDuty service key and a webhook URL
+as Go templates (`{{ .CommonAnnotations.summary }}`): each must parse (stacks/gotemplate.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stacks.errors import Problems, Reader
+from stacks.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
 from stacks.promql import expression_labels
 from stacks.slugs import slug_collisions
 
@@ -185,26 +189,25 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         wr = r.child(f"webhooks[{i}]", w, {"url", "sendResolved"})
         url = secret(wr.at("url"), wr.str("url"))
         _url(wr.at("url"), url, problems)
+        # Alertmanager parses a webhook URL with {{ when it loads the config, with Go's builtin functions only.
+        _template(wr.at("url"), url, problems, GO_BUILTINS, secret=True)
         webhooks.append(Webhook(url=url, send_resolved=wr.bool("sendResolved", True)))
     for i, s in enumerate(r.list("slack")):
         sr = r.child(f"slack[{i}]", s, {"url", "channel", "title", "text", "sendResolved"})
         url = secret(sr.at("url"), sr.str("url"))
         _url(sr.at("url"), url, problems)
-        slacks.append(
-            Slack(
-                url=url,
-                channel=sr.str("channel") or "",
-                title=sr.str("title") or "",
-                text=sr.str("text") or "",
-                send_resolved=sr.bool("sendResolved", True),
-            )
-        )
+        templates = {key: sr.str(key) or "" for key in ("channel", "title", "text")}
+        for key, text in templates.items():
+            _template(sr.at(key), text, problems)
+        slacks.append(Slack(url=url, **templates, send_resolved=sr.bool("sendResolved", True)))
     for i, p in enumerate(r.list("pagerduty")):
         pr = r.child(f"pagerduty[{i}]", p, {"routingKey", "serviceKey", "sendResolved"})
         key_name = "serviceKey" if "serviceKey" in pr.value else "routingKey"
         if {"routingKey", "serviceKey"} <= set(pr.value):
             pr.add("", "give routingKey (Events API v2) or serviceKey (v1), not both")
         key = secret(pr.at(key_name), pr.str(key_name))
+        if key_name == "serviceKey":  # a routing key is letters and digits: no template
+            _template(pr.at(key_name), key, problems, secret=True)
         if key_name == "routingKey" and key and not _PAGERDUTY_KEY.match(key):
             # The key is a secret: say what is wrong with it, never what it is.
             problems.add(
@@ -222,12 +225,30 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         to = er.str("to", required=True) or ""
         if to and not _EMAIL.match(to):
             problems.add(er.at("to"), f"must be an email address, got {to!r}")
+        _template(er.at("to"), to, problems)
         if smtp is None:
             er.add("", "email receivers need alerting.smtp (smarthost, from)")
         emails.append(Email(to=to, send_resolved=er.bool("sendResolved", False)))
     if not (webhooks or slacks or pagerduties or emails):
         problems.add(where, f"receiver {name!r} has no target: give it webhooks, slack, pagerduty or email")
     return Receiver(name, tuple(webhooks), tuple(slacks), tuple(pagerduties), tuple(emails))
+
+
+def _template(
+    where: str,
+    text: str,
+    problems: Problems,
+    functions: frozenset[str] = ALERTMANAGER_FUNCTIONS,
+    *,
+    secret: bool = False,
+) -> None:
+    """A receiver field Alertmanager executes as a Go template when it sends: one that does not parse loses every
+    notification (a webhook URL's stops Alertmanager loading the config)."""
+    if error := template_error(text, functions):
+        # Go's message quotes the template: not shown for a secret.
+        problems.add(
+            where, "template does not parse" + (" (a secret: Go's message is not shown)" if secret else f": {error}")
+        )
 
 
 def _matchers(values: Any, where: str, problems: Problems) -> tuple[Matcher, ...]:

@@ -7,6 +7,7 @@ that container only; the volume is a separate resource and is never replaced by 
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,7 +157,15 @@ def _awaited_without_dependency(value: pulumi.Output[str]) -> pulumi.Output[str]
     Containers are replaced delete-first (pulumi-docker), and the engine deletes a delete-first replacement's
     dependents before it: a recorded dependency would remove the running service before the new check runs.
     """
-    return pulumi.Output(set(), value.future(), value.is_known(), value.is_secret())
+
+    async def flag(read) -> bool:
+        try:
+            return await read()
+        except Exception:  # the value's own error reaches the container through the value
+            return False
+
+    known, secret = (asyncio.ensure_future(flag(read)) for read in (value.is_known, value.is_secret))
+    return pulumi.Output(set(), value.future(), known, secret)
 
 
 def _checked_image(image: str, service: str, check: Sequence[str], exit_code: int | None, output: str | None) -> str:

@@ -110,6 +110,22 @@ def test_non_http_webhook_url_is_refused_without_echoing_it():
     assert "secret-token" not in message
 
 
+def test_receiver_template_that_does_not_parse():
+    """Alertmanager would load it, then fail every notification it renders."""
+    config, secrets = configured_stack("prod")
+    config["monitoring:alerting"]["receivers"][1]["slack"][0]["title"] = "CRITICAL: {{ .CommonAnnotations.summary }"
+    message = run_expecting_error("prod", config, secrets)
+    assert 'alerting.receivers[1].slack[0].title: template does not parse: unexpected "}" in operand' in message
+
+
+def test_webhook_url_template_that_does_not_parse_is_refused_without_echoing_it():
+    config, secrets = dev()
+    config["monitoring:alerting"]["receivers"][0]["webhooks"][0]["url"] = "https://hooks.example/{{ secret-token }}"
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.receivers[0].webhooks[0].url: template does not parse" in message
+    assert "secret-token" not in message
+
+
 def test_missing_receiver_secret_outside_dev():
     config, secrets = configured_stack("prod")
     config["monitoring:alerting"]["receivers"][1]["pagerduty"][0]["routingKey"] = ""
@@ -566,6 +582,15 @@ RULE = "  - name: g\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
         (
             "groups:\n" + RULE + "        keep_firing_for: soon\n        labels: {severity: warning}\n",
             "rules/bad.yml:4: keep_firing_for: must look like '15d', '5m' or '1h30m', got 'soon'",
+        ),
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning}\n"
+            "        annotations: {description: '{{ $labels.job } is down'}\n",
+            'rules/bad.yml:4: annotations.description: template does not parse: unexpected "}" in operand',
+        ),
+        (
+            "groups:\n" + RULE + "        labels: {severity: warning, load: '{{ $value | humanise }}'}\n",
+            'rules/bad.yml:4: labels.load: template does not parse: function "humanise" not defined',
         ),
     ],
 )

@@ -11,6 +11,7 @@ from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.content.dashboards import Dashboard, build_dashboard
 from stacks.errors import Problems, Reader
+from stacks.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
 from stacks.promql import LABEL_NAME, expression_labels, promql_error
 from stacks.render import to_yaml
 from stacks.slo_dashboard import slo_dashboard
@@ -175,6 +176,9 @@ def _check_rule(rule: Reader) -> str | None:
     rule.duration("keep_firing_for")
     _check_label_names(rule, "labels")
     _check_label_names(rule, "annotations")
+    if alert:
+        _check_templates(rule, "labels")
+        _check_templates(rule, "annotations")
     if alert and "severity" not in rule.mapping("labels"):
         rule.add("", f"alert {alert!r} needs a severity label: the alert routes are keyed on it")
     return alert
@@ -194,3 +198,12 @@ def _check_label_names(r: Reader, key: str) -> None:
             )
         elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
             r.add(f"{key}.{label}", f"must be a string, got {value!r}")
+
+
+def _check_templates(rule: Reader, key: str) -> None:
+    """An alerting rule's label and annotation values are Go templates, which Prometheus parses when it loads the
+    file (with $labels, $value... declared before them): one that does not parse stops it loading the file."""
+    values = rule.get(key)  # not a mapping: _check_label_names says so
+    for label, value in values.items() if isinstance(values, dict) else ():
+        if isinstance(value, str) and (error := template_error(value, PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES)):
+            rule.add(f"{key}.{label}", f"template does not parse: {error}")

@@ -111,16 +111,17 @@ def project_copy(destination: Path) -> Path:
     return destination
 
 
-def new_stack(workdir: Path, name: str, backend: Path) -> Stack:
+def new_stack(workdir: Path, name: str, backend: Path, passphrase: str = "e2e-passphrase") -> Stack:
+    """`passphrase` "" is dev's own (its committed salt is for it), which scripts/up uses for dev."""
     env = toolchain_env()
     env.update(
         PULUMI_BACKEND_URL=f"file://{backend}",
-        PULUMI_CONFIG_PASSPHRASE="e2e-passphrase",
+        PULUMI_CONFIG_PASSPHRASE=passphrase,
         PULUMI_SKIP_CONFIRMATIONS="true",
     )
     backend.mkdir(parents=True, exist_ok=True)
     stack = Stack(workdir=workdir, name=name, env=env)
-    if stack.stack_file.exists():  # the committed dev salt is for dev's empty passphrase, not this test's
+    if passphrase and stack.stack_file.exists():  # the committed dev salt is for the empty passphrase
         data = yaml.safe_load(stack.stack_file.read_text())
         if data.pop("encryptionsalt", None):
             stack.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -164,13 +165,15 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
 
 
-def deployed_dev_stack(workdir: Path, backend: Path, prefix: str, ports: dict[str, int], webhook_url, **config):
+def deployed_dev_stack(
+    workdir: Path, backend: Path, prefix: str, ports: dict[str, int], webhook_url, passphrase="e2e-passphrase", **config
+):
     """The dev stack of a project copy with the services this machine can run (PERMITTED_SERVICES), its own
     names and ports, receivers pointed at `webhook_url(path)`, fast alert timings and any extra config.
 
     A generator for module fixtures: yields the stack, then destroys everything it made.
     """
-    stack = new_stack(project_copy(workdir), "dev", backend)
+    stack = new_stack(project_copy(workdir), "dev", backend, passphrase)
     config = {**PERMITTED_SERVICES, **config}
 
     def configure(values: dict) -> None:

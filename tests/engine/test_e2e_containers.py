@@ -40,8 +40,9 @@ def deployment(tmp_path_factory, webhooks):
     def webhook_url(path: str) -> str:
         return webhooks.url(path, host="host.docker.internal")
 
+    # dev's own empty passphrase, which scripts/up uses (the killed-update test runs it).
     yield from deployed_dev_stack(
-        tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("state"), PREFIX, PORTS, webhook_url
+        tmp_path_factory.mktemp("project"), tmp_path_factory.mktemp("state"), PREFIX, PORTS, webhook_url, passphrase=""
     )
 
 
@@ -223,6 +224,95 @@ def test_a_rule_only_the_server_refuses_stops_up_and_the_old_prometheus_keeps_se
     stack.pulumi("preview", "--expect-no-changes")
     assert json.loads(docker("inspect", f"{PREFIX}-prometheus").stdout)[0]["Id"] == server_before
     print(f"\nrefused by promtool before the replace: `pulumi up` failed in {took:.1f} s, Prometheus untouched")
+
+
+def _container_id(name: str) -> str | None:
+    found = docker("ps", "-a", "-q", "--no-trunc", "--filter", f"name=^/{name}$").stdout.split()
+    return found[0] if found else None
+
+
+def _no_orphans(stack: Stack) -> None:
+    """Every container carrying the stack's project label is one the state holds."""
+    state = json.loads(stack.state())["deployment"]
+    known = {r["id"] for r in state["resources"] if r["type"] == "docker:index/container:Container"}
+    labelled = docker("ps", "-a", "-q", "--no-trunc", "--filter", f"label=com.docker.compose.project={PREFIX}").stdout
+    assert set(labelled.split()) == known
+    assert not state.get("pending_operations")
+
+
+def test_an_update_killed_mid_replace_is_recovered_by_the_next_scripts_up(stack):
+    """SIGKILL to the CLI while Prometheus is being replaced: Docker has created the new container, the
+    state never hears of it, and the lock stays. The next scripts/up removes the lock (its owner is gone),
+    the unknown container and the pending create, then converges."""
+    query = _sample_before()
+    server = f"{PREFIX}-prometheus"
+    before = _container_id(server)
+    path = stack.workdir / "rules/mindhit.yml"
+    path.write_text(path.read_text().replace("> 300\n", "> 400\n"))
+    update = subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"],
+        cwd=stack.workdir,
+        env=stack.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:  # the new container exists (created, not yet healthy): the provider has not answered the engine
+        wait_for(lambda: _container_id(server) not in (None, before), 120, "the new Prometheus", interval=0.1)
+    finally:
+        update.kill()
+        update.wait()
+    assert _locked(stack)
+    refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert refused.returncode != 0 and "locked" in refused.stdout + refused.stderr
+
+    started = time.monotonic()
+    recovered = subprocess.run(
+        ["bash", "scripts/up", "dev"], cwd=stack.workdir, env=stack.env, capture_output=True, text=True, timeout=900
+    )
+    took = time.monotonic() - started
+    output = recovered.stdout + recovered.stderr
+    assert recovered.returncode == 0, output[-4000:]
+    assert f"[recover] removed the lock of update pid {update.pid}" in output, output[-4000:]
+    assert f"[recover] removed the container {server}: it carries" in output, output[-4000:]
+    assert "[recover] cleared the pending creating of monitoring-prometheus-container" in output, output[-4000:]
+
+    stack.pulumi("preview", "--expect-no-changes")
+    _no_orphans(stack)
+    inspect = json.loads(docker("inspect", server).stdout)[0]
+    assert inspect["State"]["Health"]["Status"] == "healthy"
+    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "old data")
+    assert result[0]["value"][1] == "1"
+    rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
+    assert next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")["query"].endswith("> 400")
+    print(f"\nkilled mid-replace: recovered by scripts/up in {took:.1f} s (toolchain and image checks included)")
+
+
+def test_a_docker_daemon_restart_brings_the_services_back_by_themselves(stack):
+    """dockerd stopped and started again: unless-stopped brings the containers back healthy with their data,
+    and the stack has not drifted (the next refresh finds nothing to change)."""
+    query = _sample_before()
+    daemon = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True, check=True).stdout.split()[0]
+    subprocess.run(["kill", daemon], check=True)
+    wait_for(
+        lambda: subprocess.run(["pidof", "dockerd"], capture_output=True).returncode != 0,
+        60,
+        "dockerd to stop",
+        interval=0.2,
+    )
+    started = time.monotonic()
+    subprocess.run(["bash", "scripts/docker/start.sh"], cwd=stack.workdir, check=True, capture_output=True)
+
+    def healthy():
+        states = [json.loads(docker("inspect", f"{PREFIX}-{s}").stdout)[0]["State"] for s in SERVICES]
+        return all(state["Running"] and state.get("Health", {}).get("Status") == "healthy" for state in states)
+
+    wait_for(healthy, 120, "the services healthy again", interval=0.2)
+    took = time.monotonic() - started
+    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "old data")
+    assert result[0]["value"][1] == "1"
+    stack.pulumi("preview", "--expect-no-changes")  # with the refresh of Pulumi.yaml's options
+    _no_orphans(stack)
+    print(f"\ndocker daemon restart: services healthy again {took:.1f} s after dockerd was started")
 
 
 def _locked(stack: Stack) -> bool:
