@@ -14,7 +14,7 @@ Webhook and Slack URLs, PagerDuty keys and the SMTP password are secrets: outsid
 `alerting` key must be a Pulumi secret (set them with `pulumi config set --secret --path ...`).
 
 Alertmanager reads a Slack channel, title and text, an email address, a v1 PagerDuty service key and a webhook URL
-as Go templates (`{{ .CommonAnnotations.summary }}`): each must parse (stacks/gotemplate.py).
+as Go templates (`{{ .CommonAnnotations.summary }}`): each must parse (stacks/gotemplate/).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""stacks/gotemplate.py, Go's text/template parser in Python, against the real one: the stack's own promtool and
+"""stacks/gotemplate/, Go's text/template parser in Python, against the real one: the stack's own promtool and
 amtool (built with the Go the servers are built with) judge a corpus of templates, and the checker must say what
 they say, template by template: the same verdict, in the same words."""
 

@@ -3,8 +3,10 @@ every shell script passes shellcheck."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,47 @@ def test_every_shell_script_passes_shellcheck():
         ["shellcheck", "-x", "-S", "warning", *map(str, shell_scripts())], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- scripts/recover.py: what it decides from a lock and from what Docker has -------------------------
+
+
+def _recover_module():
+    spec = importlib.util.spec_from_file_location("recover", ROOT / "scripts/recover.py")
+    module = sys.modules.setdefault("recover", importlib.util.module_from_spec(spec))  # dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_lock_is_stale_only_when_its_owner_on_this_host_is_gone(tmp_path):
+    recover = _recover_module()
+    lock_dir = tmp_path / ".pulumi/locks/organization/monitoring/dev"
+    lock_dir.mkdir(parents=True)
+    for name, pid, host in (("a", 101, "here"), ("b", 102, "here"), ("c", 103, "elsewhere")):
+        (lock_dir / f"{name}.json").write_text(
+            f'{{"pid": {pid}, "username": "u", "hostname": "{host}", "timestamp": "2026-11-30T15:00:00Z"}}'
+        )
+    locks = recover.stack_locks(tmp_path, "monitoring", "dev")
+    assert [(lock.pid, lock.hostname) for lock in locks] == [(101, "here"), (102, "here"), (103, "elsewhere")]
+    assert recover.stack_locks(tmp_path, "monitoring", "prod") == []
+    stale, kept = recover.stale_locks(locks, "here", running=lambda pid: pid == 102)
+    assert [lock.pid for lock in stale] == [101]
+    assert kept[0].startswith("an update is running (pid 102")
+    assert "pid 103 on host 'elsewhere', which cannot be checked from here" in kept[1]
+
+
+def test_a_reused_pid_running_something_else_is_not_a_pulumi_update():
+    recover = _recover_module()
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not recover.pulumi_is_running(sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert not recover.pulumi_is_running(sleeper.pid)  # gone
+
+
+def test_only_docker_objects_the_state_does_not_hold_are_orphans():
+    recover = _recover_module()
+    found = {"id1": "monitoring-dev-prometheus", "id2": "monitoring-dev-alertmanager", "id3": "monitoring-dev-x"}
+    assert recover.unknown_to_state(found, {"id1", "id2", "id-gone"}) == {"id3": "monitoring-dev-x"}
