@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
 from stacks.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
 from stacks.promql import expression_labels
@@ -294,13 +295,17 @@ def _route(item: Any, where: str, problems: Problems, receivers: set[str], root:
     children = tuple(
         _route(child, r.at(f"routes[{i}]"), problems, receivers) for i, child in enumerate(r.list("routes"))
     )
+    timings = {key: r.duration(key) for key in ("groupWait", "groupInterval", "repeatInterval")}
+    for key in ("groupInterval", "repeatInterval"):  # Alertmanager's config.go: "group_interval cannot be zero"
+        if timings[key] and parse_duration(timings[key]) == 0:
+            r.add(key, "cannot be zero: Alertmanager refuses the config")
     return Route(
         receiver=receiver,
         matchers=_matchers(r.get("matchers", []), r.at("matchers"), problems),
         group_by=tuple(group_by) if group_by is not None else (DEFAULT_GROUP_BY if root else None),
-        group_wait=r.duration("groupWait"),
-        group_interval=r.duration("groupInterval"),
-        repeat_interval=r.duration("repeatInterval"),
+        group_wait=timings["groupWait"],
+        group_interval=timings["groupInterval"],
+        repeat_interval=timings["repeatInterval"],
         continue_=r.bool("continue", False),
         routes=children,
     )

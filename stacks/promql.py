@@ -18,12 +18,82 @@ def parse_promql(expr: str) -> promql_parser.Expr:
 
 
 def promql_error(expr: str) -> str | None:
-    """The parser's message for an invalid PromQL expression, or None."""
+    """The parser's message for an invalid PromQL expression, or what the stack's Prometheus refuses in it
+    although the parser accepts it (a feature it does not enable, disabled_feature); None if neither."""
     try:
         parse_promql(expr)
     except (ValueError, TypeError) as error:
         return str(error)
-    return None
+    return disabled_feature(expr)
+
+
+# What Prometheus 3.16 (module github.com/prometheus/prometheus v0.316.0) refuses when it parses a query unless a
+# feature flag enables it, which the stack's command line (stacks/render/prometheus.py, prometheus_command) sets
+# none of, and which the Rust parser accepts. From the Go module's promql/parser sources:
+# - functions.go, the functions marked `Experimental: true`: generated_parser.y (function_call) refuses them with
+#   `function "NAME" is not enabled` unless --enable-feature=promql-experimental-functions;
+EXPERIMENTAL_FUNCTIONS = frozenset(
+    {
+        "double_exponential_smoothing",
+        "end",
+        "histogram_quantiles",
+        "info",
+        "integral",
+        "mad_over_time",
+        "max_of",
+        "min_of",
+        "range",
+        "sort_by_label",
+        "sort_by_label_desc",
+        "start",
+        "start_timestamp",
+        "step",
+        "ts_of_first_over_time",
+        "ts_of_last_over_time",
+        "ts_of_max_over_time",
+        "ts_of_min_over_time",
+    }
+)
+# - lex.go, IsExperimentalAggregator: the aggregations parse.go (newAggregateExpr) refuses under the same flag;
+EXPERIMENTAL_AGGREGATIONS = frozenset({"limitk", "limit_ratio"})
+# - parse.go (newBinaryExpression): the fill, fill_left and fill_right modifiers of a binary operator, unless
+#   --enable-feature=promql-binop-fill-modifiers.
+# Not refused, so not here: duration expressions (`up[step()]`, `[5m+1m]`) and the anchored / smoothed modifiers
+# are permanently enabled in 3.16 (their flags are no-ops in cmd/prometheus/main.go), and the @ modifier and
+# negative offsets need no flag. The Rust parser refuses duration expressions and anchored / smoothed (a false
+# alarm at preview, never a miss) and, like Prometheus, unquoted UTF-8 names (promql-unquoted-utf8-names).
+# The one known gap left: a regex Go's RE2 refuses (a repeat count over 1000, nested repeats such as
+# `(a{30}){40}`) the Rust parser accepts, so only the server refuses it (tests/test_promql_server_parity.py).
+EXPERIMENTAL_FUNCTIONS_FLAG = "--enable-feature=promql-experimental-functions"
+FILL_MODIFIERS_FLAG = "--enable-feature=promql-binop-fill-modifiers"
+
+
+@functools.lru_cache(maxsize=65536)
+def disabled_feature(expr: str) -> str | None:
+    """Prometheus' message for the first feature of a parsed expression that the stack's Prometheus does not
+    enable (in the order Go's parser meets them: a node's arguments before the node), or None. Read from the
+    syntax tree, so a name in a string or a label value is never taken for a call."""
+    problems: list[str] = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.Call) and node.func.name in EXPERIMENTAL_FUNCTIONS:
+            problems.append(
+                f'function "{node.func.name}" is not enabled '
+                f"(experimental: Prometheus needs {EXPERIMENTAL_FUNCTIONS_FLAG}, which the stack does not set)"
+            )
+        elif isinstance(node, promql_parser.AggregateExpr) and str(node.op) in EXPERIMENTAL_AGGREGATIONS:
+            problems.append(f"{node.op}() is experimental and must be enabled with {EXPERIMENTAL_FUNCTIONS_FLAG}")
+        elif isinstance(node, promql_parser.BinaryExpr) and node.modifier is not None:
+            fill = node.modifier.fill_values
+            if fill is not None and (fill.lhs is not None or fill.rhs is not None):
+                problems.append(
+                    "binop fill modifiers are experimental and not enabled "
+                    f"(Prometheus needs {FILL_MODIFIERS_FLAG}, which the stack does not set)"
+                )
+        return len(problems) == 0  # False stops the walk at the first
+
+    promql_parser.walk(parse_promql(expr), None, visit)
+    return problems[0] if problems else None
 
 
 # A label name as Prometheus accepts it (a full match); names starting with __ are Prometheus' own.

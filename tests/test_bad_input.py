@@ -95,6 +95,14 @@ def test_route_to_an_undefined_receiver():
     )
 
 
+@pytest.mark.parametrize("key", ["groupInterval", "repeatInterval"])
+def test_a_zero_group_or_repeat_interval_which_alertmanager_refuses(key):
+    config, secrets = dev()
+    config["monitoring:alerting"]["route"]["routes"][0][key] = "0s"
+    message = run_expecting_error("dev", config, secrets)
+    assert f"alerting.route.routes[0].{key}: cannot be zero: Alertmanager refuses the config" in message
+
+
 def test_receiver_with_no_target():
     config, secrets = dev()
     config["monitoring:alerting"]["receivers"].append({"name": "silent"})
@@ -591,6 +599,17 @@ RULE = "  - name: g\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
         (
             "groups:\n" + RULE + "        labels: {severity: warning, load: '{{ $value | humanise }}'}\n",
             'rules/bad.yml:4: labels.load: template does not parse: function "humanise" not defined',
+        ),
+        # Experimental PromQL, which the Rust parser accepts and Prometheus refuses without --enable-feature.
+        (
+            "groups:\n  - name: g\n    rules:\n      - alert: Bad\n"
+            '        expr: sort_by_label(up, "job") == 0\n        labels: {severity: warning}\n',
+            "rules/bad.yml:4: invalid PromQL in 'Bad': function \"sort_by_label\" is not enabled",
+        ),
+        (
+            "groups:\n  - name: g\n    rules:\n      - record: job:up:limited\n        expr: limitk(2, up)\n",
+            "rules/bad.yml:4: invalid PromQL in 'job:up:limited': limitk() is experimental and must be enabled "
+            "with --enable-feature=promql-experimental-functions",
         ),
     ],
 )
