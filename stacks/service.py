@@ -41,6 +41,10 @@ class ServiceArgs:
     """Add host.docker.internal -> the Docker host (for targets and receivers on the host)."""
 
 
+CHECK_LABEL = "monitoring.config-check"
+"""On a service container whose image checks its files: "passed", set once the check container has."""
+
+
 def child_name(prefix: str, service: Service, role: str) -> str:
     return f"{prefix}-{service.name}" + (f"-{role}" if role else "")
 
@@ -82,7 +86,7 @@ class ServiceComponent(pulumi.ComponentResource):
         secret = pulumi.Output.secret if spec.secret else (lambda value: value)
         uploads = [docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()]
         self.check = None
-        image: pulumi.Input[str] = args.image
+        container_labels = [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
         if spec.check:
             self.check = docker.Container(
                 f"{name}-check",
@@ -96,20 +100,24 @@ class ServiceComponent(pulumi.ComponentResource):
                 must_run=False,
                 attach=True,  # the provider waits for it to exit and records exit_code and its output
                 logs=True,
-                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+                labels=container_labels,
                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["containerLogs"]),
             )
             # The service's container is registered only once the check has passed: when it fails, the update
-            # stops here and the running container (removed first on a replace) is never touched.
-            image = _awaited_without_dependency(
-                pulumi.Output.all(self.check.exit_code, pulumi.Output.unsecret(self.check.container_logs)).apply(
-                    lambda result: _checked_image(args.image, service.name, spec.check, *result)
-                )
+            # stops here and the running container (removed first on a replace) is never touched. The result
+            # goes in through a label, which no policy reads: at preview it is unknown while the check is to
+            # run, and the image, command and files the policies check stay known.
+            passed = pulumi.Output.all(self.check.exit_code, pulumi.Output.unsecret(self.check.container_logs)).apply(
+                lambda result: _check_passed(service.name, spec.check, *result)
             )
+            container_labels = [
+                *container_labels,
+                docker.ContainerLabelArgs(label=CHECK_LABEL, value=_awaited_without_dependency(passed)),
+            ]
         self.container = docker.Container(
             f"{name}-container",
             name=child_name(args.name_prefix, service, ""),
-            image=image,
+            image=args.image,
             command=list(spec.command) or None,
             envs=secret(list(spec.envs)) if spec.envs else None,
             user=spec.user,
@@ -132,7 +140,7 @@ class ServiceComponent(pulumi.ComponentResource):
                 tests=healthcheck_command(service),
                 **HEALTHCHECK,
             ),
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
+            labels=container_labels,
             log_driver="json-file",
             log_opts=LOG_OPTIONS,
             wait=True,
@@ -168,13 +176,13 @@ def _awaited_without_dependency(value: pulumi.Output[str]) -> pulumi.Output[str]
     return pulumi.Output(set(), value.future(), known, secret)
 
 
-def _checked_image(image: str, service: str, check: Sequence[str], exit_code: int | None, output: str | None) -> str:
+def _check_passed(service: str, check: Sequence[str], exit_code: int | None, output: str | None) -> str:
     if exit_code != 0:
         raise pulumi.RunError(
             f"{service}: the new configuration fails `{' '.join(check)}` (exit code {exit_code}), so the running "
             f"container is left as it is:\n{(output or '').strip()}"
         )
-    return image
+    return "passed"
 
 
 def component_class(service: str) -> type[ServiceComponent]:

@@ -467,6 +467,8 @@ def test_each_check_container_loads_the_files_its_service_will_run_with():
         assert (check["image"], check["uploads"]) == (server["image"], server["uploads"])
         assert (check["attach"], check["mustRun"], check["networkMode"]) == (True, False, "none")
         assert "restart" not in check and "ports" not in check  # it serves nothing and runs once
+        assert {"label": "monitoring.config-check", "value": "passed"} in unwrap(server["labels"])
+        assert not any(label["label"] == "monitoring.config-check" for label in check["labels"])
 
 
 class FailingPrometheusCheck(Recorder):

@@ -140,6 +140,7 @@ def test_a_container_removed_or_stopped_by_hand_is_put_back_by_the_next_up(stack
     )
     assert result[0]["value"][1] == "1"
     stack.pulumi("preview", "--expect-no-changes")
+    _no_orphans(stack)
     print(f"\n{fault}: recovered by `pulumi up` in {took:.1f} s")
 
 
@@ -157,6 +158,7 @@ def test_no_secret_is_in_plaintext_in_the_state(stack, webhooks):
 def test_a_second_up_while_one_runs_is_refused_and_the_first_completes(stack):
     """Two updates at once: the file backend's lock refuses the second, the first completes, and the state
     matches the containers afterwards."""
+    query = _sample_before()
     path = stack.workdir / "rules/mindhit.yml"
     path.write_text(path.read_text().replace("> 200\n", "> 300\n"))  # the first replaces Prometheus: seconds
     first = subprocess.Popen(
@@ -176,6 +178,9 @@ def test_a_second_up_while_one_runs_is_refused_and_the_first_completes(stack):
         output, _ = first.communicate(timeout=600)
     assert first.returncode == 0, output[-3000:]
     stack.pulumi("preview", "--expect-no-changes")
+    _no_orphans(stack)
+    result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "old data")
+    assert result[0]["value"][1] == "1"
     rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
     backlog = next(r for g in rules for r in g["rules"] if r["name"] == "HighQueueBacklog")
     assert backlog["query"].endswith("> 300")
@@ -341,4 +346,5 @@ def test_up_after_destroy_finds_the_retained_data(stack):
     result = wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 90, "old data")
     assert result[0]["value"][1] == "1"
     stack.pulumi("preview", "--expect-no-changes")
+    _no_orphans(stack)
     print(f"\nup after destroy, retained volumes: {took:.1f} s")
