@@ -628,3 +628,16 @@ def test_two_dashboards_of_one_title_in_a_folder_stop_preview(content_copy):
         f"dashboards/MindHit/copy.json: $.title: {title!r} is already the title of "
         f"dashboards/MindHit/api-overview.json in folder 'MindHit'" in message
     )
+
+
+def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(content_copy):
+    """Lint rule `schema` (stacks/content/dashboard_schema.py): Grafana's dashboard schema, checked at preview."""
+    with edited_dashboard(content_copy / "dashboards/MindHit/infrastructure.json") as model:
+        model["panels"][2]["gridPos"] = "x=0 y=8 w=12 h=8"
+        model["panels"][3]["targets"] = {"A": model["panels"][3]["targets"][0]}
+    message = run_expecting_error("dev", *dev())
+    assert (
+        "dashboards/MindHit/infrastructure.json: $.panels[2].gridPos: expected an object (dashboard.GridPos), got a "
+        'string "x=0 y=8 w=12 h=8"' in message
+    )
+    assert "dashboards/MindHit/infrastructure.json: $.panels[3].targets: expected an array, got an object" in message

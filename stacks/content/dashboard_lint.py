@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from stacks.content.dashboard_schema import schema_findings
 from stacks.layout import DATASOURCE_SERVICES
 from stacks.promql import promql_error
 
@@ -219,6 +220,10 @@ def _promql(d: Dashboard) -> Iterator[tuple[str, str]]:
             yield where, f"invalid PromQL: {error}"
 
 
+def _schema(d: Dashboard) -> Iterator[tuple[str, str]]:
+    yield from schema_findings(d.model)  # the walk and its accepted fields: stacks/content/dashboard_schema.py
+
+
 def _modern_panels(d: Dashboard) -> Iterator[tuple[str, str]]:
     for where, panel in d.data_panels():
         if panel.get("type") in ("graph", "singlestat"):
@@ -265,6 +270,12 @@ RULES = (
         _panel_datasources,
     ),
     Rule("promql", "Every Prometheus query parses (Grafana's variables substituted).", ERROR, _promql),
+    Rule(
+        "schema",
+        "Fields, their types and panel types match Grafana's dashboard schema (grafana-foundation-sdk's models).",
+        ERROR,
+        _schema,
+    ),
     Rule("panel-modern", "No graph or singlestat panels: Grafana migrates them on load.", WARNING, _modern_panels),
     Rule("panel-units", "Every panel but logs and text sets a unit.", WARNING, _panel_units),
     Rule(
