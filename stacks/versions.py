@@ -4,11 +4,14 @@
 mirror, an air-gapped registry, or the local builds below). Each pin cites where the release is
 announced.
 
-`LOCAL_BUILDS` says how scripts/images/build.sh builds the same release of the services whose source
-this project may build (Apache-2.0 Go modules) for machines without a registry. Those images are tagged
-under `LOCAL_REGISTRY`, never under the upstream name, so a local build can never shadow the real image,
-and a stack selects them through `images` (`local_images()`). Grafana, Loki and Promtail are AGPL: they
-are never built here (README, "Status").
+`AGENT_IMAGES` are the agents a stack runs on every Docker host: node-exporter (the host's metrics) and
+cAdvisor (its containers' metrics).
+
+`LOCAL_BUILDS` says how scripts/images/build.sh builds the same release of the services and agents whose
+source this project may build (Apache-2.0 Go modules) for machines without a registry. Those images are
+tagged under `LOCAL_REGISTRY`, never under the upstream name, so a local build can never shadow the real
+image, and a stack selects them through `images` (`local_images()`, the services) and the agents' images
+(`local_agent_images()`). Grafana, Loki and Promtail are AGPL: they are never built here (README, "Status").
 
 `python -m stacks.versions` prints the local builds as shell assignments, for the build script.
 """
@@ -49,27 +52,54 @@ EXPORTER_IMAGES = {
     "redis": "oliver006/redis_exporter:v1.91.1",
 }
 
+# The agents a stack runs on every Docker host, by name.
+AGENT_IMAGES = {
+    # node_exporter 1.12.1, 2026-07-14: CHANGELOG.md "## 1.12.1 / 2026-07.14" (sic) of
+    # github.com/prometheus/node_exporter (Apache-2.0; https://github.com/prometheus/node_exporter/releases/tag/v1.12.1).
+    # prom/ as its Makefile.common publishes it (DOCKER_REPO ?= prom); quay.io/prometheus/node-exporter, which
+    # its README runs, is the same build.
+    "node-exporter": "prom/node-exporter:v1.12.1",
+    # cAdvisor 0.60.6, 2026-09-09: the Go module proxy's time of tag v0.60.6 of github.com/google/cadvisor
+    # (Apache-2.0; https://github.com/google/cadvisor/releases/tag/v0.60.6); its CHANGELOG.md stops at
+    # 0.39.0 (2021-03-08) and dates no later release. Images are on ghcr.io since v0.53.0: README.md at v0.60.6,
+    # "ghcr.io/google/cadvisor:$VERSION # for versions prior to v0.53.0, use gcr.io/cadvisor/cadvisor instead",
+    # and .github/workflows/publish-container.yml pushes each v* tag as v{{version}} and {{version}}
+    # (https://github.com/google/cadvisor/pull/3806).
+    "cadvisor": "ghcr.io/google/cadvisor:v0.60.6",
+}
+
 LOCAL_REGISTRY = "monitoring.local"
 
 
 @dataclass(frozen=True)
 class LocalBuild:
-    """How the upstream release of one service is built from its Go module."""
+    """How the upstream release of one service or agent is built from its Go module."""
 
     module: str
     module_version: str
     """The Go module version of that release (Prometheus 3.x releases are module v0.3xx.y)."""
     commands: tuple[str, ...]
-    """Packages under cmd/ to build: the server and its command-line tool."""
+    """Packages to build, relative to the module root: a server's cmd/NAME and its command-line tool, or
+    "." for an agent whose main package is the module root."""
+    main: str = ""
+    """For a release whose main package no module on the Go module proxy carries: this project's main
+    module (a directory of the repository) that builds the release's packages at `module_version`."""
 
     def version(self, service: str) -> str:
         """The release, as the upstream tag writes it (v3.16.0)."""
-        return IMAGES[service].rsplit(":", 1)[1]
+        return (IMAGES | AGENT_IMAGES)[service].rsplit(":", 1)[1]
 
 
 LOCAL_BUILDS = {
     "prometheus": LocalBuild("github.com/prometheus/prometheus", "v0.316.0", ("prometheus", "promtool")),
     "alertmanager": LocalBuild("github.com/prometheus/alertmanager", "v0.35.0", ("alertmanager", "amtool")),
+    "node-exporter": LocalBuild("github.com/prometheus/node_exporter", "v1.12.1", (".",)),
+    # cAdvisor's main is in the module github.com/google/cadvisor/cmd, which the Go module proxy does not
+    # serve: `go list -m -versions` lists nothing for it and @v/v0.60.6 answers "This module version is not
+    # available" (upstream builds cmd from a clone, its go.mod replacing the library with ../). Its packages
+    # are in github.com/google/cadvisor (the Docker handler) and github.com/google/cadvisor/lib (manager,
+    # metrics), both served at v0.60.6; scripts/images/cadvisor is the main that serves them on /metrics.
+    "cadvisor": LocalBuild("github.com/google/cadvisor", "v0.60.6", (".",), main="scripts/images/cadvisor"),
 }
 
 
@@ -79,20 +109,27 @@ def local_image(service: str) -> str:
 
 
 def local_images() -> dict[str, str]:
-    """The `images` config that selects every local build."""
-    return {service: local_image(service) for service in LOCAL_BUILDS}
+    """The `images` config that selects every local build of a service (the agents are not services)."""
+    return {service: local_image(service) for service in LOCAL_BUILDS if service in IMAGES}
+
+
+def local_agent_images() -> dict[str, str]:
+    """The agents' images that select their local builds: node-exporter and cadvisor -> monitoring.local/..."""
+    return {agent: local_image(agent) for agent in LOCAL_BUILDS if agent in AGENT_IMAGES}
 
 
 def _shell() -> str:
-    """One line per local build: SERVICE_TAG, SERVICE_VERSION, SERVICE_MODULE, SERVICE_MODULE_VERSION."""
+    """Lines per local build: NAME_TAG, NAME_VERSION, NAME_MODULE, NAME_MODULE_VERSION and NAME_MAIN (NAME
+    upper-cased, "-" as "_": NODE_EXPORTER_TAG)."""
     lines = []
     for service, build in LOCAL_BUILDS.items():
-        key = service.upper()
+        key = service.upper().replace("-", "_")
         lines += [
             f"{key}_TAG={local_image(service)}",
             f"{key}_VERSION={build.version(service).removeprefix('v')}",
             f"{key}_MODULE={build.module}",
             f"{key}_MODULE_VERSION={build.module_version}",
+            f"{key}_MAIN={build.main}",
         ]
     return "\n".join(lines)
 

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Build the Prometheus and Alertmanager images locally, for machines that reach no container registry:
-# each server is compiled from its upstream Go module (Apache-2.0) at the release stacks/versions.py pins,
-# packed with our wget (scripts/images/wget: the healthchecks' one command; busybox is GPL) into a minimal
-# root filesystem and `docker import`ed under its LOCAL name
-# (monitoring.local/<service>:<tag>), never the upstream one: a local build must not shadow the real image
+# Build the Prometheus and Alertmanager images, and the node-exporter and cAdvisor agents' images, locally,
+# for machines that reach no container registry: each is compiled from its upstream Go modules (Apache-2.0)
+# at the release stacks/versions.py pins, packed with our wget (scripts/images/wget: the healthchecks' one
+# command; busybox is GPL) into a minimal root filesystem and `docker import`ed under its LOCAL name
+# (monitoring.local/<name>:<tag>), never the upstream one: a local build must not shadow the real image
 # on a machine that later reaches a registry. Stacks select these through their `images` config.
 # Grafana, Loki and Promtail are AGPL and are never built here (README, "Status").
+# cAdvisor's own main (module github.com/google/cadvisor/cmd) is not on the Go module proxy: its image is
+# built from this project's main (LOCAL_BUILDS["cadvisor"].main) over the release's served modules.
 # Idempotent: a binary is skipped when its versioned directory holds it; an image is skipped when its tag
-# exists and its stamp matches (tag + hash of this script and stacks/versions.py).
+# exists and its stamp matches (tag + hash of this script and stacks/versions.py, and of the main's source).
 # Build logs: ~/.cache/monitoring-images/logs/.
-# Usage: scripts/images/build.sh [prometheus|alertmanager ...]
+# Usage: scripts/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor ...] (default: all four)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,12 +42,35 @@ if [[ ! -x $WGET ]]; then
   (cd "$here/wget" && "$GO" build -trimpath -ldflags "-s -w" -o "$WGET" .)
 fi
 
-# need_image TAG: true when TAG must be (re)built.
+# need_image TAG [RECIPE]: true when TAG must be (re)built (RECIPE: what its stamp must say; $recipe).
 need_image() {
   local stamp; stamp="$STAMPS/$(tr '/:' '__' <<<"$1")"
-  if docker image inspect "$1" >/dev/null 2>&1 && [[ "$(cat "$stamp" 2>/dev/null)" == "$1 $recipe" ]]; then
+  if docker image inspect "$1" >/dev/null 2>&1 && [[ "$(cat "$stamp" 2>/dev/null)" == "$1 ${2:-$recipe}" ]]; then
     say "$1: present"; return 1
   fi
+}
+
+# import_rootfs DIR TAG RECIPE DOCKER_IMPORT_CHANGES...: `docker import` DIR as TAG, drop the image it
+# replaces, stamp it.
+import_rootfs() {
+  local r=$1 tag=$2 stamp=$3; shift 3
+  local old; old="$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)"
+  tar --numeric-owner -C "$r" -c . | docker import "$@" - "$tag" >/dev/null
+  # The replaced image would stay behind untagged: drop it unless a container still uses it.
+  [[ -z $old || $old == "$(docker image inspect -f '{{.Id}}' "$tag")" ]] || docker rmi "$old" >/dev/null 2>&1 || true
+  rm -rf "$r"
+  echo "$tag $stamp" >"$STAMPS/$(tr '/:' '__' <<<"$tag")"
+  say "$tag: imported ($(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=iec))"
+}
+
+# base_rootfs DIR: the files every local image has: our wget, the CA certificates, root and nobody.
+base_rootfs() {
+  local r=$1
+  rm -rf "$r"; mkdir -p "$r"/{bin,etc/ssl/certs,tmp,root}; chmod 1777 "$r/tmp"
+  cp "$WGET" "$r/bin/wget"
+  cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$r/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$r/etc/group"
 }
 
 # build_server NAME MODULE MODULE_VERSION VERSION DATA_DIR CONFIG_PATH PORT
@@ -80,30 +105,75 @@ build_server() {
   fi
   need_image "$tag" || return 0
   local r="$ROOTFS/$name"
-  rm -rf "$r"; mkdir -p "$r"/{bin,etc/ssl/certs,tmp,root} "$r$data" "$r$(dirname "$config")"; chmod 1777 "$r/tmp"
-  cp "$WGET" "$r/bin/wget"
-  cp /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/certs/"
-  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$r/etc/passwd"
-  printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$r/etc/group"
+  base_rootfs "$r"
+  mkdir -p "$r$data" "$r$(dirname "$config")"
   cp "$out/$name" "$out/$tool" "$r/bin/"
   case $name in
     prometheus) cp "$(moddir "$module" "$module_version")/documentation/examples/prometheus.yml" "$r$config" ;;
     alertmanager) cp "$(moddir "$module" "$module_version")/examples/ha/alertmanager.yml" "$r$config" ;;
   esac
   chown -R 65534:65534 "$r$data" "$r$(dirname "$config")"; chmod -R u+w,g+w "$r$data" "$r$(dirname "$config")"
-  local old; old="$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)"
-  tar --numeric-owner -C "$r" -c . | docker import -c 'ENV PATH=/bin' -c 'USER nobody' -c "WORKDIR $data" \
+  import_rootfs "$r" "$tag" "$recipe" -c 'ENV PATH=/bin' -c 'USER nobody' -c "WORKDIR $data" \
     -c "EXPOSE $port" -c "ENTRYPOINT [\"/bin/$name\"]" \
-    -c "CMD [\"--config.file=$config\", \"--storage$([[ $name == prometheus ]] && echo .tsdb).path=$data\"]" \
-    - "$tag" >/dev/null
-  # The replaced image would stay behind untagged: drop it unless a container still uses it.
-  [[ -z $old ]] || docker rmi "$old" >/dev/null 2>&1 || true
-  rm -rf "$r"
-  echo "$tag $recipe" >"$STAMPS/$(tr '/:' '__' <<<"$tag")"
-  say "$tag: imported ($(docker image inspect -f '{{.Size}}' "$tag" | numfmt --to=iec))"
+    -c "CMD [\"--config.file=$config\", \"--storage$([[ $name == prometheus ]] && echo .tsdb).path=$data\"]"
 }
 
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager)
+# build_agent NAME MODULE MODULE_VERSION VERSION PORT TAG MAIN
+# Compiles an agent that runs on every Docker host into /bin/<upstream binary name>: node-exporter from its
+# module's root package; cAdvisor from MAIN, this project's main module, whose go.mod must require MODULE
+# and its submodules (github.com/google/cadvisor/lib) at MODULE_VERSION. The image has no config and no
+# CMD: the entrypoint is the binary, which reads the host's /proc, /sys, root filesystem (and, cAdvisor,
+# the Docker socket) through the mounts a stack gives it. Each runs as upstream's image does: cAdvisor as
+# root (it opens the Docker socket and every cgroup), node-exporter as nobody (its Dockerfile's USER; the
+# host's world-readable /proc and /sys are all it reads, and it warns when run as root).
+build_agent() {
+  local name=$1 module=$2 module_version=$3 version=$4 port=$5 tag=$6 main=$7 bin ld user stamp=$recipe
+  local out="$BIN/$name-$version" src="$SRC/$name-$version"
+  case $name in
+    node-exporter) bin=node_exporter user=nobody
+      local v=github.com/prometheus/common/version
+      ld="-X $v.Version=$version -X $v.Branch=HEAD -X $v.BuildUser=monitoring-images" ;;
+    cadvisor) bin=cadvisor user=root
+      ld="-X $module/lib/version.Version=v$version -X $module/lib/version.BuildUser=monitoring-images" ;;
+  esac
+  if [[ -n $main ]]; then
+    if [[ ! -f $root/$main/go.mod ]]; then
+      say "FAILED: $name: its main module $main is missing ($module/cmd, upstream's, is not on the Go module proxy)"
+      return 1
+    fi
+    local hash; hash="$(cat "$root/$main"/go.mod "$root/$main"/go.sum "$root/$main"/*.go | sha256sum | cut -c1-12)"
+    out="$out-$hash" stamp="$recipe $hash"
+  fi
+  if [[ ! -x $out/$bin ]]; then
+    if [[ -n $main ]]; then
+      copytree "$root/$main" "$src"
+      local pinned
+      pinned="$(cd "$src" && "$GO" list -m -f '{{.Path}} {{.Version}}' all | awk -v m="$module" '$1 == m || index($1, m "/") == 1 {print $2}' | sort -u)"
+      if [[ $pinned != "$module_version" ]]; then
+        say "FAILED: $main/go.mod builds $module at ${pinned//$'\n'/ and }; stacks/versions.py pins $module_version"
+        return 1
+      fi
+    else
+      copytree "$(moddir "$module" "$module_version")" "$src"
+    fi
+    local t0=$SECONDS
+    say "go build $name $version (log: $LOGS/$name.log)"
+    if ! (cd "$src" && "$GO" build -p "$GOPAR" -trimpath -tags netgo -ldflags "-s -w $ld" -o "$out/$bin" .) \
+        >"$LOGS/$name.log" 2>&1; then
+      tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
+    fi
+    say "built $name in $((SECONDS - t0))s"
+    rm -rf "$src"
+  fi
+  need_image "$tag" "$stamp" || return 0
+  local r="$ROOTFS/$name"
+  base_rootfs "$r"
+  cp "$out/$bin" "$r/bin/"
+  import_rootfs "$r" "$tag" "$stamp" -c 'ENV PATH=/bin' -c "USER $user" -c "EXPOSE $port" \
+    -c "ENTRYPOINT [\"/bin/$bin\"]"
+}
+
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager node-exporter cadvisor)
 for svc in "${services[@]}"; do
   t0=$SECONDS
   case $svc in
@@ -111,7 +181,12 @@ for svc in "${services[@]}"; do
       /prometheus /etc/prometheus/prometheus.yml 9090 "$PROMETHEUS_TAG" ;;
     alertmanager) build_server alertmanager "$ALERTMANAGER_MODULE" "$ALERTMANAGER_MODULE_VERSION" "$ALERTMANAGER_VERSION" \
       /alertmanager /etc/alertmanager/alertmanager.yml 9093 "$ALERTMANAGER_TAG" ;;
-    *) echo "usage: $0 [prometheus|alertmanager ...] (Grafana, Loki and Promtail are AGPL: never built here)" >&2; exit 2 ;;
+    node-exporter) build_agent node-exporter "$NODE_EXPORTER_MODULE" "$NODE_EXPORTER_MODULE_VERSION" \
+      "$NODE_EXPORTER_VERSION" 9100 "$NODE_EXPORTER_TAG" "$NODE_EXPORTER_MAIN" ;;
+    cadvisor) build_agent cadvisor "$CADVISOR_MODULE" "$CADVISOR_MODULE_VERSION" "$CADVISOR_VERSION" 8080 \
+      "$CADVISOR_TAG" "$CADVISOR_MAIN" ;;
+    *) echo "usage: $0 [prometheus|alertmanager|node-exporter|cadvisor ...] (Grafana, Loki and Promtail are AGPL: never built here)" >&2
+      exit 2 ;;
   esac
   say "$svc done in $((SECONDS - t0))s"
 done
