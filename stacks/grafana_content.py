@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -42,6 +42,8 @@ class GrafanaContentArgs:
     alerting: Alerting
     grafana_container: pulumi.Resource | None = None
     """The stack's healthy Grafana container every resource waits for; None for an existing Grafana."""
+    store_urls: Mapping[str, str] = field(default_factory=dict)
+    """Long-term store (prometheus.remoteWrite name) -> where it answers PromQL: a Prometheus datasource each."""
 
 
 DEFAULT_DATASOURCE = "prometheus"
@@ -90,6 +92,23 @@ class GrafanaContent(pulumi.ComponentResource):
             )
             for service, url in args.datasource_urls.items()
         }
+        # Stores that speak PromQL, for what outlives Prometheus's own retention: uid store-<name>, never default.
+        self.datasources.update(
+            {
+                f"store-{store}": grafana.oss.DataSource(
+                    f"{name}-datasource-store-{store}",
+                    name=f"Prometheus long-term ({store})",
+                    type="prometheus",
+                    uid=f"store-{store}",
+                    url=url,
+                    access_mode="proxy",
+                    is_default=False,
+                    json_data_encoded=json.dumps(SERVICE_BY_NAME["prometheus"].datasource, sort_keys=True),
+                    opts=options(),
+                )
+                for store, url in args.store_urls.items()
+            }
+        )
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
             for title in args.folders

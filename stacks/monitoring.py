@@ -97,6 +97,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     folders=content.folders,
                     alerting=settings.alerting,
                     grafana_container=self.grafana.container if self.grafana else None,
+                    store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
                 ),
                 child,
             )

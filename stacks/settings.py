@@ -17,6 +17,7 @@ from stacks.durations import is_size, parse_duration
 from stacks.errors import Problems, Reader
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
+from stacks.settings_remote_write import RemoteWrite, parse_remote_write
 from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_image, load_schema, object_reader, short_key
 from stacks.settings_schema import with_defaults as with_schema_defaults
 from stacks.settings_scraping import (
@@ -58,6 +59,8 @@ class PrometheusSettings:
     retention_size: str
     scrape_interval: str
     evaluation_interval: str
+    remote_write: tuple[RemoteWrite, ...] = ()
+    """Long-term stores it sends its samples to (stacks/settings_remote_write.py)."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,9 @@ def load_settings(
     services = _services(values["services"] or list(SERVICES), problems)
     ports = _ports(values["ports"], services, problems)
     images = _images(values["images"], services, problems)
-    prometheus = _prometheus(values["prometheus"], schema, problems)
+    prometheus = _prometheus(
+        values["prometheus"], schema, problems, require_secrets=environment != "dev", is_secret="prometheus" in secrets
+    )
     scrape_targets = parse_scrape_targets(values["scrapeTargets"], SERVICES, problems)
     systems = tuple(values["systems"])
     for i, system in enumerate(systems):
@@ -316,7 +321,9 @@ def _ports(value: dict, services: tuple[str, ...], problems: Problems) -> dict[s
     return ports
 
 
-def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusSettings:
+def _prometheus(
+    value: dict, schema: Mapping, problems: Problems, *, require_secrets: bool, is_secret: bool
+) -> PrometheusSettings:
     r = object_reader("prometheus", value, schema, problems)
     size = r.get("retentionSize")
     if not is_size(size):
@@ -326,4 +333,7 @@ def _prometheus(value: dict, schema: Mapping, problems: Problems) -> PrometheusS
         retention_size=size,
         scrape_interval=r.duration("scrapeInterval", "", canonical=False) or "",
         evaluation_interval=r.duration("evaluationInterval", "", canonical=False) or "",
+        remote_write=parse_remote_write(
+            r.get("remoteWrite"), problems, is_secret=is_secret, require_secrets=require_secrets
+        ),
     )

@@ -641,3 +641,50 @@ def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(
         'string "x=0 y=8 w=12 h=8"' in message
     )
     assert "dashboards/MindHit/infrastructure.json: $.panels[3].targets: expected an array, got an object" in message
+
+
+def _with_stores(stack: str, *stores: dict, secret: bool = False) -> tuple[dict, list[str]]:
+    config, secrets = configured_stack(stack)
+    config["monitoring:prometheus"] = {**(config.get("monitoring:prometheus") or {}), "remoteWrite": list(stores)}
+    return config, [*secrets, "monitoring:prometheus"] if secret else secrets
+
+
+@pytest.mark.parametrize(
+    ("store", "expected"),
+    [
+        (
+            {"name": "lts", "url": "ftp://store:21/write"},
+            "prometheus.remoteWrite[0].url: must be an http(s) URL of the store's write API, got 'ftp://store:21/write'",
+        ),
+        (
+            {"name": "lts", "url": "http://vm:8428/api/v1/write", "writeRelabel": [{"action": "erase"}]},
+            "prometheus.remoteWrite[0].writeRelabel[0].action: must be one of replace, keep, drop",
+        ),
+        (
+            {"name": "lts", "url": "http://vm:8428/api/v1/write", "writeRelabel": [{"action": "hashmod"}]},
+            "prometheus.remoteWrite[0].writeRelabel[0].targetLabel: is required for action hashmod",
+        ),
+        (
+            {"name": "lts", "url": "http://vm:8428/api/v1/write", "queue": {"maxShards": 0}},
+            "prometheus.remoteWrite[0].queue.maxShards: must be a positive whole number, got 0",
+        ),
+    ],
+)
+def test_a_remote_write_store_prometheus_would_refuse(store, expected):
+    assert expected in run_expecting_error("dev", *_with_stores("dev", store))
+
+
+def test_two_remote_write_stores_of_one_name():
+    store = {"name": "lts", "url": "http://vm:8428/api/v1/write"}
+    message = run_expecting_error("dev", *_with_stores("dev", store, store))
+    assert "prometheus.remoteWrite: two stores are named 'lts'" in message
+
+
+def test_remote_write_credentials_in_plain_text_outside_dev_are_refused_without_echoing_them():
+    store = {"name": "lts", "url": "https://vm/api/v1/write", "basicAuth": {"username": "u", "password": "hunter22"}}
+    message = run_expecting_error("staging", *_with_stores("staging", store))
+    assert (
+        "prometheus.remoteWrite[0].basicAuth.password: holds credentials: "
+        "pulumi config set --secret --path 'prometheus.remoteWrite[0].basicAuth.password' <value>" in message
+    )
+    assert "hunter22" not in message

@@ -52,6 +52,8 @@ def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]
     if settings.app_discovery.enabled:
         own = [job["job_name"] for job in own_jobs + app_jobs]
         config["scrape_configs"].append(app_discovery_job(settings, own))
+    if settings.prometheus.remote_write:
+        config["remote_write"] = [store.config() for store in settings.prometheus.remote_write]
     return to_yaml(config)
 
 
@@ -128,6 +130,7 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         },
         host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if docker_socket_group else (),
         group_adds=[docker_socket_group] if docker_socket_group else (),
+        secret=any(store.has_credentials for store in settings.prometheus.remote_write),
         # Also loads every rule file the config names. /bin/promtool in prom/prometheus and the local build.
         check=["/bin/promtool", "check", "config", PROMETHEUS.config_path],
     )

@@ -1,0 +1,186 @@
+"""Prometheus sending its samples on to long-term stores (`prometheus.remoteWrite`), validated.
+
+Each store: {name, url, queryUrl, basicAuth: {username, password}, bearerToken, writeRelabel, queue}. This is
+how a stack outgrows one Prometheus on one disk onto a distributed engine that already exists (Thanos Receive,
+a VictoriaMetrics cluster, Mimir): Prometheus keeps its own short retention and its WAL, and a store that is
+down gets the samples it missed from the WAL when it returns. With `queryUrl` (where the store answers
+PromQL), Grafana gets a datasource for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from stacks.errors import Problems, Reader
+from stacks.promql import LABEL_NAME
+
+_HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_STORE_KEYS = ("basicAuth", "bearerToken", "name", "queryUrl", "queue", "url", "writeRelabel")
+# Prometheus's write_relabel_configs actions (model/relabel): any other stops it loading the config.
+_ACTIONS = (
+    "replace",
+    "keep",
+    "drop",
+    "keepequal",
+    "dropequal",
+    "hashmod",
+    "labelmap",
+    "labeldrop",
+    "labelkeep",
+    "lowercase",
+    "uppercase",
+)
+_RELABEL_KEYS = {
+    "action": "action",
+    "modulus": "modulus",
+    "regex": "regex",
+    "replacement": "replacement",
+    "separator": "separator",
+    "sourceLabels": "source_labels",
+    "targetLabel": "target_label",
+}
+_NEEDS_TARGET = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
+_ONLY = {  # actions that refuse every other field
+    "labeldrop": {"regex"},
+    "labelkeep": {"regex"},
+    "keepequal": {"sourceLabels", "targetLabel"},
+    "dropequal": {"sourceLabels", "targetLabel"},
+    "lowercase": {"sourceLabels", "targetLabel", "regex", "separator"},
+    "uppercase": {"sourceLabels", "targetLabel", "regex", "separator"},
+}
+# queue_config: counts and durations, as Prometheus names them.
+_QUEUE_COUNTS = {
+    "capacity": "capacity",
+    "maxShards": "max_shards",
+    "minShards": "min_shards",
+    "maxSamplesPerSend": "max_samples_per_send",
+}
+_QUEUE_DURATIONS = {
+    "batchSendDeadline": "batch_send_deadline",
+    "minBackoff": "min_backoff",
+    "maxBackoff": "max_backoff",
+}
+
+
+@dataclass(frozen=True)
+class RemoteWrite:
+    """One store Prometheus writes to, as prometheus.yml's remote_write entry says it."""
+
+    name: str
+    url: str
+    query_url: str = ""
+    """Where the store answers PromQL (a Grafana datasource is added for it); empty: none."""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    bearer_token: str = field(default="", repr=False)
+    write_relabel: tuple[dict[str, Any], ...] = ()
+    """write_relabel_configs entries, in Prometheus's snake_case."""
+    queue: tuple[tuple[str, Any], ...] = ()
+    """queue_config settings, in Prometheus's snake_case."""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.password or self.bearer_token)
+
+    def config(self) -> dict[str, Any]:
+        """The remote_write entry of prometheus.yml."""
+        entry: dict[str, Any] = {"name": self.name, "url": self.url}
+        if self.username or self.password:
+            entry["basic_auth"] = {"username": self.username, "password": self.password}
+        if self.bearer_token:
+            entry["authorization"] = {"type": "Bearer", "credentials": self.bearer_token}
+        if self.write_relabel:
+            entry["write_relabel_configs"] = [dict(rule) for rule in self.write_relabel]
+        if self.queue:
+            entry["queue_config"] = dict(self.queue)
+        return entry
+
+
+def parse_remote_write(
+    value: Any, problems: Problems, *, is_secret: bool, require_secrets: bool
+) -> tuple[RemoteWrite, ...]:
+    """The stores; outside dev their credentials only as secrets (`is_secret`: the `prometheus` key is one)."""
+    where = "prometheus.remoteWrite"
+    if not isinstance(value, list):
+        problems.add(where, f"must be a list of stores ({{name, url}}), got {value!r}")
+        return ()
+    stores = []
+    for i, item in enumerate(value):
+        r = Reader(item, f"{where}[{i}]", problems, _STORE_KEYS, expected="a store: {name, url}")
+        if not r.valid:
+            continue
+        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'long-term' (a-z, 0-9, -)") or ""
+        url = r.str("url", required=True, pattern=_HTTP_URL, expected="an http(s) URL of the store's write API") or ""
+        query_url = r.str("queryUrl", pattern=_HTTP_URL, expected="an http(s) URL where the store answers PromQL")
+        auth = r.child("basicAuth", r.mapping("basicAuth"), ("password", "username"))
+        username = auth.str("username", expected="the user name") or ""
+        password = auth.str("password", expected="the password") or ""
+        if password and not username:
+            auth.add("username", "is required with a password")
+        token = r.str("bearerToken", expected="the token") or ""
+        if token and (username or password):
+            r.add("bearerToken", "give basicAuth or bearerToken, not both")
+        if require_secrets and not is_secret:
+            for key, secret in (("basicAuth.password", password), ("bearerToken", token)):
+                if secret:  # the value itself is never echoed
+                    r.add(key, f"holds credentials: pulumi config set --secret --path '{where}[{i}].{key}' <value>")
+        stores.append(
+            RemoteWrite(
+                name=name,
+                url=url,
+                query_url=query_url or "",
+                username=username,
+                password=password,
+                bearer_token=token,
+                write_relabel=tuple(_relabel(r, j, rule) for j, rule in enumerate(r.list("writeRelabel"))),
+                queue=_queue(r.child("queue", r.mapping("queue"), [*_QUEUE_COUNTS, *_QUEUE_DURATIONS])),
+            )
+        )
+    names = [store.name for store in stores]
+    for name in sorted({n for n in names if n and names.count(n) > 1}):
+        problems.add(where, f"two stores are named {name!r}: Prometheus tells their queues apart by name")
+    return tuple(stores)
+
+
+def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
+    """One write_relabel_configs entry, with the checks of Prometheus's relabel.Config.Validate."""
+    rule = r.child(f"writeRelabel[{index}]", value, _RELABEL_KEYS, expected="a relabel rule")
+    action = rule.str("action", "replace", expected=f"one of {', '.join(_ACTIONS)}") or "replace"
+    if action not in _ACTIONS:
+        rule.add("action", f"must be one of {', '.join(_ACTIONS)}, got {action!r}")
+    for j, label in enumerate(rule.list("sourceLabels", expected="a list of label names")):
+        if not isinstance(label, str) or not LABEL_NAME.fullmatch(label):
+            rule.add(f"sourceLabels[{j}]", f"must be a label name, got {label!r}")
+    if (regex := rule.str("regex", expected="a regular expression")) is not None:
+        try:  # Python's engine, not Go's RE2: what only RE2 refuses is left to promtool before the replace
+            re.compile(regex)
+        except re.error as error:
+            rule.add("regex", f"does not compile: {error}")
+    target = rule.str("targetLabel", expected="a label name") or ""
+    if action in _NEEDS_TARGET and not target:
+        rule.add("targetLabel", f"is required for action {action}")
+    elif target and "$" not in target and not LABEL_NAME.fullmatch(target):
+        rule.add("targetLabel", f"must be a label name, got {target!r}")
+    if action == "hashmod":
+        rule.number("modulus", valid=lambda n: isinstance(n, int) and n > 0, expected="a positive whole number")
+    allowed = _ONLY.get(action)
+    if allowed is not None:
+        for key in sorted(set(rule.value) - allowed - {"action"}):
+            rule.add(key, f"action {action} takes only {' and '.join(sorted(allowed))}")
+    return {snake: rule.get(camel) for camel, snake in _RELABEL_KEYS.items() if rule.has(camel)}
+
+
+def _queue(q: Reader) -> tuple[tuple[str, Any], ...]:
+    settings: list[tuple[str, Any]] = []
+    for camel, snake in _QUEUE_COUNTS.items():
+        if q.has(camel):
+            count = q.number(camel, valid=lambda n: isinstance(n, int) and n > 0, expected="a positive whole number")
+            if count is not None:
+                settings.append((snake, int(count)))
+    for camel, snake in _QUEUE_DURATIONS.items():
+        if q.has(camel) and (duration := q.duration(camel)):
+            settings.append((snake, duration))
+    return tuple(settings)
