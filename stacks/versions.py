@@ -13,6 +13,10 @@ tagged under `LOCAL_REGISTRY`, never under the upstream name, so a local build c
 image, and a stack selects them through `images` (`local_images()`, the services) and the agents' images
 (`local_agent_images()`). Grafana, Loki and Promtail are AGPL: they are never built here (README, "Status").
 
+`TEST_RECEIVERS` are servers the tests send to (Prometheus remote write into a real receiver) that no stack
+deploys: they have no upstream pin in `IMAGES`, only a local build (`TEST_RECEIVER_BUILDS`, built by the same
+script under `LOCAL_REGISTRY`; `local_test_receiver_image()`).
+
 `python -m stacks.versions` prints the local builds as shell assignments, for the build script.
 """
 
@@ -86,7 +90,9 @@ class LocalBuild:
     module (a directory of the repository) that builds the release's packages at `module_version`."""
 
     def version(self, service: str) -> str:
-        """The release, as the upstream tag writes it (v3.16.0)."""
+        """The release, as the upstream tag writes it (v3.16.0); a test receiver's from `TEST_RECEIVERS`."""
+        if service in TEST_RECEIVERS:
+            return TEST_RECEIVERS[service]
         return (IMAGES | AGENT_IMAGES)[service].rsplit(":", 1)[1]
 
 
@@ -102,10 +108,25 @@ LOCAL_BUILDS = {
     "cadvisor": LocalBuild("github.com/google/cadvisor", "v0.60.6", (".",), main="scripts/images/cadvisor"),
 }
 
+# The receivers the tests send to, by name: the release each local build compiles. No stack deploys them.
+TEST_RECEIVERS = {
+    # VictoriaMetrics single-node v1.151.0 (Apache-2.0), tagged 2026-08-28 (the Go module proxy's time of tag
+    # v1.151.0 of github.com/VictoriaMetrics/VictoriaMetrics): docs/victoriametrics/changelog/CHANGELOG.md
+    # "## [v1.151.0](https://github.com/VictoriaMetrics/VictoriaMetrics/releases/tag/v1.151.0)" in the module
+    # at that version (which still calls it "Release candidate"; v1.150.0 "Released at 2026-08-17" precedes it).
+    "victoria-metrics": "v1.151.0",
+}
+
+TEST_RECEIVER_BUILDS = {
+    # Its single-node server's main is app/victoria-metrics of the module (which is the release: module
+    # version = tag); the module's go.mod asks for go 1.26.6.
+    "victoria-metrics": LocalBuild("github.com/VictoriaMetrics/VictoriaMetrics", "v1.151.0", ("app/victoria-metrics",)),
+}
+
 
 def local_image(service: str) -> str:
-    """The local name of a service's locally built image: monitoring.local/prometheus:v3.16.0."""
-    return f"{LOCAL_REGISTRY}/{service}:{LOCAL_BUILDS[service].version(service)}"
+    """The local name of a service's (or test receiver's) locally built image: monitoring.local/prometheus:v3.16.0."""
+    return f"{LOCAL_REGISTRY}/{service}:{(LOCAL_BUILDS | TEST_RECEIVER_BUILDS)[service].version(service)}"
 
 
 def local_images() -> dict[str, str]:
@@ -118,11 +139,16 @@ def local_agent_images() -> dict[str, str]:
     return {agent: local_image(agent) for agent in LOCAL_BUILDS if agent in AGENT_IMAGES}
 
 
+def local_test_receiver_image(receiver: str = "victoria-metrics") -> str:
+    """A test receiver's local image (the tests run it; no stack does): monitoring.local/victoria-metrics:v1.151.0."""
+    return local_image(receiver)
+
+
 def _shell() -> str:
-    """Lines per local build: NAME_TAG, NAME_VERSION, NAME_MODULE, NAME_MODULE_VERSION and NAME_MAIN (NAME
-    upper-cased, "-" as "_": NODE_EXPORTER_TAG)."""
+    """Lines per local build, test receivers included: NAME_TAG, NAME_VERSION, NAME_MODULE, NAME_MODULE_VERSION
+    and NAME_MAIN (NAME upper-cased, "-" as "_": NODE_EXPORTER_TAG, VICTORIA_METRICS_TAG)."""
     lines = []
-    for service, build in LOCAL_BUILDS.items():
+    for service, build in (LOCAL_BUILDS | TEST_RECEIVER_BUILDS).items():
         key = service.upper().replace("-", "_")
         lines += [
             f"{key}_TAG={local_image(service)}",

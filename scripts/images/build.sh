@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Build the Prometheus and Alertmanager images, and the node-exporter and cAdvisor agents' images, locally,
-# for machines that reach no container registry: each is compiled from its upstream Go modules (Apache-2.0)
-# at the release stacks/versions.py pins, packed with our wget (scripts/images/wget: the healthchecks' one
-# command; busybox is GPL) into a minimal root filesystem and `docker import`ed under its LOCAL name
-# (monitoring.local/<name>:<tag>), never the upstream one: a local build must not shadow the real image
-# on a machine that later reaches a registry. Stacks select these through their `images` config.
+# Build the Prometheus and Alertmanager images, the node-exporter and cAdvisor agents' images, and the
+# VictoriaMetrics test receiver's image, locally, for machines that reach no container registry: each is
+# compiled from its upstream Go modules (Apache-2.0) at the release stacks/versions.py pins, packed with our
+# wget (scripts/images/wget: the healthchecks' one command; busybox is GPL) into a minimal root filesystem and
+# `docker import`ed under its LOCAL name (monitoring.local/<name>:<tag>), never the upstream one: a local
+# build must not shadow the real image on a machine that later reaches a registry. Stacks select these
+# through their `images` config.
 # Grafana, Loki and Promtail are AGPL and are never built here (README, "Status").
 # cAdvisor's own main (module github.com/google/cadvisor/cmd) is not on the Go module proxy: its image is
 # built from this project's main (LOCAL_BUILDS["cadvisor"].main) over the release's served modules.
+# VictoriaMetrics single-node (Apache-2.0; stacks/versions.py TEST_RECEIVERS) is a receiver of the tests'
+# Prometheus remote write: no stack deploys it, so it has no upstream pin, only this build.
 # Idempotent: a binary is skipped when its versioned directory holds it; an image is skipped when its tag
 # exists and its stamp matches (tag + hash of this script and stacks/versions.py, and of the main's source).
 # Build logs: ~/.cache/monitoring-images/logs/.
-# Usage: scripts/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor ...] (default: all four)
+# Usage: scripts/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor|victoria-metrics ...]
+# (default: all five)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -173,7 +177,44 @@ build_agent() {
     -c "ENTRYPOINT [\"/bin/$bin\"]"
 }
 
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager node-exporter cadvisor)
+# build_receiver NAME MODULE MODULE_VERSION VERSION PORT TAG DATA_DIR
+# Compiles a test receiver from a copy of its module: VictoriaMetrics single-node from ./app/NAME, as its
+# Makefile's pure build does (victoria-metrics-pure-prod: CGO_ENABLED=0, which picks its pure-Go zstd, with
+# -trimpath -tags 'netgo osusergo'), its version in lib/buildinfo.Version as the Makefile writes it,
+# NAME-DATEINFO-BUILDINFO: the tag's time from the Go module proxy and tags-vVERSION (what `git describe --long
+# --all` starts with at the tag; the copy has no .git), so a rebuild makes the same binary. The image runs it as
+# nobody (upstream's runs as root) with DATA_DIR, owned by nobody, as -storageDataPath; arguments given to
+# `docker run` replace that CMD, and the flag's default, the relative victoria-metrics-data from the working
+# directory /, is DATA_DIR again.
+build_receiver() {
+  local name=$1 module=$2 module_version=$3 version=$4 port=$5 tag=$6 data=$7
+  local out="$BIN/$name-$version" src="$SRC/$name-$version"
+  if [[ ! -x $out/$name ]]; then
+    local dir date
+    dir="$(moddir "$module" "$module_version")"
+    date="$(cd "$GOMODCACHE" && "$GO" list -m -f '{{.Time.UTC.Format "20060102-150405"}}' "$module@$module_version")"
+    copytree "$dir" "$src"
+    local ld="-s -w -X $module/lib/buildinfo.Version=$name-$date-tags-v$version"
+    local t0=$SECONDS
+    say "go build $name $version (log: $LOGS/$name.log)"
+    if ! (cd "$src" && "$GO" build -p "$GOPAR" -trimpath -tags 'netgo osusergo' -ldflags "$ld" -o "$out/$name" \
+        "./app/$name") >"$LOGS/$name.log" 2>&1; then
+      tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
+    fi
+    say "built $name in $((SECONDS - t0))s"
+    rm -rf "$src"
+  fi
+  need_image "$tag" || return 0
+  local r="$ROOTFS/$name"
+  base_rootfs "$r"
+  mkdir -p "$r$data"
+  cp "$out/$name" "$r/bin/"
+  chown -R 65534:65534 "$r$data"; chmod -R u+w,g+w "$r$data"
+  import_rootfs "$r" "$tag" "$recipe" -c 'ENV PATH=/bin' -c 'USER nobody' -c 'WORKDIR /' -c "EXPOSE $port" \
+    -c "ENTRYPOINT [\"/bin/$name\"]" -c "CMD [\"-storageDataPath=$data\"]"
+}
+
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager node-exporter cadvisor victoria-metrics)
 for svc in "${services[@]}"; do
   t0=$SECONDS
   case $svc in
@@ -185,7 +226,10 @@ for svc in "${services[@]}"; do
       "$NODE_EXPORTER_VERSION" 9100 "$NODE_EXPORTER_TAG" "$NODE_EXPORTER_MAIN" ;;
     cadvisor) build_agent cadvisor "$CADVISOR_MODULE" "$CADVISOR_MODULE_VERSION" "$CADVISOR_VERSION" 8080 \
       "$CADVISOR_TAG" "$CADVISOR_MAIN" ;;
-    *) echo "usage: $0 [prometheus|alertmanager|node-exporter|cadvisor ...] (Grafana, Loki and Promtail are AGPL: never built here)" >&2
+    victoria-metrics) build_receiver victoria-metrics "$VICTORIA_METRICS_MODULE" "$VICTORIA_METRICS_MODULE_VERSION" \
+      "$VICTORIA_METRICS_VERSION" 8428 "$VICTORIA_METRICS_TAG" /victoria-metrics-data ;;
+    *) echo "usage: $0 [prometheus|alertmanager|node-exporter|cadvisor|victoria-metrics ...]" \
+        "(Grafana, Loki and Promtail are AGPL: never built here)" >&2
       exit 2 ;;
   esac
   say "$svc done in $((SECONDS - t0))s"
