@@ -161,14 +161,7 @@ def test_a_second_up_while_one_runs_is_refused_and_the_first_completes(stack):
     query = _sample_before()
     path = stack.workdir / "rules/mindhit.yml"
     path.write_text(path.read_text().replace("> 200\n", "> 300\n"))  # the first replaces Prometheus: seconds
-    first = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"],
-        cwd=stack.workdir,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    first = _up_in_background(stack, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: _locked(stack), 60, "the first update to take the lock", interval=0.2)
         second = stack.pulumi("up", "--yes", "--skip-preview", check=False)
@@ -231,6 +224,12 @@ def test_a_rule_only_the_server_refuses_stops_up_and_the_old_prometheus_keeps_se
     print(f"\nrefused by promtool before the replace: `pulumi up` failed in {took:.1f} s, Prometheus untouched")
 
 
+def _up_in_background(stack: Stack, **output) -> subprocess.Popen:
+    """`pulumi up` of the stack, running while the test goes on."""
+    command = ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"]
+    return subprocess.Popen(command, cwd=stack.workdir, env=stack.env, **output)
+
+
 def _container_id(name: str) -> str | None:
     found = docker("ps", "-a", "-q", "--no-trunc", "--filter", f"name=^/{name}$").stdout.split()
     return found[0] if found else None
@@ -254,13 +253,7 @@ def test_an_update_killed_mid_replace_is_recovered_by_the_next_scripts_up(stack)
     before = _container_id(server)
     path = stack.workdir / "rules/mindhit.yml"
     path.write_text(path.read_text().replace("> 300\n", "> 400\n"))
-    update = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"],
-        cwd=stack.workdir,
-        env=stack.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    update = _up_in_background(stack, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:  # the new container exists (created, not yet healthy): the provider has not answered the engine
         wait_for(lambda: _container_id(server) not in (None, before), 120, "the new Prometheus", interval=0.1)
     finally:
