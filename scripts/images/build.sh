@@ -77,6 +77,19 @@ base_rootfs() {
   printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$r/etc/group"
 }
 
+# go_build NAME VERSION DIR TAGS LDFLAGS OUTPUT PACKAGE...: `go build` in DIR, logged to $LOGS/NAME.log, timed;
+# on failure the log's tail, and a non-zero return.
+go_build() {
+  local name=$1 version=$2 dir=$3 tags=$4 ld=$5 output=$6 t0=$SECONDS
+  shift 6
+  say "go build $name $version (log: $LOGS/$name.log)"
+  if ! (cd "$dir" && "$GO" build -p "$GOPAR" -trimpath -tags "$tags" -ldflags "$ld" -o "$output" "$@") \
+      >"$LOGS/$name.log" 2>&1; then
+    tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
+  fi
+  say "built $name in $((SECONDS - t0))s"
+}
+
 # build_server NAME MODULE MODULE_VERSION VERSION DATA_DIR CONFIG_PATH PORT
 # Compiles ./cmd/NAME and its command-line tool (promtool, amtool) from a copy of the module (their go.mod
 # files have replace/exclude lines, so `go install M@V` refuses them), then imports an image that runs as
@@ -98,13 +111,7 @@ build_server() {
     fi
     local v=github.com/prometheus/common/version
     local ld="-s -w -X $v.Version=$version -X $v.Branch=HEAD -X $v.BuildUser=monitoring-images"
-    local t0=$SECONDS
-    say "go build $name $version (log: $LOGS/$name.log)"
-    if ! (cd "$src" && "$GO" build -p "$GOPAR" -trimpath -tags netgo -ldflags "$ld" -o "$out/" "./cmd/$name" "./cmd/$tool") \
-        >"$LOGS/$name.log" 2>&1; then
-      tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
-    fi
-    say "built $name in $((SECONDS - t0))s"
+    go_build "$name" "$version" "$src" netgo "$ld" "$out/" "./cmd/$name" "./cmd/$tool" || return 1
     rm -rf "$src"
   fi
   need_image "$tag" || return 0
@@ -160,13 +167,7 @@ build_agent() {
     else
       copytree "$(moddir "$module" "$module_version")" "$src"
     fi
-    local t0=$SECONDS
-    say "go build $name $version (log: $LOGS/$name.log)"
-    if ! (cd "$src" && "$GO" build -p "$GOPAR" -trimpath -tags netgo -ldflags "-s -w $ld" -o "$out/$bin" .) \
-        >"$LOGS/$name.log" 2>&1; then
-      tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
-    fi
-    say "built $name in $((SECONDS - t0))s"
+    go_build "$name" "$version" "$src" netgo "-s -w $ld" "$out/$bin" . || return 1
     rm -rf "$src"
   fi
   need_image "$tag" "$stamp" || return 0
@@ -195,13 +196,7 @@ build_receiver() {
     date="$(cd "$GOMODCACHE" && "$GO" list -m -f '{{.Time.UTC.Format "20060102-150405"}}' "$module@$module_version")"
     copytree "$dir" "$src"
     local ld="-s -w -X $module/lib/buildinfo.Version=$name-$date-tags-v$version"
-    local t0=$SECONDS
-    say "go build $name $version (log: $LOGS/$name.log)"
-    if ! (cd "$src" && "$GO" build -p "$GOPAR" -trimpath -tags 'netgo osusergo' -ldflags "$ld" -o "$out/$name" \
-        "./app/$name") >"$LOGS/$name.log" 2>&1; then
-      tail -30 "$LOGS/$name.log" >&2; say "FAILED: $name"; return 1
-    fi
-    say "built $name in $((SECONDS - t0))s"
+    go_build "$name" "$version" "$src" 'netgo osusergo' "$ld" "$out/$name" "./app/$name" || return 1
     rm -rf "$src"
   fi
   need_image "$tag" || return 0
