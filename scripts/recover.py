@@ -32,6 +32,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stacks.settings import name_prefix  # noqa: E402 - after the repository is on the path
+
 PROJECT_LABEL = "com.docker.compose.project"  # what stacks/service.py and stacks/monitoring.py label with
 
 
@@ -126,7 +129,7 @@ def main(stack: str, stack_file: Path) -> None:
     deployment = exported.get("deployment") or {}
     config = (yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None) or {}
     config = config.get("config") or {}
-    prefix = config.get(f"{project}:namePrefix") or f"monitoring-{config.get(f'{project}:environment', stack)}"
+    prefix = name_prefix(config.get(f"{project}:namePrefix", ""), config.get(f"{project}:environment", stack))
     env = dict(os.environ)
     if config.get(f"{project}:dockerHost"):
         env["DOCKER_HOST"] = config[f"{project}:dockerHost"]

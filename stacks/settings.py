@@ -127,7 +127,7 @@ def load_settings(
         problems.add("environment", f"must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
         environment = "prod"  # validate the rest with the strictest rules
 
-    prefix = values["namePrefix"] or f"monitoring-{environment}"
+    prefix = name_prefix(values["namePrefix"], environment)
     if not _NAME.match(prefix):
         problems.add("namePrefix", f"must be lowercase letters, digits, '-', '_' or '.', got {prefix!r}")
 
@@ -319,6 +319,11 @@ def _ports(value: dict, services: tuple[str, ...], problems: Problems) -> dict[s
         if len(users) > 1:
             r.add(users[1], f"host port {port} is already used by ports.{users[0]}")
     return ports
+
+
+def name_prefix(configured: str, environment: str) -> str:
+    """The prefix of every container, volume and network name: namePrefix, or monitoring-<environment>."""
+    return configured or f"monitoring-{environment}"
 
 
 def _prometheus(
