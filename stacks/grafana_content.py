@@ -78,37 +78,28 @@ class GrafanaContent(pulumi.ComponentResource):
         def options(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[*waits_for, *depends_on])
 
-        self.datasources = {
-            service: grafana.oss.DataSource(
-                f"{name}-datasource-{service}",
-                name=DATASOURCE_NAMES_BY_UID[service],
+        def datasource(uid: str, title: str, service: str, url: str) -> grafana.oss.DataSource:
+            """A datasource proxied by Grafana, of the type and with the settings of one of the services."""
+            return grafana.oss.DataSource(
+                f"{name}-datasource-{uid}",
+                name=title,
                 type=service,
-                uid=service,
+                uid=uid,
                 url=url,
                 access_mode="proxy",
-                is_default=service == DEFAULT_DATASOURCE,
+                is_default=uid == DEFAULT_DATASOURCE,
                 json_data_encoded=json.dumps(SERVICE_BY_NAME[service].datasource, sort_keys=True),
                 opts=options(),
             )
+
+        self.datasources = {
+            service: datasource(service, DATASOURCE_NAMES_BY_UID[service], service, url)
             for service, url in args.datasource_urls.items()
         }
         # Stores that speak PromQL, for what outlives Prometheus's own retention: uid store-<name>, never default.
-        self.datasources.update(
-            {
-                f"store-{store}": grafana.oss.DataSource(
-                    f"{name}-datasource-store-{store}",
-                    name=f"Prometheus long-term ({store})",
-                    type="prometheus",
-                    uid=f"store-{store}",
-                    url=url,
-                    access_mode="proxy",
-                    is_default=False,
-                    json_data_encoded=json.dumps(SERVICE_BY_NAME["prometheus"].datasource, sort_keys=True),
-                    opts=options(),
-                )
-                for store, url in args.store_urls.items()
-            }
-        )
+        for store, url in args.store_urls.items():
+            uid = f"store-{store}"
+            self.datasources[uid] = datasource(uid, f"Prometheus long-term ({store})", "prometheus", url)
         self.folders = {
             title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
             for title in args.folders
