@@ -43,3 +43,11 @@ def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -
         del alerting["inhibitRules"]
     config["monitoring:prometheus"] = {"evaluationInterval": "5s", "scrapeInterval": "5s"}
     return load_settings(config, frozenset(secret_keys))
+
+
+def with_remote_write(stack: str, *stores: dict, secret: bool = True) -> tuple[dict, list[str]]:
+    """A stack's config and secret keys with these prometheus.remoteWrite stores; `secret`: the prometheus key
+    is a Pulumi secret, as `pulumi config set --secret --path` makes it."""
+    config, secret_keys = configured_stack(stack)
+    config["monitoring:prometheus"] = {**(config.get("monitoring:prometheus") or {}), "remoteWrite": list(stores)}
+    return config, [*secret_keys, "monitoring:prometheus"] if secret else secret_keys

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import configured_stack
 from mockstack import Recorder, run_program
+from rendering import with_remote_write
 
 from stacks.errors import InputError
 
@@ -643,12 +644,6 @@ def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(
     assert "dashboards/MindHit/infrastructure.json: $.panels[3].targets: expected an array, got an object" in message
 
 
-def _with_stores(stack: str, *stores: dict, secret: bool = False) -> tuple[dict, list[str]]:
-    config, secrets = configured_stack(stack)
-    config["monitoring:prometheus"] = {**(config.get("monitoring:prometheus") or {}), "remoteWrite": list(stores)}
-    return config, [*secrets, "monitoring:prometheus"] if secret else secrets
-
-
 @pytest.mark.parametrize(
     ("store", "expected"),
     [
@@ -671,18 +666,18 @@ def _with_stores(stack: str, *stores: dict, secret: bool = False) -> tuple[dict,
     ],
 )
 def test_a_remote_write_store_prometheus_would_refuse(store, expected):
-    assert expected in run_expecting_error("dev", *_with_stores("dev", store))
+    assert expected in run_expecting_error("dev", *with_remote_write("dev", store))
 
 
 def test_two_remote_write_stores_of_one_name():
     store = {"name": "lts", "url": "http://vm:8428/api/v1/write"}
-    message = run_expecting_error("dev", *_with_stores("dev", store, store))
+    message = run_expecting_error("dev", *with_remote_write("dev", store, store))
     assert "prometheus.remoteWrite: two stores are named 'lts'" in message
 
 
 def test_remote_write_credentials_in_plain_text_outside_dev_are_refused_without_echoing_them():
     store = {"name": "lts", "url": "https://vm/api/v1/write", "basicAuth": {"username": "u", "password": "hunter22"}}
-    message = run_expecting_error("staging", *_with_stores("staging", store))
+    message = run_expecting_error("staging", *with_remote_write("staging", store, secret=False))
     assert (
         "prometheus.remoteWrite[0].basicAuth.password: holds credentials: "
         "pulumi config set --secret --path 'prometheus.remoteWrite[0].basicAuth.password' <value>" in message

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import configured_stack
 from mockstack import run_program, secret_on_path, unwrap
+from rendering import with_remote_write
 
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import load_settings
@@ -26,17 +27,9 @@ STORE = {
 }
 
 
-def with_store(stack: str, *stores: dict) -> tuple[dict, list[str]]:
-    config, secret_keys = configured_stack(stack)
-    prometheus = dict(config.get("monitoring:prometheus") or {})
-    prometheus["remoteWrite"] = list(stores)
-    config["monitoring:prometheus"] = prometheus
-    return config, [*secret_keys, "monitoring:prometheus"]
-
-
 def test_a_store_becomes_a_remote_write_entry_in_prometheus_s_own_names():
-    settings = load_settings(*(lambda c, s: (c, frozenset(s)))(*with_store("dev", STORE)))
-    config = yaml.safe_load(render_prometheus_config(settings, []))
+    stack_config, secret_keys = with_remote_write("dev", STORE)
+    config = yaml.safe_load(render_prometheus_config(load_settings(stack_config, frozenset(secret_keys)), []))
     assert config["remote_write"] == [
         {
             "name": "long-term",
@@ -66,7 +59,7 @@ def test_no_store_no_remote_write():
 @pytest.mark.tools
 def test_promtool_accepts_the_remote_write_config(tmp_path):
     token_store = {"name": "mimir", "url": "http://mimir:9009/api/v1/push", "bearerToken": "t0ken"}
-    config, secret_keys = with_store("dev", STORE, token_store)
+    config, secret_keys = with_remote_write("dev", STORE, token_store)
     path = tmp_path / "prometheus.yml"
     path.write_text(render_prometheus_config(load_settings(config, frozenset(secret_keys)), []))
     result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
@@ -78,7 +71,7 @@ def test_promtool_accepts_the_remote_write_config(tmp_path):
 
 
 def test_credentials_travel_as_secrets_and_a_queryable_store_gets_a_datasource():
-    config, secret_keys = with_store("staging", STORE)
+    config, secret_keys = with_remote_write("staging", STORE)
     run = run_program("staging", config, secret_keys)
     prometheus = run.recorder.one("docker:index/container:Container", "monitoring-prometheus-container")
     uploads = unwrap(prometheus.inputs["uploads"])
@@ -99,7 +92,7 @@ def test_credentials_travel_as_secrets_and_a_queryable_store_gets_a_datasource()
 
 
 def test_without_credentials_prometheus_files_stay_plain():
-    config, secret_keys = with_store("dev", {"name": "open", "url": "http://vm:8428/api/v1/write"})
+    config, secret_keys = with_remote_write("dev", {"name": "open", "url": "http://vm:8428/api/v1/write"})
     run = run_program("dev", config, secret_keys)
     prometheus = run.recorder.one("docker:index/container:Container", "monitoring-prometheus-container")
     uploads = prometheus.inputs["uploads"]
