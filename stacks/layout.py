@@ -88,9 +88,33 @@ LOG_LABELS = {
     "stream": "stdout or stderr",
     "level": "the JSON line's level, lower case, warning as warn: debug, info, warn, error, fatal, ...",
     "environment": "the stack's environment (dev, staging, prod)",
+    "host": "the Docker host the container runs on, as `hosts` names it (local by default)",
 }
 # A level as the pipeline writes it: what a `level` matcher may compare with.
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic", "trace")
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent the stack runs on every watched Docker host (the `hosts` key), in the host's network
+    namespace: it listens on the host's address, and Prometheus scrapes it there under its name as the job."""
+
+    name: str  # the scrape job, and the `agents` entry that selects it
+    port: int  # its listening port unless the host's `ports` says otherwise (upstream's default)
+    health_path: str
+
+
+NODE_EXPORTER = Agent("node-exporter", 9100, "/")
+CADVISOR = Agent("cadvisor", 8080, "/healthz")
+METRIC_AGENTS = (NODE_EXPORTER, CADVISOR)
+# The log collector: on the stack's own host it is the promtail service; on another host, an agent that pushes
+# to the stack's Loki (loki.pushUrl). It publishes nothing.
+LOG_AGENT = PROMTAIL.name
+AGENT_NAMES = (*(agent.name for agent in METRIC_AGENTS), LOG_AGENT)
+# What the stack's own host's agents listen on unless `address` says otherwise: the Docker host's gateway
+# address for containers (host-gateway), which the agents and Prometheus resolve through their /etc/hosts.
+# Reachable from every container of that daemon, and not from another machine.
+OWN_HOST_ADDRESS = "host.docker.internal"
 
 # Where each kind of exporter listens inside its container (postgres_exporter's --web.listen-address default,
 # redis_exporter's -web.listen-address default). Exporters publish no host port: Prometheus scrapes them on

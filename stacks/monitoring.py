@@ -9,7 +9,9 @@ from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
 from stacks.exporter import Exporter
 from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.host_agents import HostAgents
 from stacks.layout import HOST_GATEWAY_SERVICES
+from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
 from stacks.service import ServiceArgs, ServiceComponent, component_class
@@ -20,7 +22,8 @@ class MonitoringStack(pulumi.ComponentResource):
     """The whole stack for one environment.
 
     Attributes: `network`, `prometheus`, `alertmanager`, `loki`, `promtail`, `grafana` (service
-    components; None for a service the stack does not run), `exporters` (job -> Exporter), `content`
+    components; None for a service the stack does not run), `exporters` (job -> Exporter), `hosts` (host name
+    -> HostAgents, for the hosts that run agents), `content`
     (GrafanaContent, None when the stack leaves Grafana's content alone), `urls` (service -> published URL,
     for the services it runs), `exports` (the stack outputs by name, stacks/contract.py).
     """
@@ -73,6 +76,17 @@ class MonitoringStack(pulumi.ComponentResource):
         self.exporters = {
             exporter.job: Exporter(f"{name}-{exporter.job}", exporter_spec(exporter), prefix, self.network.name, child)
             for exporter in settings.exporters
+        }
+        self.hosts = {
+            host.name: HostAgents(
+                f"{name}-host-{host.name}",
+                host,
+                agent_specs(host, settings),
+                prefix,
+                pulumi.ResourceOptions(parent=self),
+            )
+            for host in settings.hosts
+            if host.agents
         }
         self.prometheus = components["prometheus"]
         self.alertmanager = components["alertmanager"]

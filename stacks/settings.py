@@ -17,6 +17,7 @@ from stacks.durations import is_size, parse_duration
 from stacks.errors import Problems, Reader
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
+from stacks.settings_hosts import HostSettings, parse_hosts
 from stacks.settings_remote_write import RemoteWrite, parse_remote_write
 from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_image, load_schema, object_reader, short_key
 from stacks.settings_schema import with_defaults as with_schema_defaults
@@ -29,7 +30,7 @@ from stacks.settings_scraping import (
     parse_exporters,
     parse_scrape_targets,
 )
-from stacks.versions import IMAGES
+from stacks.versions import AGENT_IMAGES, IMAGES
 
 __all__ = [
     "APP_DISCOVERY_JOB",
@@ -37,6 +38,7 @@ __all__ = [
     "PROJECT_FILE",
     "SERVICES",
     "AppDiscoverySettings",
+    "HostSettings",
     "PrometheusSettings",
     "ScrapeTarget",
     "StackSettings",
@@ -86,8 +88,12 @@ class StackSettings:
     app_discovery: AppDiscoverySettings
     services: tuple[str, ...] = SERVICES
     """The services run as containers, in the order of stacks/layout.py."""
-    images: Mapping[str, str] = field(default_factory=lambda: dict(IMAGES))
-    """Service -> image reference, for every service that runs."""
+    images: Mapping[str, str] = field(default_factory=lambda: dict(IMAGES) | dict(AGENT_IMAGES))
+    """Service or agent -> image reference, for every service that runs and every agent."""
+    hosts: tuple[HostSettings, ...] = ()
+    """The Docker hosts whose agents Prometheus scrapes (stacks/settings_hosts.py)."""
+    loki_push_url: str = ""
+    """Where the other hosts' log collectors reach the stack's Loki (loki.pushUrl)."""
     grafana_token: str = field(default="", repr=False)
     """An existing Grafana's service account token (only when grafana is not in `services`)."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
@@ -144,6 +150,7 @@ def load_settings(
     services = _services(values["services"] or list(SERVICES), problems)
     ports = _ports(values["ports"], services, problems)
     images = _images(values["images"], services, problems)
+    runs_loki = "loki" in services
     prometheus = _prometheus(
         values["prometheus"], schema, problems, require_secrets=environment != "dev", is_secret="prometheus" in secrets
     )
@@ -155,6 +162,19 @@ def load_settings(
 
     loki = object_reader("loki", values["loki"], schema, problems)
     loki_retention = loki.duration("retentionPeriod", "", canonical=False) or ""
+    loki_push_url = loki.str("pushUrl", pattern=_HTTP_URL, expected="an http(s) URL") or ""
+    hosts = parse_hosts(
+        values["hosts"], problems, stack_docker_host=docker_host, runs_loki=runs_loki, service_ports=ports
+    )
+    remote_shippers = [h.name for h in hosts if "promtail" in h.agents]
+    if remote_shippers and not loki_push_url:
+        loki.add(
+            "pushUrl",
+            f"is required: where the log collectors of {', '.join(remote_shippers)} reach this stack's Loki, such "
+            "as http://10.0.0.2:3100 (bindAddress must publish Loki there); or leave promtail out of their agents",
+        )
+    elif loki_push_url and not remote_shippers:
+        loki.add("pushUrl", "is for the log collectors of other hosts (hosts[].agents), and none runs promtail")
     if loki_retention and parse_duration(loki_retention) < parse_duration("24h"):
         loki.add("retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
 
@@ -242,6 +262,8 @@ def load_settings(
         grafana_token=token,
         datasource_urls=datasource_urls,
         exporters=exporters,
+        hosts=hosts,
+        loki_push_url=loki_push_url,
     )
 
 
@@ -263,19 +285,21 @@ def _services(value: list, problems: Problems) -> tuple[str, ...]:
 def _per_service(r: Reader, services: tuple[str, ...]) -> list[str]:
     """The keys of a per-service map (`images`, `ports`, ...) that name a service the stack runs; a known
     service the stack does not run is reported (its setting would do nothing), unknown keys by the reader."""
-    for name in sorted(set(r.value) & set(r.known) - set(services)):
+    for name in sorted(set(r.value) & set(r.known) & set(SERVICES) - set(services)):
         r.add(name, f"{name} is not in services, so this setting would do nothing")
     return [name for name in services if name in r.value]
 
 
 def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[str, str]:
-    """The image of every service that runs: the pinned release unless `images` names another."""
-    r = Reader(value, "images", problems, SERVICES)
-    images = {service: IMAGES[service] for service in services}
-    for service in _per_service(r, services):
-        reference = checked_image(r, service)
+    """The image of every service that runs and of every agent: the pinned release unless `images` names
+    another. Promtail is also the other hosts' log collector, so its image is always there."""
+    r = Reader(value, "images", problems, (*SERVICES, *AGENT_IMAGES))
+    images = {service: IMAGES[service] for service in services} | dict(AGENT_IMAGES)
+    images.setdefault("promtail", IMAGES["promtail"])
+    for name in [*_per_service(r, services), *(a for a in AGENT_IMAGES if a in r.value)]:
+        reference = checked_image(r, name)
         if reference:
-            images[service] = reference
+            images[name] = reference
     return images
 
 

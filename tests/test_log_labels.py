@@ -17,7 +17,7 @@ from stacks.content import load_content
 from stacks.content.log_labels import log_selector_problems, stream_selectors
 from stacks.errors import InputError
 
-LABELS = {"job", "container", "service", "stream", "level", "environment"}
+LABELS = {"job", "container", "service", "stream", "level", "environment", "host"}
 
 
 def pipeline() -> dict:
@@ -66,7 +66,7 @@ def test_stream_selectors_are_found_outside_strings():
             '{compose_service="user-service"}',
             [
                 "{compose_service=\"user-service\"} selects on 'compose_service', which no log stream has: the labels "
-                "are job, container, service, stream, level, environment (stacks/layout.py)"
+                "are job, container, service, stream, level, environment, host (stacks/layout.py)"
             ],
         ),
         (

@@ -50,8 +50,8 @@ SYSTEMS = {
         (
             'rate(http_requests_total{job!="kerp-api"}[5m])',
             [
-                'http_requests_total{job!="kerp-api"} would also read other systems\' jobs (alertmanager, grafana, '
-                'loki, mindhit-api and 4 more): select job=~"kerp-.+"'
+                'http_requests_total{job!="kerp-api"} would also read other systems\' jobs (alertmanager, cadvisor, '
+                'grafana, loki and 6 more): select job=~"kerp-.+"'
             ],
         ),
         ('up{job="kerp-web"}', ['up{job="kerp-web"} matches no job of kerp (kerp-api)']),
@@ -65,7 +65,7 @@ def test_a_dashboard_variable_is_read_as_every_job_it_can_take():
     """`job="$service"` with a variable whose All value is `.*` reads every job; with `kerp-.+` only K-ERP's."""
     templated = {"(?:.*)"}
     assert selector_problems('up{job="(?:.*)"}', KERP, JobIndex(SYSTEMS), set(), templated) == [
-        'up{job="(?:.*)"} would also read other systems\' jobs (alertmanager, grafana, loki, mindhit-api and 4 more): '
+        'up{job="(?:.*)"} would also read other systems\' jobs (alertmanager, cadvisor, grafana, loki and 6 more): '
         'select job=~"kerp-.+"'
     ]
     assert selector_problems('up{job="(?:kerp-.+)"}', KERP, JobIndex(SYSTEMS), set(), {"(?:kerp-.+)"}) == []
@@ -111,7 +111,7 @@ def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_pa
     path.write_text(json.dumps(model))
     message = _preview_error(content_copy)
     assert "dashboards/weAlist/developer.json: $.panels[" in message
-    assert "would also read other systems' jobs (alertmanager, grafana, kerp-api, loki" in message
+    assert "would also read other systems' jobs (alertmanager, cadvisor, grafana, kerp-api and 6 more)" in message
 
 
 def test_content_of_an_undeclared_system_stops_preview(content_copy):

@@ -70,6 +70,13 @@ def test_every_resource_type_and_name(stack):
         ]
     # The images' own checks of the files before a replace: promtool and amtool (Grafana, Loki and Promtail have none).
     expected += [(CONTAINER, "monitoring-prometheus-check"), (CONTAINER, "monitoring-alertmanager-check")]
+    # The stack's own host (hosts left empty), its agents through a provider of its own.
+    expected += [
+        ("monitoring:index:HostAgents", "monitoring-host-local"),
+        ("pulumi:providers:docker", "monitoring-host-local-docker"),
+        (CONTAINER, "monitoring-host-local-node-exporter"),
+        (CONTAINER, "monitoring-host-local-cadvisor"),
+    ]
     content = "monitoring-grafana-content"
     expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
@@ -114,9 +121,17 @@ def test_children_are_parented_to_their_component(stack):
 def test_docker_resources_use_the_stack_docker_provider(stack):
     rec = program(stack).recorder
     provider = rec.one("pulumi:providers:docker", "monitoring-docker")
-    docker_resources = [r for r in rec.registrations if r.type.startswith("docker:")]
+    agents = [
+        r for r in rec.registrations if r.type.startswith("docker:") and r.parent.endswith("::monitoring-host-local")
+    ]
+    docker_resources = [r for r in rec.registrations if r.type.startswith("docker:") and r not in agents]
     assert len(docker_resources) == 13  # network, five volumes, five containers, two check containers
     assert all(r.provider.startswith(provider.urn + "::") for r in docker_resources)
+    # The own host's agents go through the host's provider, which talks to the same daemon.
+    host_provider = rec.one("pulumi:providers:docker", "monitoring-host-local-docker")
+    assert sorted(r.name for r in agents) == ["monitoring-host-local-cadvisor", "monitoring-host-local-node-exporter"]
+    assert all(r.provider.startswith(host_provider.urn + "::") for r in agents)
+    assert unwrap(host_provider.inputs).get("host") == unwrap(provider.inputs).get("host")
 
 
 def test_containers_publish_pinned_images_on_loopback_with_healthchecks(stack):
@@ -167,8 +182,16 @@ def test_uploaded_configuration_files(stack):
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
     # Every stack scrapes the jobs of the systems it deploys (prod: K-ERP's API beside MindHit's).
     app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", "kerp-api"}}[stack]
-    assert set(jobs) == {"prometheus", "alertmanager", "loki", "promtail", "grafana", *app_jobs, APP_DISCOVERY_JOB}
+    platform = {"prometheus", "alertmanager", "loki", "promtail", "grafana", "node-exporter", "cadvisor"}
+    assert set(jobs) == {*platform, *app_jobs, APP_DISCOVERY_JOB}
     assert jobs["mindhit-api"]["static_configs"][0]["targets"] == ["host.docker.internal:9000"]
+    # The own host's agents, on the Docker host's gateway address, with its name.
+    assert jobs["node-exporter"]["static_configs"] == [
+        {"targets": ["host.docker.internal:9100"], "labels": {"host": "local"}}
+    ]
+    assert jobs["cadvisor"]["static_configs"] == [
+        {"targets": ["host.docker.internal:8080"], "labels": {"host": "local"}}
+    ]
     assert set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml"}
     assert set(uploads["loki"]) == {"/etc/loki/loki.yaml"}
     assert set(uploads["promtail"]) == {"/etc/promtail/promtail.yaml"}

@@ -60,6 +60,8 @@ def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
         "loki": ["loki:3100"],
         "promtail": ["promtail:9080"],
         "grafana": ["grafana:3000"],
+        "node-exporter": ["host.docker.internal:9100"],
+        "cadvisor": ["host.docker.internal:8080"],
         "mindhit-api": ["host.docker.internal:9000"],
     }
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
@@ -107,7 +109,7 @@ def test_an_app_cannot_take_the_job_name_of_a_stack_or_static_job():
     (drop,) = [r for r in job["relabel_configs"] if r.get("action") == "drop"]
     assert drop == {
         "source_labels": ["job"],
-        "regex": "prometheus|alertmanager|loki|promtail|grafana|mindhit-api",
+        "regex": "prometheus|alertmanager|loki|promtail|grafana|node-exporter|cadvisor|mindhit-api",
         "action": "drop",
     }
 

@@ -104,6 +104,8 @@ def test_a_stack_without_loki_and_promtail_runs_neither_and_neither_is_scraped_n
         "prometheus",
         "alertmanager",
         "grafana",
+        "node-exporter",
+        "cadvisor",
         "mindhit-api",
         "docker-apps",
     }

@@ -1,7 +1,9 @@
 """Silence is an alert: every scrape job a system declares (systems/<system>.yml) has an alert for its target
 down (`up == 0`) and one for its target missing altogether (`absent(up{job="..."})`), since a job with no
-target has no `up` series and no other rule of the system can fire. The platform's jobs are the stack's own
-services, scraped by the configuration that runs them: they cannot be missing while the service runs."""
+target has no `up` series and no other rule of the system can fire. Of the platform's jobs, only the host agents'
+are checked, where the content has platform rules at all (a content tree of a test may have none): the stack's
+own services are scraped by the configuration that runs them, so they cannot be missing while the service runs,
+but an agent's host can be left out of `hosts` or lose its agent."""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ from stacks.content.ownership import JobIndex
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
 from stacks.errors import Problems
+from stacks.layout import METRIC_AGENTS
 from stacks.promql import expression_facts
 
 
 def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
     """Every job of every system has its down and missing alerts, in the system's own rule files."""
     rule_files = list(rule_files)
+    agents = {agent.name for agent in METRIC_AGENTS}
+    has_rules = {f.system for f in rule_files}
     for system in systems.values():
-        if system.name == ALWAYS_DEPLOYED:
+        if system.name == ALWAYS_DEPLOYED and system.name not in has_rules:
             continue
         jobs = JobIndex({system.name: system})
         down, missing = set(), set()
@@ -28,12 +33,13 @@ def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], pr
             down |= jobs_down
             missing |= jobs_missing
         for job in system.jobs:
+            if system.name == ALWAYS_DEPLOYED and job not in agents:
+                continue
             where = f"{system.declared_in}: jobs.{job}"
             if job not in down:
+                selector = f'up{{job="{job}"}}' if system.name == ALWAYS_DEPLOYED else f'up{{job=~"{system.name}-.+"}}'
                 problems.add(
-                    where,
-                    f"no alert of {system.name} fires when its target is down: "
-                    f'add one on up{{job=~"{system.name}-.+"}} == 0',
+                    where, f"no alert of {system.name} fires when its target is down: add one on {selector} == 0"
                 )
             if job not in missing:
                 problems.add(

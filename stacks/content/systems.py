@@ -1,7 +1,7 @@
 """The systems the content monitors (systems/<system>.yml): the scrape jobs each one's series come from, and
 its metrics contract (each metric's type, jobs, labels and histogram buckets, as the seeds define them).
 Every rule and panel of a system selects its own jobs, with the one matcher job=~"<system>-.+"; the
-platform's jobs are the stack's own services (stacks/layout.py)."""
+platform's jobs are the stack's own services and the agents on its hosts (stacks/layout.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.errors import Problems, Reader
-from stacks.layout import JOB_NAME, SERVICES
+from stacks.layout import JOB_NAME, METRIC_AGENTS, SERVICES
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class System:
     @property
     def declared_in(self) -> str:
         return (
-            "the stack's own services, stacks/layout.py" if self.name == ALWAYS_DEPLOYED else f"systems/{self.name}.yml"
+            "the stack's own services and host agents, stacks/layout.py"
+            if self.name == ALWAYS_DEPLOYED
+            else f"systems/{self.name}.yml"
         )
 
     @property
@@ -57,8 +59,9 @@ class System:
         return f'job=~"{self.name}-.+"'
 
 
-# The platform watches the stack itself: Prometheus scrapes each service under its name (stacks/render/prometheus.py).
-PLATFORM = System(ALWAYS_DEPLOYED, tuple(service.name for service in SERVICES))
+# The platform watches the stack itself and its hosts: Prometheus scrapes each service and each host agent under its
+# name (stacks/render/prometheus.py).
+PLATFORM = System(ALWAYS_DEPLOYED, (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS)))
 _KINDS = ("counter", "gauge", "histogram", "summary")
 _METRIC_KEYS = ("buckets", "help", "jobs", "labels", "type")
 _NUMBER = (int, float)

@@ -8,13 +8,15 @@ from stacks.content import Content
 from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
+from stacks.render.agents import agent_scrape_jobs
 from stacks.render.containers import ContainerSpec
 from stacks.render.exporters import exporter_scrape_jobs
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
 def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]) -> str:
-    """Self-scrape, every component the stack runs, the application targets, rules and Alertmanager."""
+    """Self-scrape, every component the stack runs, the hosts' agents, the application targets, rules and
+    Alertmanager."""
     own_jobs = [
         {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS.port}"]}]},
         *(
@@ -22,6 +24,7 @@ def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]
             for s in SERVICES
             if s is not PROMETHEUS and settings.runs(s.name)
         ),
+        *agent_scrape_jobs(settings.hosts),
     ]
     app_jobs = []
     for target in settings.scrape_targets:

@@ -11,7 +11,9 @@ from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
 from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
-from stacks.settings import StackSettings
+from stacks.settings import HostSettings, StackSettings
+
+PROMTAIL_CONFIG = PROMTAIL.config_path
 
 # Time formats of the JSON lines' own timestamps, as Go layouts (Promtail parses with Go's time package).
 _TIMESTAMPS = (
@@ -20,13 +22,16 @@ _TIMESTAMPS = (
 )
 
 
-def render_promtail_config(settings: StackSettings) -> str:
+def render_promtail_config(settings: StackSettings, host: HostSettings | None = None) -> str:
+    """The collector of `host` (default: the stack's own, the promtail service), shipping to the stack's Loki:
+    on the stack network from the own host, at loki.pushUrl from another."""
+    host = host or next((h for h in settings.hosts if h.own), None)
+    push = f"{LOKI.internal_url}/loki/api/v1/push" if host is None or host.own else settings.loki_push_url
+    labels = {"environment": settings.environment} | ({"host": host.name} if host else {})
     config = {
         "server": {"http_listen_port": PROMTAIL.port, "grpc_listen_port": 0, "log_level": "info"},
         "positions": {"filename": f"{PROMTAIL.data_path}/positions.yaml"},
-        "clients": [
-            {"url": f"{LOKI.internal_url}/loki/api/v1/push", "external_labels": {"environment": settings.environment}}
-        ],
+        "clients": [{"url": push, "external_labels": labels}],
         "scrape_configs": [
             {
                 "job_name": "docker",

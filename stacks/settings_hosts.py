@@ -1,0 +1,176 @@
+"""The Docker hosts a stack watches (the `hosts` key), validated.
+
+Each host: {name, dockerHost, address, agents, ports}. The stack's own Docker daemon (its `dockerHost`, else
+DOCKER_HOST or the local socket) is the host whose dockerHost is left out; with `hosts` empty it is the only
+one, named `local`. Every host gets its own Docker provider and agents (stacks/host_agents.py); Prometheus
+scrapes each agent at the host's address with a `host` label.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stacks.errors import Problems, Reader
+from stacks.layout import AGENT_NAMES, DOCKER_SOCKET, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
+
+_HOST_KEYS = ("address", "agents", "dockerHost", "name", "ports")
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_DOCKER_HOST = re.compile(r"(unix|tcp|ssh)://\S+")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+OWN_HOST_NAME = "local"
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """One Docker host and the agents the stack runs on it."""
+
+    name: str
+    """Its `host` label on every agent's series."""
+    docker_host: str
+    """The daemon its Docker provider talks to; for the stack's own host, the stack's dockerHost ("" = default)."""
+    address: str
+    """Where its agents listen and Prometheus scrapes them."""
+    agents: tuple[str, ...]
+    """Which of stacks/layout.py AGENT_NAMES run there (the own host's log collector is the promtail service)."""
+    ports: Mapping[str, int]
+    """Metric agent -> its listening port."""
+    own: bool = False
+    """The stack's own Docker daemon, where Prometheus runs."""
+
+    def target(self, agent: str) -> str:
+        return f"{self.address}:{self.ports[agent]}"
+
+    @property
+    def docker_socket(self) -> str:
+        """The daemon's socket on the host, which its agents read: a unix:// dockerHost's path (that daemon is on
+        this machine), else the default."""
+        return self.docker_host.removeprefix("unix://") if self.docker_host.startswith("unix://") else DOCKER_SOCKET
+
+
+def parse_hosts(
+    value: Any,
+    problems: Problems,
+    *,
+    stack_docker_host: str,
+    runs_loki: bool,
+    service_ports: Mapping[str, int],
+) -> tuple[HostSettings, ...]:
+    """The hosts, each with its agents; `[]` is the stack's own host alone, with every agent.
+
+    `stack_docker_host`: the stack's dockerHost (a host that names it is the own host); `runs_loki`: whether the
+    log collector has somewhere to ship to; `service_ports`: the services' host ports, which an agent on the own
+    host may not take.
+    """
+    if not isinstance(value, list):
+        problems.add("hosts", f"must be a list of hosts ({{name, dockerHost, address}}), got {value!r}")
+        return ()
+    items = value or [{"name": OWN_HOST_NAME}]
+    hosts: list[tuple[int, HostSettings]] = []
+    for i, item in enumerate(items):
+        r = Reader(item, f"hosts[{i}]", problems, _HOST_KEYS, expected="a host: {name, dockerHost, address}")
+        if not r.valid:
+            continue
+        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'web-1' (a-z, 0-9, -)") or ""
+        docker_host = r.str("dockerHost", pattern=_DOCKER_HOST, expected="a Docker daemon as unix://, tcp:// or ssh://")
+        own = not r.get("dockerHost") or docker_host == stack_docker_host
+        address = _address(r, own)
+        agents = _agents(r, own, runs_loki)
+        ports = _ports(r, agents, service_ports if own else {})
+        hosts.append(
+            (
+                i,
+                HostSettings(
+                    name=name,
+                    docker_host=stack_docker_host if own else docker_host or str(r.get("dockerHost")),
+                    address=address,
+                    agents=agents,
+                    ports=ports,
+                    own=own,
+                ),
+            )
+        )
+    _unique(hosts, "name", lambda h: h.name, problems)
+    _unique(hosts, "dockerHost", lambda h: h.docker_host or "(the stack's own daemon)", problems)
+    return tuple(host for _, host in hosts)
+
+
+def _address(r: Reader, own: bool) -> str:
+    """The host's address: required off the own host (its agents are reached from another daemon)."""
+    address = r.str("address", expected="an IP address or host name its agents listen on")
+    if not address:
+        if not own:
+            r.add(
+                "address",
+                "is required for a host other than the stack's own: the address its agents listen on and "
+                "Prometheus scrapes them at, such as its private IP",
+            )
+        return OWN_HOST_ADDRESS
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        if not _HOSTNAME.fullmatch(address):
+            r.add("address", f"must be an IP address or a host name, got {address!r}")
+        return address
+    if ip.is_unspecified or ip.is_loopback:
+        r.add(
+            "address",
+            f"{address} cannot be scraped: Prometheus runs in a container, where it is not the host; give the "
+            "host's own address (left out on the stack's own host: host.docker.internal)",
+        )
+    return f"[{address}]" if ip.version == 6 else address
+
+
+def _agents(r: Reader, own: bool, runs_loki: bool) -> tuple[str, ...]:
+    """The agents that run on the host: given, or all of them (the log collector where there is a Loki)."""
+    default = [a.name for a in METRIC_AGENTS] + ([LOG_AGENT] if runs_loki and not own else [])
+    given = r.list("agents", expected=f"a list of agents: {', '.join(AGENT_NAMES)}") if r.has("agents") else default
+    agents = []
+    for j, agent in enumerate(given):
+        if agent not in AGENT_NAMES:
+            r.add(f"agents[{j}]", f"must be one of {', '.join(AGENT_NAMES)}, got {agent!r}")
+        elif agent in agents:
+            r.add(f"agents[{j}]", f"{agent} is listed more than once")
+        elif agent == LOG_AGENT and own:
+            r.add(f"agents[{j}]", "the stack's own host's logs are collected by the promtail service (services)")
+        elif agent == LOG_AGENT and not runs_loki:
+            r.add(f"agents[{j}]", "promtail ships to the stack's Loki, and loki is not in services")
+        else:
+            agents.append(agent)
+    return tuple(a for a in AGENT_NAMES if a in agents)
+
+
+def _ports(r: Reader, agents: tuple[str, ...], taken: Mapping[str, int]) -> dict[str, int]:
+    """Each metric agent's port on the host: given, or upstream's default; no two the same, and none a service's."""
+    known = [a.name for a in METRIC_AGENTS]
+    given = r.child("ports", r.mapping("ports", expected="a map of agent to port"), known)
+    defaults = {a.name: a.port for a in METRIC_AGENTS}
+    ports = {}
+    for agent in (a for a in known if a in agents):
+        port = given.value.get(agent, defaults[agent])
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            given.add(agent, f"must be a port number from 1 to 65535, got {port!r}")
+            continue
+        if port in ports.values():
+            other = next(a for a, p in ports.items() if p == port)
+            given.add(agent, f"port {port} is already {other}'s on this host")
+            continue
+        service = next((s for s, p in taken.items() if p == port), None)
+        if service:
+            given.add(agent, f"port {port} is already published on this host by ports.{service}")
+            continue
+        ports[agent] = port
+    return ports
+
+
+def _unique(hosts: list[tuple[int, HostSettings]], key: str, of, problems: Problems) -> None:
+    seen: dict[str, int] = {}
+    for i, host in hosts:
+        value = of(host)
+        if value in seen:
+            problems.add(f"hosts[{i}].{key}", f"{value!r} is already hosts[{seen[value]}]'s: each host once")
+        else:
+            seen[value] = i
