@@ -30,8 +30,10 @@ class HostAgents(pulumi.ComponentResource):
         host: HostSettings,
         specs: Sequence[AgentSpec],
         name_prefix: str,
+        retain_volumes: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`retain_volumes`: keep an agent's volume on its host when Pulumi deletes it (protectVolumes)."""
         super().__init__("monitoring:index:HostAgents", name, None, opts)
         self.provider = docker.Provider(
             f"{name}-docker", host=host.docker_host or None, opts=pulumi.ResourceOptions(parent=self)
@@ -54,7 +56,7 @@ class HostAgents(pulumi.ComponentResource):
                     f"{name}-{spec.name}-data",
                     name=f"{name_prefix}-{host.name}-{spec.name}-data",
                     labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
-                    opts=child,
+                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(retain_on_delete=retain_volumes)),
                 )
                 mounts.append(
                     docker.ContainerVolumeArgs(volume_name=self.volumes[spec.name].name, container_path=spec.data_path)
@@ -85,5 +87,9 @@ class HostAgents(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
             )
         self.register_outputs(
-            {"host": host.name, "containerNames": {agent: c.name for agent, c in self.containers.items()}}
+            {
+                "host": host.name,
+                "containerNames": {agent: c.name for agent, c in self.containers.items()},
+                "dataVolumeRetained": retain_volumes,  # policy packs cannot see retain_on_delete
+            }
         )

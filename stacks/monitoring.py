@@ -83,6 +83,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 host,
                 agent_specs(host, settings),
                 prefix,
+                settings.protect_volumes,
                 pulumi.ResourceOptions(parent=self),
             )
             for host in settings.hosts

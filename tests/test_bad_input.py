@@ -683,3 +683,67 @@ def test_remote_write_credentials_in_plain_text_outside_dev_are_refused_without_
         "pulumi config set --secret --path 'prometheus.remoteWrite[0].basicAuth.password' <value>" in message
     )
     assert "hunter22" not in message
+
+
+SECOND = {"name": "web-1", "dockerHost": "tcp://10.0.0.5:2376", "address": "10.0.0.5", "agents": ["node-exporter"]}
+
+
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        (
+            [{"name": "local"}, {**SECOND, "name": "local"}],
+            "hosts[1].name: 'local' is already hosts[0]'s: each host once",
+        ),
+        (
+            [{"name": "local"}, SECOND, {**SECOND, "name": "web-2"}],
+            "hosts[2].dockerHost: 'tcp://10.0.0.5:2376' is already hosts[1]'s: each host once",
+        ),
+        (
+            [{"name": "local"}, {"name": "also-local"}],
+            "hosts[1].dockerHost: \"(the stack's own daemon)\" is already hosts[0]'s: each host once",
+        ),
+        (
+            [{**SECOND, "dockerHost": "http://10.0.0.5:2375"}],
+            "hosts[0].dockerHost: must be a Docker daemon as unix://, tcp:// or ssh://, got 'http://10.0.0.5:2375'",
+        ),
+        (
+            [{**SECOND, "agents": ["node-exporter", "cadvisor"], "ports": {"node-exporter": 9200, "cadvisor": 9200}}],
+            "hosts[0].ports.cadvisor: port 9200 is already node-exporter's on this host",
+        ),
+        (
+            [{"name": "local", "ports": {"cadvisor": 9091}}],
+            "hosts[0].ports.cadvisor: port 9091 is already published on this host by ports.prometheus",
+        ),
+        (
+            [{k: v for k, v in SECOND.items() if k != "address"}],
+            "hosts[0].address: is required for a host other than the stack's own",
+        ),
+        (
+            [{"name": "local", "address": "127.0.0.1"}],
+            "hosts[0].address: 127.0.0.1 cannot be scraped: Prometheus runs in a container",
+        ),
+        (
+            [{"name": "local", "agents": ["node-exporter", "promtail"]}],
+            "hosts[0].agents[1]: the stack's own host's logs are collected by the promtail service (services)",
+        ),
+        ([{"name": "Web_1"}], "hosts[0].name: must be a name such as 'web-1' (a-z, 0-9, -), got 'Web_1'"),
+        ([{"name": "local", "agents": ["collectd"]}], "hosts[0].agents[0]: must be one of node-exporter, cadvisor"),
+        (
+            [{"name": "local"}, {**SECOND, "agents": ["node-exporter", "promtail"]}],
+            "loki.pushUrl: is required: where the log collectors of web-1 reach this stack's Loki",
+        ),
+    ],
+)
+def test_a_host_list_that_cannot_be_deployed(hosts, expected):
+    config, secrets = dev()
+    config["monitoring:hosts"] = hosts
+    assert expected in run_expecting_error("dev", config, secrets)
+
+
+def test_promtail_on_another_host_of_a_stack_without_loki():
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]
+    config["monitoring:hosts"] = [{**SECOND, "agents": ["promtail"]}]
+    message = run_expecting_error("dev", config, secrets)
+    assert "hosts[0].agents[0]: promtail ships to the stack's Loki, and loki is not in services" in message
