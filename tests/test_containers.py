@@ -5,7 +5,8 @@ compose.py), so this proves the configuration against Prometheus 3 and Alertmana
 health, scraping, rules, the alert path, data on volumes. The stack runs without Loki, Promtail and
 Grafana (`services`): their images come only from a registry, and their source is AGPL, which this
 project does not build (README, "Status"). The images are the local builds of the pinned releases,
-selected through `images` as a stack would select a mirror.
+selected through `images` as a stack would select a mirror. The stack's own host runs its agents (node-exporter and
+cAdvisor, local builds too) in the host's network, on ports of this test's own, and Prometheus scrapes them.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from stacks.content import load_content
 from stacks.environment import docker_socket_group
 from stacks.render.compose import render_compose
 from stacks.settings import load_settings
-from stacks.versions import local_images
+from stacks.versions import local_agent_images, local_images
 
 pytestmark = pytest.mark.containers
 PROJECT = "monitoring-ct"
 SERVICES = ("prometheus", "alertmanager")
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
 PORTS = {"prometheus": 24091, "alertmanager": 24093}
+AGENT_PORTS = {"node-exporter": 24200, "cadvisor": 24280}
+AGENTS = tuple(AGENT_PORTS)
 
 
 def compose(workdir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -62,8 +65,9 @@ def settings(webhooks):
             "monitoring:namePrefix": PROJECT,
             "monitoring:ports": PORTS,
             "monitoring:services": list(SERVICES),
-            "monitoring:images": local_images(),
+            "monitoring:images": local_images() | local_agent_images(),
             "monitoring:grafanaContent": False,
+            "monitoring:hosts": [{"name": "local", "ports": AGENT_PORTS}],
         }
     )
     config["monitoring:prometheus"] = {"scrapeInterval": "5s", "evaluationInterval": "5s"}
@@ -85,7 +89,11 @@ def stack(tmp_path_factory, settings):
     compose(workdir, "down", "-v", "--remove-orphans")  # leftovers of an interrupted run
     compose(workdir, "up", "-d")
     try:
-        wait_for(lambda: all(health(s) == "healthy" for s in SERVICES), 240, "every container to be healthy")
+        wait_for(
+            lambda: all(health(s) == "healthy" for s in (*SERVICES, *(f"local-{a}" for a in AGENTS))),
+            240,
+            "every container to be healthy",
+        )
         yield workdir
     finally:
         compose(workdir, "down", "-v", "--remove-orphans")
@@ -94,15 +102,20 @@ def stack(tmp_path_factory, settings):
 
 def test_the_stack_runs_only_its_services_each_on_the_image_its_config_names(stack, settings):
     running = set(docker("ps", "--filter", f"name={PROJECT}-", "--format", "{{.Names}}").split())
-    assert running == {f"{PROJECT}-{service}" for service in SERVICES}
+    agents = {f"{PROJECT}-local-{agent}" for agent in AGENTS}
+    assert running == {f"{PROJECT}-{service}" for service in SERVICES} | agents
     for service in SERVICES:
         image = docker("inspect", "-f", "{{.Config.Image}}", f"{PROJECT}-{service}")
         assert image == local_images()[service] and image.startswith("monitoring.local/")
         assert health(service) == "healthy"
+    for agent in AGENTS:
+        image = docker("inspect", "-f", "{{.Config.Image}} {{.HostConfig.NetworkMode}}", f"{PROJECT}-local-{agent}")
+        assert image == f"{local_agent_images()[agent]} host"
+        assert health(f"local-{agent}") == "healthy"
 
 
 def test_prometheus_scrapes_every_component_and_loaded_the_rules(stack):
-    wait_for_component_targets(url("prometheus", ""), SERVICES)
+    wait_for_component_targets(url("prometheus", ""), (*SERVICES, *AGENTS))
     targets = http_json(url("prometheus", "/api/v1/targets"))["data"]["activeTargets"]
     assert not {t["labels"]["job"] for t in targets} & {"loki", "promtail", "grafana"}, "a service it does not run"
     shipped = {group for f in load_content().rule_files for group in f.groups}

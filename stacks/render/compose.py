@@ -18,6 +18,7 @@ from stacks.layout import (
     healthcheck_command,
 )
 from stacks.render import to_yaml
+from stacks.render.agents import AgentSpec, agent_specs
 from stacks.render.containers import container_specs
 from stacks.settings import StackSettings
 
@@ -26,7 +27,8 @@ def render_compose(
     settings: StackSettings, content: Content, docker_socket_group: str | None = None
 ) -> tuple[str, dict[str, str]]:
     """The compose file (version 2.4, which Compose v1 and v2 read) and the files it mounts, by relative path:
-    the services the stack runs, with its images, from the same container specs as the Pulumi components.
+    the services the stack runs, with its images, from the same container specs as the Pulumi components, and the
+    agents of the stack's own host from the same agent specs.
 
     `docker_socket_group`: the socket's group id, for the discovery of application containers (as the
     Prometheus component gets it); needed when settings.app_discovery is enabled.
@@ -68,10 +70,40 @@ def render_compose(
         if name in HOST_GATEWAY_SERVICES:
             definition["extra_hosts"] = ["host.docker.internal:host-gateway"]
         services[name] = definition
+    volumes = {f"{name}-data": {"name": f"{prefix}-{name}-data"} for name in services}
+    for host in (h for h in settings.hosts if h.own):
+        for spec in agent_specs(host, settings):
+            services[spec.name] = _agent_service(spec, f"{prefix}-{host.name}-{spec.name}")
     compose = {
         "version": "2.4",
         "services": services,
-        "volumes": {f"{name}-data": {"name": f"{prefix}-{name}-data"} for name in services},
+        "volumes": volumes,
         "networks": {"monitoring": {"name": network_name(prefix)}},
     }
     return to_yaml(compose), files
+
+
+def _agent_service(spec: AgentSpec, container_name: str) -> dict:
+    """One of the stack's own host's agents (stacks/host_agents.py): the other hosts are other daemons, which
+    one compose file cannot reach."""
+    definition: dict = {
+        "image": spec.image,
+        "container_name": container_name,
+        "restart": "unless-stopped",
+        "command": list(spec.command),
+        "volumes": [f"{path}:{inside}:ro" for path, inside in spec.host_binds],
+        "healthcheck": {"test": list(spec.healthcheck), **HEALTHCHECK},
+        "labels": {"com.docker.compose.service": spec.name},
+        "logging": {"driver": "json-file", "options": dict(LOG_OPTIONS)},
+    }
+    if spec.host_network:
+        definition["network_mode"] = "host"
+    if spec.host_pid:
+        definition["pid"] = "host"
+    if spec.devices:
+        definition["devices"] = [f"{device}:{device}" for device in spec.devices]
+    if spec.add_host_gateway:
+        definition["extra_hosts"] = ["host.docker.internal:host-gateway"]
+    if spec.user:
+        definition["user"] = spec.user
+    return definition
