@@ -5,24 +5,42 @@ import pulumi
 from stacks.alerting import route_warnings
 from stacks.content import check_exporters, load_content, select_datasources, select_systems, unscraped_jobs
 from stacks.environment import docker_socket_group, read_settings
+from stacks.errors import InputError
+from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
+from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
-if settings.grafana_content:
+# The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
+# (README, "Kubernetes").
+sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.grafana == "configmaps"
+if settings.grafana_content and not sidecar_dashboards:
     content = select_datasources(content, set(settings.datasource_urls))
 check_exporters(content, settings.exporters)
 warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
 scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
+if settings.kubernetes:
+    scraped |= {monitor.job for monitor in settings.kubernetes.monitors}
+    if settings.grafana_content and sidecar_dashboards:
+        too_large = oversized_dashboards(content)
+        if too_large:
+            raise InputError(
+                [f"{source}: {size} bytes, over a ConfigMap's {CONFIGMAP_LIMIT}" for source, size in too_large]
+            )
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
 if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
     warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]
 for warning in warnings:
     pulumi.log.warn(warning)
-# Read before anything is registered: a socket group that cannot be known is bad input.
-socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
-stack = MonitoringStack("monitoring", settings, content, socket_group)
+if settings.kubernetes:
+    stack = KubernetesStack("monitoring", settings, content)
+else:
+    # Read before anything is registered: a socket group that cannot be known is bad input.
+    socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
+    stack = MonitoringStack("monitoring", settings, content, socket_group)
 
-# The contract with application projects (stacks/contract.py): they read these through a StackReference.
+# The contract with application projects (stacks/contract.py): they read these through a StackReference. A
+# Kubernetes stack exports what it registered in its namespace.
 for output_name, value in stack.exports.items():
     pulumi.export(output_name, value)

@@ -18,6 +18,7 @@ from stacks.errors import Problems, Reader
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.settings_hosts import HostSettings, parse_hosts
+from stacks.settings_kubernetes import KubernetesSettings, alertmanager_config_problems, parse_kubernetes
 from stacks.settings_remote_write import RemoteWrite, parse_remote_write
 from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_image, load_schema, object_reader, short_key
 from stacks.settings_schema import with_defaults as with_schema_defaults
@@ -39,6 +40,7 @@ __all__ = [
     "SERVICES",
     "AppDiscoverySettings",
     "HostSettings",
+    "KubernetesSettings",
     "PrometheusSettings",
     "ScrapeTarget",
     "StackSettings",
@@ -53,6 +55,18 @@ DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SYSTEM = re.compile(r"[a-z0-9]+")
 _HTTP_URL = re.compile(r"https?://[^/\s]+.*")
+# What only a Docker target reads: a stack with `kubernetes` may not set them (one stack, one target).
+DOCKER_ONLY = (
+    "bindAddress",
+    "dockerHost",
+    "exporters",
+    "hosts",
+    "images",
+    "ports",
+    "protectVolumes",
+    "scrapeTargets",
+    "services",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,8 @@ class StackSettings:
     """The Docker hosts whose agents Prometheus scrapes (stacks/settings_hosts.py)."""
     loki_push_url: str = ""
     """Where the other hosts' log collectors reach the stack's Loki (loki.pushUrl)."""
+    kubernetes: KubernetesSettings | None = None
+    """The Prometheus Operator target (stacks/settings_kubernetes.py); None: Docker."""
     grafana_token: str = field(default="", repr=False)
     """An existing Grafana's service account token (only when grafana is not in `services`)."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
@@ -106,8 +122,9 @@ class StackSettings:
 
     @property
     def external_grafana(self) -> bool:
-        """The content goes to a Grafana this stack does not run."""
-        return self.grafana_content and not self.runs("grafana")
+        """The content goes through the Grafana provider to a Grafana this stack does not run."""
+        configmaps = self.kubernetes is not None and self.kubernetes.grafana == "configmaps"
+        return self.grafana_content and not self.runs("grafana") and not configmaps
 
     def public_url(self, service: str) -> str:
         """Where a person on the Docker host reaches a service."""
@@ -147,7 +164,17 @@ def load_settings(
     if docker_host and not re.match(r"^(unix|tcp|ssh|npipe)://", docker_host):
         problems.add("dockerHost", f"must start with unix://, tcp://, ssh:// or npipe://, got {docker_host!r}")
 
-    services = _services(values["services"] or list(SERVICES), problems)
+    kubernetes = parse_kubernetes(values["kubernetes"], problems, scrape_jobs=set(SERVICES))
+    if kubernetes:
+        for key in DOCKER_ONLY:
+            if values[key] != schema[key].get("default"):
+                problems.add(
+                    key,
+                    "is a Docker target's setting, and this stack targets Kubernetes (kubernetes): a stack deploys "
+                    "to one target, so remove one of them",
+                )
+    # On Kubernetes, the cluster's Prometheus and Alertmanager (the operator's) are the stack's services.
+    services = ALWAYS_RUN if kubernetes else _services(values["services"] or list(SERVICES), problems)
     ports = _ports(values["ports"], services, problems)
     images = _images(values["images"], services, problems)
     runs_loki = "loki" in services
@@ -163,8 +190,12 @@ def load_settings(
     loki = object_reader("loki", values["loki"], schema, problems)
     loki_retention = loki.duration("retentionPeriod", "", canonical=False) or ""
     loki_push_url = loki.str("pushUrl", pattern=_HTTP_URL, expected="an http(s) URL") or ""
-    hosts = parse_hosts(
-        values["hosts"], problems, stack_docker_host=docker_host, runs_loki=runs_loki, service_ports=ports
+    hosts = (
+        ()
+        if kubernetes
+        else parse_hosts(
+            values["hosts"], problems, stack_docker_host=docker_host, runs_loki=runs_loki, service_ports=ports
+        )
     )
     remote_shippers = [h.name for h in hosts if "promtail" in h.agents]
     if remote_shippers and not loki_push_url:
@@ -183,7 +214,8 @@ def load_settings(
     grafana_url = grafana.str("url", pattern=_HTTP_URL, expected="an http(s) URL") or ""
     grafana_content = values["grafanaContent"]
     runs_grafana = "grafana" in services
-    external_grafana = grafana_content and not runs_grafana
+    configmaps = kubernetes is not None and kubernetes.grafana == "configmaps"
+    external_grafana = grafana_content and not runs_grafana and not configmaps
     if external_grafana and not grafana_url:
         grafana.add(
             "url",
@@ -236,6 +268,9 @@ def load_settings(
                         "is an Events API v1 key, which Grafana's PagerDuty integration does not take: use "
                         "routingKey, an Events API v2 integration key (or grafanaContent false)",
                     )
+    if kubernetes:
+        for where, why in alertmanager_config_problems(alerting):
+            problems.add(where, why)
     app_discovery = parse_app_discovery(values["appDiscovery"], schema, problems)
     exporters = parse_exporters(values["exporters"], "exporters" in secrets, problems)
 
@@ -264,6 +299,7 @@ def load_settings(
         exporters=exporters,
         hosts=hosts,
         loki_push_url=loki_push_url,
+        kubernetes=kubernetes,
     )
 
 

@@ -747,3 +747,68 @@ def test_promtail_on_another_host_of_a_stack_without_loki():
     config["monitoring:hosts"] = [{**SECOND, "agents": ["promtail"]}]
     message = run_expecting_error("dev", config, secrets)
     assert "hosts[0].agents[0]: promtail ships to the stack's Loki, and loki is not in services" in message
+
+
+def kubernetes_stack(**kubernetes) -> tuple[dict, list[str]]:
+    """dev's config as a Kubernetes stack (its static scrape targets are a Docker target's)."""
+    config, secrets = dev()
+    del config["monitoring:scrapeTargets"]
+    config["monitoring:kubernetes"] = {
+        "namespace": "monitoring",
+        "alertmanagerConfigLabels": {"alertmanagerConfig": "monitoring"},
+        **kubernetes,
+    }
+    return config, secrets
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "expected"),
+    [
+        ({"namespace": ""}, "kubernetes.namespace: is required: the namespace every object goes to"),
+        ({"namespace": "Monitoring"}, "kubernetes.namespace: must be the namespace every object goes to"),
+        (
+            {"ruleLabels": {"release name": "kps"}},
+            "kubernetes.ruleLabels.release name: label key 'release name': its name must be",
+        ),
+        (
+            {"monitorLabels": {"example.com/team": "a b"}},
+            "kubernetes.monitorLabels.example.com/team: label example.com/team: its value 'a b' must be",
+        ),
+        ({"ruleLabels": {"release": True}}, "kubernetes.ruleLabels.release: label release: its value must be a string"),
+        (
+            {"alertmanagerConfigLabels": {}},
+            "kubernetes.alertmanagerConfigLabels: is required: the labels the operator's selector matches",
+        ),
+        ({"grafana": "sidecar"}, "kubernetes.grafana: must be one of configmaps, provider, got 'sidecar'"),
+        (
+            {"monitors": [{"job": "mindhit-api", "selector": {"app": "api"}, "port": "8080x!"}]},
+            "kubernetes.monitors[0].port: must be the name of the metrics port",
+        ),
+        (
+            {"monitors": [{"job": "prometheus", "selector": {"app": "api"}, "port": "http"}]},
+            "kubernetes.monitors[0].job: job 'prometheus' is already scraped",
+        ),
+    ],
+)
+def test_a_kubernetes_target_the_operator_cannot_take(kubernetes, expected):
+    assert expected in run_expecting_error("dev", *kubernetes_stack(**kubernetes))
+
+
+def test_a_stack_with_both_a_docker_and_a_kubernetes_target():
+    config, secrets = kubernetes_stack()
+    config["monitoring:dockerHost"] = "ssh://deploy@10.0.0.5"
+    config["monitoring:hosts"] = [{"name": "local"}]
+    message = run_expecting_error("dev", config, secrets)
+    for key in ("dockerHost", "hosts"):
+        assert f"- {key}: is a Docker target's setting, and this stack targets Kubernetes (kubernetes)" in message
+
+
+def test_a_route_an_alertmanager_config_cannot_express():
+    config, secrets = kubernetes_stack()
+    alerting = config["monitoring:alerting"]
+    alerting["route"]["routes"].insert(0, {"matchers": ['namespace="payments"'], "receiver": "critical"})
+    alerting["inhibitRules"][0]["equal"] = ["alertname"]
+    alerting["inhibitRules"][0]["sourceMatchers"].append('namespace=~"pay.*"')
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.route.routes[0].matchers[0]: an AlertmanagerConfig is namespace-scoped" in message
+    assert "alerting.inhibitRules[0].sourceMatchers[1]: an AlertmanagerConfig is namespace-scoped" in message

@@ -1,0 +1,189 @@
+"""A Kubernetes target under mocks: a stack with `kubernetes` registers the Prometheus Operator's objects in its
+namespace (PrometheusRules, monitors, an AlertmanagerConfig and its Secret, dashboard ConfigMaps) through a
+Kubernetes provider of its context, and no Docker resource. The real API server and operator are the engine
+tier's (issue 15)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import configured_stack
+from mockstack import ProgramRun, run_program, secret_on_path, unwrap
+
+from stacks.content import load_content, select_systems
+
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
+POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
+AMC = "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig"
+SECRET = "kubernetes:core/v1:Secret"
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+KUBERNETES = {
+    "context": "kind-monitoring",
+    "namespace": "observability",
+    "ruleLabels": {"release": "kps"},
+    "monitorLabels": {"release": "kps"},
+    "alertmanagerConfigLabels": {"alertmanagerConfig": "monitoring"},
+    "monitors": [{"job": "mindhit-api", "selector": {"app.kubernetes.io/name": "mindhit-api"}, "port": "http"}],
+}
+# What the shipped stack files set for Docker (and the Grafana container's password): not for a Kubernetes stack.
+DOCKER_KEYS = (
+    "scrapeTargets",
+    "ports",
+    "protectVolumes",
+    "bindAddress",
+    "dockerHost",
+    "services",
+    "images",
+    "grafanaAdminPassword",
+)
+
+
+def kubernetes_config(stack: str = "dev", **kubernetes) -> tuple[dict, list[str]]:
+    """The stack file's config as a Kubernetes stack: its Docker-only keys left out, `kubernetes` set."""
+    config, secrets = configured_stack(stack)
+    for key in DOCKER_KEYS:
+        config.pop(f"monitoring:{key}", None)
+    config["monitoring:kubernetes"] = {**KUBERNETES, **kubernetes}
+    return config, [key for key in secrets if key != "monitoring:grafanaAdminPassword"]
+
+
+def run(stack: str = "dev", **kubernetes) -> ProgramRun:
+    return run_program(stack, *kubernetes_config(stack, **kubernetes))
+
+
+def inputs(program: ProgramRun, type_: str) -> dict[str, dict]:
+    """metadata.name -> inputs, of every registered object of a type."""
+    return {unwrap(r.inputs)["metadata"]["name"]: unwrap(r.inputs) for r in program.recorder.by_type(type_)}
+
+
+@pytest.fixture(scope="module")
+def dev() -> ProgramRun:
+    return run()
+
+
+def test_it_registers_the_operators_objects_through_a_provider_of_its_context_and_nothing_on_docker(dev):
+    rec = dev.recorder
+    assert not [r for r in rec.registrations if r.type.startswith("docker:") or r.type == "pulumi:providers:docker"]
+    provider = rec.one("pulumi:providers:kubernetes", "monitoring-kubernetes")
+    assert unwrap(provider.inputs)["context"] == "kind-monitoring"
+    assert unwrap(provider.inputs)["namespace"] == "observability"
+    objects = [r for r in rec.registrations if r.type.startswith("kubernetes:")]
+    assert objects and all(r.provider.startswith(provider.urn + "::") for r in objects)
+    assert {unwrap(r.inputs)["metadata"]["namespace"] for r in objects} == {"observability"}
+
+
+def test_one_prometheus_rule_per_rule_file_with_the_selector_labels_and_the_files_groups(dev):
+    rules = inputs(dev, RULE)
+    shipped = select_systems(load_content(), ()).rule_files
+    assert sorted(rules) == sorted(f"monitoring-dev-{f.name.removesuffix('.yml')}" for f in shipped)
+    assert "monitoring-dev-slo-mindhit" in rules  # the generated SLO rules too
+    for rule_file in shipped:
+        rule = rules[f"monitoring-dev-{rule_file.name.removesuffix('.yml')}"]
+        assert rule["metadata"]["labels"]["release"] == "kps"
+        assert rule["spec"] == {"groups": yaml.safe_load(rule_file.text)["groups"]}
+
+
+def test_monitors_set_the_job_the_content_selects_and_app_discovery_is_a_pod_monitor(dev):
+    (monitor,) = inputs(dev, SERVICE_MONITOR).values()
+    assert monitor["metadata"]["labels"]["release"] == "kps"
+    assert monitor["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "mindhit-api"}}
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    assert {"action": "replace", "targetLabel": "job", "replacement": "mindhit-api"} in endpoint["relabelings"]
+    apps = inputs(dev, POD_MONITOR)["monitoring-dev-apps"]
+    assert apps["spec"]["selector"] == {"matchLabels": {"monitoring.scrape": "true"}}
+    assert apps["spec"]["namespaceSelector"] == {"any": True}
+    (endpoint,) = apps["spec"]["podMetricsEndpoints"]
+    assert endpoint["port"] == "metrics"
+    job = [r for r in endpoint["relabelings"] if r["targetLabel"] == "job"]
+    assert job[-1]["sourceLabels"] == ["__meta_kubernetes_pod_label_monitoring_job"]
+
+
+def test_a_pod_monitor_for_a_pod_target_and_no_apps_monitor_without_discovery():
+    program = run_program(
+        "dev",
+        *(
+            lambda config_secrets: (
+                {**config_secrets[0], "monitoring:appDiscovery": {"enabled": False}},
+                config_secrets[1],
+            )
+        )(
+            kubernetes_config(
+                monitors=[
+                    {
+                        "job": "kerp-api",
+                        "kind": "pod",
+                        "selector": {"app": "kerp"},
+                        "port": "metrics",
+                        "namespaces": ["kerp"],
+                    }
+                ]
+            )
+        ),
+    )
+    assert not inputs(program, SERVICE_MONITOR)
+    monitors = inputs(program, POD_MONITOR)
+    assert sorted(monitors) == ["monitoring-dev-kerp-api"]
+    spec = monitors["monitoring-dev-kerp-api"]["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": ["kerp"]}
+    assert spec["podMetricsEndpoints"][0]["port"] == "metrics"
+
+
+def test_the_alertmanager_config_is_the_routing_definition_with_its_urls_in_a_secret():
+    program = run("prod")
+    (amc,) = inputs(program, AMC).values()
+    assert amc["metadata"]["labels"]["alertmanagerConfig"] == "monitoring"
+    spec = amc["spec"]
+    config = configured_stack("prod")[0]["monitoring:alerting"]
+    assert spec["route"]["receiver"] == config["route"]["receiver"]
+    assert [r["name"] for r in spec["receivers"]] == [r["name"] for r in config["receivers"]]
+    # No URL or key in the AlertmanagerConfig itself: references into the Secret, which holds them as secrets.
+    text = json.dumps(spec)
+    assert "https://" not in text and "pdv2Prod0001" not in text
+    (secret_record,) = program.recorder.by_type(SECRET)
+    secret = unwrap(secret_record.inputs)
+    refs = [
+        c.get("urlSecret") or c.get("apiURL") or c.get("routingKey")
+        for r in spec["receivers"]
+        for kind in ("webhookConfigs", "slackConfigs", "pagerdutyConfigs")
+        for c in r.get(kind, [])
+    ]
+    assert refs and {ref["name"] for ref in refs} == {secret["metadata"]["name"]}
+    assert {ref["key"] for ref in refs} == set(secret["stringData"])
+    assert "https://hooks.slack.test/services/PROD/DEFAULT" in secret["stringData"].values()
+    assert secret_on_path(secret_record.inputs, "stringData")
+    matcher = spec["route"]["routes"][0]["matchers"][0]
+    assert set(matcher) == {"name", "value", "matchType"}
+
+
+def test_dashboards_go_as_configmaps_for_the_sidecar_with_their_folder(dev):
+    maps = inputs(dev, CONFIGMAP)
+    shipped = select_systems(load_content(), ()).dashboards
+    assert len(maps) == len(shipped)
+    overview = maps["monitoring-dev-dashboard-mindhit-api-overview"]
+    assert overview["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert overview["metadata"]["annotations"] == {"grafana_folder": "MindHit"}
+    (model,) = overview["data"].values()
+    assert json.loads(model)["uid"] == "mindhit-api-overview"
+    assert not dev.recorder.by_type("grafana:oss/dashboard:Dashboard")
+
+
+def test_the_grafana_provider_mode_sends_the_content_to_the_clusters_grafana_instead():
+    config, secrets = kubernetes_config(grafana="provider")
+    config["monitoring:grafana"] = {
+        "url": "https://grafana.cluster.test",
+        "datasourceUrls": {
+            "prometheus": "http://kps-prometheus.observability:9090",
+            "alertmanager": "http://kps-alertmanager.observability:9093",
+        },
+    }
+    config["monitoring:grafanaToken"] = "glsa_cluster_token_0001"
+    config["monitoring:systems"] = ["mindhit", "kerp"]  # weAlist's dashboards read Loki, which this cluster lacks
+    program = run_program("dev", config, [*secrets, "monitoring:grafanaToken"])
+    assert not program.recorder.by_type(CONFIGMAP)
+    assert program.recorder.by_type("grafana:oss/dashboard:Dashboard")
+    sources = {unwrap(r.inputs)["uid"] for r in program.recorder.by_type("grafana:oss/dataSource:DataSource")}
+    assert sources == {"prometheus", "alertmanager"}
