@@ -3,7 +3,9 @@
 # names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool and live
 # tiers, the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain)
 # for the engine tiers, and for the containers tier a Docker engine, docker-compose and the Prometheus and
-# Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images).
+# Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images), and for the
+# Kubernetes tier etcd, kube-apiserver, kube-controller-manager, the Prometheus Operator and the kubernetes plugin
+# (cached in ~/.cache/monitoring-kubernetes).
 # Only permissively licensed parts are built: never Grafana, Loki, Promtail or the Grafana plugin (AGPL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,9 @@ missing=()
 { command -v amtool && command -v alertmanager; } >/dev/null || missing+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v shellcheck >/dev/null || missing+=(shellcheck)  # actionlint checks run: scripts with it
+# The Kubernetes tier's local cluster: its service-account keys, and its readiness and CRD requests.
+command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
@@ -35,3 +40,4 @@ bash scripts/toolchain/actionlint.sh
 bash scripts/toolchain/build.sh
 bash scripts/docker/start.sh
 bash scripts/images/build.sh
+bash scripts/kubernetes/build.sh

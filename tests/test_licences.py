@@ -138,10 +138,11 @@ def test_the_healthcheck_wget_of_the_local_images_works():
 
 
 def go_module_caches() -> list[Path]:
-    """The module caches of the builds scripts/setup.sh ran (toolchain and images), where they are."""
+    """The module caches of the builds scripts/setup.sh ran (toolchain, images, Kubernetes), where they are."""
     toolchain = Path(os.environ.get("MONITORING_TOOLCHAIN_DIR", Path.home() / ".cache" / "monitoring-toolchain"))
     images = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache" / "monitoring-images"))
-    return [cache for cache in (toolchain / "go" / "mod", images / "go" / "mod") if cache.is_dir()]
+    kubernetes = Path(os.environ.get("MONITORING_K8S_CACHE", Path.home() / ".cache" / "monitoring-kubernetes"))
+    return [cache / "go" / "mod" for cache in (toolchain, images, kubernetes) if (cache / "go" / "mod").is_dir()]
 
 
 def copyleft_licence_files(cache: Path) -> list[str]:
