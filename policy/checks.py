@@ -23,6 +23,14 @@ REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 VOLUME = "docker:index/volume:Volume"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 GRAFANA_PROVIDER = "pulumi:providers:grafana"
+# The Prometheus Operator's objects a Kubernetes stack registers, and the ConfigMaps of its dashboards.
+OPERATOR_OBJECTS = {
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": "PrometheusRule",
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": "ServiceMonitor",
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": "PodMonitor",
+    "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig": "AlertmanagerConfig",
+}
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 
 # What ServiceComponent reports about its data volume: retain_on_delete itself never reaches a policy
 # pack (the engine's AnalyzerResourceOptions carry protect, not retainOnDelete).
@@ -437,6 +445,59 @@ def data_volumes_retained(resources: list[Resource], config: Mapping[str, Any]) 
     return violations
 
 
+# --- operator-objects-selected --------------------------------------------------------------------------
+
+
+def operator_objects_selected(resource: Resource, config: Mapping[str, Any]) -> list[str]:
+    """Each object carries labels, and the ones the stack's policy config says its operator selects on."""
+    kind = OPERATOR_OBJECTS.get(resource.type)
+    if kind is None:
+        return []
+    metadata = resource.props.get("metadata") or {}
+    labels = dict(metadata.get("labels") or {})
+    wanted = dict((config.get("labels") or {}).get(kind) or {})
+    name = metadata.get("name") or resource.name
+    missing = sorted(f"{k}={v}" for k, v in wanted.items() if labels.get(k) != v)
+    if missing:
+        return [
+            f"{kind} {name} lacks {', '.join(missing)}, which the operator's selector matches, so it would be "
+            "ignored: set them in kubernetes (ruleLabels, monitorLabels, alertmanagerConfigLabels) in "
+            "Pulumi.<stack>.yaml."
+        ]
+    selecting = {k: v for k, v in labels.items() if not k.startswith("app.kubernetes.io/")}
+    if not selecting:
+        return [
+            f"{kind} {name} carries no label an operator's selector could match: set kubernetes.ruleLabels, "
+            "monitorLabels or alertmanagerConfigLabels in Pulumi.<stack>.yaml."
+        ]
+    return []
+
+
+# --- no-secrets-in-configmaps -----------------------------------------------------------------------------
+
+# What gives a credential away in a ConfigMap's text: a URL with a password, a Slack webhook, a bearer token, a
+# key or password field with a value. Dashboards hold none; routing secrets go into a Secret.
+_CREDENTIAL = re.compile(
+    r"://[^/\s:@]+:[^/\s@]+@"
+    r"|hooks\.slack\.com/services/"
+    r"|\bBearer\s+[A-Za-z0-9._~+/-]{16,}"
+    r"|\"(password|api_?key|token|secret|routing_?key|service_?key)\"\s*:\s*\"[^\"$]+\"",
+    re.IGNORECASE,
+)
+
+
+def no_secrets_in_configmaps(resource: Resource, config: Mapping[str, Any]) -> list[str]:
+    if resource.type != CONFIGMAP:
+        return []
+    name = (resource.props.get("metadata") or {}).get("name") or resource.name
+    return [
+        f"ConfigMap {name}: data.{key} holds what looks like a credential, and a ConfigMap is stored and shown in "
+        "plain text: move it into a Secret (as the AlertmanagerConfig's receivers are)."
+        for key, value in sorted((resource.props.get("data") or {}).items())
+        if isinstance(value, str) and _CREDENTIAL.search(value)
+    ]
+
+
 @dataclass(frozen=True)
 class PolicySpec:
     name: str
@@ -481,5 +542,16 @@ POLICIES = (
         "grafana-no-anonymous-or-signup",
         "Grafana anonymous access and sign-up are off.",
         grafana_no_anonymous_or_signup,
+    ),
+    PolicySpec(
+        "operator-objects-selected",
+        "PrometheusRules, monitors and AlertmanagerConfigs carry the labels the operator selects.",
+        operator_objects_selected,
+        {"labels": {"type": "object", "default": {}}},
+    ),
+    PolicySpec(
+        "no-secrets-in-configmaps",
+        "No password, key or webhook URL sits in a plain ConfigMap.",
+        no_secrets_in_configmaps,
     ),
 )

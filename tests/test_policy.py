@@ -380,3 +380,69 @@ def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, st
 )
 def test_duration_seconds(text, seconds):
     assert checks.duration_seconds(text) == seconds
+
+
+# --- the Kubernetes target's objects ---------------------------------------------------------------------
+
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+SELECTED = {**MANDATORY, "operator-objects-selected": {"labels": {"PrometheusRule": {"release": "kps"}}}}
+
+
+def rule(labels: dict) -> dict:
+    return {"metadata": {"name": "monitoring-prod-kerp", "labels": labels}, "spec": {"groups": []}}
+
+
+def test_operator_objects_selected_passes_a_rule_with_the_selectors_labels(violations):
+    labels = {"app.kubernetes.io/managed-by": "pulumi", "release": "kps"}
+    assert violations("operator-objects-selected", RULE, rule(labels), SELECTED) == []
+
+
+def test_operator_objects_selected_fails_a_rule_the_operator_would_ignore(violations):
+    (missing,) = violations("operator-objects-selected", RULE, rule({"release": "other"}), SELECTED)
+    assert missing.startswith("PrometheusRule monitoring-prod-kerp lacks release=kps, which the operator's selector")
+    (bare,) = violations("operator-objects-selected", RULE, rule({"app.kubernetes.io/managed-by": "pulumi"}))
+    assert bare.startswith("PrometheusRule monitoring-prod-kerp carries no label an operator's selector could match")
+
+
+def test_no_secrets_in_configmaps_passes_a_dashboard(violations):
+    model = (ROOT / "dashboards/MindHit/api-overview.json").read_text()
+    props = {"metadata": {"name": "monitoring-prod-dashboard-mindhit-api-overview"}, "data": {"x.json": model}}
+    assert violations("no-secrets-in-configmaps", CONFIGMAP, props) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "url: https://hooks.slack.com/services/T000/B000/XXXX",
+        '{"url": "https://alert:Sup3rSecret@hooks.example.com/x"}',
+        '{"password": "hunter2-but-longer"}',
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345",
+    ],
+)
+def test_no_secrets_in_configmaps_fails_a_credential_without_showing_it(violations, text):
+    props = {"metadata": {"name": "routes"}, "data": {"alertmanager.yaml": text}}
+    (found,) = violations("no-secrets-in-configmaps", CONFIGMAP, props)
+    assert found.startswith("ConfigMap routes: data.alertmanager.yaml holds what looks like a credential")
+    assert "Sup3rSecret" not in found and "hunter2" not in found
+
+
+def test_a_kubernetes_stacks_objects_pass_the_policies(pack):
+    """dev's content and routing as a Kubernetes stack, under mocks, against prod's policy config with the
+    operator's labels required."""
+    config, secret_keys = configured_stack("dev")
+    del config["monitoring:scrapeTargets"]
+    config["monitoring:kubernetes"] = {
+        "namespace": "monitoring",
+        "ruleLabels": {"release": "kps"},
+        "monitorLabels": {"release": "kps"},
+        "alertmanagerConfigLabels": {"alertmanagerConfig": "monitoring"},
+        "monitors": [{"job": "mindhit-api", "selector": {"app": "mindhit-api"}, "port": "http"}],
+    }
+    registrations = run_program("dev", config, secret_keys).recorder.registrations
+    assert {RULE, CONFIGMAP} <= {r.type for r in registrations}
+    required = {kind: {"release": "kps"} for kind in ("PrometheusRule", "ServiceMonitor", "PodMonitor")}
+    required["AlertmanagerConfig"] = {"alertmanagerConfig": "monitoring"}
+    pack.configure({**stack_policy_config("prod"), "operator-objects-selected": {"labels": required}})
+    found = {(v.policy, r.name) for r in registrations for v in pack.analyze(r.type, r.name, r.inputs)}
+    assert found == set()
