@@ -20,28 +20,30 @@ def render_alertmanager_config(alerting: Alerting) -> str:
         if alerting.smtp.username:
             config["global"]["smtp_auth_username"] = alerting.smtp.username
             config["global"]["smtp_auth_password"] = alerting.smtp.password
-    config["route"] = _route(alerting.route)
+    config["route"] = route_tree(alerting.route)
     config["receivers"] = [_receiver(r) for r in alerting.receivers]
     if alerting.inhibit_rules:
         config["inhibit_rules"] = [_inhibit_rule(rule) for rule in alerting.inhibit_rules]
     return to_yaml(config)
 
 
-def _route(route: Route) -> dict:
+def route_tree(route: Route, matchers=lambda ms: [m.alertmanager() for m in ms], name=lambda key: key) -> dict:
+    """The route and its children as alertmanager.yml writes them; `matchers` and `name` (of each snake_case key)
+    give another tree the same shape in its own terms (the operator's AlertmanagerConfig)."""
     out: dict = {}
     if route.receiver:
         out["receiver"] = route.receiver
     if route.matchers:
-        out["matchers"] = [m.alertmanager() for m in route.matchers]
+        out["matchers"] = matchers(route.matchers)
     if route.group_by is not None:
-        out["group_by"] = list(route.group_by)
+        out[name("group_by")] = list(route.group_by)
     for key in ("group_wait", "group_interval", "repeat_interval"):
         if getattr(route, key):
-            out[key] = getattr(route, key)
+            out[name(key)] = getattr(route, key)
     if route.continue_:
         out["continue"] = True
     if route.routes:
-        out["routes"] = [_route(child) for child in route.routes]
+        out["routes"] = [route_tree(child, matchers, name) for child in route.routes]
     return out
 
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from stacks.alerting import Alerting, InhibitRule, Matcher, Receiver, Route
+from stacks.alerting import Alerting, InhibitRule, Matcher, Receiver
 from stacks.content import Content
 from stacks.contract import LABELS
+from stacks.render.alertmanager import route_tree
 from stacks.settings import StackSettings
 from stacks.settings_kubernetes import KubernetesSettings, Monitor
 
@@ -127,7 +128,7 @@ def alertmanager_config(settings: StackSettings) -> tuple[KubeObject, KubeObject
         return {"name": secret_name, "key": key}
 
     receivers = [_receiver(r, settings.alerting, ref) for r in settings.alerting.receivers]
-    spec: dict = {"route": _route(settings.alerting.route), "receivers": receivers}
+    spec: dict = {"route": route_tree(settings.alerting.route, _matchers, _camel), "receivers": receivers}
     if settings.alerting.inhibit_rules:
         spec["inhibitRules"] = [_inhibit_rule(rule) for rule in settings.alerting.inhibit_rules]
     config = KubeObject(
@@ -136,30 +137,13 @@ def alertmanager_config(settings: StackSettings) -> tuple[KubeObject, KubeObject
     return config, KubeObject("Secret", secret_name, {}, secrets)
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _matchers(matchers: Iterable[Matcher]) -> list[dict]:
     return [{"name": m.label, "value": m.value, "matchType": m.op} for m in matchers]
-
-
-def _route(route: Route) -> dict:
-    out: dict = {}
-    if route.receiver:
-        out["receiver"] = route.receiver
-    if route.matchers:
-        out["matchers"] = _matchers(route.matchers)
-    if route.group_by is not None:
-        out["groupBy"] = list(route.group_by)
-    for key, name in (
-        ("group_wait", "groupWait"),
-        ("group_interval", "groupInterval"),
-        ("repeat_interval", "repeatInterval"),
-    ):
-        if getattr(route, key):
-            out[name] = getattr(route, key)
-    if route.continue_:
-        out["continue"] = True
-    if route.routes:
-        out["routes"] = [_route(child) for child in route.routes]
-    return out
 
 
 def _receiver(receiver: Receiver, alerting: Alerting, ref) -> dict:
