@@ -16,6 +16,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mockstack import stack_config  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
+KUBERNETES_STACKS = ("cluster",)  # stacks with a `kubernetes` block: the operator's objects, no containers
+
+_PROD_RECEIVERS = {
+    "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/DEFAULT",
+    "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
+    "alerting.receivers[1].pagerduty[0].routingKey": "pdv2Prod0001IntegrationKey000001",
+    "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
+    "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
+    "alerting.receivers[4].webhooks[0].url": "https://mindhit.test/webhooks/alerts",
+    "alerting.receivers[5].webhooks[0].url": "https://mindhit.test/webhooks/alerts/critical",
+}
 
 # Values an operator would set with `pulumi config set --secret`; fake, but shaped like the real ones.
 TEST_SECRETS = {
@@ -25,16 +36,8 @@ TEST_SECRETS = {
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/STAGING/CRITICAL",
         "alerting.receivers[2].webhooks[0].url": "https://deadman.test/ping/staging-0001",
     },
-    "prod": {
-        "grafanaAdminPassword": "prod-Secret-pw-1",
-        "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/DEFAULT",
-        "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
-        "alerting.receivers[1].pagerduty[0].routingKey": "pdv2Prod0001IntegrationKey000001",
-        "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",
-        "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
-        "alerting.receivers[4].webhooks[0].url": "https://mindhit.test/webhooks/alerts",
-        "alerting.receivers[5].webhooks[0].url": "https://mindhit.test/webhooks/alerts/critical",
-    },
+    "prod": {"grafanaAdminPassword": "prod-Secret-pw-1", **_PROD_RECEIVERS},
+    "cluster": _PROD_RECEIVERS,  # prod's routing on the cluster, with no Grafana of its own
 }
 
 

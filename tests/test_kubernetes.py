@@ -9,7 +9,7 @@ import json
 
 import pytest
 import yaml
-from conftest import configured_stack
+from conftest import KUBERNETES_STACKS, configured_stack
 from mockstack import ProgramRun, run_program, secret_on_path, unwrap
 
 from stacks.content import load_content, select_systems
@@ -187,3 +187,34 @@ def test_the_grafana_provider_mode_sends_the_content_to_the_clusters_grafana_ins
     assert program.recorder.by_type("grafana:oss/dashboard:Dashboard")
     sources = {unwrap(r.inputs)["uid"] for r in program.recorder.by_type("grafana:oss/dataSource:DataSource")}
     assert sources == {"prometheus", "alertmanager"}
+
+
+# ---------------------------------------------------------------- the shipped Kubernetes stacks
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_each_kubernetes_stack_file_registers_its_objects_for_kube_prometheus_stack(stack):
+    config, secrets = configured_stack(stack)
+    program = run_program(stack, config, secrets)
+    rec = program.recorder
+    assert not [r for r in rec.registrations if r.type.startswith(("docker:", "grafana:"))]
+    release = {"release": "kube-prometheus-stack"}
+    for type_ in (RULE, SERVICE_MONITOR, POD_MONITOR):
+        objects = inputs(program, type_)
+        assert objects, type_
+        assert all(o["metadata"]["labels"].items() >= release.items() for o in objects.values()), type_
+    assert "monitoring-cluster-kerp-api" in inputs(program, POD_MONITOR)
+    (amc,) = inputs(program, AMC).values()
+    assert amc["metadata"]["labels"]["alertmanagerConfig"] == "monitoring"
+    assert {u["metadata"]["namespace"] for u in inputs(program, CONFIGMAP).values()} == {"monitoring"}
+    # Only the systems it names: MindHit's and K-ERP's rules, the platform's, and their SLOs.
+    names = {name.removeprefix("monitoring-cluster-") for name in inputs(program, RULE)}
+    assert names == {"mindhit", "kerp", "platform", "slo-mindhit", "slo-kerp"}
+    (secret,) = rec.by_type(SECRET)
+    assert secret_on_path(secret.inputs, "stringData")
+
+
+def test_the_cluster_routes_as_prod_does():
+    """Pulumi.cluster.yaml is prod's content on Kubernetes: its routing is prod's, row for row of the routing
+    table's prod section (which the real operator's conversion is checked against in the engine tier)."""
+    assert configured_stack("cluster")[0]["monitoring:alerting"] == configured_stack("prod")[0]["monitoring:alerting"]

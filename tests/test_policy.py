@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import STACKS, configured_stack
+from conftest import KUBERNETES_STACKS, STACKS, configured_stack
 from mockstack import run_program
 
 from policy import checks
@@ -446,3 +446,11 @@ def test_a_kubernetes_stacks_objects_pass_the_policies(pack):
     pack.configure({**stack_policy_config("prod"), "operator-objects-selected": {"labels": required}})
     found = {(v.policy, r.name) for r in registrations for v in pack.analyze(r.type, r.name, r.inputs)}
     assert found == set()
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_every_object_a_kubernetes_stack_declares_passes_its_stacks_policies(pack, stack):
+    config, secret_keys = configured_stack(stack)
+    registrations = run_program(stack, config, secret_keys).recorder.registrations
+    pack.configure(stack_policy_config(stack))
+    assert {(v.policy, r.name) for r in registrations for v in pack.analyze(r.type, r.name, r.inputs)} == set()

@@ -27,7 +27,7 @@ VERSIONS_ENV = ROOT / "scripts" / "toolchain" / "versions.env"
 TOOLCHAIN_DIR = Path(os.environ.get("MONITORING_TOOLCHAIN_DIR", Path.home() / ".cache" / "monitoring-toolchain"))
 
 # The order a commit is promoted in by deploy.yml; dev needs no approval.
-PROMOTION = ("dev", "staging", "prod")
+PROMOTION = ("dev", "staging", "prod", "cluster")
 
 # pulumi/actions' inputs (its action.yml; v7.0.0 changed only the runtime to node24, the inputs are
 # v6's). actionlint knows the inputs of pulumi/actions only up to v6, so this test checks them.

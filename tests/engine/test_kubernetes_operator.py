@@ -22,7 +22,8 @@ from engine.kubernetes import api, get, start_cluster, start_operator, stop_clus
 from engine.stack import ROOT, new_stack, project_copy, wait_for
 from routing import route_test, routing_rows
 
-pytestmark = pytest.mark.kubernetes
+# The engine tier's, with a cluster of its own: `-m "not engine"` leaves it out as it does the others.
+pytestmark = [pytest.mark.engine, pytest.mark.kubernetes]
 
 NAMESPACE = "monitoring-e2e"
 STACK = "k8s"
