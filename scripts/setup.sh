@@ -4,8 +4,8 @@
 # tiers, the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain)
 # for the engine tiers, and for the containers tier a Docker engine, docker-compose and the Prometheus and
 # Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images), and for the
-# Kubernetes tier etcd, kube-apiserver, kube-controller-manager, the Prometheus Operator and the kubernetes plugin
-# (cached in ~/.cache/monitoring-kubernetes).
+# Kubernetes tier etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the Prometheus Operator and
+# the kubernetes plugin (cached in ~/.cache/monitoring-kubernetes).
 # Only permissively licensed parts are built: never Grafana, Loki, Promtail or the Grafana plugin (AGPL).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the Kubernetes tier's parts from Go modules into ~/.cache/monitoring-kubernetes (MONITORING_K8S_CACHE):
 # the pulumi-kubernetes provider plugin (installed into the toolchain's PULUMI_HOME), etcd, kube-apiserver,
-# kube-controller-manager and the Prometheus Operator, and the operator's CRDs from its module. Versions:
+# kube-controller-manager, kube-scheduler, kwok (simulated nodes) and the Prometheus Operator, and the operator's
+# CRDs from its module. Versions:
 # scripts/kubernetes/versions.env. A piece whose stamp (named with its version) exists is skipped; build
 # output goes to logs/ under the cache, stdout gets one timed line per piece. No image is built or pulled:
 # everything runs as a local process (scripts/kubernetes/cluster.sh).
@@ -89,6 +90,24 @@ build_controller_manager() {
     ./cmd/kube-controller-manager
 }
 
+build_scheduler() {
+  kubernetes_tree
+  cd "$KUBERNETES_TREE"
+  "$GO" build -p 2 -trimpath -ldflags "$KUBERNETES_LDFLAGS" -o "$BIN/kube-scheduler" ./cmd/kube-scheduler
+}
+
+# kwok and the stages it plays: a node that initialises and keeps its heartbeat, pods that become ready at once.
+build_kwok() {
+  local d
+  d="$(moddir "$KWOK_MODULE" "$KWOK_VERSION")"
+  copytree "$d" "$SRC/kwok-$KWOK_VERSION"
+  cd "$SRC/kwok-$KWOK_VERSION"
+  "$GO" build -p 2 -trimpath -o "$BIN/kwok" ./cmd/kwok
+  rm -rf "$CACHE/kwok-stages"; mkdir -p "$CACHE/kwok-stages"
+  cp kustomize/stage/node/fast/node-initialize.yaml kustomize/stage/node/heartbeat/node-heartbeat.yaml \
+    kustomize/stage/pod/fast/pod-*.yaml "$CACHE/kwok-stages/"
+}
+
 build_etcd() {
   cd "$here/etcd"
   "$GO" build -p 2 -trimpath -o "$BIN/etcd" .
@@ -113,6 +132,8 @@ piece "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION" "provider-$KUBER
 piece "etcd $ETCD_VERSION" "etcd-$ETCD_VERSION-$(cat "$here"/etcd/*.go "$here"/etcd/go.mod | sha256sum | cut -c1-12)" build_etcd
 piece "kube-apiserver $KUBERNETES_VERSION" "apiserver-$KUBERNETES_VERSION" build_apiserver
 piece "kube-controller-manager $KUBERNETES_VERSION" "controller-manager-$KUBERNETES_VERSION" build_controller_manager
+piece "kube-scheduler $KUBERNETES_VERSION" "scheduler-$KUBERNETES_VERSION" build_scheduler
+piece "kwok $KWOK_VERSION and its stages" "kwok-$KWOK_VERSION" build_kwok
 piece "prometheus-operator $OPERATOR_VERSION and its CRDs" "operator-$OPERATOR_VERSION" build_operator
 # The plugin where the built CLI looks for it (scripts/toolchain/env.sh's PULUMI_HOME), checked on every run: that
 # cache may have been emptied since.

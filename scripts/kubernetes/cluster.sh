@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A local Kubernetes control plane for the Kubernetes tier, as processes (no images, no nodes): etcd,
-# kube-apiserver and kube-controller-manager from scripts/kubernetes/build.sh, on loopback ports below 32768,
-# with a static admin token; then the operator's CRDs. Pods never run here: nothing schedules them.
+# A local Kubernetes control plane for the Kubernetes tier, as processes (no images): etcd, kube-apiserver,
+# kube-controller-manager and kube-scheduler from scripts/kubernetes/build.sh, on loopback ports below 32768,
+# with a static admin token; kwok simulating one node (scripts/kubernetes/node.yaml), on which the pods the
+# scheduler binds are reported running and ready although no container runs; then the operator's CRDs.
 # State under MONITORING_K8S_CLUSTER (default /tmp/monitoring-k8s); `start` prints the kubeconfig's path.
 # Usage: scripts/kubernetes/cluster.sh start|stop
 set -euo pipefail
@@ -27,7 +28,7 @@ start_process() {  # NAME ARGS...: in the background, its pid and log under DIR
 }
 
 stop() {
-  for name in prometheus-operator kube-controller-manager kube-apiserver etcd; do
+  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [[ -f $DIR/$name.pid ]] || continue
     kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true
     for ((i = 0; i < 30; i++)); do kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null || break; sleep 0.5; done
@@ -62,10 +63,19 @@ start() {
     tail -20 "$DIR/kube-apiserver.log" >&2
     exit 1
   fi
-  # The namespace controller (a namespace's deletion) and the garbage collector.
+  # A namespace's deletion, garbage collection, every namespace's default service account (which pods need), the
+  # StatefulSets the operator creates, and the node lifecycle (it lifts the not-ready taint the API server puts on
+  # a new node once kwok reports it ready).
   start_process kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG_FILE" \
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
-    --service-account-private-key-file "$DIR/sa.key" --controllers 'namespace,garbagecollector'
+    --service-account-private-key-file "$DIR/sa.key" --controllers 'namespace,garbagecollector,serviceaccount,statefulset,nodelifecycle'
+  start_process kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$KUBECONFIG_FILE" \
+    --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
+  stages=(); for stage in "$CACHE"/kwok-stages/*.yaml; do stages+=(--config "$stage"); done
+  start_process kwok "$BIN/kwok" --kubeconfig "$KUBECONFIG_FILE" --manage-all-nodes=false \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake --server-address 127.0.0.1:28082 "${stages[@]}"
+  status="$(api POST /api/v1/nodes "$here/node.yaml")"
+  [[ $status == 201 ]] || { echo "[kubernetes] the node: HTTP $status: $(cat "$DIR/last-response")" >&2; exit 1; }
   for crd in "$CACHE"/crds/*.yaml; do
     status="$(api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$crd")"
     [[ $status == 201 || $status == 409 ]] || { echo "[kubernetes] $crd: HTTP $status: $(cat "$DIR/last-response")" >&2; exit 1; }

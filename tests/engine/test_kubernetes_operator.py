@@ -1,12 +1,14 @@
 """The Kubernetes target on a real API server with the real Prometheus Operator (the Kubernetes engine tier).
 
-A local control plane (scripts/kubernetes/cluster.sh: etcd, kube-apiserver, kube-controller-manager, the
-operator's CRDs from its module) and the operator v0.85.0 as a process, all built from Go modules by
-scripts/kubernetes/build.sh. A `Prometheus` and an `Alertmanager` resource select this stack's objects; the
-real Pulumi CLI and the pulumi-kubernetes plugin deploy a Kubernetes stack of the project into the namespace.
+A local control plane (scripts/kubernetes/cluster.sh: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler, kwok simulating one node, the operator's CRDs from its module) and the operator v0.85.0 as a
+process, all built from Go modules by scripts/kubernetes/build.sh. A `Prometheus` and an `Alertmanager`
+resource select this stack's objects; the real Pulumi CLI and the pulumi-kubernetes plugin deploy a Kubernetes
+stack of the project into the namespace.
 What the operator then generates (the rule files it would mount into Prometheus, the Alertmanager configuration
 it would hand to Alertmanager) passes promtool and amtool, and the Alertmanager configuration routes every row
-of tests/routing_table.yaml. Pods never run here: no Prometheus evaluates these rules (README, "Status").
+of tests/routing_table.yaml. The operator's StatefulSets get their pods scheduled onto the simulated node, which
+reports them ready; no container runs, so no Prometheus evaluates these rules (README, "Status").
 """
 
 from __future__ import annotations
@@ -178,6 +180,22 @@ def test_the_generated_alertmanager_config_passes_amtool_and_routes_the_table(st
     webhook = yaml.safe_load(config_text)["receivers"]
     urls = [c["url"] for r in webhook for c in r.get("webhook_configs", [])]
     assert "http://host.docker.internal:9000/webhooks/alerts" in urls
+
+
+def test_the_operators_prometheus_and_alertmanager_become_available_on_the_simulated_node(stack):
+    """The operator's whole reconcile: its StatefulSets, their pods bound by the scheduler to the kwok node and
+    reported ready there, and the resources' Available condition."""
+    for kind in ("prometheuses", "alertmanagers"):
+
+        def available(kind=kind):
+            found = get(f"/apis/monitoring.coreos.com/v1/namespaces/{NAMESPACE}/{kind}/e2e") or {}
+            conditions = (found.get("status") or {}).get("conditions") or []
+            return any(c["type"] == "Available" and c["status"] == "True" for c in conditions)
+
+        wait_for(available, 180, f"the {kind} to be Available")
+    pods = api("GET", f"/api/v1/namespaces/{NAMESPACE}/pods")["items"]
+    assert {p["metadata"]["name"] for p in pods} >= {"prometheus-e2e-0", "alertmanager-e2e-0"}
+    assert {p["spec"].get("nodeName") for p in pods} == {"kwok-node-0"}
 
 
 def test_a_second_up_changes_nothing(stack):
