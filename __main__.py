@@ -4,6 +4,7 @@ import pulumi
 
 from stacks.alerting import route_warnings
 from stacks.content import check_exporters, load_content, select_datasources, select_systems, unscraped_jobs
+from stacks.content.findings import total_line
 from stacks.environment import docker_socket_group, read_settings
 from stacks.errors import InputError
 from stacks.kubernetes_stack import KubernetesStack
@@ -29,10 +30,12 @@ if settings.kubernetes:
                 [f"{source}: {size} bytes, over a ConfigMap's {CONFIGMAP_LIMIT}" for source, size in too_large]
             )
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
+warnings += content.warnings
 if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
     warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]
 for warning in warnings:
     pulumi.log.warn(warning)
+pulumi.log.info(total_line(0, len(warnings)))  # errors stop the program before this line (InputError)
 if settings.kubernetes:
     stack = KubernetesStack("monitoring", settings, content)
 else:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
+from stacks.go_regexp import compile_go_regexp, go_regexp_error
 from stacks.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
 from stacks.promql import expression_labels
 from stacks.slugs import slug_collisions
@@ -264,11 +265,10 @@ def _matchers(values: Any, where: str, problems: Problems) -> tuple[Matcher, ...
             continue
         label, op, raw = match.groups()
         value = json.loads(raw) if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2 else raw
-        if op in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as error:
-                problems.add(f"{where}[{i}]", f"invalid regular expression: {error}")
+        if op in ("=~", "!~") and (error := go_regexp_error(value)):
+            problems.add(
+                f"{where}[{i}]", f"invalid regular expression (Alertmanager compiles it with Go's RE2): {error}"
+            )
         out.append(Matcher(label, op, value))
     return tuple(out)
 
@@ -368,4 +368,5 @@ def route_warnings(route: Route, content: Content, external_labels: set[str]) ->
 def _any_matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
     if matcher.op == "=":
         return matcher.value in values
-    return any(re.fullmatch(matcher.value, value) for value in values)
+    pattern = compile_go_regexp(matcher.value)
+    return any(pattern.fullmatch(value) for value in values)

@@ -22,12 +22,22 @@ _SIZE = re.compile(r"^\d+(B|KB|MB|GB|TB|PB|EB)$")
 
 
 def parse_duration(text: str) -> int:
-    """Milliseconds in a Prometheus duration; ValueError when it is not one."""
+    """Milliseconds in a Prometheus duration; ValueError when it is not one. As model.ParseDuration (module
+    github.com/prometheus/common): "0" alone needs no unit, and the total must fit Go's time.Duration (about 292
+    years in nanoseconds)."""
+    if text == "0":
+        return 0
     match = _DURATION.match(text) if isinstance(text, str) else None
     if not text or not match or not any(match.groups()):
         raise ValueError(f"must look like '15d', '5m' or '1h30m', got {text!r}")
     values = match.groups()[1::2]
-    return sum(int(v) * _UNITS_MS[u] for v, u in zip(values, _UNITS_MS, strict=True) if v)
+    ms = sum(int(v) * _UNITS_MS[u] for v, u in zip(values, _UNITS_MS, strict=True) if v)
+    if ms * 1_000_000 > _MAX_NANOSECONDS:
+        raise ValueError(f"{text!r} is out of range: durations end at about 292 years")
+    return ms
+
+
+_MAX_NANOSECONDS = 2**63 - 1
 
 
 def canonical_duration(text: str) -> str:

@@ -25,7 +25,10 @@ class InputError(pulumi.RunError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("invalid stack configuration or content:\n" + "\n".join(f"- {p}" for p in self.problems))
+        count = f"{len(self.problems)} error{'s' * (len(self.problems) != 1)}"
+        super().__init__(
+            "invalid stack configuration or content:\n" + "".join(f"- {p}\n" for p in self.problems) + count
+        )
 
 
 class Problems:
@@ -39,6 +42,10 @@ class Problems:
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
+
+    def add_line(self, line: str) -> None:
+        """A problem already written with where it is (a lint summary: stacks/content/findings.py)."""
+        self.items.append(line)
 
     def raise_if_any(self) -> None:
         if self.items:

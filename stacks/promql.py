@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import promql_parser
 
+from stacks.go_regexp import go_regexp_error
+
 
 @functools.lru_cache(maxsize=65536)
 def parse_promql(expr: str) -> promql_parser.Expr:
@@ -19,12 +21,24 @@ def parse_promql(expr: str) -> promql_parser.Expr:
 
 def promql_error(expr: str) -> str | None:
     """The parser's message for an invalid PromQL expression, or what the stack's Prometheus refuses in it
-    although the parser accepts it (a feature it does not enable, disabled_feature); None if neither."""
+    although the parser accepts it (a feature it does not enable, disabled_feature; a regex Go's RE2 refuses,
+    regex_error); None if none of these."""
     try:
         parse_promql(expr)
     except (ValueError, TypeError) as error:
         return str(error)
-    return disabled_feature(expr)
+    return disabled_feature(expr) or regex_error(expr)
+
+
+@functools.lru_cache(maxsize=65536)
+def regex_error(expr: str) -> str | None:
+    """Prometheus' complaint about the first regex matcher it cannot compile (Go's RE2: no lookaround, repeat
+    counts up to 1000), which the Rust parser's regex engine may accept."""
+    for selector in expression_facts(expr).selectors:
+        for label, op, value in selector.matchers:
+            if op in ("Re", "NotRe") and (error := go_regexp_error(value, dot_matches_newline=True)):
+                return f"invalid regular expression in {label}{'=~' if op == 'Re' else '!~'}{value!r}: {error}"
+    return None
 
 
 # What Prometheus 3.16 (module github.com/prometheus/prometheus v0.316.0) refuses when it parses a query unless a
@@ -62,8 +76,8 @@ EXPERIMENTAL_AGGREGATIONS = frozenset({"limitk", "limit_ratio"})
 # are permanently enabled in 3.16 (their flags are no-ops in cmd/prometheus/main.go), and the @ modifier and
 # negative offsets need no flag. The Rust parser refuses duration expressions and anchored / smoothed (a false
 # alarm at preview, never a miss) and, like Prometheus, unquoted UTF-8 names (promql-unquoted-utf8-names).
-# The one known gap left: a regex Go's RE2 refuses (a repeat count over 1000, nested repeats such as
-# `(a{30}){40}`) the Rust parser accepts, so only the server refuses it (tests/test_promql_server_parity.py).
+# A regex Go's RE2 refuses and the Rust parser accepts (a repeat count over 1000, nested repeats such as
+# `(a{30}){40}`) is refused by regex_error, with RE2 itself (stacks/go_regexp.py).
 EXPERIMENTAL_FUNCTIONS_FLAG = "--enable-feature=promql-experimental-functions"
 FILL_MODIFIERS_FLAG = "--enable-feature=promql-binop-fill-modifiers"
 
@@ -106,6 +120,8 @@ class Selector:
     """A series selector, its matchers decoded once (reading them from the parser's tree is not free)."""
 
     name: str
+    """The metric name: written before the braces, or as `{"name", ...}` or `{__name__="name"}`; "" when the
+    selector names none (`{__name__=~"pg_.*"}`, `count({job="x"})`)."""
     matchers: tuple[tuple[str, str, str], ...]
     """(label, operator, value); the operator as promql_parser names it: Equal, NotEqual, Re or NotRe."""
     node: promql_parser.VectorSelector = field(compare=False)
@@ -113,7 +129,7 @@ class Selector:
     @classmethod
     def of(cls, node: promql_parser.VectorSelector) -> Selector:
         matchers = tuple((m.name, str(m.op).rpartition(".")[2], m.value) for m in node.matchers.matchers)
-        return cls(node.name, matchers, node)
+        return cls(metric_name(node), matchers, node)
 
     def on(self, label: str) -> tuple[tuple[str, str], ...]:
         """(operator, value) of its matchers on one label."""
@@ -166,6 +182,14 @@ def _unwrapped(node):
 
 def _is_quantile(node) -> bool:
     return isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile"
+
+
+def metric_name(node: promql_parser.VectorSelector) -> str:
+    """A selector's metric name however it is written (see Selector.name), or ""."""
+    if node.name:
+        return node.name
+    names = [m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"]
+    return names[0] if names else ""
 
 
 def vector_selectors(tree: promql_parser.Expr) -> list[promql_parser.VectorSelector]:

@@ -204,7 +204,10 @@ def test_dashboard_referencing_an_unknown_datasource_uid(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/infrastructure.json") as model:
         model["panels"][2]["datasource"] = {"type": "prometheus", "uid": "thanos"}
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/MindHit/infrastructure.json: $.panels[2].datasource: unknown datasource uid 'thanos'" in message
+    assert (
+        "dashboards/MindHit/infrastructure.json: [panel-datasource] $.panels[2].datasource: unknown datasource uid "
+        "'thanos'" in message
+    )
 
 
 def test_malformed_rule_yaml_names_file_and_line(content_copy):
@@ -213,10 +216,10 @@ def test_malformed_rule_yaml_names_file_and_line(content_copy):
     assert "rules/broken.yml:6: malformed YAML" in message
 
 
-def test_rule_group_with_no_rules(content_copy):
-    write(content_copy / "rules/empty.yml", "groups:\n  - name: nothing-here\n    rules: []\n")
+def test_rule_group_without_a_name(content_copy):
+    write(content_copy / "rules/nameless.yml", "groups:\n  - rules: []\n")
     message = run_expecting_error("dev", *dev())
-    assert "rules/empty.yml:2: rule group 'nothing-here' has no rules" in message
+    assert "rules/nameless.yml:2: name: is required: the rule group's name" in message
 
 
 def test_invalid_promql_in_a_rule(content_copy):
@@ -226,7 +229,7 @@ def test_invalid_promql_in_a_rule(content_copy):
         "        labels: {severity: warning}\n",
     )
     message = run_expecting_error("dev", *dev())
-    assert "rules/bad.yml:4: invalid PromQL in 'Broken': unclosed left parenthesis" in message
+    assert "rules/bad.yml:4: expr: invalid PromQL in 'Broken': unclosed left parenthesis" in message
 
 
 def test_grafana_rule_with_unknown_datasource_and_bad_condition(content_copy):
@@ -251,20 +254,23 @@ def test_grafana_rule_without_severity(content_copy):
     assert "rules/grafana/bad.yml:5: alert 'Quiet' needs a severity label" in message
 
 
-def test_alert_without_severity(content_copy):
-    write(
-        content_copy / "rules/nosev.yml",
-        "groups:\n  - name: g\n    rules:\n      - alert: Quiet\n        expr: up == 0\n",
+def test_a_declared_systems_alert_without_severity(content_copy):
+    """Lint rule alert-severity: an error for a declared system (imported rules: tests/test_imported_content.py)."""
+    rules = content_copy / "rules/kerp.yml"
+    rules.write_text(rules.read_text().replace("severity: warning", "team: erp", 1))
+    message = run_expecting_error("dev", *dev())
+    assert "rules/kerp.yml: [alert-severity] line " in message
+    assert (
+        "has no severity label: the routes are keyed on it (to turn the rule off for this file: rules/.lint: "
+        'exclusions: {alert-severity: {reason: "<why>", files: [kerp.yml]}})' in message
     )
-    message = run_expecting_error("dev", *dev())
-    assert "rules/nosev.yml:4: alert 'Quiet' needs a severity label" in message
 
 
-def test_duplicate_alert_name_within_a_group(content_copy):
-    rule = "      - alert: Twice\n        expr: up == 0\n        labels: {severity: warning}\n"
-    write(content_copy / "rules/twice.yml", "groups:\n  - name: g\n    rules:\n" + rule + rule)
+def test_a_group_name_twice_in_a_file(content_copy):
+    group = "  - name: g\n    rules:\n      - record: x:up\n        expr: up\n"
+    write(content_copy / "rules/twice.yml", "groups:\n" + group + group)
     message = run_expecting_error("dev", *dev())
-    assert "rules/twice.yml:7: alert 'Twice' is defined twice in group 'g'" in message
+    assert 'rules/twice.yml:6: name: groupname "g" is repeated in the same file' in message
 
 
 def test_for_that_is_not_a_duration(content_copy):
@@ -287,7 +293,7 @@ def test_invalid_promql_in_a_dashboard_panel(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
         model["panels"][1]["targets"][0]["expr"] = "histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le)"
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/MindHit/api-overview.json: $.panels[1].targets[0].expr: invalid PromQL" in message
+    assert "dashboards/MindHit/api-overview.json: [promql] $.panels[1].targets[0].expr: invalid PromQL" in message
 
 
 def test_template_variable_with_an_unknown_datasource(content_copy):
@@ -299,8 +305,8 @@ def test_template_variable_with_an_unknown_datasource(content_copy):
         }
     message = run_expecting_error("dev", *dev())
     assert (
-        "dashboards/MindHit/api-overview.json: $.templating.list[0].datasource: unknown datasource uid 'influx'"
-        in message
+        "dashboards/MindHit/api-overview.json: [template-datasource] $.templating.list[0].datasource: unknown "
+        "datasource uid 'influx'" in message
     )
 
 
@@ -308,14 +314,20 @@ def test_overlapping_panels(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
         model["panels"][1]["gridPos"] = {"h": 8, "w": 12, "x": 6, "y": 4}
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/MindHit/api-overview.json: $.panels[1].gridPos: overlaps $.panels[0].gridPos" in message
+    assert (
+        "dashboards/MindHit/api-overview.json: [panel-overlap] 3 findings: $.panels[1].gridPos: overlaps "
+        "$.panels[0].gridPos" in message
+    )
 
 
 def test_panel_without_a_query(content_copy):
     with edited_dashboard(content_copy / "dashboards/MindHit/api-overview.json") as model:
         model["panels"][3]["targets"] = []
     message = run_expecting_error("dev", *dev())
-    assert "dashboards/MindHit/api-overview.json: $.panels[3].targets: panel 'Active Requests' has no query" in message
+    assert (
+        "dashboards/MindHit/api-overview.json: [panel-query] $.panels[3].targets: panel 'Active Requests' has no "
+        "query" in message
+    )
 
 
 def test_unknown_system_in_the_stack_settings():
@@ -562,17 +574,22 @@ RULE = "  - name: g\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
     ("text", "expected"),
     [
         # What Prometheus refuses when it loads a rule file (so a replaced container would not start).
+        # Prometheus 3 validates names as UTF-8: any name but an empty one, and for a label __name__.
         (
-            "groups:\n" + RULE + "        labels: {severity: warning, 0team: x}\n",
-            "rules/bad.yml:4: labels.0team: is not a valid label name",
+            "groups:\n" + RULE + "        labels: {severity: warning, __name__: x}\n",
+            "rules/bad.yml:4: labels.__name__: invalid label name '__name__'",
         ),
         (
-            "groups:\n" + RULE + "        labels: {severity: warning, __shard: x}\n",
-            "rules/bad.yml:4: labels.__shard: is not a valid label name",
+            "groups:\n" + RULE + "        labels: {severity: warning}\n        annotations: {'': s}\n",
+            "rules/bad.yml:4: annotations.: invalid annotation name ''",
         ),
         (
-            "groups:\n" + RULE + "        labels: {severity: warning}\n        annotations: {summary-text: s}\n",
-            "rules/bad.yml:4: annotations.summary-text: is not a valid label name",
+            "groups:\n  - name: g\n    rules:\n      - record: 'job:up{x}'\n        expr: up\n",
+            "rules/bad.yml:4: record: braces in the recording rule name 'job:up{x}': should they be in expr?",
+        ),
+        (
+            "groups:\n  - name: g\n    rules:\n      - record: job:up\n        expr: up\n        for: 5m\n",
+            "rules/bad.yml:4: for: a recording rule takes no 'for'",
         ),
         (
             "groups:\n" + RULE + "        labels: {severity: warning}\n        anotations: {summary: s}\n",
@@ -605,11 +622,11 @@ RULE = "  - name: g\n    rules:\n      - alert: Bad\n        expr: up == 0\n"
         (
             "groups:\n  - name: g\n    rules:\n      - alert: Bad\n"
             '        expr: sort_by_label(up, "job") == 0\n        labels: {severity: warning}\n',
-            "rules/bad.yml:4: invalid PromQL in 'Bad': function \"sort_by_label\" is not enabled",
+            "rules/bad.yml:4: expr: invalid PromQL in 'Bad': function \"sort_by_label\" is not enabled",
         ),
         (
             "groups:\n  - name: g\n    rules:\n      - record: job:up:limited\n        expr: limitk(2, up)\n",
-            "rules/bad.yml:4: invalid PromQL in 'job:up:limited': limitk() is experimental and must be enabled "
+            "rules/bad.yml:4: expr: invalid PromQL in 'job:up:limited': limitk() is experimental and must be enabled "
             "with --enable-feature=promql-experimental-functions",
         ),
     ],
@@ -619,16 +636,21 @@ def test_what_prometheus_refuses_in_a_rule_file_stops_preview(content_copy, text
     assert expected in run_expecting_error("dev", *dev())
 
 
-def test_two_dashboards_of_one_title_in_a_folder_stop_preview(content_copy):
-    """Grafana's API refuses the second ("A dashboard with the same name in the folder already exists")."""
+def test_two_dashboards_of_one_title_in_a_folder_are_a_warning(content_copy, monkeypatch):
+    """Grafana 13 takes the second (README, "Adding a dashboard"): a warning naming lint rule title-unique."""
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     title = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())["title"]
     model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
     write(content_copy / "dashboards/MindHit/copy.json", json.dumps({**model, "uid": "mindhit-copy", "title": title}))
-    message = run_expecting_error("dev", *dev())
+    assert run_program("dev", *dev()).recorder.registrations
     assert (
-        f"dashboards/MindHit/copy.json: $.title: {title!r} is already the title of "
-        f"dashboards/MindHit/api-overview.json in folder 'MindHit'" in message
-    )
+        f"dashboards/MindHit/copy.json: [title-unique] $.title: {title!r} is already the title of "
+        "dashboards/MindHit/api-overview.json in folder 'MindHit' (to turn the rule off for this file: "
+        'dashboards/MindHit/.lint: exclusions: {title-unique: {reason: "<why>", dashboards: [copy.json]}})'
+    ) in warnings
 
 
 def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(content_copy):
@@ -638,10 +660,10 @@ def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(
         model["panels"][3]["targets"] = {"A": model["panels"][3]["targets"][0]}
     message = run_expecting_error("dev", *dev())
     assert (
-        "dashboards/MindHit/infrastructure.json: $.panels[2].gridPos: expected an object (dashboard.GridPos), got a "
-        'string "x=0 y=8 w=12 h=8"' in message
+        "dashboards/MindHit/infrastructure.json: [schema] 2 findings: $.panels[2].gridPos: expected an object "
+        '(dashboard.GridPos), got a string "x=0 y=8 w=12 h=8"; $.panels[3].targets: expected an array, got an object'
+        in message
     )
-    assert "dashboards/MindHit/infrastructure.json: $.panels[3].targets: expected an array, got an object" in message
 
 
 @pytest.mark.parametrize(

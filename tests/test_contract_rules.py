@@ -78,8 +78,8 @@ def test_the_seeds_external_api_timeout_could_never_fire_with_the_seeds_buckets(
     with pytest.raises(InputError) as raised:
         load_content(content_copy)
     assert (
-        f"rules/kerp.yml:{line}: histogram_quantile over external_api_request_duration_seconds > 10 can never be true"
-        in str(raised.value)
+        f"rules/kerp.yml: [metrics-contract] line {line}: histogram_quantile over "
+        "external_api_request_duration_seconds > 10 can never be true" in str(raised.value)
     )
 
 

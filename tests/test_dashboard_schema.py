@@ -159,8 +159,17 @@ def test_accepted_fields_are_still_missing_from_the_schema():
 
 
 def _write(tmp_path: Path, model: dict, name: str = "broken.json", excluded: tuple[str, ...] = ()) -> Path:
-    """A dashboard file as someone would add it. Its folder's .lint turns off job-ownership (schema cases, not a
-    system with scrape jobs of its own: README, "Systems") and the `excluded` rules, for every file in it."""
+    """A dashboard file of a declared system, team, whose lint errors stop preview (an imported one's are warnings).
+    Its folder's .lint turns off job-ownership (schema cases, whose queries read no job of the system) and the
+    `excluded` rules, for every file in it."""
+    for directory in ("systems", "rules"):
+        (tmp_path / directory).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "systems/team.yml").write_text("jobs:\n  team-api: a test system\n")
+    (tmp_path / "rules/team.yml").write_text(
+        "groups:\n  - name: team-targets\n    rules:\n"
+        "      - {alert: TeamDown, expr: 'up{job=\"team-api\"} == 0', labels: {severity: critical}}\n"
+        "      - {alert: TeamMissing, expr: 'absent(up{job=\"team-api\"})', labels: {severity: warning}}\n"
+    )
     folder = tmp_path / "dashboards" / "Team"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(json.dumps(model), encoding="utf-8")
@@ -240,7 +249,7 @@ BROKEN = {
 def test_a_broken_dashboard_stops_preview_by_name_and_path(tmp_path, changes, expected):
     model = {"title": "Team overview", "uid": "team-overview", "schemaVersion": 39, **changes}
     problems = _preview_problems(tmp_path, model)
-    assert len(problems) == 1 and problems[0].startswith("dashboards/Team/broken.json: " + expected), problems
+    assert len(problems) == 1 and problems[0].startswith("dashboards/Team/broken.json: [schema] " + expected), problems
 
 
 def test_a_correct_dashboard_passes(tmp_path):
@@ -261,7 +270,8 @@ def test_a_known_violation_is_excused_for_its_own_dashboard_only(tmp_path):
     model = json.loads((ROOT / "dashboards/K-ERP/business-metrics.json").read_text())
     ((_, path),) = [key for key in KNOWN_VIOLATIONS if key[0] == model["uid"]]
     assert _preview_problems(tmp_path, {**model, "uid": "team-copy"}) == [
-        f'dashboards/Team/broken.json: {path}: expected an array, got a string ""'
+        f'dashboards/Team/broken.json: [schema] {path}: expected an array, got a string "" (to turn the rule off for '
+        'this file: dashboards/Team/.lint: exclusions: {schema: {reason: "<why>", dashboards: [broken.json]}})'
     ]
 
 
@@ -293,7 +303,8 @@ def test_accepted_fields_are_accepted_only_where_they_belong(tmp_path, monkeypat
         "panels": [_panel(sortOrder=1)],
     }
     assert _preview_problems(tmp_path, model) == [
-        "dashboards/Team/broken.json: $.panels[0].sortOrder: not a field of dashboard.Panel"
+        "dashboards/Team/broken.json: [schema] $.panels[0].sortOrder: not a field of dashboard.Panel (to turn the rule "
+        'off for this file: dashboards/Team/.lint: exclusions: {schema: {reason: "<why>", dashboards: [broken.json]}})'
     ]
 
 

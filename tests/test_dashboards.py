@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from conftest import configured_stack
 from mockstack import run_program, unwrap
 
 from stacks.content import load_content
-from stacks.content.dashboard_lint import RULE_NAMES, RULES, WARNING, lint
+from stacks.content.dashboard_lint import RULE_NAMES, RULES, lint
 from stacks.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
@@ -74,7 +75,8 @@ def _excluded_with(rule: str) -> frozenset[str]:
 
 def test_every_rule_has_a_case_and_a_description():
     assert set(BREAKS) == {rule.name for rule in RULES}
-    assert set(RULE_NAMES) == {*BREAKS, "job-ownership"}  # checked over all the content: tests/test_ownership.py
+    # Checked over all the content: tests/test_ownership.py, and tests/test_bad_input.py for title-unique.
+    assert set(RULE_NAMES) == {*BREAKS, "job-ownership", "title-unique"}
     assert all(rule.description and rule.severity in ("error", "warning") for rule in RULES)
 
 
@@ -107,17 +109,9 @@ def test_shipped_dashboards_break_no_rule():
 
 
 def write_dashboard(folder: Path, name: str, model: dict) -> None:
-    """A dashboard of the system "imported", whose scrape job is imported-api (systems/imported.yml)."""
+    """A dashboard in a folder of no declared system: imported content, which needs no systems/ file."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(json.dumps(model))
-    root = folder.parent.parent
-    (root / "systems/imported.yml").write_text("jobs:\n  imported-api: a test system\n")
-    # Its job down or missing is an alert, as every system's is (stacks/content/silence.py).
-    (root / "rules/imported.yml").write_text(
-        "groups:\n  - name: imported-targets\n    rules:\n"
-        "      - {alert: ImportedDown, expr: 'up{job=\"imported-api\"} == 0', labels: {severity: critical}}\n"
-        "      - {alert: ImportedMissing, expr: 'absent(up{job=\"imported-api\"})', labels: {severity: warning}}\n"
-    )
 
 
 def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
@@ -131,8 +125,9 @@ def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
     warnings = {d.uid: d.warnings for d in load_content().dashboards}
     assert warnings["imported-legacy"] == ()
     assert warnings["imported-other"] == (
-        "dashboards/Imported/other.json: $.panels[0].type: panel 'Requests' is a graph panel: use timeseries or "
-        "stat (lint rule panel-modern)",
+        "dashboards/Imported/other.json: [panel-modern] $.panels[0].type: panel 'Requests' is a graph panel: use "
+        "timeseries or stat (to turn the rule off for this file: dashboards/Imported/.lint: exclusions: "
+        '{panel-modern: {reason: "<why>", dashboards: [other.json]}})',
     )
 
 
@@ -150,12 +145,12 @@ def test_a_lint_file_turns_a_rule_off_for_the_dashboards_it_names(content_copy):
         (
             "exclusions:\n  panel-units:\n    reason: x\n    dashboards: [missing.json]\n",
             "dashboards/Imported/.lint:1: exclusions.panel-units.dashboards: "
-            "no dashboard 'missing.json' in dashboards/Imported",
+            "no dashboard file 'missing.json' in dashboards/Imported",
         ),
         (
             "exclusions: [panel-units]\n",
             "dashboards/Imported/.lint:1: exclusions: must be a mapping with 'exclusions': {rule: {reason, dashboards: "
-            "[file.json]}}, got ['panel-units']",
+            "[file]}}, got ['panel-units']",
         ),
     ],
 )
@@ -193,5 +188,9 @@ def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, 
     assert [p["type"] for p in old["rows"][0]["panels"]] == ["singlestat", "graph"]
     # Preview says what in them falls short of the shipped dashboards, naming file, place and rule.
     by_name = [w for w in warnings if w.startswith("dashboards/Imported/datasource-by-name.json")]
-    assert any("(lint rule datasource-by-uid)" in w for w in by_name), warnings
-    assert all(rule.severity == WARNING for rule in RULES if f"(lint rule {rule.name})" in " ".join(warnings))
+    assert any("[datasource-by-uid]" in w for w in by_name), warnings
+    lint_warnings = [w for w in warnings if w.startswith("dashboards/Imported/")]
+    assert lint_warnings and all(
+        re.search(r": \[[a-z-]+\] .*\(to turn the rule off for this file: dashboards/Imported/\.lint: ", w)
+        for w in lint_warnings
+    )

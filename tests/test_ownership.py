@@ -39,19 +39,19 @@ SYSTEMS = {
         ("slo:sli_error:ratio_rate5m > 0.1", []),  # a recorded series: its rule selects the jobs
         (
             "sum(rate(http_requests_total[5m]))",
-            ['http_requests_total selects no job: add job=~"kerp-.+" (systems/kerp.yml)'],
+            ['http_requests_total selects no job: add job="kerp-api" (systems/kerp.yml)'],
         ),
         (
             'up{job=~".*-api"}',
             [
-                'up{job=~".*-api"} would also read other systems\' jobs (mindhit-api): select job=~"kerp-.+"',
+                'up{job=~".*-api"} would also read other systems\' jobs (mindhit-api): select job="kerp-api"',
             ],
         ),
         (
             'rate(http_requests_total{job!="kerp-api"}[5m])',
             [
                 'http_requests_total{job!="kerp-api"} would also read other systems\' jobs (alertmanager, cadvisor, '
-                'grafana, loki and 6 more): select job=~"kerp-.+"'
+                'grafana, loki and 6 more): select job="kerp-api"'
             ],
         ),
         ('up{job="kerp-web"}', ['up{job="kerp-web"} matches no job of kerp (kerp-api)']),
@@ -66,7 +66,7 @@ def test_a_dashboard_variable_is_read_as_every_job_it_can_take():
     templated = {"(?:.*)"}
     assert selector_problems('up{job="(?:.*)"}', KERP, JobIndex(SYSTEMS), set(), templated) == [
         'up{job="(?:.*)"} would also read other systems\' jobs (alertmanager, cadvisor, grafana, loki and 6 more): '
-        'select job=~"kerp-.+"'
+        'select job="kerp-api"'
     ]
     assert selector_problems('up{job="(?:kerp-.+)"}', KERP, JobIndex(SYSTEMS), set(), {"(?:kerp-.+)"}) == []
 
@@ -89,8 +89,9 @@ def test_a_rule_without_its_job_matcher_stops_preview_naming_file_and_line(conte
         )
     )
     line = text.splitlines().index("      - alert: HighErrorRate") + 1
-    assert f'rules/kerp.yml:{line}: http_requests_total selects no job: add job=~"kerp-.+"' in _preview_error(
-        content_copy
+    assert (
+        f'rules/kerp.yml: [job-ownership] line {line}: http_requests_total selects no job: add job="kerp-api"'
+        in _preview_error(content_copy)
     )
 
 
@@ -100,7 +101,7 @@ def test_a_rule_reading_another_systems_job_stops_preview(content_copy):
         rules.read_text().replace('expr: up{job="kerp-api"} == 0', 'expr: up{job=~"kerp-api|mindhit-api"} == 0')
     )
     message = _preview_error(content_copy)
-    assert 'would also read other systems\' jobs (mindhit-api): select job=~"kerp-.+"' in message
+    assert 'would also read other systems\' jobs (mindhit-api): select job="kerp-api"' in message
 
 
 def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_path(content_copy):
@@ -110,22 +111,37 @@ def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_pa
     service["allValue"] = ".*"
     path.write_text(json.dumps(model))
     message = _preview_error(content_copy)
-    assert "dashboards/weAlist/developer.json: $.panels[" in message
+    assert "dashboards/weAlist/developer.json: [job-ownership] 10 findings: $.panels[" in message
+    assert "; and 7 more (to turn the rule off for this file: dashboards/weAlist/.lint: " in message
     assert "would also read other systems' jobs (alertmanager, cadvisor, grafana, kerp-api and 6 more)" in message
 
 
-def test_content_of_an_undeclared_system_stops_preview(content_copy):
+def test_content_of_an_undeclared_system_is_imported(content_copy):
+    """Without systems/observer.yml, Observer's rules and dashboard are imported: they deploy as published."""
+    rules = content_copy / "rules/observer.yml"
+    rules.write_text(rules.read_text().replace('expr: up{job=~"observer-.+"} == 0', "expr: up == 0"))
     (content_copy / "systems/observer.yml").unlink()
-    message = _preview_error(content_copy)
-    assert "rules/observer.yml: system 'observer' has no systems/observer.yml: declare the scrape jobs" in message
-    assert "dashboards/Observer/observer.json: system 'observer' has no systems/observer.yml" in message
+    content = load_content(content_copy)
+    assert content.imported("observer") and not content.imported("kerp")
+    assert "observer.yml" in {f.name for f in content.rule_files}
+    assert "observer" not in content.systems
 
 
-def test_a_job_outside_the_systems_prefix_stops_preview(content_copy):
+def test_job_names_are_free_and_ownership_reads_the_declared_ones(content_copy):
     path = content_copy / "systems/observer.yml"
-    path.write_text(path.read_text().replace("  observer-collector:", "  collector:"))
+    path.write_text(path.read_text().replace("observer-collector", "collector"))
     message = _preview_error(content_copy)
-    assert "systems/observer.yml:4: jobs.collector: must be a job name starting with 'observer-'" in message
+    assert "jobs.collector: must be" not in message
+    assert 'observer_api_errors_total{job=~"observer-.+"} matches no job of observer (collector)' in message
+
+
+def test_a_job_declared_by_two_systems_stops_preview(content_copy):
+    path = content_copy / "systems/observer.yml"
+    path.write_text(path.read_text().replace("  observer-collector:", "  kerp-api:"))
+    message = _preview_error(content_copy)
+    assert "systems/observer.yml:4: jobs.kerp-api: is already a job of system kerp: a job belongs to one system" in (
+        message
+    )
 
 
 def _metric_names(expr: str) -> set[str]:

@@ -26,8 +26,9 @@ def test_a_job_without_a_missing_target_alert_stops_preview(content_copy):
     rules = content_copy / "rules/kerp.yml"
     rules.write_text(rules.read_text().replace('expr: absent(up{job="kerp-api"})', 'expr: absent(up{job="kerp-web"})'))
     assert (
-        "systems/kerp.yml: jobs.kerp-api: no alert of kerp fires when it has no target: "
-        'add one on absent(up{job="kerp-api"})' in _problems(content_copy)
+        "systems/kerp.yml: [silence-alerts] jobs.kerp-api: no alert of kerp fires when it has no target: "
+        'add one on absent(up{job="kerp-api"}) (to turn the rule off for this file: rules/.lint: exclusions: '
+        '{silence-alerts: {reason: "<why>", files: [kerp.yml]}})' in _problems(content_copy)
     )
 
 
@@ -36,7 +37,8 @@ def test_a_job_without_a_down_alert_stops_preview(content_copy):
     rules.write_text(rules.read_text().replace('expr: up{job=~"observer-.+"} == 0', "expr: vector(0) > 1"))
     message = _problems(content_copy)
     assert (
-        "systems/observer.yml: jobs.observer-collector: no alert of observer fires when its target is down" in message
+        "systems/observer.yml: [silence-alerts] jobs.observer-collector: no alert of observer fires when its target "
+        'is down: add one on up{job="observer-collector"} == 0' in message
     )
     assert "when it has no target" not in message
 
@@ -47,6 +49,7 @@ def test_a_new_job_needs_its_own_missing_target_alert(content_copy):
     systems.write_text(systems.read_text().replace("jobs:\n", "jobs:\n  wealist-search-service: Go, /metrics\n"))
     message = _problems(content_copy)
     assert (
-        "systems/wealist.yml: jobs.wealist-search-service: no alert of wealist fires when it has no target" in message
+        "systems/wealist.yml: [silence-alerts] jobs.wealist-search-service: no alert of wealist fires when it has no "
+        "target" in message
     )
     assert "wealist-search-service: no alert of wealist fires when its target is down" not in message

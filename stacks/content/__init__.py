@@ -2,6 +2,12 @@
 
 Everything here is pure Python and runs before any resource is registered, so a bad file stops
 `pulumi preview` with the file name and the line or JSON path of the problem.
+
+Two kinds of content. A declared system's (a `systems/<system>.yml` beside `rules/<system>.yml` and
+`dashboards/<System>/`, and the platform's) gets the project's own checks: job ownership, silence alerts, the
+metrics contract, a severity on every alert, and the dashboard lint's errors. Any other rule file or dashboard
+folder is imported: it deploys as published, checked exactly as strictly as the server that loads it (Prometheus
+for rules, Grafana's API for dashboards); what the project's checks find in it are warnings.
 """
 
 from __future__ import annotations
@@ -20,12 +26,22 @@ from stacks.content.dashboards import (
     check_unique_titles,
     check_unique_uids,
     datasource_uids,
+    lint_exclusions,
     load_dashboards,
 )
+from stacks.content.findings import ERROR, Finding, LintFile, summarise
 from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
 from stacks.content.log_labels import check_log_labels
 from stacks.content.ownership import check_ownership
-from stacks.content.prometheus_rules import RuleFile, check_rule_tests, load_rules, load_slos
+from stacks.content.prometheus_rules import (
+    RULE_LINT_RULES,
+    RULES_LINT_FILE,
+    RuleFile,
+    check_rule_tests,
+    load_rules,
+    load_slos,
+    severity_findings,
+)
 from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
 from stacks.errors import Problems
@@ -60,17 +76,27 @@ class Content:
     grafana_rule_groups: tuple[GrafanaRuleGroup, ...] = ()
     jobs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """System -> the scrape jobs its series come from (systems/<system>.yml), for every system declared."""
+    warnings: tuple[str, ...] = ()
+    """The rule files' lint warnings and the imported dashboards' left out, one line each, for preview to print
+    (the dashboards' own warnings go with each dashboard)."""
 
     @property
     def systems(self) -> tuple[str, ...]:
-        """The systems the content covers: dashboard folders, rule files and Grafana rule folders."""
+        """The declared systems the content covers: dashboard folders, rule files and Grafana rule folders.
+        Imported content belongs to none: every stack deploys it."""
         return tuple(
             sorted(
-                {d.system for d in self.dashboards}
-                | {f.system for f in self.rule_files}
-                | {system_of(g.folder) for g in self.grafana_rule_groups}
+                (
+                    {d.system for d in self.dashboards}
+                    | {f.system for f in self.rule_files}
+                    | {system_of(g.folder) for g in self.grafana_rule_groups}
+                )
+                & {*self.jobs, ALWAYS_DEPLOYED}
             )
         )
+
+    def imported(self, system: str) -> bool:
+        return system not in self.jobs and system != ALWAYS_DEPLOYED
 
     @property
     def folders(self) -> tuple[str, ...]:
@@ -88,11 +114,15 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
             problems.add(f"systems[{i}]", f"no content for system {system!r}; known: {', '.join(content.systems)}")
     problems.raise_if_any()
     wanted = {*systems, ALWAYS_DEPLOYED}
+
+    def deployed(system: str) -> bool:
+        return system in wanted or content.imported(system)
+
     return replace(
         content,
-        dashboards=tuple(d for d in content.dashboards if d.system in wanted),
-        rule_files=tuple(f for f in content.rule_files if f.system in wanted),
-        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) in wanted),
+        dashboards=tuple(d for d in content.dashboards if deployed(d.system)),
+        rule_files=tuple(f for f in content.rule_files if deployed(f.system)),
+        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if deployed(system_of(g.folder))),
     )
 
 
@@ -100,20 +130,22 @@ def select_datasources(content: Content, available: set[str]) -> Content:
     """The Grafana content for a stack whose Grafana has only these datasource uids.
 
     The platform's own dashboards and rules that read a missing datasource are left out: a stack without
-    Loki has no logs to show. Any other system's are an error naming the file: its content needs a
-    service this stack does not run.
+    Loki has no logs to show. So are imported ones, with a warning. Any other system's are an error naming the
+    file: its content needs a service this stack does not run.
     """
     problems = Problems()
+    left_out = []
 
     def fits(system: str, path: Path, uses: set[str]) -> bool:
         missing = uses - available
-        if missing and system != ALWAYS_DEPLOYED:
-            problems.add(
-                relative(path, ROOT),
-                f"reads the {', '.join(sorted(missing))} datasource, which this stack does not run: "
-                "add it to services, or leave the system out of systems",
-            )
-        return not missing
+        if not missing or system == ALWAYS_DEPLOYED:
+            return not missing
+        reads = f"reads the {', '.join(sorted(missing))} datasource, which this stack does not run"
+        if content.imported(system):
+            left_out.append(f"{relative(path, ROOT)}: {reads}: left out of this stack (add it to services)")
+        else:
+            problems.add(relative(path, ROOT), f"{reads}: add it to services, or leave the system out of systems")
+        return False
 
     dashboards = tuple(d for d in content.dashboards if fits(d.system, d.path, datasource_uids(d.model)))
     groups = tuple(
@@ -122,7 +154,7 @@ def select_datasources(content: Content, available: set[str]) -> Content:
         if fits(system_of(g.folder), g.path, {rule.datasource for rule in g.rules})
     )
     problems.raise_if_any()
-    return replace(content, dashboards=dashboards, grafana_rule_groups=groups)
+    return replace(content, dashboards=dashboards, grafana_rule_groups=groups, warnings=(*content.warnings, *left_out))
 
 
 def check_exporters(content: Content, exporters: Iterable) -> None:
@@ -162,25 +194,52 @@ def load_content(root: Path | None = None) -> Content:
     """Load and check every dashboard and rule file; raise InputError listing every problem."""
     root = root or ROOT
     problems = Problems()
-    dashboards = load_dashboards(root / "dashboards", problems, root)
+    systems = load_systems(root / "systems", problems, root)
+    dashboards = load_dashboards(root / "dashboards", problems, frozenset(systems), root)
     rule_files = load_rules(root / "rules", problems, root)
     slo_rule_files, slo_dashboards = load_slos(root / "rules" / "slos", problems, root)
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
     check_unique_uids(dashboards + slo_dashboards, problems, root)
-    check_unique_titles(dashboards + slo_dashboards, problems)
-    systems = load_systems(root / "systems", problems, root)
-    check_ownership(dashboards + slo_dashboards, rule_files + slo_rule_files, systems, problems)
-    check_silence(rule_files, systems, problems)
-    check_contract(rule_files + slo_rule_files, systems, problems)
-    check_log_labels(dashboards, grafana_rule_groups, problems, root)
+    rule_files += slo_rule_files
+    dashboards += slo_dashboards
+    excluded = lint_exclusions(root / "rules", problems, root, tuple(RULE_LINT_RULES), "files", "rule")
+    warnings = report(
+        [
+            *severity_findings(rule_files, systems),
+            *check_ownership(dashboards, rule_files, systems),
+            *check_silence(rule_files, systems),
+            *check_contract(rule_files, systems),
+        ],
+        excluded,
+        problems,
+    )
+    check_log_labels([d for d in dashboards if d.system in systems], grafana_rule_groups, problems, root)
     content = Content(
-        dashboards=dashboards + slo_dashboards,
-        rule_files=rule_files + slo_rule_files,
+        dashboards=dashboards,
+        rule_files=rule_files,
         grafana_rule_groups=grafana_rule_groups,
         jobs={name: system.jobs for name, system in systems.items() if name != ALWAYS_DEPLOYED},
+        warnings=(*report(check_unique_titles(dashboards), {}, problems), *warnings),
     )
     for first, second, uid in slug_collisions(content.folders):
         problems.add(f"folder {second!r}", f"its uid {uid!r} is already the uid of folder {first!r}: rename one")
     problems.raise_if_any()
     return content
+
+
+def report(findings: list[tuple[LintFile, Finding]], excluded: Mapping[str, set[str]], problems: Problems) -> list[str]:
+    """Findings summed per file and rule, but those rules/.lint turns off (a dashboard's .lint applies as it is
+    loaded): errors become problems, and the warnings are returned."""
+    by_file: dict[LintFile, list[Finding]] = {}
+    for lint_file, finding in findings:
+        if lint_file.lint_file != RULES_LINT_FILE or lint_file.file_name not in excluded.get(finding.rule, ()):
+            by_file.setdefault(lint_file, []).append(finding)
+    warnings = []
+    for lint_file, found in by_file.items():
+        for severity, line in summarise(found, lint_file):
+            if severity == ERROR:
+                problems.add_line(line)
+            else:
+                warnings.append(line)
+    return warnings

@@ -13,20 +13,20 @@ from collections.abc import Iterable
 
 import promql_parser
 
-from stacks.content.prometheus_rules import RuleFile
+from stacks.content.findings import ERROR, Finding, LintFile
+from stacks.content.prometheus_rules import METRICS_CONTRACT, RuleFile
 from stacks.content.systems import System
-from stacks.errors import Problems
-from stacks.promql import bucket_label, expression_facts, vector_selectors
+from stacks.promql import bucket_label, expression_facts, metric_name, vector_selectors
 
 
-def check_contract(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
-    for rule_file in rule_files:
-        system = systems.get(rule_file.system)
-        if system is None:
-            continue  # reported by the ownership check
+def check_contract(rule_files: Iterable[RuleFile], systems: dict[str, System]) -> list[tuple[LintFile, Finding]]:
+    """The rules of declared systems against their contracts (imported rule files have none)."""
+    found = []
+    for rule_file in (f for f in rule_files if f.system in systems):
         for line, expr in rule_file.expressions:
-            for message in contract_problems(expr, system):
-                problems.add(f"{rule_file.source}:{line}", message)
+            for message in contract_problems(expr, systems[rule_file.system]):
+                found.append((rule_file.lint_file, Finding(METRICS_CONTRACT, ERROR, f"line {line}", message)))
+    return found
 
 
 def contract_problems(expr: str, system: System) -> list[str]:
@@ -87,5 +87,5 @@ def _listed(buckets: tuple[float, ...]) -> str:
 
 
 def _histogram_of(quantile: promql_parser.Call) -> str | None:
-    names = {s.name for s in vector_selectors(quantile.args[1]) if s.name.endswith("_bucket")}
+    names = {name for name in map(metric_name, vector_selectors(quantile.args[1])) if name.endswith("_bucket")}
     return names.pop().removesuffix("_bucket") if len(names) == 1 else None

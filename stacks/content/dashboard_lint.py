@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stacks.content.dashboard_schema import schema_findings
+from stacks.content.findings import ERROR, WARNING, Finding
 from stacks.layout import DATASOURCE_SERVICES
 from stacks.promql import promql_error
 
@@ -38,7 +39,6 @@ _GRAFANA_VARIABLES = {
     "__range_s": "3600",
     "__range_ms": "3600000",
 }
-ERROR, WARNING = "error", "warning"
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,10 @@ class Rule:
     name: str
     description: str
     severity: str
-    """ERROR stops preview; WARNING is printed by preview (imported dashboards deploy as they are)."""
+    """For a declared system's dashboard: ERROR stops preview, WARNING is printed by preview. Every finding in an
+    imported dashboard is a warning: Grafana takes it as it is."""
     check: Callable[[Dashboard], Iterator[tuple[str, str]]]
     """(JSON path, message) for every place the dashboard breaks the rule."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str
-    where: str
-    message: str
 
 
 class Dashboard:
@@ -289,7 +282,10 @@ RULES = (
 # dashboard by a .lint file as the rules above are.
 JOB_OWNERSHIP = "job-ownership"
 JOB_OWNERSHIP_DESCRIPTION = "Every query selects its own system's scrape jobs and no other system's (systems/)."
-RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP)
+# Checked over a folder's dashboards, a warning for every dashboard (Grafana 13 takes two of one title in a folder).
+TITLE_UNIQUE = "title-unique"
+TITLE_UNIQUE_DESCRIPTION = "No two dashboards of one title in a folder."
+RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP, TITLE_UNIQUE)
 
 
 def lint(model: dict, excluded: frozenset[str] = frozenset()) -> list[Finding]:

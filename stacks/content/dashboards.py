@@ -10,13 +10,15 @@ from typing import Any
 
 from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
-from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, ERROR, RULE_NAMES, lint
+from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, RULE_NAMES, TITLE_UNIQUE, lint
+from stacks.content.findings import ERROR, WARNING, Finding, LintFile, summarise
 from stacks.errors import Problems, Reader
 from stacks.slugs import slug
 
+# What Grafana's dashboard API refuses (README, "Adding a dashboard", cites where): these stop preview for every
+# dashboard, imported or not.
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
 LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
-_LINT_FILE_EXPECTED = "a mapping with 'exclusions': {rule: {reason, dashboards: [file.json]}}"
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,17 @@ class Dashboard:
     model: dict  # normalised: no id or version, uid pinned
     system: str  # which system it belongs to (the `systems` stack key): the folder's, or the SLO spec's
     warnings: tuple[str, ...] = ()
-    """Findings of the lint rules of warning severity, printed by preview: where, rule and message."""
+    """Its lint warnings, one line per rule (stacks/content/findings.py), printed by preview."""
     source: str = ""
     """Where it comes from, for problems: dashboards/<Folder>/<file>.json, or the SLO spec that makes it."""
     excluded_rules: frozenset[str] = frozenset()
     """Lint rules its folder's .lint file turns off for it."""
+    strict: bool = True
+    """A declared system's (systems/): lint errors stop preview. An imported one's findings are all warnings."""
+
+    @property
+    def lint_file(self) -> LintFile:
+        return dashboard_lint_file(self.source, self.path)
 
     @property
     def config_json(self) -> str:
@@ -40,23 +48,36 @@ class Dashboard:
         return json.dumps(self.model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_dashboards(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[Dashboard, ...]:
+def dashboard_lint_file(source: str, path: Path) -> LintFile:
+    return LintFile(source, f"{source.rpartition('/')[0]}/{LINT_FILE}", "dashboards", path.name)
+
+
+def load_dashboards(
+    directory: Path, problems: Problems, declared: frozenset[str], root: Path = ROOT
+) -> tuple[Dashboard, ...]:
+    """dashboards/<Folder>/*.json; those of a folder whose system is not in `declared` are imported."""
     dashboards: list[Dashboard] = []
     stray = sorted(p for p in directory.glob("*.json")) if directory.is_dir() else []
     for path in stray:
         problems.add(relative(path, root), "dashboards must be in a folder directory, e.g. dashboards/MindHit/")
-    exclusions = {folder: _lint_exclusions(folder, problems, root) for folder in sorted(directory.glob("*/"))}
+    exclusions = {
+        folder: lint_exclusions(folder, problems, root, RULE_NAMES, "dashboards", "dashboard")
+        for folder in sorted(directory.glob("*/"))
+    }
     for path in sorted(directory.glob("*/*.json")):
         name = relative(path, root)
         excluded = frozenset(rule for rule, files in exclusions[path.parent].items() if path.name in files)
-        dashboard = _load_dashboard(path, name, problems, excluded)
+        dashboard = _load_dashboard(path, name, problems, excluded, system_of(path.parent.name) in declared)
         if dashboard is not None:
             dashboards.append(dashboard)
     return tuple(dashboards)
 
 
-def _lint_exclusions(folder: Path, problems: Problems, root: Path) -> dict[str, set[str]]:
-    """A folder's .lint file: rule name -> the dashboard files it does not apply to. Each needs a reason."""
+def lint_exclusions(
+    folder: Path, problems: Problems, root: Path, rule_names: tuple[str, ...], list_key: str, kind: str
+) -> dict[str, set[str]]:
+    """A folder's .lint file: rule name -> the files of the folder it does not apply to. Each needs a reason;
+    a rule or a file that does not exist stops preview."""
     path = folder / LINT_FILE
     if not path.is_file():
         return {}
@@ -65,36 +86,37 @@ def _lint_exclusions(folder: Path, problems: Problems, root: Path) -> dict[str, 
     data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
     if len(problems) > count:
         return {}
-    top = Reader(data, "", problems, ("exclusions",), file=name, expected=_LINT_FILE_EXPECTED)
-    entries = top.child("exclusions", top.get("exclusions"), RULE_NAMES, expected=_LINT_FILE_EXPECTED)
+    expected = f"a mapping with 'exclusions': {{rule: {{reason, {list_key}: [file]}}}}"
+    top = Reader(data, "", problems, ("exclusions",), file=name, expected=expected)
+    entries = top.child("exclusions", top.get("exclusions"), rule_names, expected=expected)
     exclusions = {}
     for rule, entry in entries.value.items():
-        if rule not in RULE_NAMES:
+        if rule not in rule_names:
             continue  # reported as an unknown key
-        r = entries.child(rule, entry, ("dashboards", "reason"), expected="{reason, dashboards: [file.json]}")
-        reason = r.str("reason", required=True, expected="why the rule is off for these dashboards")
-        files = r.list("dashboards", required=True, expected="the dashboard files of this folder the rule is off for")
+        r = entries.child(rule, entry, (list_key, "reason"), expected=f"{{reason, {list_key}: [file]}}")
+        reason = r.str("reason", required=True, expected=f"why the rule is off for these {kind} files")
+        files = r.list(list_key, required=True, expected=f"the {kind} files of this folder the rule is off for")
         for file in files:
             if not (folder / str(file)).is_file():
-                r.add("dashboards", f"no dashboard {file!r} in {relative(folder, root)}")
+                r.add(list_key, f"no {kind} file {file!r} in {relative(folder, root)}")
         if reason and files:
             exclusions[rule] = {str(file) for file in files}
     return exclusions
 
 
-def check_unique_titles(dashboards: tuple[Dashboard, ...], problems: Problems) -> None:
-    """Grafana refuses a second dashboard of the same title in a folder ("A dashboard with the same name in
-    the folder already exists"): reported where it is, before anything is sent."""
+def check_unique_titles(dashboards: tuple[Dashboard, ...]) -> list[tuple[LintFile, Finding]]:
+    """A second dashboard of one title in a folder: a warning, as Grafana 13 takes it (its save path no longer
+    checks titles, and the unique index on folder and title was dropped; README cites where), but the two are hard
+    to tell apart in the folder and in search."""
     seen: dict[tuple[str, str], str] = {}
+    found = []
     for dashboard in dashboards:
         key = (dashboard.folder, dashboard.title)
-        if key in seen:
-            problems.add(
-                f"{dashboard.source}: $.title",
-                f"{dashboard.title!r} is already the title of {seen[key]} in folder {dashboard.folder!r}",
-            )
-        else:
-            seen[key] = dashboard.source
+        if key in seen and TITLE_UNIQUE not in dashboard.excluded_rules:
+            message = f"{dashboard.title!r} is already the title of {seen[key]} in folder {dashboard.folder!r}"
+            found.append((dashboard.lint_file, Finding(TITLE_UNIQUE, WARNING, "$.title", message)))
+        seen.setdefault(key, dashboard.source)
+    return found
 
 
 def check_unique_uids(dashboards: tuple[Dashboard, ...], problems: Problems, root: Path = ROOT) -> None:
@@ -108,7 +130,9 @@ def check_unique_uids(dashboards: tuple[Dashboard, ...], problems: Problems, roo
             seen[dashboard.uid] = where
 
 
-def _load_dashboard(path: Path, name: str, problems: Problems, excluded: frozenset[str]) -> Dashboard | None:
+def _load_dashboard(
+    path: Path, name: str, problems: Problems, excluded: frozenset[str], strict: bool
+) -> Dashboard | None:
     try:
         model = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -124,7 +148,7 @@ def _load_dashboard(path: Path, name: str, problems: Problems, excluded: frozens
         problems.add(f"{name}: $.dashboard", "unwrap the export: the file must hold the dashboard model itself")
         return None
     folder = path.parent.name
-    return build_dashboard(model, path, name, folder, system_of(folder), problems, excluded)
+    return build_dashboard(model, path, name, folder, system_of(folder), problems, excluded, strict)
 
 
 def build_dashboard(
@@ -135,9 +159,11 @@ def build_dashboard(
     system: str,
     problems: Problems,
     excluded_rules: frozenset[str] = frozenset(),
+    strict: bool = True,
 ) -> Dashboard | None:
-    """A dashboard model checked and normalised; `name` says where it comes from in problems. Lint errors are
-    problems; lint warnings go with the dashboard, for preview to print."""
+    """A dashboard model checked and normalised; `name` says where it comes from in problems. What Grafana's API
+    refuses is a problem. Lint errors are problems when `strict` (a declared system's dashboard); lint warnings,
+    and every lint finding of an imported dashboard, go with the dashboard for preview to print."""
     title = model.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.add(f"{name}: $.title", "a dashboard needs a non-empty title")
@@ -149,12 +175,15 @@ def build_dashboard(
     model, input_problems = resolve_inputs(model)
     for where, message in input_problems:
         problems.add(f"{name}: {where}", message)
+    findings = lint(model, excluded_rules)
+    if not strict:
+        findings = [Finding(f.rule, WARNING, f.where, f.message) for f in findings]
     warnings = []
-    for finding in lint(model, excluded_rules):
-        if finding.severity == ERROR:
-            problems.add(f"{name}: {finding.where}", finding.message)
+    for severity, line in summarise(findings, dashboard_lint_file(name, path)):
+        if severity == ERROR:
+            problems.add_line(line)
         else:
-            warnings.append(f"{name}: {finding.where}: {finding.message} (lint rule {finding.rule})")
+            warnings.append(line)
     normalised = {k: v for k, v in model.items() if k not in ("id", "version", "__inputs")}
     normalised["uid"] = uid
     return Dashboard(
@@ -167,6 +196,7 @@ def build_dashboard(
         warnings=tuple(warnings),
         source=name,
         excluded_rules=excluded_rules,
+        strict=strict,
     )
 
 

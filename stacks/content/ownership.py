@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 
 from stacks.content.dashboard_lint import JOB_OWNERSHIP, datasource_of, panels, substitute_variables
 from stacks.content.dashboards import Dashboard
+from stacks.content.findings import ERROR, Finding, LintFile
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
-from stacks.errors import Problems
 from stacks.promql import expression_facts
 
 _SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule
@@ -136,28 +136,27 @@ def variable_domains(model: dict) -> dict[str, str]:
 
 
 def check_ownership(
-    dashboards: Iterable[Dashboard], rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems
-) -> None:
-    """Every selector of every rule, panel and query variable reads its own system's jobs only."""
+    dashboards: Iterable[Dashboard], rule_files: Iterable[RuleFile], systems: dict[str, System]
+) -> list[tuple[LintFile, Finding]]:
+    """Every selector of every rule, panel and query variable of a declared system reads its own system's jobs
+    only. Imported content (no systems/ file) is not checked: it has no jobs of its own."""
     dashboards, rule_files = list(dashboards), list(rule_files)
     recorded = {record for rule_file in rule_files for record in rule_file.records}
     jobs = JobIndex(systems)
-    for rule_file in rule_files:
-        system = _declared(rule_file.system, rule_file.source, systems, problems)
-        for line, expr in rule_file.expressions if system else ():
+    found = []
+    for rule_file in (f for f in rule_files if f.system in systems):
+        system = systems[rule_file.system]
+        for line, expr in rule_file.expressions:
             for message in selector_problems(expr, system, jobs, recorded):
-                problems.add(f"{rule_file.source}:{line}", message)
-    for dashboard in (d for d in dashboards if JOB_OWNERSHIP not in d.excluded_rules):
-        system = _declared(dashboard.system, dashboard.source, systems, problems)
-        for where, expr, templated in dashboard_queries(dashboard.model) if system else ():
+                found.append((rule_file.lint_file, Finding(JOB_OWNERSHIP, ERROR, f"line {line}", message)))
+    for dashboard in dashboards:
+        if dashboard.system not in systems or JOB_OWNERSHIP in dashboard.excluded_rules:
+            continue
+        system = systems[dashboard.system]
+        for where, expr, templated in dashboard_queries(dashboard.model):
             for message in selector_problems(expr, system, jobs, recorded, templated):
-                problems.add(f"{dashboard.source}: {where}", message)
-
-
-def _declared(name: str, source: str, systems: dict[str, System], problems: Problems) -> System | None:
-    if name not in systems:
-        problems.add(source, f"system {name!r} has no systems/{name}.yml: declare the scrape jobs its series come from")
-    return systems.get(name)
+                found.append((dashboard.lint_file, Finding(JOB_OWNERSHIP, ERROR, where, message)))
+    return found
 
 
 def _literal(value: str) -> str:

@@ -3,16 +3,19 @@ the promtool test files' references."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from stacks import slo
 from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
+from stacks.content.dashboard_lint import JOB_OWNERSHIP
 from stacks.content.dashboards import Dashboard, build_dashboard
+from stacks.content.findings import ERROR, WARNING, Finding, LintFile
 from stacks.errors import Problems, Reader
 from stacks.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
-from stacks.promql import LABEL_NAME, expression_labels, promql_error
+from stacks.promql import expression_labels, promql_error
 from stacks.render import to_yaml
 from stacks.slo_dashboard import slo_dashboard
 
@@ -37,6 +40,44 @@ class RuleFile:
     """The series its recording rules write."""
     alert_expressions: tuple[str, ...] = ()
     """The PromQL of its alerting rules."""
+    missing_severity: tuple[tuple[int, str], ...] = ()
+    """(line, alert) of its alerts without a severity label (lint rule alert-severity)."""
+
+    @property
+    def lint_file(self) -> LintFile:
+        return LintFile(self.source, RULES_LINT_FILE, "files", self.path.name)
+
+
+RULES_LINT_FILE = "rules/.lint"  # rule-file lint rules turned off for some files, as a dashboard folder's .lint does
+ALERT_SEVERITY = "alert-severity"
+METRICS_CONTRACT = "metrics-contract"  # stacks/content/contract.py
+SILENCE_ALERTS = "silence-alerts"  # stacks/content/silence.py
+# The rule-file lint rules, checked for the declared systems (a warning in imported rules: alert-severity only).
+RULE_LINT_RULES = {
+    ALERT_SEVERITY: "Every alert has a severity label: the routes are keyed on it.",
+    JOB_OWNERSHIP: "Every selector reads its own system's scrape jobs and no other system's (systems/).",
+    METRICS_CONTRACT: "Histograms, buckets and quantile thresholds a rule reads are in its system's contract.",
+    SILENCE_ALERTS: "Every job of the system has an alert for its target down and one for it missing.",
+}
+
+
+def severity_findings(rule_files: Iterable[RuleFile], declared: Iterable[str]) -> list[tuple[LintFile, Finding]]:
+    """Alerts without a severity label: the routes are keyed on it, so such an alert reaches only the default
+    receiver. An error in a declared system's rules; a warning in imported ones, which Prometheus takes."""
+    declared = set(declared)
+    return [
+        (
+            rule_file.lint_file,
+            Finding(
+                ALERT_SEVERITY,
+                ERROR if rule_file.system in declared else WARNING,
+                f"line {line}",
+                f"alert {alert!r} has no severity label: the routes are keyed on it",
+            ),
+        )
+        for rule_file in rule_files
+        for line, alert in rule_file.missing_severity
+    ]
 
 
 def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[RuleFile, ...]:
@@ -55,48 +96,52 @@ def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | Non
 def _parse_rule_file(
     text: str, path: Path, name: str, file_name: str, system: str, problems: Problems
 ) -> RuleFile | None:
+    """A rule file checked as Prometheus 3.16 loads it (model/rulefmt/rulefmt.go: Parse and Validate): exactly
+    what the server refuses is a problem, nothing more. The project's own checks of a declared system's rules are
+    lint rules (rule_findings)."""
+    count = len(problems)
     data = load_yaml(text, name, problems)
-    if data is None:
+    if data is None and len(problems) > count:
         return None
-    top = Reader(data, "", problems, file=name, expected="a rule file: a mapping with a 'groups' list")
+    data = {} if data is None else data  # an empty file is a file of no groups
+    top = Reader(data, "", problems, ("groups",), file=name, expected="a rule file: a mapping with a 'groups' list")
     groups, alerts = [], []
-    for i, item in enumerate(top.list("groups", required=True, expected="a list of rule groups")):
+    label_names = {"alertname"}
+    expressions, records, alert_expressions, missing_severity = [], [], [], []
+    for i, item in enumerate(top.list("groups", expected="a list of rule groups")):
         group = Reader(
             item, "", problems, _GROUP_KEYS, file=name, expected=f"groups[{i}]: a mapping with name and rules"
         )
         if not group.valid:
             continue
-        group_name = group.str("name", required=True, expected="the rule group's name")
+        group_name = _text(group, "name")
+        if not group_name:
+            group.add("name", "is required: the rule group's name (Prometheus: Groupname must not be empty)")
+        elif group_name in groups:
+            group.add("name", f'groupname "{group_name}" is repeated in the same file')
+        groups.append(group_name)
         group.duration("interval")
-        _check_label_names(group, "labels")
-        if group_name in groups:
-            group.add("", f"rule group {group_name!r} is defined twice")
-        groups.append(str(group_name))
-        rules = group.list("rules", expected="a list of rules")
-        if not rules:
-            group.add("", f"rule group {group_name!r} has no rules")
-            continue
-        group_alerts: set[str] = set()
-        for rule in rules:
-            alert = _check_rule(Reader(rule, "", problems, _RULE_KEYS, file=name, expected="a rule: a mapping"))
-            if alert in group_alerts:
-                problems.add(f"{name}:{rule.line}", f"alert {alert!r} is defined twice in group {group_name!r}")
-            if alert:
-                group_alerts.add(alert)
-                alerts.append(alert)
-    label_names = {"alertname"}
-    expressions, records, alert_expressions = [], [], []
-    for group in data["groups"]:
-        for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
-            if not isinstance(rule, dict):
+        group.duration("query_offset")
+        if group.has("limit"):
+            group.number("limit", valid=lambda n: n == int(n), expected="a whole number")
+        _check_label_names(group, "labels", labels=True)
+        for rule_item in group.list("rules", expected="a list of rules"):
+            rule = Reader(rule_item, "", problems, _RULE_KEYS, file=name, expected="a rule: a mapping")
+            if not rule.valid:
                 continue
-            if "alert" in rule:
-                label_names |= set(rule.get("labels") or {}) | expression_labels(str(rule.get("expr", "")))
-                alert_expressions.append(str(rule.get("expr", "")))
-            if isinstance(rule.get("expr"), str):
-                expressions.append((rule.line, rule["expr"]))
-            if isinstance(rule.get("record"), str):
-                records.append(rule["record"])
+            alert, record, expr = _check_rule(rule)
+            if expr:
+                expressions.append((rule.line, expr))
+            if record:
+                records.append(record)
+            if alert:
+                alerts.append(alert)
+                alert_expressions.append(expr or "")
+                labels = rule.get("labels")
+                labels = labels if isinstance(labels, dict) else {}
+                label_names |= {str(k) for k in labels} | expression_labels(expr or "")
+                if "severity" not in labels:
+                    missing_severity.append((rule.line, alert))
     return RuleFile(
         path=path,
         name=file_name,
@@ -109,6 +154,7 @@ def _parse_rule_file(
         expressions=tuple(expressions),
         records=tuple(records),
         alert_expressions=tuple(alert_expressions),
+        missing_severity=tuple(missing_severity),
     )
 
 
@@ -162,26 +208,34 @@ def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> 
                 top.add("", f"rule_files names {rule_file!r}, which does not exist")
 
 
-def _check_rule(rule: Reader) -> str | None:
-    if not rule.valid:
-        return None
-    if rule.has("alert") == rule.has("record"):
-        rule.add("", "a rule needs exactly one of 'alert' or 'record'")
-        return None
-    alert = rule.str("alert", expected="the alert's name")
-    expr = rule.str("expr", required=True, expected="a PromQL expression")
-    if expr and expr.strip() and (error := promql_error(expr)):
-        rule.add("", f"invalid PromQL in {alert or rule.get('record')!r}: {error}")
-    rule.duration("for")
-    rule.duration("keep_firing_for")
-    _check_label_names(rule, "labels")
-    _check_label_names(rule, "annotations")
+def _check_rule(rule: Reader) -> tuple[str, str, str]:
+    """(alert, record, expr) of a rule, each "" when missing, after reporting what Prometheus refuses in it."""
+    alert, record, expr = _text(rule, "alert"), _text(rule, "record"), _text(rule, "expr")
+    if alert and record:
+        rule.add("", "only one of 'record' and 'alert' must be set")
+    elif not alert and not record:
+        rule.add("", "one of 'record' or 'alert' must be set")
+    if not expr:
+        rule.add("expr", "is required: a PromQL expression (Prometheus: field 'expr' must be set in rule)")
+    elif error := promql_error(expr):
+        rule.add("expr", f"invalid PromQL in {alert or record!r}: {error}")
+    for_ = rule.duration("for")
+    keep_firing_for = rule.duration("keep_firing_for")
+    if record and not alert:
+        if rule.mapping("annotations"):
+            rule.add("annotations", "a recording rule takes no annotations")
+        if for_ not in (None, "0s"):
+            rule.add("for", "a recording rule takes no 'for'")
+        if keep_firing_for not in (None, "0s"):
+            rule.add("keep_firing_for", "a recording rule takes no 'keep_firing_for'")
+        if "{" in record or "}" in record:
+            rule.add("record", f"braces in the recording rule name {record!r}: should they be in expr?")
+    _check_label_names(rule, "labels", labels=True)
+    _check_label_names(rule, "annotations", labels=False)
     if alert:
         _check_templates(rule, "labels")
         _check_templates(rule, "annotations")
-    if alert and "severity" not in rule.mapping("labels"):
-        rule.add("", f"alert {alert!r} needs a severity label: the alert routes are keyed on it")
-    return alert
+    return alert, record, expr
 
 
 # What Prometheus accepts in a rule file (rulefmt): any other key stops it loading the file.
@@ -189,15 +243,33 @@ _GROUP_KEYS = ("interval", "labels", "limit", "name", "query_offset", "rules")
 _RULE_KEYS = ("alert", "annotations", "expr", "for", "keep_firing_for", "labels", "record")
 
 
-def _check_label_names(r: Reader, key: str) -> None:
-    """Label and annotation names Prometheus refuses at load (and `__` names, which it reserves)."""
-    for label, value in r.mapping(key, expected="a mapping of names to values").items():
-        if not isinstance(label, str) or not LABEL_NAME.fullmatch(label) or label.startswith("__"):
-            r.add(
-                f"{key}.{label}", "is not a valid label name (letters, digits and _, not starting with a digit or __)"
-            )
-        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            r.add(f"{key}.{label}", f"must be a string, got {value!r}")
+def _text(r: Reader, key: str) -> str:
+    """A string field as Prometheus' YAML decoder reads it: any scalar as its text, null as empty; a list or a
+    mapping is refused."""
+    value = r.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        r.add(key, f"must be a string, got {value!r}")
+        return ""
+    return _scalar_text(value)
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _check_label_names(r: Reader, key: str, *, labels: bool) -> None:
+    """Label and annotation names Prometheus 3 refuses at load: it validates names as UTF-8, so any non-empty
+    name is valid (`team.name` too), but a label (not an annotation) may not be __name__. Values are strings."""
+    for name, value in r.mapping(key, expected="a mapping of names to values").items():
+        if isinstance(name, (dict, list)) or _scalar_text(name) == "" or (labels and name == "__name__"):
+            kind = "label" if labels else "annotation"
+            r.add(f"{key}.{name}", f"invalid {kind} name {name!r}")
+        elif isinstance(value, (dict, list)):
+            r.add(f"{key}.{name}", f"must be a string, got {value!r}")
 
 
 def _check_templates(rule: Reader, key: str) -> None:

@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stacks.content._names import ALWAYS_DEPLOYED
+from stacks.content.findings import ERROR, Finding, LintFile
 from stacks.content.ownership import JobIndex
-from stacks.content.prometheus_rules import RuleFile
+from stacks.content.prometheus_rules import RULES_LINT_FILE, SILENCE_ALERTS, RuleFile
 from stacks.content.systems import System
-from stacks.errors import Problems
 from stacks.layout import METRIC_AGENTS
 from stacks.promql import expression_facts
 
 
-def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], problems: Problems) -> None:
-    """Every job of every system has its down and missing alerts, in the system's own rule files."""
+def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System]) -> list[tuple[LintFile, Finding]]:
+    """Every job of every declared system has its down and missing alerts, in the system's own rule files."""
     rule_files = list(rule_files)
+    found = []
     agents = {agent.name for agent in METRIC_AGENTS}
     has_rules = {f.system for f in rule_files}
     for system in systems.values():
@@ -35,17 +36,14 @@ def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System], pr
         for job in system.jobs:
             if system.name == ALWAYS_DEPLOYED and job not in agents:
                 continue
-            where = f"{system.declared_in}: jobs.{job}"
+            lint_file = LintFile(system.declared_in, RULES_LINT_FILE, "files", f"{system.name}.yml")
             if job not in down:
-                selector = f'up{{job="{job}"}}' if system.name == ALWAYS_DEPLOYED else f'up{{job=~"{system.name}-.+"}}'
-                problems.add(
-                    where, f"no alert of {system.name} fires when its target is down: add one on {selector} == 0"
-                )
+                message = f'no alert of {system.name} fires when its target is down: add one on up{{job="{job}"}} == 0'
+                found.append((lint_file, Finding(SILENCE_ALERTS, ERROR, f"jobs.{job}", message)))
             if job not in missing:
-                problems.add(
-                    where,
-                    f'no alert of {system.name} fires when it has no target: add one on absent(up{{job="{job}"}})',
-                )
+                message = f'no alert of {system.name} fires when it has no target: add one on absent(up{{job="{job}"}})'
+                found.append((lint_file, Finding(SILENCE_ALERTS, ERROR, f"jobs.{job}", message)))
+    return found
 
 
 def _up_reads(expr: str, jobs: JobIndex) -> tuple[set[str], set[str]]:

@@ -1,7 +1,8 @@
-"""The systems the content monitors (systems/<system>.yml): the scrape jobs each one's series come from, and
-its metrics contract (each metric's type, jobs, labels and histogram buckets, as the seeds define them).
-Every rule and panel of a system selects its own jobs, with the one matcher job=~"<system>-.+"; the
-platform's jobs are the stack's own services and the agents on its hosts (stacks/layout.py)."""
+"""The declared systems (systems/<system>.yml): the scrape jobs each one's series come from, and its metrics
+contract (each metric's type, jobs, labels and histogram buckets). A declared system's rules and dashboards get the
+project's own checks (job ownership, silence alerts, the contract); content of any other name is imported and
+deploys as the servers take it. The platform's jobs are the stack's own services and the agents on its hosts
+(stacks/layout.py); `systems/platform.yml` may add its contract (`metrics` only)."""
 
 from __future__ import annotations
 
@@ -45,18 +46,12 @@ class System:
 
     @property
     def declared_in(self) -> str:
-        return (
-            "the stack's own services and host agents, stacks/layout.py"
-            if self.name == ALWAYS_DEPLOYED
-            else f"systems/{self.name}.yml"
-        )
+        return f"systems/{self.name}.yml"
 
     @property
     def job_matcher(self) -> str:
-        """The matcher its rules and panels select their series with."""
-        if self.name == ALWAYS_DEPLOYED:
-            return f'job=~"{"|".join(self.jobs)}"'
-        return f'job=~"{self.name}-.+"'
+        """A matcher that selects its jobs and no other."""
+        return f'job="{self.jobs[0]}"' if len(self.jobs) == 1 else f'job=~"{"|".join(self.jobs)}"'
 
 
 # The platform watches the stack itself and its hosts: Prometheus scrapes each service and each host agent under its
@@ -68,18 +63,28 @@ _NUMBER = (int, float)
 
 
 def load_systems(directory: Path, problems: Problems, root: Path = ROOT) -> dict[str, System]:
-    """systems/<system>.yml, and the platform; each system's jobs are named <system>-<something>."""
+    """systems/<system>.yml, and the platform. A job belongs to one system."""
     systems = {PLATFORM.name: PLATFORM}
+    owner = {job: PLATFORM.name for job in PLATFORM.jobs}
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         name, system = relative(path, root), system_of(path.stem)
         data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
         top = Reader(data, "", problems, ("jobs", "metrics"), file=name, expected="a mapping of jobs and metrics")
+        if system == PLATFORM.name:
+            if top.has("jobs"):
+                top.add("jobs", "the platform's jobs are the stack's own services and agents: give only its metrics")
+            systems[system] = System(system, PLATFORM.jobs, parse_metrics(top, PLATFORM.jobs))
+            continue
         jobs = top.mapping("jobs", expected="a mapping of scrape job names to what they scrape")
         if not jobs:
             top.add("jobs", "is required: the scrape jobs this system's series come from")
         for job in jobs:
-            if not isinstance(job, str) or not JOB_NAME.match(job) or not job.startswith(f"{system}-"):
-                top.add(f"jobs.{job}", f"must be a job name starting with '{system}-' (its matcher is {system}-.+)")
+            if not isinstance(job, str) or not JOB_NAME.match(job):
+                top.add(f"jobs.{job}", "must be a job name: letters, digits, '_' and '-', not starting with a digit")
+            elif job in owner:
+                top.add(f"jobs.{job}", f"is already a job of system {owner[job]}: a job belongs to one system")
+            else:
+                owner[job] = system
         declared = tuple(str(job) for job in jobs)
         systems[system] = System(system, declared, parse_metrics(top, declared))
     return systems
