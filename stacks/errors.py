@@ -188,6 +188,8 @@ class Reader:
         value = self.value.get(key, default)
         if value is None:
             return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a YAML number: the servers read its text, and take "0" alone without a unit
         try:
             canonical_value = canonical_duration(value)
         except ValueError as error:

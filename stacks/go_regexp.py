@@ -15,21 +15,61 @@ import re2
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would print every refused pattern on stderr, in the middle of a preview
-_OPTIONS.dot_nl = False
+_DOT_NL = re2.Options()
+_DOT_NL.log_errors, _DOT_NL.dot_nl = False, True
+
+# How each server compiles a value: a format the value is put in, or None for a PromQL matcher, whose value
+# Prometheus parses alone (syntax.Perl|DotNL) and compiles as the tree it gets, anchored (model/labels/regexp.go).
+PROMQL_MATCHER = None
+RELABEL = "^(?s:{})$"  # Prometheus' relabel configs (model/relabel/relabel.go, NewRegexp)
+ALERTMANAGER = "^(?:{})$"  # Alertmanager's matchers (pkg/labels/matcher.go)
 
 
 @functools.lru_cache(maxsize=4096)
-def go_regexp_error(pattern: str, dot_matches_newline: bool = False) -> str | None:
-    """Why Go's regexp refuses the pattern, or None. `dot_matches_newline`: Prometheus' `(?s:...)`."""
+def go_regexp_error(pattern: str, wrapping: str | None = ALERTMANAGER) -> str | None:
+    """Why Go's regexp refuses the pattern as the server compiles it (`wrapping`), or None. Wrapped, an
+    unterminated `\\Q` swallows the closing parenthesis; alone, it does not."""
     if _has_any_byte(pattern):
-        return r"invalid escape sequence: \C"
-    wrapped = f"^(?s:{pattern})$" if dot_matches_newline else f"^(?:{pattern})$"
+        return r"error parsing regexp: invalid escape sequence: `\C`"
     try:
-        re2.compile(wrapped, _OPTIONS)
+        if wrapping is None:
+            re2.compile(pattern, _DOT_NL)
+        else:
+            re2.compile(wrapping.format(pattern), _OPTIONS)
     except re2.error as error:
         message = error.args[0] if error.args else str(error)
-        return message.decode() if isinstance(message, bytes) else str(message)
+        return _in_gos_words(message.decode() if isinstance(message, bytes) else str(message))
     return None
+
+
+# RE2's error strings (re2/regexp.cc, kErrorStrings) and Go's for the same error (regexp/syntax/parse.go, ErrorCode).
+_GO_ERRORS = {
+    "invalid escape sequence": "invalid escape sequence",
+    "invalid character class range": "invalid character class range",
+    "invalid character class": "invalid character class",
+    "missing ]": "missing closing ]",
+    "missing )": "missing closing )",
+    "unexpected )": "unexpected )",
+    "trailing \\": "trailing backslash at end of expression",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "invalid repetition size": "invalid repeat count",
+    "bad repetition operator": "invalid nested repetition operator",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid UTF-8": "invalid UTF-8",
+    "invalid named capture group": "invalid named capture",
+    "pattern too large": "expression too large",
+}
+
+
+def _in_gos_words(message: str) -> str:
+    """RE2's message as Go's regexp words it: `error parsing regexp: <code>: `<fragment>``."""
+    for ours, gos in _GO_ERRORS.items():
+        if message.startswith(ours):
+            fragment = message[len(ours) :].removeprefix(":").strip()
+            if gos == "expression too large" or not fragment:
+                return f"error parsing regexp: {gos}"
+            return f"error parsing regexp: {gos}: `{fragment}`"
+    return f"error parsing regexp: {message}"
 
 
 def compile_go_regexp(pattern: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from dataclasses import dataclass, field
@@ -9,14 +10,59 @@ from decimal import Decimal
 
 import promql_parser
 
-from stacks.go_regexp import go_regexp_error
+from stacks.go_regexp import PROMQL_MATCHER, go_regexp_error
 
 
 @functools.lru_cache(maxsize=65536)
 def parse_promql(expr: str) -> promql_parser.Expr:
     """The expression's syntax tree (ValueError or TypeError when it is not PromQL); parsed once for every
-    check that reads it."""
+    check that reads it.
+
+    The Rust parser checks a regex matcher with Rust's regex engine, which refuses some that Go's takes
+    (`(?P<a>x)(?P<a>y)`, `\\p{^Greek}`, `\\x{D800}`). Such a matcher is parsed with a placeholder in its place, and
+    Selector reads the original back; regex_error judges every regex with RE2, as Prometheus does."""
+    for _ in range(_MAX_PLACEHOLDERS):
+        try:
+            return promql_parser.parse(expr)
+        except ValueError as error:
+            regex = str(error).removeprefix("illegal regex for ")
+            if regex == str(error):
+                raise
+            if refused := go_regexp_error(regex, PROMQL_MATCHER):  # in the words of Go, the server's engine
+                raise ValueError(f"invalid regular expression {regex!r}: {refused}") from error
+            replaced = _with_placeholder(expr, regex)
+            if replaced == expr:
+                raise
+            expr = replaced
     return promql_parser.parse(expr)
+
+
+_MAX_PLACEHOLDERS = 16
+_REGEX_LITERAL = re.compile(r"""(=~|!~)(\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)""")
+_PLACEHOLDERS: dict[str, str] = {}  # placeholder -> the regex it stands for
+_ORIGINALS: dict[str, str] = {}
+
+
+def _with_placeholder(expr: str, regex: str) -> str:
+    """The expression with each string literal of a regex matcher whose value is `regex` replaced by a placeholder
+    the Rust engine takes."""
+    if regex not in _ORIGINALS:
+        placeholder = f"__go_regexp_{len(_ORIGINALS)}__"
+        _ORIGINALS[regex], _PLACEHOLDERS[placeholder] = placeholder, regex
+
+    def replace(match: re.Match) -> str:
+        literal = match[3]
+        value = literal[1:-1] if literal[0] == "`" else _unquoted(literal)
+        return f'{match[1]}{match[2]}"{_ORIGINALS[regex]}"' if value == regex else match[0]
+
+    return _REGEX_LITERAL.sub(replace, expr)
+
+
+def _unquoted(literal: str) -> str | None:
+    try:
+        return ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return None
 
 
 def promql_error(expr: str) -> str | None:
@@ -36,7 +82,7 @@ def regex_error(expr: str) -> str | None:
     counts up to 1000), which the Rust parser's regex engine may accept."""
     for selector in expression_facts(expr).selectors:
         for label, op, value in selector.matchers:
-            if op in ("Re", "NotRe") and (error := go_regexp_error(value, dot_matches_newline=True)):
+            if op in ("Re", "NotRe") and (error := go_regexp_error(value, PROMQL_MATCHER)):
                 return f"invalid regular expression in {label}{'=~' if op == 'Re' else '!~'}{value!r}: {error}"
     return None
 
@@ -128,7 +174,9 @@ class Selector:
 
     @classmethod
     def of(cls, node: promql_parser.VectorSelector) -> Selector:
-        matchers = tuple((m.name, str(m.op).rpartition(".")[2], m.value) for m in node.matchers.matchers)
+        matchers = tuple(
+            (m.name, str(m.op).rpartition(".")[2], _PLACEHOLDERS.get(m.value, m.value)) for m in node.matchers.matchers
+        )
         return cls(metric_name(node), matchers, node)
 
     def on(self, label: str) -> tuple[tuple[str, str], ...]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.errors import Problems, Reader
+from stacks.go_regexp import RELABEL, go_regexp_error
 from stacks.promql import LABEL_NAME
 
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
@@ -154,11 +155,9 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     for j, label in enumerate(rule.list("sourceLabels", expected="a list of label names")):
         if not isinstance(label, str) or not LABEL_NAME.fullmatch(label):
             rule.add(f"sourceLabels[{j}]", f"must be a label name, got {label!r}")
-    if (regex := rule.str("regex", expected="a regular expression")) is not None:
-        try:  # Python's engine, not Go's RE2: what only RE2 refuses is left to promtool before the replace
-            re.compile(regex)
-        except re.error as error:
-            rule.add("regex", f"does not compile: {error}")
+    regex = rule.str("regex", expected="a regular expression")
+    if regex is not None and (error := go_regexp_error(regex, RELABEL)):
+        rule.add("regex", f"does not compile (Prometheus compiles it with Go's RE2): {error}")
     target = rule.str("targetLabel", expected="a label name") or ""
     if action in _NEEDS_TARGET and not target:
         rule.add("targetLabel", f"is required for action {action}")

@@ -169,7 +169,7 @@ def test_a_route_matcher_go_refuses_stops_preview():
     _matchers(['team=~"(?!payments).*"', 'team=~"pay.*"'], "alerting.route.routes[0].matchers", problems)
     assert problems.items == [
         "alerting.route.routes[0].matchers[0]: invalid regular expression (Alertmanager compiles it with Go's RE2): "
-        "invalid perl operator: (?!"
+        "error parsing regexp: invalid or unsupported Perl syntax: `(?!`"
     ]
 
 

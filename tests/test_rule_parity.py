@@ -81,6 +81,13 @@ MUTATIONS = [
     (ALERTS, 'job="kube-state-metrics"', 'job!~"(?i)KUBE.+"'),
     (ALERTS, 'job="kube-state-metrics"', 'job=~"a**"'),
     (ALERTS, 'job="kube-state-metrics"', 'job=~"(?P<name>kube).*"'),
+    # Where Rust's regex engine (the PromQL parser's) refuses what Go takes, and how an unterminated \\Q reads.
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"(?P<a>x)(?P<a>y)"'),
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"\\\\p{^Greek}"'),
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"\\\\x{D800}"'),
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"kube\\\\Q"'),
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"\\\\p{Garay}"'),
+    (ALERTS, 'job="kube-state-metrics"', 'job=~"\\\\C"'),
     # Record names.
     (RECORDS, "record: cluster_job:cortex_request_duration_seconds:99quantile", "record: cluster job p99"),
     (RECORDS, "record: cluster_job:cortex_request_duration_seconds:99quantile", "record: 'job:p99{x=\"y\"}'"),
@@ -111,6 +118,17 @@ MUTATIONS = [
     (ALERTS, "  rules:", "  rule:"),
     (ALERTS, "groups:", "grups:"),
     (ALERTS, "    for: 15m", "    for: 15m\n    description: x"),
+    # YAML as Go's yaml.v3 reads it: a key twice, a second document, numbers for strings and durations.
+    (ALERTS, "    for: 15m", "    for: 15m\n    for: 5m"),
+    (ALERTS, "      severity: critical", "      severity: critical\n      severity: warning"),
+    (ALERTS, "groups:", "groups: []\n---\ngroups:"),
+    (ALERTS, "groups:", "---\ngroups:"),
+    (ALERTS, "- name: kube-state-metrics", "- name: kube-state-metrics\n  limit: 99999999999999999999"),
+    (ALERTS, "- name: kube-state-metrics", "- name: kube-state-metrics\n  limit: 1.0"),
+    (ALERTS, "- name: kube-state-metrics", "- name: kube-state-metrics\n  limit: 1.5"),
+    (ALERTS, "- name: kube-state-metrics", "- name: kube-state-metrics\n  limit: -3"),
+    (ALERTS, "- alert: KubeStateMetricsListErrors", "- alert: 42"),
+    (ALERTS, "- alert: KubeStateMetricsListErrors", "- alert: yes"),
 ]
 
 

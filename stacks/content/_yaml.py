@@ -17,6 +17,17 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    # A key given twice: Go's yaml.v3, which Prometheus and Alertmanager read their files with, refuses it where
+    # PyYAML would keep the last value silently.
+    lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+            if key_node.value in lines:
+                raise yaml.constructor.ConstructorError(
+                    problem=f'mapping key "{key_node.value}" already defined at line {lines[key_node.value]}',
+                    problem_mark=key_node.start_mark,
+                )
+            lines[key_node.value] = key_node.start_mark.line + 1
     mapping = _LineDict(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
     return mapping
@@ -29,9 +40,12 @@ class _LineDict(dict):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_yaml(text: str, name: str, problems: Problems) -> Any:
-    """The YAML document with the line of every mapping, or None after reporting where it is malformed."""
+def load_yaml(text: str, name: str, problems: Problems, *, first_document: bool = False) -> Any:
+    """The YAML document with the line of every mapping, or None after reporting where it is malformed.
+    `first_document`: of several, the first, as Prometheus reads a rule file (and warns about the others)."""
     try:
+        if first_document:
+            return next(yaml.load_all(text, Loader=_LineLoader), None)  # noqa: S506 - a SafeLoader subclass
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -100,7 +100,7 @@ def _parse_rule_file(
     what the server refuses is a problem, nothing more. The project's own checks of a declared system's rules are
     lint rules (rule_findings)."""
     count = len(problems)
-    data = load_yaml(text, name, problems)
+    data = load_yaml(text, name, problems, first_document=True)
     if data is None and len(problems) > count:
         return None
     data = {} if data is None else data  # an empty file is a file of no groups
@@ -122,8 +122,8 @@ def _parse_rule_file(
         groups.append(group_name)
         group.duration("interval")
         group.duration("query_offset")
-        if group.has("limit"):
-            group.number("limit", valid=lambda n: n == int(n), expected="a whole number")
+        if group.has("limit"):  # a Go int of 64 bits, which yaml.v3 fills from a float too (1.5 is 1)
+            group.number("limit", valid=lambda n: -(2**63) <= n < 2**63, expected="a number of 64 bits")
         _check_label_names(group, "labels", labels=True)
         for rule_item in group.list("rules", expected="a list of rules"):
             rule = Reader(rule_item, "", problems, _RULE_KEYS, file=name, expected="a rule: a mapping")

@@ -43,6 +43,14 @@ ALERTMANAGER_FUNCTIONS = GO_BUILTINS | {
 }  # fmt: skip
 
 
+def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """The names a template text that parses defines ({{define}}, {{block}}) and runs ({{template}})."""
+    tree = Tree(Lexer(text, functions), functions, {})
+    tree.parse()
+    decode = lambda names: frozenset(name.decode(errors="replace") for name in names)  # noqa: E731
+    return decode(tree.defined), decode(tree.used)
+
+
 def template_error(text: str, functions: frozenset[str], variables: frozenset[str] = frozenset()) -> str | None:
     """None if Go's text/template parses `text` with these functions (and these variables declared before it, as
     Prometheus declares $labels and $value); else Go's message, after `line N: ` when the text has several."""

@@ -46,9 +46,11 @@ class Tree:
         functions: frozenset[str],
         defined: dict[bytes, bool],
         variables: frozenset[str] = frozenset(),
+        used: set[bytes] | None = None,
     ):
         self.lex, self.functions = lexer, functions
         self.defined = defined  # name -> whether that template is empty (Go's treeSet)
+        self.used = set() if used is None else used  # the names {{template}} runs, for the caller to resolve
         self.token: list[Item] = [lexer.item] * 3  # three-token lookahead
         self.peek_count = 0
         self.vars = ["$", *sorted(variables)]
@@ -123,7 +125,7 @@ class Tree:
             if self.peek().typ is ItemType.LEFT_DELIM:
                 delim = self.next()
                 if self.next_non_space().typ is ItemType.DEFINE:
-                    Tree(self.lex, self.functions, self.defined).parse_definition()
+                    Tree(self.lex, self.functions, self.defined, used=self.used).parse_definition()
                     continue
                 self.backup2(delim)
             node = self.text_or_action()
@@ -264,7 +266,7 @@ class Tree:
         context = "block clause"
         name = self.template_name(self.next_non_space(), context)
         self.pipeline(context, ItemType.RIGHT_DELIM)
-        block = Tree(self.lex, self.functions, self.defined)
+        block = Tree(self.lex, self.functions, self.defined, used=self.used)
         nodes, end = block.item_list()
         if end.kind != "end":
             self.errorf(f"unexpected {end.text} in {context}")
@@ -274,7 +276,7 @@ class Tree:
     def template_control(self) -> _Node:
         """{{template "name" pipeline?}}; "template" is scanned."""
         context = "template clause"
-        self.template_name(self.next_non_space(), context)
+        self.used.add(self.template_name(self.next_non_space(), context))
         if self.next_non_space().typ is not ItemType.RIGHT_DELIM:
             self.backup()
             self.pipeline(context, ItemType.RIGHT_DELIM)
