@@ -3,7 +3,14 @@
 import pulumi
 
 from stacks.alerting import route_warnings
-from stacks.content import check_exporters, load_content, select_datasources, select_systems, unscraped_jobs
+from stacks.content import (
+    check_exporters,
+    check_templates,
+    load_content,
+    select_datasources,
+    select_systems,
+    unscraped_jobs,
+)
 from stacks.content.findings import total_line
 from stacks.environment import docker_socket_group, read_settings
 from stacks.errors import InputError
@@ -19,6 +26,7 @@ sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.gra
 if settings.grafana_content and not sidecar_dashboards:
     content = select_datasources(content, set(settings.datasource_urls))
 check_exporters(content, settings.exporters)
+check_templates(content, settings.alerting, carried=settings.kubernetes is None)
 warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
 scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
 if settings.kubernetes:

@@ -4,7 +4,10 @@ Runs the whole program (__main__.py: settings, content loading and linting, ever
 registration) for the dev stack with the shipped content, then with generated dashboards and rules
 added, each in a fresh process, and prints the time of each against the shipped-content run.
 
-    .venv/bin/python benchmarks/program_eval.py [--repeat 3]
+    .venv/bin/python benchmarks/program_eval.py [--repeat 3] [--baseline <git revision>]
+
+With --baseline, the program of that revision (a git worktree of it) runs on the same generated content, each
+scenario alternating with the current program's runs, and both times are printed side by side.
 
 Goal (issue 2): 1,000 dashboards + 5,000 rules evaluated in at most 5 s on the CI machine.
 """
@@ -49,8 +52,9 @@ print(json.dumps({{"seconds": time.perf_counter() - start, "resources": len(reco
 
 
 def generate(content: Path, dashboards: int, rules: int) -> None:
-    for name in ("dashboards", "rules", "systems"):
-        shutil.copytree(ROOT / name, content / name)
+    for name in ("dashboards", "rules", "systems", "templates"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, content / name)
     template = (ROOT / "dashboards/MindHit/api-overview.json").read_text()
     for k in range(FOLDERS if dashboards else 0):
         # Each generated folder is a system (board<k>) of its own, as MindHit's dashboard is MindHit's.
@@ -92,28 +96,49 @@ def _target_alerts(system: str, job: str) -> str:
     )
 
 
-def measure(dashboards: int, rules: int, repeat: int) -> tuple[float, int]:
+def measure(dashboards: int, rules: int, repeat: int, programs: list[Path]) -> list[tuple[float, int]]:
+    """(median seconds, resources) of each program (a project root) on the same generated content, their runs
+    alternating so that a busy moment of the machine weighs on both."""
     with tempfile.TemporaryDirectory() as scratch:
         content = Path(scratch)
         generate(content, dashboards, rules)
-        code = CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), content=str(content))
-        runs = []
+        codes = [CHILD.format(root=str(p), tests=str(p / "tests"), content=str(content)) for p in programs]
+        runs: list[list[dict]] = [[] for _ in programs]
         for _ in range(repeat):
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        return statistics.median(r["seconds"] for r in runs), runs[0]["resources"]
+            for code, program_runs in zip(codes, runs, strict=True):
+                out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                program_runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        return [(statistics.median(r["seconds"] for r in rs), rs[0]["resources"]) for rs in runs]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is printed")
+    parser.add_argument("--baseline", help="a git revision whose program runs beside this one")
     args = parser.parse_args()
-    print(f"{'scenario':34} {'resources':>9} {'seconds':>8} {'x shipped':>9}")
-    baseline = None
-    for label, dashboards, rules in SCENARIOS:
-        seconds, resources = measure(dashboards, rules, args.repeat)
-        baseline = baseline or seconds
-        print(f"{label:34} {resources:9d} {seconds:8.2f} {seconds / baseline:9.1f}")
+    with tempfile.TemporaryDirectory() as scratch:
+        programs = [ROOT]
+        if args.baseline:
+            worktree = Path(scratch) / "baseline"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", "-q", str(worktree), args.baseline], cwd=ROOT, check=True
+            )
+            programs.append(worktree)
+        try:
+            header = f"{'scenario':34} {'resources':>9} {'seconds':>8} {'x shipped':>9}"
+            print(header + (f" {args.baseline[:12]:>12} {'change':>7}" if args.baseline else ""))
+            shipped = None
+            for label, dashboards, rules in SCENARIOS:
+                results = measure(dashboards, rules, args.repeat, programs)
+                (seconds, resources), *before = results
+                shipped = shipped or seconds
+                line = f"{label:34} {resources:9d} {seconds:8.2f} {seconds / shipped:9.1f}"
+                if before:
+                    line += f" {before[0][0]:12.2f} {100 * (seconds / before[0][0] - 1):+6.1f}%"
+                print(line, flush=True)
+        finally:
+            if args.baseline:
+                subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
     print("goal: '+1,000 dashboards +5,000 rules' <= 5.00 s")
 
 

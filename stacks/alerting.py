@@ -3,8 +3,12 @@
 Config shape (camelCase, like every Pulumi config key):
 
     alerting:
-      receivers:   [{name, webhooks: [{url, sendResolved}], slack: [{url, channel, title, text}],
-                     pagerduty: [{routingKey (Events API v2) | serviceKey (v1, not for Grafana)}], email: [{to}]}]
+      receivers:   [{name, webhooks: [{url, sendResolved, maxAlerts}],
+                     slack: [{url, channel, username, color, title, titleLink, pretext, text, footer, fallback,
+                              iconEmoji, iconUrl}],
+                     pagerduty: [{routingKey (Events API v2) | serviceKey (v1, not for Grafana), description,
+                                  severity, class, component, group, client, clientUrl}],
+                     email: [{to, subject, html, text}]}]
       route:       {receiver, groupBy, groupWait, groupInterval, repeatInterval,
                     routes: [{matchers: ['severity="critical"'], receiver, continue, routes, ...}]}
       inhibitRules: [{sourceMatchers, targetMatchers, equal}]
@@ -13,8 +17,10 @@ Config shape (camelCase, like every Pulumi config key):
 Webhook and Slack URLs, PagerDuty keys and the SMTP password are secrets: outside dev the whole
 `alerting` key must be a Pulumi secret (set them with `pulumi config set --secret --path ...`).
 
-Alertmanager reads a Slack channel, title and text, an email address, a v1 PagerDuty service key and a webhook URL
-as Go templates (`{{ .CommonAnnotations.summary }}`): each must parse (stacks/gotemplate/).
+Alertmanager reads every text field of a target (a Slack title, an email's html, a PagerDuty description...), an
+email address, a v1 PagerDuty service key and a webhook URL as Go templates (`{{ .CommonAnnotations.summary }}`):
+each must parse (stacks/gotemplate/), and each `{{ template "name" }}` must be defined (templates/*.tmpl or
+Alertmanager's own: stacks/content/templates.py).
 """
 
 from __future__ import annotations
@@ -53,18 +59,47 @@ class Matcher:
         return f"{self.label}{self.op}{json.dumps(self.value)}"
 
 
+# The optional text fields of each kind of target, all Go templates: config key -> alertmanager.yml key
+# (Alertmanager 0.35: notify/slack, notify/email and notify/pagerduty, config.go). An email's subject is its
+# Subject header.
+SLACK_FIELDS = {
+    "channel": "channel",
+    "username": "username",
+    "color": "color",
+    "title": "title",
+    "titleLink": "title_link",
+    "pretext": "pretext",
+    "text": "text",
+    "footer": "footer",
+    "fallback": "fallback",
+    "iconEmoji": "icon_emoji",
+    "iconUrl": "icon_url",
+}
+EMAIL_FIELDS = {"subject": "subject", "html": "html", "text": "text"}
+PAGERDUTY_FIELDS = {
+    "description": "description",
+    "severity": "severity",
+    "class": "class",
+    "component": "component",
+    "group": "group",
+    "client": "client",
+    "clientUrl": "client_url",
+}
+
+
 @dataclass(frozen=True)
 class Webhook:
     url: str = field(repr=False)
     send_resolved: bool = True
+    max_alerts: int = 0
+    """0: every alert of the group."""
 
 
 @dataclass(frozen=True)
 class Slack:
     url: str = field(repr=False)
-    channel: str = ""
-    title: str = ""
-    text: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the SLACK_FIELDS given."""
     send_resolved: bool = True
 
 
@@ -76,6 +111,8 @@ class PagerDuty:
     routing_key: str = field(default="", repr=False)
     service_key: str = field(default="", repr=False)
     send_resolved: bool = True
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the PAGERDUTY_FIELDS given."""
 
     @property
     def key(self) -> str:
@@ -86,6 +123,8 @@ class PagerDuty:
 class Email:
     to: str
     send_resolved: bool = False
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the EMAIL_FIELDS given."""
 
 
 @dataclass(frozen=True)
@@ -188,22 +227,25 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
     name = r.str("name", required=True) or ""
     webhooks, slacks, pagerduties, emails = [], [], [], []
     for i, w in enumerate(r.list("webhooks")):
-        wr = r.child(f"webhooks[{i}]", w, {"url", "sendResolved"})
+        wr = r.child(f"webhooks[{i}]", w, {"url", "sendResolved", "maxAlerts"})
         url = secret(wr.at("url"), wr.str("url"))
         _url(wr.at("url"), url, problems)
         # Alertmanager parses a webhook URL with {{ when it loads the config, with Go's builtin functions only.
         _template(wr.at("url"), url, problems, GO_BUILTINS, secret=True)
-        webhooks.append(Webhook(url=url, send_resolved=wr.bool("sendResolved", True)))
+        max_alerts = 0
+        if wr.has("maxAlerts"):
+            valid = lambda n: isinstance(n, int) and n >= 0  # noqa: E731
+            max_alerts = int(wr.number("maxAlerts", valid=valid, expected="a whole number, 0 or more") or 0)
+        webhooks.append(Webhook(url=url, send_resolved=wr.bool("sendResolved", True), max_alerts=max_alerts))
     for i, s in enumerate(r.list("slack")):
-        sr = r.child(f"slack[{i}]", s, {"url", "channel", "title", "text", "sendResolved"})
+        sr = r.child(f"slack[{i}]", s, {"url", *SLACK_FIELDS, "sendResolved"})
         url = secret(sr.at("url"), sr.str("url"))
         _url(sr.at("url"), url, problems)
-        templates = {key: sr.str(key) or "" for key in ("channel", "title", "text")}
-        for key, text in templates.items():
-            _template(sr.at(key), text, problems)
-        slacks.append(Slack(url=url, **templates, send_resolved=sr.bool("sendResolved", True)))
+        slacks.append(
+            Slack(url=url, fields=_templates(sr, SLACK_FIELDS, problems), send_resolved=sr.bool("sendResolved", True))
+        )
     for i, p in enumerate(r.list("pagerduty")):
-        pr = r.child(f"pagerduty[{i}]", p, {"routingKey", "serviceKey", "sendResolved"})
+        pr = r.child(f"pagerduty[{i}]", p, {"routingKey", "serviceKey", *PAGERDUTY_FIELDS, "sendResolved"})
         key_name = "serviceKey" if "serviceKey" in pr.value else "routingKey"
         if {"routingKey", "serviceKey"} <= set(pr.value):
             pr.add("", "give routingKey (Events API v2) or serviceKey (v1), not both")
@@ -220,20 +262,43 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
                 routing_key=key if key_name == "routingKey" else "",
                 service_key=key if key_name == "serviceKey" else "",
                 send_resolved=pr.bool("sendResolved", True),
+                fields=_templates(pr, PAGERDUTY_FIELDS, problems),
             )
         )
     for i, e in enumerate(r.list("email")):
-        er = r.child(f"email[{i}]", e, {"to", "sendResolved"})
+        er = r.child(f"email[{i}]", e, {"to", *EMAIL_FIELDS, "sendResolved"})
         to = er.str("to", required=True) or ""
         if to and not _EMAIL.match(to):
             problems.add(er.at("to"), f"must be an email address, got {to!r}")
         _template(er.at("to"), to, problems)
         if smtp is None:
             er.add("", "email receivers need alerting.smtp (smarthost, from)")
-        emails.append(Email(to=to, send_resolved=er.bool("sendResolved", False)))
+        emails.append(
+            Email(to=to, send_resolved=er.bool("sendResolved", False), fields=_templates(er, EMAIL_FIELDS, problems))
+        )
     if not (webhooks or slacks or pagerduties or emails):
         problems.add(where, f"receiver {name!r} has no target: give it webhooks, slack, pagerduty or email")
     return Receiver(name, tuple(webhooks), tuple(slacks), tuple(pagerduties), tuple(emails))
+
+
+def _templates(r: Reader, keys: dict[str, str], problems: Problems) -> tuple[tuple[str, str], ...]:
+    """(key, text) of each of these optional template fields that is given, each checked to parse."""
+    fields = tuple((key, text) for key in keys if (text := r.str(key)))
+    for key, text in fields:
+        _template(r.at(key), text, problems)
+    return fields
+
+
+def template_fields(alerting: Alerting) -> list[tuple[str, str]]:
+    """(config key, template) of every receiver field Alertmanager executes as a template when it sends."""
+    found = []
+    for i, receiver in enumerate(alerting.receivers):
+        where = f"alerting.receivers[{i}]"
+        for kind, targets in (("slack", receiver.slack), ("pagerduty", receiver.pagerduty), ("email", receiver.email)):
+            for j, target in enumerate(targets):
+                found += [(f"{where}.{kind}[{j}].{key}", text) for key, text in target.fields]
+        found += [(f"{where}.email[{j}].to", e.to) for j, e in enumerate(receiver.email)]
+    return found
 
 
 def _template(

@@ -20,6 +20,7 @@ import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Matcher, Receiver, Route
 from stacks.content import DATASOURCE_NAMES, Dashboard, GrafanaRule, GrafanaRuleGroup, slug
+from stacks.content.templates import NotificationTemplate
 from stacks.layout import SERVICE_BY_NAME
 from stacks.render.grafana import grafana_rule_queries
 
@@ -44,6 +45,8 @@ class GrafanaContentArgs:
     """The stack's healthy Grafana container every resource waits for; None for an existing Grafana."""
     store_urls: Mapping[str, str] = field(default_factory=dict)
     """Long-term store (prometheus.remoteWrite name) -> where it answers PromQL: a Prometheus datasource each."""
+    templates: Sequence[NotificationTemplate] = ()
+    """templates/*.tmpl: one message template each, which contact points may run."""
 
 
 DEFAULT_DATASOURCE = "prometheus"
@@ -115,11 +118,21 @@ class GrafanaContent(pulumi.ComponentResource):
             )
             for d in args.dashboards
         }
+        self.message_templates = {
+            t.name: grafana.alerting.MessageTemplate(
+                f"{name}-message-template-{slug(t.name)}",
+                name=t.name,
+                template=t.text,
+                disable_provenance=DISABLE_PROVENANCE,
+                opts=options(),
+            )
+            for t in args.templates
+        }
         self.contact_points = {
             r.name: grafana.alerting.ContactPoint(
                 f"{name}-contact-point-{slug(r.name)}",
                 disable_provenance=DISABLE_PROVENANCE,
-                opts=options(),
+                opts=options(*self.message_templates.values()),  # a contact point may run them
                 **_contact(r),
             )
             for r in args.alerting.receivers
@@ -194,35 +207,67 @@ def _contact(receiver: Receiver) -> dict:
     args: dict = {"name": receiver.name}
     if receiver.webhooks:
         args["webhooks"] = [
-            grafana.alerting.ContactPointWebhookArgs(url=secret(w.url), disable_resolve_message=not w.send_resolved)
+            grafana.alerting.ContactPointWebhookArgs(
+                url=secret(w.url), disable_resolve_message=not w.send_resolved, max_alerts=w.max_alerts or None
+            )
             for w in receiver.webhooks
         ]
     if receiver.slack:
         args["slacks"] = [
             grafana.alerting.ContactPointSlackArgs(
                 url=secret(s.url),
-                recipient=s.channel or None,
-                title=s.title or None,
-                text=s.text or None,
                 disable_resolve_message=not s.send_resolved,
+                **_grafana_fields(s.fields, GRAFANA_SLACK),
             )
             for s in receiver.slack
         ]
     if receiver.pagerduty:
         args["pagerduties"] = [
             grafana.alerting.ContactPointPagerdutyArgs(
-                integration_key=secret(p.routing_key), disable_resolve_message=not p.send_resolved
+                integration_key=secret(p.routing_key),
+                disable_resolve_message=not p.send_resolved,
+                **_grafana_fields(p.fields, GRAFANA_PAGERDUTY),
             )
             for p in receiver.pagerduty
         ]
     if receiver.email:
         args["emails"] = [
             grafana.alerting.ContactPointEmailArgs(
-                addresses=[e.to], single_email=True, disable_resolve_message=not e.send_resolved
+                addresses=[e.to],
+                single_email=True,
+                disable_resolve_message=not e.send_resolved,
+                **_grafana_fields(e.fields, GRAFANA_EMAIL),
             )
             for e in receiver.email
         ]
     return args
+
+
+# The targets' template fields Grafana's integrations have (config key -> the provider's argument). The others
+# (a Slack pretext, footer, fallback or title link; an email's html) exist in Alertmanager only.
+GRAFANA_SLACK = {
+    "channel": "recipient",
+    "username": "username",
+    "color": "color",
+    "title": "title",
+    "text": "text",
+    "iconEmoji": "icon_emoji",
+    "iconUrl": "icon_url",
+}
+GRAFANA_EMAIL = {"subject": "subject", "text": "message"}
+GRAFANA_PAGERDUTY = {
+    "description": "summary",
+    "severity": "severity",
+    "class": "class_",
+    "component": "component",
+    "group": "group",
+    "client": "client",
+    "clientUrl": "client_url",
+}
+
+
+def _grafana_fields(fields: tuple[tuple[str, str], ...], arguments: dict[str, str]) -> dict:
+    return {arguments[key]: text for key, text in fields if key in arguments}
 
 
 def _matchers(args_type: type, matchers: Sequence[Matcher]) -> list:

@@ -95,6 +95,7 @@ class KubernetesStack(pulumi.ComponentResource):
                     rule_groups=content.grafana_rule_groups,
                     folders=content.folders,
                     alerting=settings.alerting,
+                    templates=content.templates,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
                 ),
                 pulumi.ResourceOptions(parent=self),

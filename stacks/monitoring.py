@@ -111,6 +111,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     rule_groups=content.grafana_rule_groups,
                     folders=content.folders,
                     alerting=settings.alerting,
+                    templates=content.templates,
                     grafana_container=self.grafana.container if self.grafana else None,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
                 ),

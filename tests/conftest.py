@@ -67,10 +67,10 @@ def configured_stack(stack: str) -> tuple[dict, list[str]]:
 
 @pytest.fixture
 def content_copy(tmp_path, monkeypatch):
-    """A copy of dashboards/, rules/ and systems/ that a test may break; the program reads it instead of the repo's."""
+    """A copy of dashboards/, rules/, systems/ and templates/ that a test may break; the program reads it instead."""
     import stacks.content
 
-    for name in ("dashboards", "rules", "systems"):
+    for name in ("dashboards", "rules", "systems", "templates"):
         shutil.copytree(ROOT / name, tmp_path / name)
     monkeypatch.setattr(stacks.content, "ROOT", tmp_path)
     return tmp_path

@@ -171,3 +171,16 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, list):
         return [unwrap(v) for v in value]
     return value
+
+
+def run_expecting_error(stack: str, config: dict, secret_keys: list[str]) -> str:
+    """The program's InputError message for this config, and nothing registered before it."""
+    import pytest
+
+    from stacks.errors import InputError
+
+    recorder = Recorder()
+    with pytest.raises(InputError) as raised:
+        run_program(stack, config, secret_keys, recorder)
+    assert recorder.registrations == [], "resources were registered before the error"
+    return str(raised.value)

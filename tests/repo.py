@@ -8,6 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def declared_rule_files() -> list[Path]:
+    """rules/<system>.yml of the declared systems (systems/<system>.yml, and the platform): the content the
+    project's own checks hold to its truths. Imported rule files (README, "Two kinds of content") are not."""
+    declared = {path.stem for path in (ROOT / "systems").glob("*.yml")} | {"platform"}
+    return [path for path in sorted((ROOT / "rules").glob("*.yml")) if path.stem in declared]
+
+
 def project_files(*pathspecs: str) -> list[str]:
     """Paths relative to the repository root, optionally limited to some folders or files."""
     return subprocess.run(

@@ -9,20 +9,10 @@ from pathlib import Path
 
 import pytest
 from conftest import configured_stack
-from mockstack import Recorder, run_program
+from mockstack import run_expecting_error, run_program
 from rendering import with_remote_write
 
-from stacks.errors import InputError
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
-
-
-def run_expecting_error(stack: str, config: dict, secret_keys: list[str]) -> str:
-    recorder = Recorder()
-    with pytest.raises(InputError) as raised:
-        run_program(stack, config, secret_keys, recorder)
-    assert recorder.registrations == [], "resources were registered before the error"
-    return str(raised.value)
 
 
 def dev() -> tuple[dict, list[str]]:

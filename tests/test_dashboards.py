@@ -104,8 +104,10 @@ def test_an_excluded_rule_does_not_fire(rule):
 
 
 def test_shipped_dashboards_break_no_rule():
-    """Neither errors (those stop preview) nor warnings, for the files and the SLO dashboards alike."""
-    assert {d.uid: d.warnings for d in load_content().dashboards if d.warnings} == {}
+    """Neither errors (those stop preview) nor warnings, for the files and the SLO dashboards alike, of every
+    declared system (an imported dashboard deploys as published, warnings and all)."""
+    content = load_content()
+    assert {d.uid: d.warnings for d in content.dashboards if d.warnings and not content.imported(d.system)} == {}
 
 
 def write_dashboard(folder: Path, name: str, model: dict) -> None:

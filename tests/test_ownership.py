@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import configured_stack
 from mockstack import Recorder, run_program
-from repo import ROOT
+from repo import ROOT, declared_rule_files
 
 from stacks.content import load_content
 from stacks.content.ownership import JobIndex, selector_problems
@@ -158,7 +158,7 @@ def _metric_names(expr: str) -> set[str]:
 def test_every_pair_of_systems_sharing_a_metric_has_a_promtool_case():
     """Pairs found from the rule files themselves; systems_test.yml names each pair in a case's name."""
     metrics = {}
-    for path in sorted((ROOT / "rules").glob("*.yml")):
+    for path in declared_rule_files():
         groups = yaml.safe_load(path.read_text())["groups"]
         metrics[path.stem] = set().union(*(_metric_names(r["expr"]) for g in groups for r in g["rules"]))
     pairs = {(a, b) for a, b in itertools.combinations(sorted(metrics), 2) if metrics[a] & metrics[b]}

@@ -93,6 +93,7 @@ def test_every_resource_type_and_name(stack):
         "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "watchdog"],
     }[stack]
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
+    expected += [("grafana:alerting/messageTemplate:MessageTemplate", f"{content}-message-template-slack")]
     expected += [("grafana:alerting/notificationPolicy:NotificationPolicy", f"{content}-notification-policy")]
     expected += [(INHIBITION_RULE, f"{content}-inhibition-rule-0")]  # every stack file has one inhibit rule
     expected += [
@@ -192,7 +193,8 @@ def test_uploaded_configuration_files(stack):
     assert jobs["cadvisor"]["static_configs"] == [
         {"targets": ["host.docker.internal:8080"], "labels": {"host": "local"}}
     ]
-    assert set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml"}
+    templates = {f"/etc/alertmanager/templates/{path.name}" for path in (ROOT / "templates").glob("*.tmpl")}
+    assert templates and set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml", *templates}
     assert set(uploads["loki"]) == {"/etc/loki/loki.yaml"}
     assert set(uploads["promtail"]) == {"/etc/promtail/promtail.yaml"}
     assert uploads["grafana"] == {}

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stacks.alerting import Alerting, template_fields
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content.contract import check_contract
 from stacks.content.dashboard_lint import prometheus_queries
@@ -44,6 +45,7 @@ from stacks.content.prometheus_rules import (
 )
 from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
+from stacks.content.templates import NotificationTemplate, load_templates, undefined_templates
 from stacks.errors import Problems
 from stacks.slugs import slug, slug_collisions
 
@@ -63,6 +65,7 @@ __all__ = [
     "select_datasources",
     "select_systems",
     "check_exporters",
+    "check_templates",
     "slug",
     "system_of",
     "unscraped_jobs",
@@ -76,6 +79,8 @@ class Content:
     grafana_rule_groups: tuple[GrafanaRuleGroup, ...] = ()
     jobs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """System -> the scrape jobs its series come from (systems/<system>.yml), for every system declared."""
+    templates: tuple[NotificationTemplate, ...] = ()
+    """templates/*.tmpl: notification templates for Alertmanager and Grafana."""
     warnings: tuple[str, ...] = ()
     """The rule files' lint warnings and the imported dashboards' left out, one line each, for preview to print
     (the dashboards' own warnings go with each dashboard)."""
@@ -173,6 +178,14 @@ def check_exporters(content: Content, exporters: Iterable) -> None:
     problems.raise_if_any()
 
 
+def check_templates(content: Content, alerting: Alerting, *, carried: bool = True) -> None:
+    """Every template a receiver field or a template file runs is defined. `carried`: whether templates/ reaches
+    the stack's Alertmanager (a Kubernetes stack's AlertmanagerConfig cannot carry them)."""
+    problems = Problems()
+    undefined_templates(content.templates if carried else (), template_fields(alerting), problems)
+    problems.raise_if_any()
+
+
 def unscraped_jobs(content: Content, scrape_jobs: set[str], app_discovery: bool) -> list[str]:
     """Warnings for the deployed systems' jobs that no scrapeTargets job scrapes, when app discovery (the
     other way a job is scraped: a container labelled monitoring.job) is off: their TargetMissing alerts will
@@ -200,6 +213,7 @@ def load_content(root: Path | None = None) -> Content:
     slo_rule_files, slo_dashboards = load_slos(root / "rules" / "slos", problems, root)
     grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
     check_rule_tests(root / "rules" / "tests", problems, root)
+    templates = load_templates(root / "templates", problems, root)
     check_unique_uids(dashboards + slo_dashboards, problems, root)
     rule_files += slo_rule_files
     dashboards += slo_dashboards
@@ -219,6 +233,7 @@ def load_content(root: Path | None = None) -> Content:
         dashboards=dashboards,
         rule_files=rule_files,
         grafana_rule_groups=grafana_rule_groups,
+        templates=templates,
         jobs={name: system.jobs for name, system in systems.items() if name != ALWAYS_DEPLOYED},
         warnings=(*report(check_unique_titles(dashboards), {}, problems), *warnings),
     )

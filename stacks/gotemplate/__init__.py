@@ -10,6 +10,8 @@ name is refused by Go as a second definition of the template; here the top-level
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from stacks.gotemplate.lex import Lexer
 from stacks.gotemplate.parse import TemplateSyntaxError, Tree
 
@@ -47,8 +49,11 @@ def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str]
     """The names a template text that parses defines ({{define}}, {{block}}) and runs ({{template}})."""
     tree = Tree(Lexer(text, functions), functions, {})
     tree.parse()
-    decode = lambda names: frozenset(name.decode(errors="replace") for name in names)  # noqa: E731
-    return decode(tree.defined), decode(tree.used)
+    return _decoded(tree.defined), _decoded(tree.used)
+
+
+def _decoded(names: Iterable[bytes]) -> frozenset[str]:
+    return frozenset(name.decode(errors="replace") for name in names)
 
 
 def template_error(text: str, functions: frozenset[str], variables: frozenset[str] = frozenset()) -> str | None:

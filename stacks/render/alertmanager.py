@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from stacks.alerting import Alerting, InhibitRule, Receiver, Route
+from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Receiver, Route
 from stacks.content import Content
 from stacks.layout import ALERTMANAGER
 from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
 
+# Where templates/*.tmpl go: templates/ beside alertmanager.yml, which Alertmanager resolves a relative path from.
+TEMPLATES = "templates"
+TEMPLATES_DIR = f"{ALERTMANAGER.config_path.rpartition('/')[0]}/{TEMPLATES}"
 
-def render_alertmanager_config(alerting: Alerting) -> str:
-    """The text holds webhook URLs and keys: the component sends it as a Pulumi secret."""
+
+def render_alertmanager_config(alerting: Alerting, with_templates: bool = False) -> str:
+    """The text holds webhook URLs and keys: the component sends it as a Pulumi secret. `with_templates`: load the
+    notification templates (templates/*.tmpl beside it)."""
     config: dict = {"global": {"resolve_timeout": "5m"}}
     if alerting.smtp:
         config["global"].update(
@@ -20,6 +25,8 @@ def render_alertmanager_config(alerting: Alerting) -> str:
         if alerting.smtp.username:
             config["global"]["smtp_auth_username"] = alerting.smtp.username
             config["global"]["smtp_auth_password"] = alerting.smtp.password
+    if with_templates:
+        config["templates"] = [f"{TEMPLATES}/*.tmpl"]
     config["route"] = route_tree(alerting.route)
     config["receivers"] = [_receiver(r) for r in alerting.receivers]
     if alerting.inhibit_rules:
@@ -50,25 +57,39 @@ def route_tree(route: Route, matchers=lambda ms: [m.alertmanager() for m in ms],
 def _receiver(receiver: Receiver) -> dict:
     out: dict = {"name": receiver.name}
     if receiver.webhooks:
-        out["webhook_configs"] = [{"url": w.url, "send_resolved": w.send_resolved} for w in receiver.webhooks]
+        out["webhook_configs"] = [
+            {"url": w.url, "send_resolved": w.send_resolved, **({"max_alerts": w.max_alerts} if w.max_alerts else {})}
+            for w in receiver.webhooks
+        ]
     if receiver.slack:
         out["slack_configs"] = [
-            {
-                "api_url": s.url,
-                "send_resolved": s.send_resolved,
-                **({"channel": s.channel} if s.channel else {}),
-                **({"title": s.title} if s.title else {}),
-                **({"text": s.text} if s.text else {}),
-            }
+            {"api_url": s.url, "send_resolved": s.send_resolved, **target_fields(s.fields, SLACK_FIELDS)}
             for s in receiver.slack
         ]
     if receiver.pagerduty:
         out["pagerduty_configs"] = [
-            {("routing_key" if p.routing_key else "service_key"): p.key, "send_resolved": p.send_resolved}
+            {
+                ("routing_key" if p.routing_key else "service_key"): p.key,
+                "send_resolved": p.send_resolved,
+                **target_fields(p.fields, PAGERDUTY_FIELDS),
+            }
             for p in receiver.pagerduty
         ]
     if receiver.email:
-        out["email_configs"] = [{"to": e.to, "send_resolved": e.send_resolved} for e in receiver.email]
+        out["email_configs"] = [
+            {"to": e.to, "send_resolved": e.send_resolved, **target_fields(e.fields, EMAIL_FIELDS)}
+            for e in receiver.email
+        ]
+    return out
+
+
+def target_fields(fields: tuple[tuple[str, str], ...], keys: dict[str, str], name=lambda key: key) -> dict:
+    """A target's optional template fields under their alertmanager.yml keys (`name`: another tree's key for one);
+    an email's subject as its Subject header."""
+    out: dict = {name(keys[key]): text for key, text in fields if key != "subject"}
+    subject = dict(fields).get("subject")
+    if subject:
+        out["headers"] = {"Subject": subject}
     return out
 
 
@@ -97,7 +118,10 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
     return ContainerSpec(
         service=ALERTMANAGER,
         command=alertmanager_command(settings),
-        files={ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting)},
+        files={
+            ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting, bool(content.templates)),
+            **{f"{TEMPLATES_DIR}/{t.file_name}": t.text for t in content.templates},
+        },
         secret=True,  # receiver URLs and keys
         # Loads the config as Alertmanager does, templates included. /bin/amtool in prom/alertmanager too.
         check=["/bin/amtool", "check-config", ALERTMANAGER.config_path],

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from stacks.alerting import Alerting, InhibitRule, Matcher, Receiver
+from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Matcher, Receiver
 from stacks.content import Content
 from stacks.contract import LABELS
-from stacks.render.alertmanager import route_tree
+from stacks.render.alertmanager import route_tree, target_fields
 from stacks.settings import StackSettings
 from stacks.settings_kubernetes import KubernetesSettings, Monitor
 
@@ -142,6 +142,11 @@ def _camel(key: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _crd_key(key: str) -> str:
+    """An alertmanager.yml key as the AlertmanagerConfig CRD names it (it writes URL in capitals)."""
+    return re.sub(r"Url$", "URL", _camel(key))
+
+
 def _matchers(matchers: Iterable[Matcher]) -> list[dict]:
     return [{"name": m.label, "value": m.value, "matchType": m.op} for m in matchers]
 
@@ -151,7 +156,11 @@ def _receiver(receiver: Receiver, alerting: Alerting, ref) -> dict:
     base = re.sub(r"[^-._a-zA-Z0-9]", "-", receiver.name)
     if receiver.webhooks:
         out["webhookConfigs"] = [
-            {"urlSecret": ref(f"{base}.webhook-{i}.url", w.url), "sendResolved": w.send_resolved}
+            {
+                "urlSecret": ref(f"{base}.webhook-{i}.url", w.url),
+                "sendResolved": w.send_resolved,
+                **({"maxAlerts": w.max_alerts} if w.max_alerts else {}),
+            }
             for i, w in enumerate(receiver.webhooks)
         ]
     if receiver.slack:
@@ -159,9 +168,7 @@ def _receiver(receiver: Receiver, alerting: Alerting, ref) -> dict:
             {
                 "apiURL": ref(f"{base}.slack-{i}.url", s.url),
                 "sendResolved": s.send_resolved,
-                **({"channel": s.channel} if s.channel else {}),
-                **({"title": s.title} if s.title else {}),
-                **({"text": s.text} if s.text else {}),
+                **target_fields(s.fields, SLACK_FIELDS, _crd_key),
             }
             for i, s in enumerate(receiver.slack)
         ]
@@ -170,6 +177,7 @@ def _receiver(receiver: Receiver, alerting: Alerting, ref) -> dict:
             {
                 ("routingKey" if p.routing_key else "serviceKey"): ref(f"{base}.pagerduty-{i}.key", p.key),
                 "sendResolved": p.send_resolved,
+                **target_fields(p.fields, PAGERDUTY_FIELDS, _crd_key),
             }
             for i, p in enumerate(receiver.pagerduty)
         ]
@@ -177,7 +185,13 @@ def _receiver(receiver: Receiver, alerting: Alerting, ref) -> dict:
         smtp = alerting.smtp
         out["emailConfigs"] = []
         for e in receiver.email:
-            email: dict = {"to": e.to, "sendResolved": e.send_resolved}
+            email: dict = {
+                "to": e.to,
+                "sendResolved": e.send_resolved,
+                **target_fields(e.fields, EMAIL_FIELDS, _crd_key),
+            }
+            if "headers" in email:  # a list of {key, value} in the CRD
+                email["headers"] = [{"key": k, "value": v} for k, v in email["headers"].items()]
             if smtp:  # an AlertmanagerConfig has no global section: each email config carries the server
                 email.update(smarthost=smtp.smarthost, **{"from": smtp.from_}, requireTLS=True)
                 if smtp.username:
