@@ -22,9 +22,8 @@ def stack_settings(stack: str) -> StackSettings:
 def rendered_files(stack: str) -> dict[str, str]:
     settings = stack_settings(stack)
     content = select_systems(load_content(), settings.systems)
-    rule_names = sorted(f.name for f in content.rule_files)
     return {
-        "prometheus.yml": render_prometheus_config(settings, rule_names),
+        "prometheus.yml": render_prometheus_config(settings),
         "alertmanager.yml": render_alertmanager_config(settings.alerting, bool(content.templates)),
         "loki.yaml": render_loki_config(settings),
         "promtail.yaml": render_promtail_config(settings),

@@ -95,7 +95,7 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
 
     # The rendered prometheus.yml names its peers by their container names; here they are on loopback.
     prom_port = free_port()
-    prometheus_yml = yaml.safe_load(render_prometheus_config(settings, ["mindhit.yml"]))
+    prometheus_yml = yaml.safe_load(render_prometheus_config(settings))
     prometheus_yml["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] = [
         f"127.0.0.1:{am_port}",
         f"127.0.0.1:{control_port}",

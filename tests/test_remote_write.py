@@ -29,7 +29,7 @@ STORE = {
 
 def test_a_store_becomes_a_remote_write_entry_in_prometheus_s_own_names():
     stack_config, secret_keys = with_remote_write("dev", STORE)
-    config = yaml.safe_load(render_prometheus_config(load_settings(stack_config, frozenset(secret_keys)), []))
+    config = yaml.safe_load(render_prometheus_config(load_settings(stack_config, frozenset(secret_keys))))
     assert config["remote_write"] == [
         {
             "name": "long-term",
@@ -52,7 +52,7 @@ def test_a_store_becomes_a_remote_write_entry_in_prometheus_s_own_names():
 def test_no_store_no_remote_write():
     config, secret_keys = configured_stack("prod")
     assert "remote_write" not in yaml.safe_load(
-        render_prometheus_config(load_settings(config, frozenset(secret_keys)), [])
+        render_prometheus_config(load_settings(config, frozenset(secret_keys)))
     )
 
 
@@ -61,7 +61,7 @@ def test_promtool_accepts_the_remote_write_config(tmp_path):
     token_store = {"name": "mimir", "url": "http://mimir:9009/api/v1/push", "bearerToken": "t0ken"}
     config, secret_keys = with_remote_write("dev", STORE, token_store)
     path = tmp_path / "prometheus.yml"
-    path.write_text(render_prometheus_config(load_settings(config, frozenset(secret_keys)), []))
+    path.write_text(render_prometheus_config(load_settings(config, frozenset(secret_keys))))
     result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert yaml.safe_load(path.read_text())["remote_write"][1]["authorization"] == {

@@ -131,7 +131,7 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
     config, secret_keys = configured_stack("dev")
     config["monitoring:namePrefix"] = SD_PREFIX
     settings = load_settings(config, frozenset(secret_keys))
-    (tmp_path / "prometheus.yml").write_text(render_prometheus_config(settings, []))
+    (tmp_path / "prometheus.yml").write_text(render_prometheus_config(settings))
     expected = {f"{SD_PREFIX}-{case}" for case in ("app", "plain", "noport", "impostor")}
 
     # promtool reports what discovery found within its timeout; a slow daemon answers after it. Run it

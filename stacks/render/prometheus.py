@@ -14,9 +14,10 @@ from stacks.render.exporters import exporter_scrape_jobs
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
-def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]) -> str:
+def render_prometheus_config(settings: StackSettings) -> str:
     """Self-scrape, every component the stack runs, the hosts' agents, the application targets, rules and
-    Alertmanager."""
+    Alertmanager. The rules are every file of the rules directory (what the container is given: its uploads), so
+    that adding a rule file changes no line of prometheus.yml."""
     own_jobs = [
         {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS.port}"]}]},
         *(
@@ -49,7 +50,7 @@ def render_prometheus_config(settings: StackSettings, rule_file_names: list[str]
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"{ALERTMANAGER.name}:{ALERTMANAGER.port}"]}]}]
         },
-        "rule_files": [f"{RULES_DIR}/{name}" for name in rule_file_names],
+        "rule_files": [f"{RULES_DIR}/*"],
         "scrape_configs": own_jobs + app_jobs,
     }
     if settings.app_discovery.enabled:
@@ -128,7 +129,7 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         service=PROMETHEUS,
         command=prometheus_command(settings),
         files={
-            PROMETHEUS.config_path: render_prometheus_config(settings, sorted(rule_files)),
+            PROMETHEUS.config_path: render_prometheus_config(settings),
             **{f"{RULES_DIR}/{name}": text for name, text in rule_files.items()},
         },
         host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if docker_socket_group else (),
