@@ -58,6 +58,13 @@ class Matcher:
     def alertmanager(self) -> str:
         return f"{self.label}{self.op}{json.dumps(self.value)}"
 
+    def matches(self, labels: dict[str, str]) -> bool:
+        """As Alertmanager matches: a missing label is the empty string, a regex is anchored (Go's RE2)."""
+        value = labels.get(self.label, "")
+        if self.op in ("=", "!="):
+            return (value == self.value) == (self.op == "=")
+        return bool(compile_go_regexp(self.value).fullmatch(value)) == (self.op == "=~")
+
 
 # The optional text fields of each kind of target, all Go templates: config key -> alertmanager.yml key
 # (Alertmanager 0.35: notify/slack, notify/email and notify/pagerduty, config.go). An email's subject is its
@@ -146,6 +153,22 @@ class Route:
     repeat_interval: str | None = None
     continue_: bool = False
     routes: tuple[Route, ...] = ()
+
+    def receivers_for(self, labels: dict[str, str]) -> list[str]:
+        """The receivers an alert with these labels reaches, as Alertmanager walks the tree: depth first, the
+        first matching child unless it says continue, the node's own receiver when no child matches."""
+
+        def walk(node: Route, inherited: str | None) -> list[str]:
+            receiver = node.receiver or inherited
+            found: list[str] = []
+            for child in node.routes:
+                if all(m.matches(labels) for m in child.matchers):
+                    found += walk(child, receiver)
+                    if not child.continue_:
+                        break
+            return found or [receiver or ""]
+
+        return list(dict.fromkeys(walk(self, self.receiver)))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from stacks.layout import JOB_NAME
 from stacks.promql import LABEL_NAME
 from stacks.settings_schema import checked_image, object_reader
 
-_HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
+HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 _PATH = re.compile(r"/.*")
 _SCHEME = re.compile(r"https?")
 _GROUP_ID = re.compile(r"\d*")
@@ -66,7 +66,7 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
             jobs.add(job)
         hosts = r.list("targets", required=True, expected="a non-empty list of host:port")
         for j, host in enumerate(hosts):
-            if not isinstance(host, str) or not _HOST_PORT.fullmatch(host):
+            if not isinstance(host, str) or not HOST_PORT.fullmatch(host):
                 r.add(f"targets[{j}]", f"must look like host:port, got {host!r}")
         path = r.str("metricsPath", "/metrics", pattern=_PATH, expected="a path starting with '/'")
         scheme = r.str("scheme", "http", pattern=_SCHEME, expected="http or https")

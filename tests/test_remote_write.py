@@ -51,9 +51,7 @@ def test_a_store_becomes_a_remote_write_entry_in_prometheus_s_own_names():
 
 def test_no_store_no_remote_write():
     config, secret_keys = configured_stack("prod")
-    assert "remote_write" not in yaml.safe_load(
-        render_prometheus_config(load_settings(config, frozenset(secret_keys)))
-    )
+    assert "remote_write" not in yaml.safe_load(render_prometheus_config(load_settings(config, frozenset(secret_keys))))
 
 
 @pytest.mark.tools

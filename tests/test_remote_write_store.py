@@ -66,9 +66,7 @@ def store_and_prometheus(tmp_path):
             }
         ],
     }
-    (tmp_path / "prometheus.yml").write_text(
-        render_prometheus_config(load_settings(config, frozenset(secret_keys)))
-    )
+    (tmp_path / "prometheus.yml").write_text(render_prometheus_config(load_settings(config, frozenset(secret_keys))))
     tmp_path.chmod(0o755)
     (tmp_path / "prometheus.yml").chmod(0o644)
     for name in (PROMETHEUS, STORE):
