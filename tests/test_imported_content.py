@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import configured_stack
+from mockstack import run_program, unwrap
 from repo import ROOT
 
 from stacks.content import load_content
@@ -20,6 +22,7 @@ from stacks.promql import expression_facts, promql_error
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 KERP = System("kerp", ("kerp-api",))
+DASHBOARD = "grafana:oss/dashboard:Dashboard"
 
 
 @pytest.fixture(scope="module")
@@ -200,4 +203,27 @@ def test_the_platforms_histograms_are_declared_in_systems_platform_yml(tmp_path)
         load_content(tmp_path)
     assert "systems/platform.yml:1: jobs: the platform's jobs are the stack's own services and agents" in str(
         raised.value
+    )
+
+
+def test_an_imported_dashboard_reading_a_service_the_stack_lacks_is_left_out_with_a_warning(content_copy, monkeypatch):
+    """The corpus' nginx logs dashboard reads Loki: a stack without Loki deploys the rest, and says what it left."""
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    folder = content_copy / "dashboards/Vendor"
+    folder.mkdir()
+    shutil.copy(CORPUS / "dashboards/mixin_nginx_nginx-logs.json", folder)
+    shutil.copy(CORPUS / "dashboards/mixin_nginx_nginx-metrics.json", folder)
+    config, secrets = configured_stack("dev")
+    config.update({"monitoring:services": ["prometheus", "alertmanager", "grafana"], "monitoring:systems": ["mindhit"]})
+    run = run_program("dev", config, secrets)
+    sent = {json.loads(unwrap(r.inputs)["configJson"])["title"] for r in run.recorder.by_type(DASHBOARD)}
+    logs = json.loads((folder / "mixin_nginx_nginx-logs.json").read_text())["title"]
+    metrics = json.loads((folder / "mixin_nginx_nginx-metrics.json").read_text())["title"]
+    assert metrics in sent and logs not in sent
+    assert (
+        "dashboards/Vendor/mixin_nginx_nginx-logs.json: reads the loki datasource, which this stack does not run: "
+        "left out of this stack (add it to services)" in warnings
     )
