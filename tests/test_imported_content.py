@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import configured_stack
-from mockstack import run_program, unwrap
+from mockstack import run_expecting_error, run_program, unwrap
 from repo import ROOT
 
 from stacks.content import load_content
@@ -227,3 +227,49 @@ def test_an_imported_dashboard_reading_a_service_the_stack_lacks_is_left_out_wit
         "dashboards/Vendor/mixin_nginx_nginx-logs.json: reads the loki datasource, which this stack does not run: "
         "left out of this stack (add it to services)" in warnings
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # What Grafana's dashboard API refuses (pkg/services/dashboards/service/dashboard_service.go,
+        # ValidateBasicDashboardProperties; pkg/util/shortid_generator.go): an error for an imported dashboard too.
+        ({"title": "  "}, "$.title: a dashboard needs a non-empty title"),
+        ({"title": "x" * 5001}, "$.title: is 5001 characters: Grafana takes at most 5000"),
+        ({"uid": "a" * 41}, "$.uid: must be 1-40 letters, digits, '-' or '_'"),
+        ({"uid": "has space"}, "$.uid: must be 1-40 letters, digits, '-' or '_'"),
+    ],
+)
+def test_what_grafanas_api_refuses_stops_preview_for_imported_dashboards(tmp_path, changes, expected):
+    folder = tmp_path / "dashboards/Vendor"
+    folder.mkdir(parents=True)
+    model = json.loads((CORPUS / "dashboards/mixin_nginx_nginx-metrics.json").read_text())
+    (folder / "nginx.json").write_text(json.dumps({**model, **changes}))
+    with pytest.raises(InputError) as raised:
+        load_content(tmp_path)
+    assert f"dashboards/Vendor/nginx.json: {expected}" in str(raised.value)
+
+
+def test_what_grafana_trims_is_taken(tmp_path):
+    folder = tmp_path / "dashboards/Vendor"
+    folder.mkdir(parents=True)
+    model = json.loads((CORPUS / "dashboards/mixin_nginx_nginx-metrics.json").read_text())
+    (folder / "nginx.json").write_text(json.dumps({**model, "uid": " nginx-metrics ", "title": " Nginx "}))
+    (dashboard,) = load_content(tmp_path).dashboards
+    assert dashboard.uid == "nginx-metrics"
+
+
+def test_preview_ends_with_a_total_per_severity(content_copy, monkeypatch):
+    import pulumi
+
+    infos: list[str] = []
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "info", lambda message, *args, **kwargs: infos.append(message))
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    (content_copy / "dashboards/Vendor").mkdir()
+    shutil.copy(CORPUS / "dashboards/mixin_nginx_nginx-metrics.json", content_copy / "dashboards/Vendor")
+    run_program("dev", *configured_stack("dev"))
+    assert len(warnings) == 1 and infos[-1] == "content: 0 errors, 1 warning"  # the dashboard's schema findings
+    config, secrets = configured_stack("dev")
+    config["monitoring:bindAdress"] = "127.0.0.1"
+    assert run_expecting_error("dev", config, secrets).endswith("\n1 error")

@@ -18,6 +18,7 @@ from stacks.slugs import slug
 # What Grafana's dashboard API refuses (README, "Adding a dashboard", cites where): these stop preview for every
 # dashboard, imported or not.
 _UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+_MAX_TITLE = 5000
 LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
 
 
@@ -164,11 +165,17 @@ def build_dashboard(
     """A dashboard model checked and normalised; `name` says where it comes from in problems. What Grafana's API
     refuses is a problem. Lint errors are problems when `strict` (a declared system's dashboard); lint warnings,
     and every lint finding of an imported dashboard, go with the dashboard for preview to print."""
+    # Grafana trims the title and the uid before it checks them (dashboard_service.go, BuildSaveDashboardCommand),
+    # and generates a uid when there is none: here the file name's.
     title = model.get("title")
     if not isinstance(title, str) or not title.strip():
         problems.add(f"{name}: $.title", "a dashboard needs a non-empty title")
         return None
+    if len(title.strip()) > _MAX_TITLE:
+        problems.add(f"{name}: $.title", f"is {len(title.strip())} characters: Grafana takes at most {_MAX_TITLE}")
+        return None
     uid = model.get("uid") or slug(path.stem)
+    uid = uid.strip() if isinstance(uid, str) else uid
     if not isinstance(uid, str) or not _UID.match(uid):
         problems.add(f"{name}: $.uid", f"must be 1-40 letters, digits, '-' or '_', got {uid!r}")
         return None
