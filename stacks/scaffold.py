@@ -22,7 +22,7 @@ import yaml
 
 from stacks.alerting import parse_alerting
 from stacks.content import ROOT, load_content, system_of
-from stacks.content.systems import load_systems
+from stacks.content.systems import System, load_systems
 from stacks.errors import InputError, Problems
 from stacks.layout import JOB_NAME
 from stacks.promql import expression_facts
@@ -48,8 +48,7 @@ class NewSystem:
 
     @property
     def job_matcher(self) -> str:
-        jobs = list(self.jobs)
-        return f'job="{jobs[0]}"' if len(jobs) == 1 else f'job=~"{"|".join(jobs)}"'
+        return System(self.name, tuple(self.jobs)).job_matcher
 
 
 def parse_new_system(name: str, jobs: list[str], title: str | None, root: Path = ROOT) -> NewSystem:
