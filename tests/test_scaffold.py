@@ -22,7 +22,9 @@ from stacks.render.alertmanager import render_alertmanager_config
 from stacks.scaffold import new_system_files, parse_new_system, write_files
 from stacks.settings import load_settings
 
-JOBS = ["shop-api=host.docker.internal:8081", "shop-worker=host.docker.internal:8082"]
+# A name no repository is likely to have declared (the suite also runs on a clone where `shop` was scaffolded).
+NAME, TITLE = "scaffoldcheck", "ScaffoldCheck"
+JOBS = ["scaffoldcheck-api=host.docker.internal:8081", "scaffoldcheck-worker=host.docker.internal:8082"]
 
 
 @pytest.fixture
@@ -39,25 +41,25 @@ def repo_copy(tmp_path) -> Path:
 
 @pytest.fixture
 def scaffolded(repo_copy) -> Path:
-    write_files(new_system_files(parse_new_system("shop", JOBS, "Shop", repo_copy), repo_copy), repo_copy)
+    write_files(new_system_files(parse_new_system(NAME, JOBS, TITLE, repo_copy), repo_copy), repo_copy)
     return repo_copy
 
 
 def test_the_scaffold_writes_a_declared_system_that_passes_the_strict_checks(scaffolded):
     content = load_content(scaffolded)  # raises on any error
-    assert not content.imported("shop") and content.jobs["shop"] == ("shop-api", "shop-worker")
-    (dashboard,) = [d for d in content.dashboards if d.system == "shop"]
-    assert (dashboard.folder, dashboard.title, dashboard.warnings) == ("Shop", "Shop / Overview", ())
-    (rules,) = [f for f in content.rule_files if f.system == "shop"]
-    assert rules.alerts == ("ShopTargetDown", "ShopTargetMissing")
-    assert not [w for w in content.warnings if "shop" in w]
+    assert not content.imported(NAME) and content.jobs[NAME] == ("scaffoldcheck-api", "scaffoldcheck-worker")
+    (dashboard,) = [d for d in content.dashboards if d.system == NAME]
+    assert (dashboard.folder, dashboard.title, dashboard.warnings) == (TITLE, "ScaffoldCheck / Overview", ())
+    (rules,) = [f for f in content.rule_files if f.system == NAME]
+    assert rules.alerts == ("ScaffoldCheckTargetDown", "ScaffoldCheckTargetMissing")
+    assert not [w for w in content.warnings if NAME in w]
 
 
 @pytest.mark.tools
 def test_the_stacks_promtool_passes_the_written_unit_tests_and_cross_system_case(scaffolded):
     promtool = str(Path(stack_binary("prometheus")).with_name("promtool"))
     result = subprocess.run(
-        [promtool, "test", "rules", "shop_test.yml", "systems_test.yml"],
+        [promtool, "test", "rules", f"{NAME}_test.yml", "systems_test.yml"],
         cwd=scaffolded / "rules/tests",
         capture_output=True,
         text=True,
@@ -65,14 +67,15 @@ def test_the_stacks_promtool_passes_the_written_unit_tests_and_cross_system_case
     )
     assert result.returncode == 0, result.stdout + result.stderr
     names = [t["name"] for t in yaml.safe_load((scaffolded / "rules/tests/systems_test.yml").read_text())["tests"]]
-    assert any(name.startswith("shop vs kerp, mindhit, observer, platform, wealist:") for name in names)
+    others = sorted([p.stem for p in (ROOT / "systems").glob("*.yml")] + ["platform"])  # every system reads `up`
+    assert any(name.startswith(f"{NAME} vs {', '.join(others)}:") for name in names), names
 
 
 @pytest.mark.tools
 def test_amtool_routes_the_written_rows_as_they_say(scaffolded, tmp_path):
-    """Only dev deploys every system: its rows, and only its, name shop."""
+    """Only dev deploys every system: its rows, and only its, name the new system."""
     table = yaml.safe_load((scaffolded / "tests/routing_table.yaml").read_text())
-    rows = {stack: [r for r in table[stack] if r["labels"].get("system") == "shop"] for stack in table}
+    rows = {stack: [r for r in table[stack] if r["labels"].get("system") == NAME] for stack in table}
     assert {stack: len(found) for stack, found in rows.items()} == {"dev": 3, "staging": 0, "prod": 0}
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     alertmanager_yml = tmp_path / "alertmanager.yml"
@@ -83,9 +86,9 @@ def test_amtool_routes_the_written_rows_as_they_say(scaffolded, tmp_path):
 
 
 def test_the_written_dashboard_reads_its_jobs_only(scaffolded):
-    model = json.loads((scaffolded / "dashboards/Shop/overview.json").read_text())
+    model = json.loads((scaffolded / f"dashboards/{TITLE}/overview.json").read_text())
     exprs = [t["expr"] for p in model["panels"] for t in p["targets"]]
-    assert exprs and all('job=~"shop-api|shop-worker"' in e for e in exprs)
+    assert exprs and all('job=~"scaffoldcheck-api|scaffoldcheck-worker"' in e for e in exprs)
 
 
 @pytest.mark.parametrize(
@@ -93,10 +96,10 @@ def test_the_written_dashboard_reads_its_jobs_only(scaffolded):
     [
         ("Shop", JOBS, None, "name: must be lower-case letters and digits"),
         ("kerp", ["kerp-web=h:1"], None, "name: 'kerp' exists already"),
-        ("shop", [], None, "--job: give at least one"),
-        ("shop", ["shop-api"], None, "--job[0]: must look like <job>=<host:port>"),
-        ("shop", ["kerp-api=h:1"], None, "--job[0]: job 'kerp-api' is already a job of kerp"),
-        ("shop", JOBS, "Store", "--title: 'Store' would be the folder of system 'store', not 'shop'"),
+        (NAME, [], None, "--job: give at least one"),
+        (NAME, ["scaffoldcheck-api"], None, "--job[0]: must look like <job>=<host:port>"),
+        (NAME, ["kerp-api=h:1"], None, "--job[0]: job 'kerp-api' is already a job of kerp"),
+        (NAME, JOBS, "Store", "--title: 'Store' would be the folder of system 'store', not 'scaffoldcheck'"),
         ("observr", ["o-api=h:1"], "Observer", "--title: 'Observer' would be the folder of system 'observer'"),
     ],
 )
@@ -109,12 +112,15 @@ def test_bad_arguments_are_named_and_nothing_is_written(repo_copy, name, jobs, t
 
 
 def test_the_command_line_says_what_it_wrote_and_what_to_add(capsys, repo_copy):
-    assert main(["new-system", "shop", "--job", JOBS[0]], repo_copy) == 0
+    assert main(["new-system", NAME, "--job", JOBS[0]], repo_copy) == 0
     out = capsys.readouterr().out
-    assert "wrote systems/shop.yml, rules/shop.yml, rules/tests/shop_test.yml, dashboards/Shop/overview.json" in out
+    assert (
+        "wrote systems/scaffoldcheck.yml, rules/scaffoldcheck.yml, rules/tests/scaffoldcheck_test.yml, "
+        "dashboards/Scaffoldcheck/overview.json" in out
+    )
     assert "pulumi config set --path 'scrapeTargets[N].targets[0]' host.docker.internal:8081" in out
-    assert "matchers: ['system=\"shop\"']" in out
-    written = (repo_copy / "rules/shop.yml").read_text()
-    assert main(["new-system", "shop", "--job", JOBS[0]], repo_copy) == 2  # it exists now: refused
-    assert "name: 'shop' exists already" in capsys.readouterr().err
-    assert (repo_copy / "rules/shop.yml").read_text() == written
+    assert "matchers: ['system=\"scaffoldcheck\"']" in out
+    written = (repo_copy / "rules/scaffoldcheck.yml").read_text()
+    assert main(["new-system", NAME, "--job", JOBS[0]], repo_copy) == 2  # it exists now: refused
+    assert "name: 'scaffoldcheck' exists already" in capsys.readouterr().err
+    assert (repo_copy / "rules/scaffoldcheck.yml").read_text() == written
