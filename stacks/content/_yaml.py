@@ -17,8 +17,17 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    # A key given twice: Go's yaml.v3, which Prometheus and Alertmanager read their files with, refuses it where
-    # PyYAML would keep the last value silently.
+    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]  # its own, before merges
+    if len(set(keys)) < len(keys):
+        _refuse_repeated_keys(node)
+    mapping = _LineDict(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+def _refuse_repeated_keys(node: yaml.MappingNode) -> None:
+    """Go's yaml.v3, which Prometheus and Alertmanager read their files with, refuses a key given twice, where
+    PyYAML keeps the last value silently."""
     lines: dict[str, int] = {}
     for key_node, _ in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
@@ -28,9 +37,6 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
                     problem_mark=key_node.start_mark,
                 )
             lines[key_node.value] = key_node.start_mark.line + 1
-    mapping = _LineDict(loader.construct_mapping(node, deep=True))
-    mapping.line = node.start_mark.line + 1
-    return mapping
 
 
 class _LineDict(dict):
@@ -44,9 +50,12 @@ def load_yaml(text: str, name: str, problems: Problems, *, first_document: bool 
     """The YAML document with the line of every mapping, or None after reporting where it is malformed.
     `first_document`: of several, the first, as Prometheus reads a rule file (and warns about the others)."""
     try:
-        if first_document:
+        try:
+            return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        except yaml.composer.ComposerError as error:  # several documents: load_all only then, as it is slower
+            if not first_document or "expected a single document" not in str(error.context or ""):
+                raise
             return next(yaml.load_all(text, Loader=_LineLoader), None)  # noqa: S506 - a SafeLoader subclass
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
