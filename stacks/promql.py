@@ -80,6 +80,8 @@ def promql_error(expr: str) -> str | None:
 def regex_error(expr: str) -> str | None:
     """Prometheus' complaint about the first regex matcher it cannot compile (Go's RE2: no lookaround, repeat
     counts up to 1000), which the Rust parser's regex engine may accept."""
+    if "=~" not in expr and "!~" not in expr:  # no regex matcher: no walk of the tree
+        return None
     for selector in expression_facts(expr).selectors:
         for label, op, value in selector.matchers:
             if op in ("Re", "NotRe") and (error := go_regexp_error(value, PROMQL_MATCHER)):
@@ -174,10 +176,11 @@ class Selector:
 
     @classmethod
     def of(cls, node: promql_parser.VectorSelector) -> Selector:
-        matchers = tuple(
-            (m.name, str(m.op).rpartition(".")[2], _PLACEHOLDERS.get(m.value, m.value)) for m in node.matchers.matchers
-        )
-        return cls(metric_name(node), matchers, node)
+        matchers = tuple((m.name, str(m.op).rpartition(".")[2], m.value) for m in node.matchers.matchers)
+        if _PLACEHOLDERS:  # a regex only Go takes was parsed in disguise (parse_promql): read the original
+            matchers = tuple((name, op, _PLACEHOLDERS.get(value, value)) for name, op, value in matchers)
+        name = node.name or next((v for label, op, v in matchers if label == "__name__" and op == "Equal"), "")
+        return cls(name, matchers, node)
 
     def on(self, label: str) -> tuple[tuple[str, str], ...]:
         """(operator, value) of its matchers on one label."""
@@ -234,10 +237,7 @@ def _is_quantile(node) -> bool:
 
 def metric_name(node: promql_parser.VectorSelector) -> str:
     """A selector's metric name however it is written (see Selector.name), or ""."""
-    if node.name:
-        return node.name
-    names = [m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"]
-    return names[0] if names else ""
+    return Selector.of(node).name
 
 
 def vector_selectors(tree: promql_parser.Expr) -> list[promql_parser.VectorSelector]:
