@@ -17,8 +17,11 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]  # its own, before merges
-    if len(set(keys)) < len(keys):
+    try:  # its own keys, before merges; a key that is no scalar (rare) makes the set fail: look closely then
+        repeated = len({key.value for key, _ in node.value}) < len(node.value)
+    except TypeError:
+        repeated = True
+    if repeated:
         _refuse_repeated_keys(node)
     mapping = _LineDict(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
