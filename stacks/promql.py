@@ -58,6 +58,14 @@ def _with_placeholder(expr: str, regex: str) -> str:
     return _REGEX_LITERAL.sub(replace, expr)
 
 
+def _text_regex_valid(match: re.Match) -> bool:
+    """Whether a regex matcher's string found in the text compiles as Go compiles it; False when unsure (a
+    string it cannot unquote), for the tree to decide."""
+    literal = match[3]
+    value = literal[1:-1] if literal[0] == "`" else _unquoted(literal)
+    return value is not None and go_regexp_error(value, PROMQL_MATCHER) is None
+
+
 def _unquoted(literal: str) -> str | None:
     try:
         return ast.literal_eval(literal)
@@ -80,9 +88,9 @@ def promql_error(expr: str) -> str | None:
 def regex_error(expr: str) -> str | None:
     """Prometheus' complaint about the first regex matcher it cannot compile (Go's RE2: no lookaround, repeat
     counts up to 1000), which the Rust parser's regex engine may accept."""
-    if "=~" not in expr and "!~" not in expr:  # no regex matcher: no walk of the tree
+    if all(_text_regex_valid(m) for m in _REGEX_LITERAL.finditer(expr)):  # the usual case, without a walk
         return None
-    for selector in expression_facts(expr).selectors:
+    for selector in expression_facts(expr).selectors:  # the tree says which are matchers, and of what label
         for label, op, value in selector.matchers:
             if op in ("Re", "NotRe") and (error := go_regexp_error(value, PROMQL_MATCHER)):
                 return f"invalid regular expression in {label}{'=~' if op == 'Re' else '!~'}{value!r}: {error}"
