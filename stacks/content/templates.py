@@ -65,11 +65,11 @@ def load_templates(directory: Path, problems: Problems, root: Path = ROOT) -> tu
     found = []
     for path in sorted(directory.glob("*.tmpl")):
         source, text = relative(path, root), path.read_text(encoding="utf-8")
-        if error := template_error(text, ALERTMANAGER_FUNCTIONS):
-            problems.add(source, f"does not parse: {error}")
+        names = template_names(text, ALERTMANAGER_FUNCTIONS)
+        if names is None:
+            problems.add(source, f"does not parse: {template_error(text, ALERTMANAGER_FUNCTIONS)}")
             continue
-        defined, used = template_names(text, ALERTMANAGER_FUNCTIONS)
-        found.append(NotificationTemplate(path, source, text, defined, used))
+        found.append(NotificationTemplate(path, source, text, *names))
     return tuple(found)
 
 
@@ -81,8 +81,8 @@ def undefined_templates(
     defined = ALERTMANAGER_TEMPLATES.union(*(t.defined for t in templates))
     where_used = [(t.source, t.used) for t in templates]
     for where, text in fields:
-        if template_error(text, ALERTMANAGER_FUNCTIONS) is None:  # one that does not parse is reported already
-            where_used.append((where, template_names(text, ALERTMANAGER_FUNCTIONS)[1]))
+        if names := template_names(text, ALERTMANAGER_FUNCTIONS):  # one that does not parse is reported already
+            where_used.append((where, names[1]))
     for where, used in where_used:
         for name in sorted(used - defined):
             problems.add(

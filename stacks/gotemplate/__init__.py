@@ -45,10 +45,14 @@ ALERTMANAGER_FUNCTIONS = GO_BUILTINS | {
 }  # fmt: skip
 
 
-def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """The names a template text that parses defines ({{define}}, {{block}}) and runs ({{template}})."""
+def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The names a template text defines ({{define}}, {{block}}) and runs ({{template}}); None if it does not parse
+    (template_error says why)."""
     tree = Tree(Lexer(text, functions), functions, {})
-    tree.parse()
+    try:
+        tree.parse()
+    except (TemplateSyntaxError, RecursionError):
+        return None
     return _decoded(tree.defined), _decoded(tree.used)
 
 
