@@ -67,6 +67,8 @@ def _text_regex_valid(match: re.Match) -> bool:
 
 
 def _unquoted(literal: str) -> str | None:
+    if "\\" not in literal and "\n" not in literal:  # no escape: the text between the quotes, in Go as in Python
+        return literal[1:-1]
     try:
         return ast.literal_eval(literal)
     except (ValueError, SyntaxError):
@@ -134,6 +136,13 @@ EXPERIMENTAL_AGGREGATIONS = frozenset({"limitk", "limit_ratio"})
 # alarm at preview, never a miss) and, like Prometheus, unquoted UTF-8 names (promql-unquoted-utf8-names).
 # A regex Go's RE2 refuses and the Rust parser accepts (a repeat count over 1000, nested repeats such as
 # `(a{30}){40}`) is refused by regex_error, with RE2 itself (stacks/go_regexp.py).
+# A token that may name one of them, anywhere in the text (a string too): where there is none, the tree has none.
+_FEATURE_WORD = re.compile(
+    r"(?<![A-Za-z0-9_:])(?:"
+    + "|".join(sorted(EXPERIMENTAL_FUNCTIONS | EXPERIMENTAL_AGGREGATIONS | {"fill", "fill_left", "fill_right"}))
+    + r")(?![A-Za-z0-9_:])",
+    re.IGNORECASE,
+)
 EXPERIMENTAL_FUNCTIONS_FLAG = "--enable-feature=promql-experimental-functions"
 FILL_MODIFIERS_FLAG = "--enable-feature=promql-binop-fill-modifiers"
 
@@ -143,6 +152,8 @@ def disabled_feature(expr: str) -> str | None:
     """Prometheus' message for the first feature of a parsed expression that the stack's Prometheus does not
     enable (in the order Go's parser meets them: a node's arguments before the node), or None. Read from the
     syntax tree, so a name in a string or a label value is never taken for a call."""
+    if not _FEATURE_WORD.search(expr):  # the usual case: no token that could name one, so no walk
+        return None
     problems: list[str] = []
 
     def visit(node):

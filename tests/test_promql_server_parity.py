@@ -61,6 +61,14 @@ REFUSED = [
     "rate(up[5m]) > 0 and limitk(1, up)",
     'limitk(2, sort_by_label(up, "job"))',
     "clamp_min(up, min_of(0, 1))",
+    # Spelt otherwise: keywords in any case, a space before the parenthesis, an aggregation's clause first (preview
+    # looks for the names in the text before it walks the tree).
+    "LIMITK(2, up)",
+    "Limit_Ratio(0.5, up)",
+    "limitk by (job) (2, up)",
+    "info (up)",
+    "up + FILL(0) up",
+    "up + on(job) Fill_Left(0) up",
     # Regexes Go's RE2 refuses and Rust's engine takes.
     'up{instance=~"(a{30}){40}"}',
     'up{instance=~"a{1001}"}',
@@ -92,6 +100,9 @@ ACCEPTED = [
     "step + range",
     "sum by (step, range, info) (up)",
     "up + ignoring(fill) up",
+    "foo:info",
+    "kube_pod_info",
+    "sum(job:sort_by_label:rate5m)",
     # Regexes Go's RE2 takes and Rust's engine refuses.
     'up{job=~"(?P<a>x)(?P<a>y)"}',
     'up{job=~"\\\\p{^Greek}"}',

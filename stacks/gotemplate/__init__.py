@@ -63,6 +63,8 @@ def _decoded(names: Iterable[bytes]) -> frozenset[str]:
 def template_error(text: str, functions: frozenset[str], variables: frozenset[str] = frozenset()) -> str | None:
     """None if Go's text/template parses `text` with these functions (and these variables declared before it, as
     Prometheus declares $labels and $value); else Go's message, after `line N: ` when the text has several."""
+    if "{{" not in text:  # no action: Go's lexer reads it as one text item, which always parses
+        return None
     try:
         Tree(Lexer(text, functions), functions, {}, variables).parse()
     except TemplateSyntaxError as error:
