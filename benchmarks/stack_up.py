@@ -1,35 +1,49 @@
-"""`pulumi up` against `docker-compose up` of the same containers, side by side, on the same images.
+"""How `pulumi up` takes changes, this design beside a previous one and beside `docker-compose up`.
 
-The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and
-Alertmanager from their local builds; Grafana, Loki and Promtail are AGPL and not built here (README,
-"Status"). Cold up until every container is healthy, a no-op up, and an up after one rule-file edit,
-against docker-compose 1.29 with a compose file rendered from the same configuration
-(stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health).
-The no-op up is timed twice: right after the cold up, while the new services still do their start-up
-work on the same CPUs, and again once the containers have settled (their CPU use below 5% of a core).
-Also the toolchain build: warm (all cached), and with --cold-toolchain from nothing into a scratch
-directory (module downloads and every Go build; about 15 minutes on 2 cores). Needs what
+The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and Alertmanager
+from their local builds; Grafana, Loki and Promtail are AGPL and not built here (README, "Status"). For this
+design and for the program of --baseline (a git revision, by default the last one that replaced Prometheus on a
+rule edit), on the same images, each run in a fresh project copy with a `for: 5m` alert of its own:
+- a cold `pulumi up` until every container is healthy, against `docker-compose up` of the same containers
+  (stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health);
+- a no-op `up` once the containers have settled (their CPU use below 5% of a core);
+- a rule edit's `up`; the largest interval between consecutive raw samples of `up{job="prometheus"}` from 1
+  minute before the edit to 1 minute after it; whether the pending alert kept its `activeAt`;
+- a routing edit's `up` and the same largest interval around it.
+Medians of --repeat runs, the designs' runs alternating. Also the toolchain build: warm (all cached), and with
+--cold-toolchain from nothing into a scratch directory (module downloads and every Go build). Needs what
 scripts/setup.sh installs.
 
-    .venv/bin/python benchmarks/stack_up.py [--repeat 3] [--cold-toolchain]
+    .venv/bin/python benchmarks/stack_up.py [--repeat 3] [--baseline b7ad59b] [--cold-toolchain]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from conftest import configured_stack  # noqa: E402
-from engine.stack import PERMITTED_SERVICES, docker, new_stack, project_copy, wait_for  # noqa: E402
+from engine.stack import (  # noqa: E402
+    PERMITTED_SERVICES,
+    docker,
+    new_stack,
+    pending_alert_rules,
+    project_copy,
+    wait_for,
+)
 
 from stacks.content import load_content, select_systems  # noqa: E402
 from stacks.environment import docker_socket_group  # noqa: E402
@@ -40,6 +54,17 @@ SERVICES = tuple(PERMITTED_SERVICES["services"])
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.
 PORTS = {"prometheus": 27291, "alertmanager": 27293}
 STACK_CONFIG = {f"monitoring:{key}": value for key, value in PERMITTED_SERVICES.items()}
+BASELINE = "b7ad59b"  # the last revision whose rule edit replaced the Prometheus container
+WINDOW = 60  # seconds of samples kept before and after an edit
+FIGURES = [  # key, label, goal
+    ("cold_x_compose", "pulumi up (cold) / docker-compose up", "<= 1.50"),
+    ("noop", "pulumi up (no changes), settled, s", "<= 3"),
+    ("rule_edit", "pulumi up (one rule edited), s", "<= 5"),
+    ("rule_gap", "largest interval between samples, rule edit, s", "<= 1 scrape"),
+    ("pending_kept", "pending alert's activeAt kept across the rule edit", "yes"),
+    ("routing_edit", "pulumi up (one route edited), s", ""),
+    ("routing_gap", "largest interval between samples, routing edit, s", "<= 1 scrape"),
+]
 
 
 def all_healthy(prefix: str) -> bool:
@@ -47,16 +72,14 @@ def all_healthy(prefix: str) -> bool:
     return states.returncode == 0 and states.stdout.split() == ["healthy"] * len(SERVICES)
 
 
-def settle(prefix: str, timeout: float = 180) -> float:
-    """Wait until the stack's containers together use under 5% of a core; the seconds it took."""
-    start = time.monotonic()
+def settle(prefix: str, timeout: float = 180) -> None:
+    """Wait until the stack's containers together use under 5% of a core."""
 
     def cpu_percent() -> float:
         out = docker("stats", "--no-stream", "--format", "{{.CPUPerc}}", *(f"{prefix}-{s}" for s in SERVICES)).stdout
         return sum(float(p.rstrip("%")) for p in out.split())
 
     wait_for(lambda: cpu_percent() < 5, timeout, "the containers to settle", interval=2)
-    return time.monotonic() - start
 
 
 def clean(prefix: str) -> None:
@@ -86,26 +109,66 @@ def compose_cold_up(scratch: Path) -> float:
     return seconds
 
 
-def pulumi_runs(scratch: Path) -> tuple[float, float, float, float]:
+def prometheus_json(path: str):
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORTS['prometheus']}{path}", timeout=10) as response:
+        return json.load(response)["data"]
+
+
+def pending_since() -> str | None:
+    alerts = prometheus_json("/api/v1/alerts")["alerts"]
+    return next((a["activeAt"] for a in alerts if a["labels"]["alertname"] == "BenchPendingFiveMinutes"), None)
+
+
+def largest_gap(since: float) -> float:
+    """The longest interval between consecutive raw samples of Prometheus' own `up` since `since`."""
+    query = urllib.parse.urlencode({"query": f'up{{job="prometheus"}}[{int(time.time() - since) + 1}s]'})
+    times = [float(t) for t, _ in prometheus_json(f"/api/v1/query?{query}")["result"][0]["values"]]
+    return max(later - earlier for earlier, later in itertools.pairwise(times))
+
+
+def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[str, float]:
+    """One run of every figure for the program in `project` (a directory holding the project's files)."""
     prefix = "bench-pulumi"
-    stack = new_stack(project_copy(scratch / "project"), "dev", scratch / "state")
+    stack = new_stack(project, "dev", scratch / "state")
     stack.edit_config(
         lambda config: config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG})
     )
+    (project / "rules/bench-pending.yml").write_text(pending_alert_rules("BenchPendingFiveMinutes"))
     clean(prefix)
+    figures: dict[str, float] = {}
     try:
-        cold = stack.up()  # `wait` on every container: returns when all are healthy
+        figures["cold_x_compose"] = stack.up() / compose_seconds  # `wait` on every container: all healthy
+        up_since = time.monotonic()
         assert all_healthy(prefix)
-        noop = stack.up()
         settle(prefix)
-        noop_settled = stack.up()
-        rules = stack.workdir / "rules/mindhit.yml"
+        figures["noop"] = stack.up()
+        before = wait_for(pending_since, 60, "the pending alert")
+        time.sleep(max(0.0, WINDOW - (time.monotonic() - up_since)))  # a minute of samples before the edit
+        edited_at = time.time()
+        rules = project / "rules/mindhit.yml"
         rules.write_text(rules.read_text().replace("> 100\n", "> 101\n"))
-        edit = stack.up()
+        figures["rule_edit"] = stack.up()
+        time.sleep(WINDOW)
+        figures["rule_gap"] = largest_gap(edited_at - WINDOW)
+        figures["pending_kept"] = float(pending_since() == before)
+        edited_at = time.time()
+        stack.edit_config(lambda config: config["monitoring:alerting"]["route"].update(groupInterval="6m"))
+        figures["routing_edit"] = stack.up()
+        time.sleep(WINDOW)
+        figures["routing_gap"] = largest_gap(edited_at - WINDOW)
     finally:
         stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
         clean(prefix)
-    return cold, noop, noop_settled, edit
+    return figures
+
+
+def baseline_copy(revision: str, destination: Path) -> Path:
+    """The project's files at `revision`, with this checkout's virtualenv."""
+    destination.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+    (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
 
 
 def toolchain_build_seconds(toolchain_dir: Path | None = None) -> float:
@@ -116,32 +179,49 @@ def toolchain_build_seconds(toolchain_dir: Path | None = None) -> float:
     return time.monotonic() - start
 
 
+def shown(key: str, values: list[float]) -> str:
+    if key == "pending_kept":
+        return f"{sum(values):.0f}/{len(values)} kept"
+    return f"{statistics.median(values):.2f}" if key == "cold_x_compose" else f"{statistics.median(values):.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the median is printed")
+    parser.add_argument("--baseline", default=BASELINE, help="the git revision of the previous design")
     parser.add_argument("--cold-toolchain", action="store_true", help="also time a toolchain build from nothing")
     args = parser.parse_args()
-    compose, pulumi = [], []
+    compose: list[float] = []
+    runs: dict[str, list[dict[str, float]]] = {"this": [], "baseline": []}
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as scratch:
             compose.append(compose_cold_up(Path(scratch)))
-        with tempfile.TemporaryDirectory() as scratch:
-            pulumi.append(pulumi_runs(Path(scratch)))
-    compose_s = statistics.median(compose)
-    cold, noop, noop_settled, edit = (statistics.median(run[i] for run in pulumi) for i in range(4))
-    print(f"{'run (median of ' + str(args.repeat) + ')':46} {'seconds':>8} {'x compose':>9}")
-    print(f"{'docker-compose up, to all healthy':46} {compose_s:8.1f} {1.0:9.2f}")
-    print(f"{'pulumi up (cold), to all healthy':46} {cold:8.1f} {cold / compose_s:9.2f}   goal <= 1.30")
-    print(f"{'pulumi up (no changes), right after':46} {noop:8.1f} {'':>9}   goal <= 5 s")
-    print(f"{'pulumi up (no changes), containers settled':46} {noop_settled:8.1f} {'':>9}   goal <= 5 s")
-    print(f"{'pulumi up (one rule file edited)':46} {edit:8.1f} {'':>9}   goal <= 5 s")
-    print(f"{'toolchain build, warm (all cached)':46} {toolchain_build_seconds():8.1f}")
+        for design in runs:
+            with tempfile.TemporaryDirectory() as scratch:
+                root = Path(scratch)
+                project = (
+                    project_copy(root / "project")
+                    if design == "this"
+                    else baseline_copy(args.baseline, root / "project")
+                )
+                runs[design].append(design_runs(project, root, compose[-1]))
+    config, secret_keys = configured_stack("dev")
+    scrape = load_settings(config, frozenset(secret_keys)).prometheus.scrape_interval
+    print(f"docker-compose up, to all healthy: {statistics.median(compose):.1f} s (median of {args.repeat})")
+    print(f"scrape interval of the dev stack: {scrape}")
+    print(f"{'figure (median of ' + str(args.repeat) + ')':52} {'this design':>12} {args.baseline[:12]:>12}  goal")
+    for key, label, goal in FIGURES:
+        print(
+            f"{label:52} {shown(key, [r[key] for r in runs['this']]):>12} "
+            f"{shown(key, [r[key] for r in runs['baseline']]):>12}  {goal}"
+        )
+    print(f"{'toolchain build, warm (all cached), s':52} {toolchain_build_seconds():12.1f}")
     if args.cold_toolchain:
         with tempfile.TemporaryDirectory() as scratch:
             cold_build = toolchain_build_seconds(Path(scratch))
             # The module cache is written read-only by Go; make it removable.
             subprocess.run(["chmod", "-R", "u+w", scratch], check=False)
-        print(f"{'toolchain build, cold (from nothing)':46} {cold_build:8.1f}")
+        print(f"{'toolchain build, cold (from nothing), s':52} {cold_build:12.1f}")
 
 
 if __name__ == "__main__":

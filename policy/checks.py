@@ -22,6 +22,7 @@ CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 VOLUME = "docker:index/volume:Volume"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
+CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"  # a server's files, delivered in place
 GRAFANA_PROVIDER = "pulumi:providers:grafana"
 # The Prometheus Operator's objects a Kubernetes stack registers, and the ConfigMaps of its dashboards.
 OPERATOR_OBJECTS = {
@@ -258,19 +259,29 @@ def _unsecret_container_values(resource: Resource) -> Iterator[str]:
         if value and SECRET_ENV_NAME.search(name) and not resource.is_secret(("envs", index)):
             yield f"envs[{index}] ({name})"
     for index, upload in enumerate(_items(resource.props.get("uploads"))):
-        if not isinstance(upload, Mapping) or resource.is_secret(("uploads", index, "content")):
-            continue
-        content = upload.get("content")
-        if not isinstance(content, str):
-            continue
-        try:
-            parsed = yaml.safe_load(content)
-        except yaml.YAMLError:
-            continue  # not YAML: nothing this policy can read keys from
-        keys = [_dotted(p) for p in _secret_keys_in(parsed, ())]
-        if keys:
-            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
-            yield f"uploads[{index}].content ({upload.get('file')}: {shown})"
+        if isinstance(upload, Mapping) and not resource.is_secret(("uploads", index, "content")):
+            yield from _unsecret_file(f"uploads[{index}].content", upload.get("file"), upload.get("content"))
+
+
+def _unsecret_delivered_files(resource: Resource) -> Iterator[str]:
+    files = resource.props.get("files")
+    for path, content in files.items() if isinstance(files, Mapping) else ():
+        if not resource.is_secret(("files", path)):
+            yield from _unsecret_file(f"files[{path!r}]", path, content)
+
+
+def _unsecret_file(where: str, path: Any, content: Any) -> Iterator[str]:
+    """`where`, when the file is YAML with a key that holds a secret."""
+    if not isinstance(content, str):
+        return
+    try:
+        parsed = yaml.safe_load(content)
+    except yaml.YAMLError:
+        return  # not YAML: nothing this policy can read keys from
+    keys = [_dotted(p) for p in _secret_keys_in(parsed, ())]
+    if keys:
+        shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+        yield f"{where} ({path}: {shown})"
 
 
 def _unsecret_contact_values(resource: Resource) -> Iterator[str]:
@@ -286,6 +297,8 @@ def _unsecret_contact_values(resource: Resource) -> Iterator[str]:
 def secrets_are_secret(resource: Resource, config: Mapping[str, Any]) -> list[str]:
     if resource.type == CONTAINER:
         found = list(_unsecret_container_values(resource))
+    elif resource.type == CONFIG_RELOAD:
+        found = list(_unsecret_delivered_files(resource))
     elif resource.type == CONTACT_POINT:
         found = list(_unsecret_contact_values(resource))
     elif resource.type == GRAFANA_PROVIDER:

@@ -5,17 +5,21 @@
 A killed `pulumi up` (SIGKILL, a closed laptop, an OOM kill) leaves three things behind, each of which makes
 the next update fail or lie:
 1. the stack's lock in the file backend: every later update is refused. The lock is removed only when its
-   owner, a pulumi process on this host, is gone; a live owner or one on another host is left alone;
+   owner, a pulumi process on this host, is gone;
 2. containers Docker created that the state never heard of: the next create fails with "Conflict. The
    container name ... is already in use". Those carrying this stack's compose project label are removed
    (their data is in the named volumes, which are never touched), and so are its networks the state
    does not know;
 3. pending operations in the state: they are cleared, and the refresh every update starts with
    (Pulumi.yaml options.refresh) reads what is really there.
+Steps 2 and 3 run only once no update can be running: a container a running update has just created is not yet
+in the state, and removing it would break that update. So while the lock's owner is alive on this host, it waits
+for it to finish (saying so); with an owner on another host, or a backend whose lock it cannot read (not
+file://), it touches nothing and says why.
 It prints what it did, and nothing when there was nothing to do.
 
 STACK_FILE is the stack's config file (default Pulumi.STACK.yaml), read for namePrefix, environment and
-dockerHost. The backend is PULUMI_BACKEND_URL; locks are looked at only for a file:// backend.
+dockerHost. The backend is PULUMI_BACKEND_URL.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,20 +77,23 @@ def pulumi_is_running(pid: int) -> bool:
     return any(Path(part.decode(errors="replace")).name.startswith("pulumi") for part in command if part)
 
 
-def stale_locks(locks: Iterable[Lock], hostname: str, running: Callable[[int], bool]) -> tuple[list[Lock], list[str]]:
-    """(locks whose owner is gone, why each other lock is kept)."""
-    stale, kept = [], []
+@dataclass(frozen=True)
+class Owners:
+    """The stack's locks, by what their owners are known to be doing."""
+
+    gone: list[Lock]  # a pulumi process of this host that no longer runs
+    running: list[Lock]  # a live pulumi process of this host
+    elsewhere: list[Lock]  # a process of another host, which cannot be checked from here
+
+
+def lock_owners(locks: Iterable[Lock], hostname: str, running: Callable[[int], bool]) -> Owners:
+    owners = Owners([], [], [])
     for lock in locks:
         if lock.hostname != hostname:
-            kept.append(
-                f"the lock {lock.path.name} belongs to pid {lock.pid} on host {lock.hostname!r}, which cannot be "
-                "checked from here: if no update runs there, `pulumi cancel` removes it"
-            )
-        elif running(lock.pid):
-            kept.append(f"an update is running (pid {lock.pid}, since {lock.timestamp}): it holds the lock")
+            owners.elsewhere.append(lock)
         else:
-            stale.append(lock)
-    return stale, kept
+            (owners.running if running(lock.pid) else owners.gone).append(lock)
+    return owners
 
 
 def unknown_to_state(found: dict[str, str], known_ids: set[str]) -> dict[str, str]:
@@ -109,21 +117,55 @@ def docker_objects(kind: str, prefix: str, env: dict[str, str]) -> dict[str, str
     return dict(line.split(" ", 1) for line in out.splitlines() if line.strip())
 
 
+WAIT_SECONDS = 3600  # for a running update on this host to finish
+POLL_SECONDS = 1
+
+
+def no_update_running(backend: str, project: str, stack: str) -> bool:
+    """True once no update of the stack can be running, after removing a lock whose owner is gone; False (having
+    said why) when that cannot be known or the owner does not finish in WAIT_SECONDS."""
+    if not backend.startswith("file://"):
+        kind = backend.partition("://")[0] or "Pulumi Cloud"
+        say(
+            f"the lock of a {kind} backend cannot be read from here, so nothing is touched: after a killed update, "
+            "see README, 'When things go wrong'"
+        )
+        return False
+    backend_dir = Path(backend.removeprefix("file://")).expanduser()
+    deadline, waited = time.monotonic() + WAIT_SECONDS, False
+    while True:
+        owners = lock_owners(stack_locks(backend_dir, project, stack), socket.gethostname(), pulumi_is_running)
+        for lock in owners.elsewhere:
+            say(
+                f"the lock {lock.path.name} belongs to pid {lock.pid} on host {lock.hostname!r}, which cannot be "
+                "checked from here, so nothing is touched (what a running update creates is not yet in the state): "
+                "if no update runs there, `pulumi cancel` removes the lock"
+            )
+        if owners.elsewhere:
+            return False
+        if not owners.running:
+            break
+        if not waited:
+            for lock in owners.running:
+                say(f"an update is running (pid {lock.pid}, since {lock.timestamp}): waiting for it to finish")
+            waited = True
+        if time.monotonic() > deadline:
+            say(f"the update still runs after {WAIT_SECONDS} s: nothing is touched")
+            return False
+        time.sleep(POLL_SECONDS)
+    if waited:
+        say("the running update has finished")
+    if owners.gone:
+        pulumi("cancel", "--yes", "--stack", stack)
+        for lock in owners.gone:
+            say(f"removed the lock of update pid {lock.pid} (since {lock.timestamp}), which is no longer running")
+    return True
+
+
 def main(stack: str, stack_file: Path) -> None:
     project = yaml.safe_load(Path("Pulumi.yaml").read_text())["name"]
-    backend = os.environ.get("PULUMI_BACKEND_URL", "")
-    if backend.startswith("file://"):
-        stale, kept = stale_locks(
-            stack_locks(Path(backend.removeprefix("file://")).expanduser(), project, stack),
-            socket.gethostname(),
-            pulumi_is_running,
-        )
-        for reason in kept:
-            say(reason)
-        if stale and not kept:
-            pulumi("cancel", "--yes", "--stack", stack)
-            for lock in stale:
-                say(f"removed the lock of update pid {lock.pid} (since {lock.timestamp}), which is no longer running")
+    if not no_update_running(os.environ.get("PULUMI_BACKEND_URL", ""), project, stack):
+        return
 
     exported = json.loads(pulumi("stack", "export", "--stack", stack))
     deployment = exported.get("deployment") or {}

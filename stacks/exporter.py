@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import LOG_OPTIONS
+from stacks.layout import LOG_OPTIONS, STOP_GRACE_SECONDS
 from stacks.render.exporters import ExporterSpec
 
 
@@ -34,6 +34,8 @@ class Exporter(pulumi.ComponentResource):
             labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
             log_driver="json-file",
             log_opts=LOG_OPTIONS,
+            destroy_grace_seconds=STOP_GRACE_SECONDS,
+            stop_timeout=STOP_GRACE_SECONDS,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"containerName": self.container.name, "job": spec.job})

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import HEALTHCHECK, LOG_OPTIONS
+from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
 from stacks.render.agents import AgentSpec
 from stacks.settings import HostSettings
 
@@ -83,6 +83,8 @@ class HostAgents(pulumi.ComponentResource):
                 log_opts=LOG_OPTIONS,
                 wait=True,
                 wait_timeout=120,
+                destroy_grace_seconds=STOP_GRACE_SECONDS,
+                stop_timeout=STOP_GRACE_SECONDS,
                 # A fixed name (and, in the host's network, a fixed port): the old container goes first.
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
             )

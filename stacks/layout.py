@@ -70,6 +70,12 @@ RULES_DIR = "/etc/prometheus/rules"
 # check that passes (2 s after start, not 5). Ten misses in a row (20 s) mark it unhealthy.
 HEALTHCHECK = {"interval": "2s", "timeout": "3s", "retries": 10, "start_period": "1m0s"}
 LOG_OPTIONS = {"max-size": "10m", "max-file": "3"}  # Docker keeps logs bounded; Loki keeps the history
+# What every container gets to shut down cleanly when stopped or replaced (SIGTERM, then SIGKILL after this many
+# seconds): Prometheus closes its TSDB head, Alertmanager writes its silences and notification log, Loki and
+# Promtail their WAL and positions. Without it the docker plugin kills at once (SIGKILL ~20 ms after SIGTERM).
+# Set as the plugin's destroy_grace_seconds (`pulumi up` replacing, `pulumi destroy`) and as the container's
+# stop_timeout (`docker stop`, a daemon shutdown).
+STOP_GRACE_SECONDS = 30
 
 
 def healthcheck_command(service: Service) -> list[str]:

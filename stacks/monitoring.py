@@ -62,6 +62,7 @@ class MonitoringStack(pulumi.ComponentResource):
                 bind_address=settings.bind_address,
                 protect_volume=settings.protect_volumes,
                 host_gateway=name in HOST_GATEWAY_SERVICES,
+                docker_host=settings.docker_host or "",
             )
 
         components: dict[str, ServiceComponent] = {}

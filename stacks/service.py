@@ -1,8 +1,10 @@
 """What every service component shares: its data volume and its container.
 
 A service component is a ComponentResource with two children, `<name>-data` (a named volume) and
-`<name>-container`. Configuration files are uploaded into the container, so changing one replaces
-that container only; the volume is a separate resource and is never replaced by a config change.
+`<name>-container`. The container is created with its configuration files uploaded. A server that reloads
+(Prometheus, Alertmanager: the spec's `reload`) then takes every change of its files in place, through a third
+child, `<name>-config` (stacks/reload.py), and keeps its container; for the others a change of the files
+replaces the container. The volume is a separate resource and is never replaced by a config change.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import HEALTHCHECK, LOG_OPTIONS, Service, healthcheck_command, published_url
+from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS, Service, healthcheck_command, published_url
+from stacks.reload import ConfigReload
 from stacks.render.containers import ContainerSpec
 
 
@@ -39,6 +42,9 @@ class ServiceArgs:
     """Seconds `pulumi up` waits for the container to become healthy."""
     host_gateway: bool = False
     """Add host.docker.internal -> the Docker host (for targets and receivers on the host)."""
+    docker_host: str = ""
+    """The Docker host the stack's provider talks to ("" for DOCKER_HOST or the local socket): where a
+    configuration is delivered."""
 
 
 CHECK_LABEL = "monitoring.config-check"
@@ -53,7 +59,9 @@ class ServiceComponent(pulumi.ComponentResource):
     """Base of the service components: one data volume and one healthy container, as its ContainerSpec says.
 
     Attributes: `volume` (docker.Volume), `container` (docker.Container), `check` (docker.Container that ran
-    the image's own check of the files, or None for a service whose image has none), `url` (the published URL).
+    the image's own check of the files, or None for a service whose image has none), `config` (ConfigReload,
+    which delivers the files into the running server, or None for a server that does not reload), `url` (the
+    published URL).
     """
 
     volume: docker.Volume
@@ -114,6 +122,11 @@ class ServiceComponent(pulumi.ComponentResource):
                 *container_labels,
                 docker.ContainerLabelArgs(label=CHECK_LABEL, value=_awaited_without_dependency(passed)),
             ]
+        ignored = []
+        if spec.reload:
+            # A server that reloads takes new files through `config`, never through a new container; nor is the
+            # check's result a reason to replace it, unknown at preview while the check is to run again.
+            ignored = ["uploads", *([f"labels[{len(container_labels) - 1}]"] if spec.check else [])]
         self.container = docker.Container(
             f"{name}-container",
             name=child_name(args.name_prefix, service, ""),
@@ -145,9 +158,28 @@ class ServiceComponent(pulumi.ComponentResource):
             log_opts=LOG_OPTIONS,
             wait=True,
             wait_timeout=args.wait_timeout,
-            # Fixed container name and host port: the old container must go before the new one starts.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            destroy_grace_seconds=STOP_GRACE_SECONDS,  # `pulumi up` replacing it, `pulumi destroy`
+            stop_timeout=STOP_GRACE_SECONDS,  # `docker stop`, a daemon shutdown
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Fixed container name and host port: the old container must go before the new one starts.
+                delete_before_replace=True,
+                ignore_changes=ignored or None,
+            ),
         )
+        self.config = None
+        if spec.reload:
+            self.config = ConfigReload(
+                f"{name}-config",
+                service=service.name,
+                container_id=self.container.id,
+                files=secret(dict(spec.files)),
+                port=service.port,
+                reload=spec.reload,
+                docker_host=args.docker_host,
+                checked=_awaited_without_dependency(passed) if self.check else None,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.url = published_url(args.bind_address, args.host_port)
         self.register_outputs(
             {

@@ -29,6 +29,7 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     provider: str
+    ignore_changes: list[str]
 
 
 @dataclass
@@ -88,6 +89,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     delete_before_replace=request.deleteBeforeReplace,
                     provider=request.provider,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response

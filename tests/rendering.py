@@ -23,8 +23,8 @@ def rendered_files(stack: str) -> dict[str, str]:
     settings = stack_settings(stack)
     content = select_systems(load_content(), settings.systems)
     return {
-        "prometheus.yml": render_prometheus_config(settings),
-        "alertmanager.yml": render_alertmanager_config(settings.alerting, bool(content.templates)),
+        "prometheus.yml": render_prometheus_config(settings, [f.name for f in content.rule_files]),
+        "alertmanager.yml": render_alertmanager_config(settings.alerting, [t.file_name for t in content.templates]),
         "loki.yaml": render_loki_config(settings),
         "promtail.yaml": render_promtail_config(settings),
         "grafana.env": "\n".join(grafana_environment(settings)) + "\n",

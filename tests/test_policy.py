@@ -23,6 +23,7 @@ GOLDEN = ROOT / "tests" / "golden"
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
+CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"
 MANDATORY = {"all": "mandatory"}
 
 
@@ -160,6 +161,21 @@ def test_secrets_are_secret_fails_plain_receiver_urls_and_keys_without_showing_t
         "holds a password, key or webhook URL but is not a Pulumi secret"
     )
     assert "hooks.slack.test" not in message and "pdv2Prod0001" not in message and "mindhit.test" not in message
+
+
+def test_secrets_are_secret_checks_the_files_delivered_into_a_running_server(violations):
+    """The files stacks/reload.py delivers are as secret as the container's uploads must be."""
+    content = (GOLDEN / "prod" / "alertmanager.yml").read_text()
+    delivered = {"service": "alertmanager", "port": 9093}
+    path = "/etc/alertmanager/alertmanager.yml"
+    assert violations("secrets-are-secret", CONFIG_RELOAD, {**delivered, "files": secret({path: content})}) == []
+    (message,) = violations("secrets-are-secret", CONFIG_RELOAD, {**delivered, "files": {path: content}})
+    assert message.startswith(
+        "files['/etc/alertmanager/alertmanager.yml'] (/etc/alertmanager/alertmanager.yml: "
+        "receivers[0].slack_configs[0].api_url, "
+    )
+    assert "holds a password, key or webhook URL but is not a Pulumi secret" in message
+    assert "hooks.slack.test" not in message
 
 
 def test_secrets_are_secret_fails_a_plain_password_variable(violations):

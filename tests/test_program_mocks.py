@@ -23,6 +23,7 @@ from stacks.settings import APP_DISCOVERY_JOB, load_settings
 from stacks.versions import IMAGES
 
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"
 CONTAINER = "docker:index/container:Container"
 INHIBITION_RULE = "grafana:alerting/v1beta1/notificationsInhibitionRule:NotificationsInhibitionRule"
 VOLUME = "docker:index/volume:Volume"
@@ -70,6 +71,8 @@ def test_every_resource_type_and_name(stack):
         ]
     # The images' own checks of the files before a replace: promtool and amtool (Grafana, Loki and Promtail have none).
     expected += [(CONTAINER, "monitoring-prometheus-check"), (CONTAINER, "monitoring-alertmanager-check")]
+    # Their new files delivered into the running servers, which reload them (Grafana, Loki and Promtail are replaced).
+    expected += [(CONFIG_RELOAD, "monitoring-prometheus-config"), (CONFIG_RELOAD, "monitoring-alertmanager-config")]
     # The stack's own host (hosts left empty), its agents through a provider of its own.
     expected += [
         ("monitoring:index:HostAgents", "monitoring-host-local"),
@@ -496,6 +499,40 @@ def test_each_check_container_loads_the_files_its_service_will_run_with():
         assert not any(label["label"] == "monitoring.config-check" for label in check["labels"])
 
 
+def test_the_servers_that_reload_take_new_files_in_place_after_their_check(stack):
+    """Prometheus and Alertmanager: their files reach the running container through `<service>-config` (a
+    dynamic resource, stacks/reload.py), never by a replace; the others are replaced (README, "How a change reaches
+    the servers")."""
+    recorder = program(stack).recorder
+    for service, port, metric in (
+        ("prometheus", 9090, "prometheus_config_last_reload_successful"),
+        ("alertmanager", 9093, "alertmanager_config_last_reload_successful"),
+    ):
+        server = recorder.one(CONTAINER, f"monitoring-{service}-container")
+        labels = unwrap(server.inputs["labels"])
+        assert server.ignore_changes == ["uploads", f"labels[{len(labels) - 1}]"]
+        assert labels[-1] == {"label": "monitoring.config-check", "value": "passed"}
+        config = recorder.one(CONFIG_RELOAD, f"monitoring-{service}-config")
+        inputs = unwrap(config.inputs)
+        uploads = {u["file"]: u["content"] for u in unwrap(server.inputs["uploads"])}
+        assert inputs["files"] == uploads
+        assert (inputs["service"], inputs["port"], inputs["successMetric"]) == (service, port, metric)
+        assert (inputs["container"], inputs["checked"]) == (f"monitoring-{service}-container-id", "passed")
+        # After the container; the check is awaited, not a dependency (a delete-first replacement of the check,
+        # on every change of the files, would delete its dependents first).
+        assert server.urn in config.dependencies
+        assert recorder.one(CONTAINER, f"monitoring-{service}-check").urn not in config.dependencies
+    for service in ("loki", "promtail", "grafana"):
+        assert recorder.one(CONTAINER, f"monitoring-{service}-container").ignore_changes == []
+
+
+def test_every_long_running_container_is_given_time_to_shut_down_cleanly(stack):
+    containers = [r for r in program(stack).recorder.by_type(CONTAINER) if not r.inputs.get("attach")]
+    assert len(containers) >= 7  # five services and the own host's two agents
+    for container in containers:
+        assert (container.inputs["destroyGraceSeconds"], container.inputs["stopTimeout"]) == (30, 30), container.name
+
+
 class FailingPrometheusCheck(Recorder):
     """promtool refusing the new configuration, as the check container would report it."""
 
@@ -518,4 +555,5 @@ def test_a_failed_check_stops_the_update_before_the_service_container_is_registe
     names = {r.name for r in recorder.registrations}
     assert "monitoring-prometheus-check" in names
     assert "monitoring-prometheus-container" not in names
+    assert "monitoring-prometheus-config" not in names  # nothing is delivered
     assert "monitoring-alertmanager-container" in names  # its own check passed: only Prometheus is held back

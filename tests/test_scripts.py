@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -84,10 +85,62 @@ def test_a_lock_is_stale_only_when_its_owner_on_this_host_is_gone(tmp_path):
     locks = recover.stack_locks(tmp_path, "monitoring", "dev")
     assert [(lock.pid, lock.hostname) for lock in locks] == [(101, "here"), (102, "here"), (103, "elsewhere")]
     assert recover.stack_locks(tmp_path, "monitoring", "prod") == []
-    stale, kept = recover.stale_locks(locks, "here", running=lambda pid: pid == 102)
-    assert [lock.pid for lock in stale] == [101]
-    assert kept[0].startswith("an update is running (pid 102")
-    assert "pid 103 on host 'elsewhere', which cannot be checked from here" in kept[1]
+    owners = recover.lock_owners(locks, "here", running=lambda pid: pid == 102)
+    assert ([lock.pid for lock in owners.gone], [lock.pid for lock in owners.running]) == ([101], [102])
+    assert [lock.pid for lock in owners.elsewhere] == [103]
+
+
+def _lock(backend: Path, pid: int, host: str) -> Path:
+    lock_dir = backend / ".pulumi/locks/organization/monitoring/dev"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / f"{pid}.json"
+    path.write_text(f'{{"pid": {pid}, "hostname": "{host}", "timestamp": "2026-12-06T18:00:00Z"}}')
+    return path
+
+
+def test_recovery_waits_for_a_running_update_and_touches_nothing_before_it_ends(tmp_path, monkeypatch, capsys):
+    """A second scripts/up while a first runs: nothing is removed until the first's lock is gone."""
+    recover = _recover_module()
+    lock = _lock(tmp_path, 4242, socket.gethostname())
+    polls = []
+
+    def running(pid: int) -> bool:  # the first update ends (and removes its lock) after three polls
+        polls.append(pid)
+        if len(polls) == 3:
+            lock.unlink()
+        return True
+
+    monkeypatch.setattr(recover, "pulumi_is_running", running)
+    monkeypatch.setattr(recover, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(recover, "pulumi", lambda *args: pytest.fail(f"pulumi {args} while an update runs"))
+    assert recover.no_update_running(f"file://{tmp_path}", "monitoring", "dev")
+    assert polls == [4242, 4242, 4242]
+    out = capsys.readouterr().out
+    assert "[recover] an update is running (pid 4242, since 2026-12-06T18:00:00Z): waiting for it to finish" in out
+    assert out.rstrip().endswith("[recover] the running update has finished")
+
+
+def test_recovery_touches_nothing_with_an_owner_elsewhere_or_an_unreadable_lock(tmp_path, monkeypatch, capsys):
+    recover = _recover_module()
+    monkeypatch.setattr(recover, "pulumi", lambda *args: pytest.fail(f"pulumi {args}"))
+    _lock(tmp_path, 77, "another-host")
+    assert not recover.no_update_running(f"file://{tmp_path}", "monitoring", "dev")
+    assert "pid 77 on host 'another-host', which cannot be checked from here, so nothing is touched" in (
+        capsys.readouterr().out
+    )
+    assert not recover.no_update_running("s3://bucket/state", "monitoring", "dev")
+    assert "the lock of a s3 backend cannot be read from here, so nothing is touched" in capsys.readouterr().out
+
+
+def test_recovery_removes_a_lock_whose_owner_is_gone(tmp_path, monkeypatch, capsys):
+    recover = _recover_module()
+    lock = _lock(tmp_path, 99, socket.gethostname())
+    called = []
+    monkeypatch.setattr(recover, "pulumi_is_running", lambda pid: False)
+    monkeypatch.setattr(recover, "pulumi", lambda *args: called.append(args) or lock.unlink())
+    assert recover.no_update_running(f"file://{tmp_path}", "monitoring", "dev")
+    assert called == [("cancel", "--yes", "--stack", "dev")]
+    assert "removed the lock of update pid 99" in capsys.readouterr().out
 
 
 def test_a_reused_pid_running_something_else_is_not_a_pulumi_update():

@@ -12,12 +12,13 @@ import pytest
 import yaml
 from conftest import configured_stack
 from mockstack import run_expecting_error, run_program, unwrap
-from rendering import rendered_files
+from rendering import stack_settings
 from repo import ROOT
 from servers import stack_binary
 
 from stacks.content import load_content
 from stacks.errors import InputError
+from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.kubernetes import alertmanager_config
 from stacks.settings import load_settings
 
@@ -91,10 +92,14 @@ def test_preview_parses_a_template_file_as_amtool_does(template, tmp_path):
     syntax (a template it runs but nobody defines is preview's own check: the next test)."""
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates/t.tmpl").write_text(template)
-    (tmp_path / "alertmanager.yml").write_text(rendered_files("staging")["alertmanager.yml"])
+    # staging's alertmanager.yml, loading this file (it names each template file it loads).
+    (tmp_path / "alertmanager.yml").write_text(
+        render_alertmanager_config(stack_settings("staging").alerting, ["t.tmpl"])
+    )
     tool = subprocess.run(
         [_amtool(), "check-config", "alertmanager.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
+    assert "1 templates" in tool.stdout, tool.stdout + tool.stderr
     try:
         load_content(tmp_path)
         ours = True
@@ -140,7 +145,7 @@ def test_templates_reach_alertmanager_and_grafana():
     container = run.recorder.one("docker:index/container:Container", "monitoring-alertmanager-container")
     uploads = {u["file"]: u.get("content") for u in unwrap(container.inputs)["uploads"]}
     config = yaml.safe_load(uploads["/etc/alertmanager/alertmanager.yml"])
-    assert config["templates"] == ["templates/*.tmpl"]
+    assert config["templates"] == ["templates/slack.tmpl"]  # each file by name
     assert uploads["/etc/alertmanager/templates/slack.tmpl"] == (ROOT / "templates/slack.tmpl").read_text()
     (template,) = run.recorder.by_type("grafana:alerting/messageTemplate:MessageTemplate")
     assert unwrap(template.inputs)["name"] == "slack"

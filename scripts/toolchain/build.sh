@@ -96,6 +96,15 @@ build_langhost() {
   install_exec_script
 }
 
+# The engine runs the program's dynamic resources (stacks/reload.py) with the plugin pulumi-resource-pulumi-python,
+# a script the official CLI bundles beside itself: the same here, from the pinned sdk module, which matches the pip
+# SDK that runs it. Copied on every run (a second is nothing), so a cache built before it gets it too.
+install_dynamic_provider() {
+  local d
+  d="$(moddir "$PULUMI_SDK_MODULE" "v$PULUMI_VERSION")"
+  install -m 0755 "$d/python/dist/pulumi-resource-pulumi-python" "$BIN/"
+}
+
 # Fallback: an sdk/v3 release that still had the host inside the sdk module.
 build_langhost_fallback() {
   local d t="$SRC/sdk-$LANGHOST_FALLBACK_SDK_VERSION"
@@ -211,6 +220,8 @@ elif [[ -n ${LANGHOST_FALLBACK_SDK_VERSION:-} ]]; then
 else
   failed+=(pulumi-language-python)
 fi
+
+install_dynamic_provider || failed+=(pulumi-resource-pulumi-python)
 
 # The policy pack's own virtualenv, policy/.venv (named in policy/PulumiPolicy.yaml; the language
 # host starts the pack with it): pulumi-policy pins protobuf below 5.30, the program's .venv pins

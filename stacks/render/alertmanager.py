@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Receiver, Route
 from stacks.content import Content
 from stacks.layout import ALERTMANAGER
 from stacks.render import to_yaml
-from stacks.render.containers import ContainerSpec
+from stacks.render.containers import ContainerSpec, ReloadSpec
 from stacks.settings import StackSettings
 
 # Where templates/*.tmpl go: templates/ beside alertmanager.yml, which Alertmanager resolves a relative path from.
@@ -14,9 +16,10 @@ TEMPLATES = "templates"
 TEMPLATES_DIR = f"{ALERTMANAGER.config_path.rpartition('/')[0]}/{TEMPLATES}"
 
 
-def render_alertmanager_config(alerting: Alerting, with_templates: bool = False) -> str:
-    """The text holds webhook URLs and keys: the component sends it as a Pulumi secret. `with_templates`: load the
-    notification templates (templates/*.tmpl beside it)."""
+def render_alertmanager_config(alerting: Alerting, templates: Sequence[str] = ()) -> str:
+    """The text holds webhook URLs and keys: the component sends it as a Pulumi secret. `templates`: the file names
+    of the notification templates to load (in templates/ beside it), each by name: a file delivered earlier and
+    since deleted stays in the running container (stacks/reload.py), and must not be loaded."""
     config: dict = {"global": {"resolve_timeout": "5m"}}
     if alerting.smtp:
         config["global"].update(
@@ -25,8 +28,8 @@ def render_alertmanager_config(alerting: Alerting, with_templates: bool = False)
         if alerting.smtp.username:
             config["global"]["smtp_auth_username"] = alerting.smtp.username
             config["global"]["smtp_auth_password"] = alerting.smtp.password
-    if with_templates:
-        config["templates"] = [f"{TEMPLATES}/*.tmpl"]
+    if templates:
+        config["templates"] = [f"{TEMPLATES}/{name}" for name in sorted(templates)]
     config["route"] = route_tree(alerting.route)
     config["receivers"] = [_receiver(r) for r in alerting.receivers]
     if alerting.inhibit_rules:
@@ -119,10 +122,19 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         service=ALERTMANAGER,
         command=alertmanager_command(settings),
         files={
-            ALERTMANAGER.config_path: render_alertmanager_config(settings.alerting, bool(content.templates)),
+            ALERTMANAGER.config_path: render_alertmanager_config(
+                settings.alerting, [t.file_name for t in content.templates]
+            ),
             **{f"{TEMPLATES_DIR}/{t.file_name}": t.text for t in content.templates},
         },
         secret=True,  # receiver URLs and keys
         # Loads the config as Alertmanager does, templates included. /bin/amtool in prom/alertmanager too.
         check=["/bin/amtool", "check-config", ALERTMANAGER.config_path],
+        # cmd/alertmanager/main.go and config/coordinator.go (v0.35.0): SIGHUP reloads the config and templates;
+        # silences and the notification log are untouched.
+        reload=ReloadSpec(
+            success_metric="alertmanager_config_last_reload_successful",
+            timestamp_metric="alertmanager_config_last_reload_success_timestamp_seconds",
+            failure_log="Loading configuration file failed",
+        ),
     )

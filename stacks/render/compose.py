@@ -15,6 +15,7 @@ from stacks.layout import (
     HEALTHCHECK,
     HOST_GATEWAY_SERVICES,
     LOG_OPTIONS,
+    STOP_GRACE_SECONDS,
     healthcheck_command,
 )
 from stacks.render import to_yaml
@@ -46,6 +47,7 @@ def render_compose(
             "image": settings.images[name],
             "container_name": f"{prefix}-{name}",
             "restart": "unless-stopped",
+            "stop_grace_period": f"{STOP_GRACE_SECONDS}s",
             "volumes": [
                 f"{name}-data:{service.data_path}",
                 *mounts,
@@ -90,6 +92,7 @@ def _agent_service(spec: AgentSpec, container_name: str) -> dict:
         "image": spec.image,
         "container_name": container_name,
         "restart": "unless-stopped",
+        "stop_grace_period": f"{STOP_GRACE_SECONDS}s",
         "command": list(spec.command),
         "volumes": [f"{path}:{inside}:ro" for path, inside in spec.host_binds],
         "healthcheck": {"test": list(spec.healthcheck), **HEALTHCHECK},

@@ -20,6 +20,19 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ReloadSpec:
+    """How a server reloads its files in place (SIGHUP) and says it did: its own metrics, and its log line when it
+    refuses them (stacks/reload.py)."""
+
+    success_metric: str
+    """1 when the last reload succeeded, 0 when it failed (e.g. prometheus_config_last_reload_successful)."""
+    timestamp_metric: str
+    """Unix time of the last successful reload."""
+    failure_log: str
+    """The message the server logs when a reload fails."""
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """The service-specific part of a container."""
 
@@ -38,8 +51,12 @@ class ContainerSpec:
     after: Sequence[str] = ()
     """Services this one starts after (their containers healthy first)."""
     check: Sequence[str] = ()
-    """The image's own check of the files (argv, the executable first), run in a container of its own before
-    the service's container is replaced: a configuration the server would refuse never takes it down."""
+    """The image's own check of the files (argv, the executable first), run in a container of its own before the
+    files reach the server (delivered, or in a new container): a configuration it would refuse never takes it
+    down."""
+    reload: ReloadSpec | None = None
+    """How the server takes new files without a restart: then a change of the files is delivered into the running
+    container (stacks/reload.py); without it, the container is replaced."""
 
 
 def container_specs(

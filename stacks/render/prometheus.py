@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from stacks.content import Content
 from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
 from stacks.render.agents import agent_scrape_jobs
-from stacks.render.containers import ContainerSpec
+from stacks.render.containers import ContainerSpec, ReloadSpec
 from stacks.render.exporters import exporter_scrape_jobs
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 
 
-def render_prometheus_config(settings: StackSettings) -> str:
+def render_prometheus_config(settings: StackSettings, rule_files: Sequence[str] = ()) -> str:
     """Self-scrape, every component the stack runs, the hosts' agents, the application targets, rules and
-    Alertmanager. The rules are every file of the rules directory (what the container is given: its uploads), so
-    that adding a rule file changes no line of prometheus.yml."""
+    Alertmanager. `rule_files`: the names of the rule files (in the rules directory), each listed by name: a file
+    delivered earlier and since deleted stays in the running container (stacks/reload.py), and must not be
+    loaded."""
     own_jobs = [
         {"job_name": "prometheus", "static_configs": [{"targets": [f"localhost:{PROMETHEUS.port}"]}]},
         *(
@@ -50,7 +52,7 @@ def render_prometheus_config(settings: StackSettings) -> str:
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"{ALERTMANAGER.name}:{ALERTMANAGER.port}"]}]}]
         },
-        "rule_files": [f"{RULES_DIR}/*"],
+        "rule_files": [f"{RULES_DIR}/{name}" for name in sorted(rule_files)],
         "scrape_configs": own_jobs + app_jobs,
     }
     if settings.app_discovery.enabled:
@@ -129,7 +131,7 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         service=PROMETHEUS,
         command=prometheus_command(settings),
         files={
-            PROMETHEUS.config_path: render_prometheus_config(settings),
+            PROMETHEUS.config_path: render_prometheus_config(settings, list(rule_files)),
             **{f"{RULES_DIR}/{name}": text for name, text in rule_files.items()},
         },
         host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)] if docker_socket_group else (),
@@ -137,4 +139,11 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         secret=any(store.has_credentials for store in settings.prometheus.remote_write),
         # Also loads every rule file the config names. /bin/promtool in prom/prometheus and the local build.
         check=["/bin/promtool", "check", "config", PROMETHEUS.config_path],
+        # cmd/prometheus/main.go (v0.316.0): SIGHUP reloads the config and every rule file; the rules manager keeps
+        # the state of the alerting rules that did not change.
+        reload=ReloadSpec(
+            success_metric="prometheus_config_last_reload_successful",
+            timestamp_metric="prometheus_config_last_reload_success_timestamp_seconds",
+            failure_log="Error reloading config",
+        ),
     )

@@ -201,6 +201,16 @@ def deployed_dev_stack(
                 docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
 
 
+def pending_alert_rules(alert: str) -> str:
+    """A rule file with one alert of a test's own, true from the start: pending for its first 5 minutes.
+    Prometheus restores a pending alert after a restart only when its `for` is at least the 10-minute grace period:
+    a restart starts this one over, a reload keeps it."""
+    return (
+        f"groups:\n  - name: {alert.lower()}\n    rules:\n      - alert: {alert}\n        expr: vector(1)\n"
+        "        for: 5m\n        labels: {severity: info}\n"
+    )
+
+
 def wait_for_component_targets(prometheus_url: str, jobs, timeout: float = 90) -> None:
     """Until Prometheus reports every one of these scrape jobs up."""
 
