@@ -5,7 +5,7 @@ ConfigReload is a Pulumi dynamic resource (pulumi.dynamic: Python the engine run
 after the server's container and the image's own check of the files (stacks/service.py). On create, and on every
 change of the files or of the container, it
 1. copies the files into the running container (the Docker API's archive upload, through the stack's Docker host);
-2. sends the server SIGHUP, its reload signal (Prometheus and Alertmanager reload on it);
+2. asks the server to reload them (POST /-/reload, from inside the container);
 3. reads the server's own metrics until its last reload is successful and newer than the delivery.
 When the server refuses the files, it puts the previous ones back, reloads those, and fails the update with the
 server's log line: the server runs on, on its old configuration. Deleting the resource changes nothing.
@@ -111,7 +111,10 @@ def _deliver_and_reload(client, container, props: Mapping[str, Any], archive: by
     it said."""
     delivered_at = _daemon_time(client)
     container.put_archive(at, archive)
-    container.kill(signal="SIGHUP")
+    # POST /-/reload from inside the container, with the image's own wget. Not a SIGHUP through the Docker API: any
+    # signal sent that way marks the container as stopped by hand, and `unless-stopped` then leaves it down after a
+    # daemon restart or a reboot (moby/moby#41302, still open). The answer is read from the metrics below.
+    container.exec_run(["wget", "-q", "-O", "-", "--post-data=", f"http://127.0.0.1:{int(props['port'])}/-/reload"])
     deadline = time.monotonic() + RELOAD_TIMEOUT
     while time.monotonic() < deadline:
         metrics = _metrics(container, props["port"], (props["successMetric"], props["timestampMetric"]))

@@ -130,8 +130,8 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         secret=True,  # receiver URLs and keys
         # Loads the config as Alertmanager does, templates included. /bin/amtool in prom/alertmanager too.
         check=["/bin/amtool", "check-config", ALERTMANAGER.config_path],
-        # cmd/alertmanager/main.go and config/coordinator.go (v0.35.0): SIGHUP reloads the config and templates;
-        # silences and the notification log are untouched.
+        # httpserver/httpserver.go and config/coordinator.go (v0.35.0): POST /-/reload reloads the config and the
+        # templates; silences and the notification log are untouched.
         reload=ReloadSpec(
             success_metric="alertmanager_config_last_reload_successful",
             timestamp_metric="alertmanager_config_last_reload_success_timestamp_seconds",

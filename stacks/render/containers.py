@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReloadSpec:
-    """How a server reloads its files in place (SIGHUP) and says it did: its own metrics, and its log line when it
+    """How a server says it reloaded its files in place (POST /-/reload): its own metrics, and its log line when it
     refuses them (stacks/reload.py)."""
 
     success_metric: str

@@ -139,8 +139,9 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
         secret=any(store.has_credentials for store in settings.prometheus.remote_write),
         # Also loads every rule file the config names. /bin/promtool in prom/prometheus and the local build.
         check=["/bin/promtool", "check", "config", PROMETHEUS.config_path],
-        # cmd/prometheus/main.go (v0.316.0): SIGHUP reloads the config and every rule file; the rules manager keeps
-        # the state of the alerting rules that did not change.
+        # web/web.go and cmd/prometheus/main.go (v0.316.0): POST /-/reload, served with --web.enable-lifecycle
+        # (prometheus_command), reloads the config and every rule file; the rules manager keeps the state of the
+        # alerting rules that did not change.
         reload=ReloadSpec(
             success_metric="prometheus_config_last_reload_successful",
             timestamp_metric="prometheus_config_last_reload_success_timestamp_seconds",

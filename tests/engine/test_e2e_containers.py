@@ -374,7 +374,7 @@ def test_a_reload_the_server_refuses_fails_up_with_its_log_and_it_runs_on_its_ol
     assert "a{30}" not in _rule_query("HighQueueBacklog")
     # The files on disk are the old ones again: a reload of them succeeds.
     reloaded_before = _metric("prometheus_config_last_reload_success_timestamp_seconds")
-    docker("kill", "--signal=HUP", f"{PREFIX}-prometheus")
+    urllib.request.urlopen(urllib.request.Request(url("prometheus", "/-/reload"), method="POST"), timeout=60).close()
     wait_for(
         lambda: _metric("prometheus_config_last_reload_success_timestamp_seconds") > reloaded_before,
         30,

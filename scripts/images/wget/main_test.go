@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -36,7 +38,45 @@ func TestUnreachableAndBadArguments(t *testing.T) {
 	if code := run([]string{"-q", "--spider", "http://127.0.0.1:1/"}, &out, &errs); code != 1 {
 		t.Fatalf("refused: exit %d, want 1", code)
 	}
-	if code := run([]string{"--post-data", "x", "http://127.0.0.1:1/"}, &out, &errs); code != 2 {
+	if code := run([]string{"--header", "x", "http://127.0.0.1:1/"}, &out, &errs); code != 2 {
 		t.Fatalf("unknown flag: exit %d, want 2", code)
+	}
+	if code := run([]string{"http://127.0.0.1:1/", "--post-data"}, &out, &errs); code != 2 {
+		t.Fatalf("--post-data without data: exit %d, want 2", code)
+	}
+}
+
+func TestPostDataSendsAPost(t *testing.T) {
+	var got []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Content-Type")+" "+string(body))
+		if r.Method != http.MethodPost {
+			http.Error(w, "Only POST or PUT requests allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Write([]byte("reloaded"))
+	}))
+	defer server.Close()
+	var out, errs bytes.Buffer
+	for _, args := range [][]string{
+		{"-q", "-O", "-", "--post-data=", server.URL + "/-/reload"},
+		{"-q", "-O", "-", "--post-data", "a=1", server.URL + "/-/reload"},
+	} {
+		out.Reset()
+		if code := run(args, &out, &errs); code != 0 || out.String() != "reloaded" {
+			t.Fatalf("%v: exit %d, body %q, %s", args, code, out.String(), errs.String())
+		}
+	}
+	if code := run([]string{"-q", "-O", "-", server.URL + "/-/reload"}, &out, &errs); code != 1 {
+		t.Fatalf("a GET of a POST-only path: exit %d, want 1", code)
+	}
+	want := []string{
+		"POST /-/reload application/x-www-form-urlencoded ",
+		"POST /-/reload application/x-www-form-urlencoded a=1",
+		"GET /-/reload  ",
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("requests %q, want %q", got, want)
 	}
 }
