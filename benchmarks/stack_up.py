@@ -20,16 +20,12 @@ scripts/setup.sh installs.
 from __future__ import annotations
 
 import argparse
-import itertools
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +34,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from conftest import configured_stack  # noqa: E402
 from engine.stack import (  # noqa: E402
     PERMITTED_SERVICES,
+    alert_active_at,
     docker,
+    largest_scrape_gap,
     new_stack,
     pending_alert_rules,
     project_copy,
@@ -109,21 +107,11 @@ def compose_cold_up(scratch: Path) -> float:
     return seconds
 
 
-def prometheus_json(path: str):
-    with urllib.request.urlopen(f"http://127.0.0.1:{PORTS['prometheus']}{path}", timeout=10) as response:
-        return json.load(response)["data"]
+PROMETHEUS_URL = f"http://127.0.0.1:{PORTS['prometheus']}"
 
 
 def pending_since() -> str | None:
-    alerts = prometheus_json("/api/v1/alerts")["alerts"]
-    return next((a["activeAt"] for a in alerts if a["labels"]["alertname"] == "BenchPendingFiveMinutes"), None)
-
-
-def largest_gap(since: float) -> float:
-    """The longest interval between consecutive raw samples of Prometheus' own `up` since `since`."""
-    query = urllib.parse.urlencode({"query": f'up{{job="prometheus"}}[{int(time.time() - since) + 1}s]'})
-    times = [float(t) for t, _ in prometheus_json(f"/api/v1/query?{query}")["result"][0]["values"]]
-    return max(later - earlier for earlier, later in itertools.pairwise(times))
+    return alert_active_at(PROMETHEUS_URL, "BenchPendingFiveMinutes")
 
 
 def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[str, float]:
@@ -149,13 +137,13 @@ def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[st
         rules.write_text(rules.read_text().replace("> 100\n", "> 101\n"))
         figures["rule_edit"] = stack.up()
         time.sleep(WINDOW)
-        figures["rule_gap"] = largest_gap(edited_at - WINDOW)
+        figures["rule_gap"] = largest_scrape_gap(PROMETHEUS_URL, edited_at - WINDOW)
         figures["pending_kept"] = float(pending_since() == before)
         edited_at = time.time()
         stack.edit_config(lambda config: config["monitoring:alerting"]["route"].update(groupInterval="6m"))
         figures["routing_edit"] = stack.up()
         time.sleep(WINDOW)
-        figures["routing_gap"] = largest_gap(edited_at - WINDOW)
+        figures["routing_gap"] = largest_scrape_gap(PROMETHEUS_URL, edited_at - WINDOW)
     finally:
         stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
         clean(prefix)

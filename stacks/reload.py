@@ -114,7 +114,7 @@ def _deliver_and_reload(client, container, props: Mapping[str, Any], archive: by
     # POST /-/reload from inside the container, with the image's own wget. Not a SIGHUP through the Docker API: any
     # signal sent that way marks the container as stopped by hand, and `unless-stopped` then leaves it down after a
     # daemon restart or a reboot (moby/moby#41302, still open). The answer is read from the metrics below.
-    container.exec_run(["wget", "-q", "-O", "-", "--post-data=", f"http://127.0.0.1:{int(props['port'])}/-/reload"])
+    container.exec_run(["wget", "-q", "-O", "-", "--post-data=", _in_container(props["port"], "/-/reload")])
     deadline = time.monotonic() + RELOAD_TIMEOUT
     while time.monotonic() < deadline:
         metrics = _metrics(container, props["port"], (props["successMetric"], props["timestampMetric"]))
@@ -154,8 +154,7 @@ def _daemon_time(client) -> float:
 
 def _metrics(container, port: int, names: tuple[str, ...]) -> dict[str, float]:
     """These metrics (without labels) from the server's /metrics, read with the image's own wget."""
-    # int(): the engine hands every number over as a float.
-    code, output = container.exec_run(["wget", "-q", "-O", "-", f"http://127.0.0.1:{int(port)}/metrics"])
+    code, output = container.exec_run(["wget", "-q", "-O", "-", _in_container(port, "/metrics")])
     if code != 0:
         return {}
     values = {}
@@ -167,6 +166,11 @@ def _metrics(container, port: int, names: tuple[str, ...]) -> dict[str, float]:
             except ValueError:
                 pass
     return values
+
+
+def _in_container(port: float, path: str) -> str:
+    """The server's URL from inside its container. int(): the engine hands every number over as a float."""
+    return f"http://127.0.0.1:{int(port)}{path}"
 
 
 def _server_log(container, since: float, containing: str = "") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -209,6 +210,22 @@ def pending_alert_rules(alert: str) -> str:
         f"groups:\n  - name: {alert.lower()}\n    rules:\n      - alert: {alert}\n        expr: vector(1)\n"
         "        for: 5m\n        labels: {severity: info}\n"
     )
+
+
+def alert_active_at(prometheus_url: str, alert: str) -> str | None:
+    """When Prometheus' alert became active (pending, then firing), or None while it is not."""
+    alerts = http_json(f"{prometheus_url}/api/v1/alerts")["data"]["alerts"]
+    return next((a["activeAt"] for a in alerts if a["labels"]["alertname"] == alert), None)
+
+
+def largest_scrape_gap(prometheus_url: str, since: float) -> float:
+    """The longest interval between consecutive raw samples of Prometheus' own `up` since `since`."""
+    window = max(1, int(time.time() - since) + 1)
+    query = urllib.parse.urlencode({"query": f'up{{job="prometheus"}}[{window}s]'})
+    samples = http_json(f"{prometheus_url}/api/v1/query?{query}")["data"]["result"][0]["values"]
+    times = [float(t) for t, _ in samples]
+    assert len(times) >= 3, times
+    return max(later - earlier for earlier, later in itertools.pairwise(times))
 
 
 def wait_for_component_targets(prometheus_url: str, jobs, timeout: float = 90) -> None:

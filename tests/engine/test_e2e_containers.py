@@ -8,7 +8,6 @@ engine, the docker plugin and the real servers. The tests run in order on one de
 
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 import time
@@ -22,9 +21,11 @@ import yaml
 from engine.stack import (
     PERMITTED_SERVICES,
     Stack,
+    alert_active_at,
     deployed_dev_stack,
     docker,
     http_json,
+    largest_scrape_gap,
     pending_alert_rules,
     wait_for,
     wait_for_component_targets,
@@ -111,7 +112,7 @@ def test_a_rule_edit_is_reloaded_in_place_without_a_gap_or_a_lost_pending_alert(
     """promtool checks the new files in a container of its own, then they go into the running Prometheus, which
     reloads: same container, no scrape missed, and the pending alert keeps the time it became active."""
     server = _container_id(f"{PREFIX}-prometheus")
-    pending = wait_for(lambda: _active_at("E2EPendingFiveMinutes"), 60, "the pending alert")
+    pending = wait_for(lambda: alert_active_at(url("prometheus"), "E2EPendingFiveMinutes"), 60, "the pending alert")
     edited_at = time.time()
 
     path = stack.workdir / "rules/mindhit.yml"
@@ -122,9 +123,9 @@ def test_a_rule_edit_is_reloaded_in_place_without_a_gap_or_a_lost_pending_alert(
 
     assert _container_id(f"{PREFIX}-prometheus") == server
     assert _rule_query("HighQueueBacklog").endswith("> 200")
-    assert _active_at("E2EPendingFiveMinutes") == pending
+    assert alert_active_at(url("prometheus"), "E2EPendingFiveMinutes") == pending
     time.sleep(2 * SCRAPE_INTERVAL)  # scrapes after the reload, to be in the window
-    gap = _largest_scrape_gap(edited_at - 30)
+    gap = largest_scrape_gap(url("prometheus"), edited_at - 30)
     assert gap <= 1.5 * SCRAPE_INTERVAL, gap
     print(f"\nrule edit: `pulumi up` {took:.1f} s, largest interval between samples of up {gap:.1f} s")
 
@@ -135,21 +136,6 @@ SCRAPE_INTERVAL = 5  # seconds: deployed_dev_stack's scrapeInterval
 def _rule_query(alert: str) -> str:
     rules = http_json(url("prometheus", "/api/v1/rules"))["data"]["groups"]
     return next(r for g in rules for r in g["rules"] if r["name"] == alert)["query"]
-
-
-def _active_at(alert: str) -> str | None:
-    alerts = http_json(url("prometheus", "/api/v1/alerts"))["data"]["alerts"]
-    return next((a["activeAt"] for a in alerts if a["labels"]["alertname"] == alert), None)
-
-
-def _largest_scrape_gap(since: float) -> float:
-    """The longest interval between consecutive raw samples of Prometheus' own `up` since `since`."""
-    window = max(1, int(time.time() - since) + 1)
-    query = urllib.parse.urlencode({"query": f'up{{job="prometheus"}}[{window}s]'})
-    samples = http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"][0]["values"]
-    times = [float(t) for t, _ in samples]
-    assert len(times) >= 3, times
-    return max(later - earlier for earlier, later in itertools.pairwise(times))
 
 
 def _silence(alertname: str) -> dict:
