@@ -6,10 +6,12 @@ design and for the program of --baseline (a git revision, by default the last on
 rule edit), on the same images, each run in a fresh project copy with a `for: 5m` alert of its own:
 - a cold `pulumi up` until every container is healthy, against `docker-compose up` of the same containers
   (stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health);
-- a no-op `up` once the containers have settled (their CPU use below 5% of a core);
-- a rule edit's `up`; the largest interval between consecutive raw samples of `up{job="prometheus"}` from 1
-  minute before the edit to 1 minute after it; whether the pending alert kept its `activeAt`;
-- a routing edit's `up` and the same largest interval around it.
+- a no-op once the containers have settled (their CPU use below 5% of a core): `scripts/up`, the command users
+  run (its toolchain, image and recovery checks included), then a bare `pulumi up`, with the refresh Pulumi.yaml
+  asks for and without it;
+- a rule edit's `scripts/up`; the largest interval between consecutive raw samples of `up{job="prometheus"}` from
+  1 minute before the edit to 1 minute after it; whether the pending alert kept its `activeAt`;
+- a routing edit's `scripts/up` and the same largest interval around it.
 Medians of --repeat runs, the designs' runs alternating. Also the toolchain build: warm (all cached), and with
 --cold-toolchain from nothing into a scratch directory (module downloads and every Go build). Needs what
 scripts/setup.sh installs.
@@ -20,7 +22,9 @@ scripts/setup.sh installs.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from conftest import configured_stack  # noqa: E402
 from engine.stack import (  # noqa: E402
     PERMITTED_SERVICES,
+    Stack,
     alert_active_at,
     docker,
     largest_scrape_gap,
@@ -56,11 +61,13 @@ BASELINE = "b7ad59b"  # the last revision whose rule edit replaced the Prometheu
 WINDOW = 60  # seconds of samples kept before and after an edit
 FIGURES = [  # key, label, goal
     ("cold_x_compose", "pulumi up (cold) / docker-compose up", "<= 1.50"),
-    ("noop", "pulumi up (no changes), settled, s", "<= 3"),
-    ("rule_edit", "pulumi up (one rule edited), s", "<= 5"),
+    ("noop", "scripts/up (no changes), settled, s", "<= 3"),
+    ("noop_pulumi", "  bare pulumi up (no changes, refresh), s", ""),
+    ("noop_pulumi_no_refresh", "  bare pulumi up --refresh=false (no changes), s", ""),
+    ("rule_edit", "scripts/up (one rule edited), s", "<= 5"),
     ("rule_gap", "largest interval between samples, rule edit, s", "<= 1 scrape"),
     ("pending_kept", "pending alert's activeAt kept across the rule edit", "yes"),
-    ("routing_edit", "pulumi up (one route edited), s", ""),
+    ("routing_edit", "scripts/up (one route edited), s", ""),
     ("routing_gap", "largest interval between samples, routing edit, s", "<= 1 scrape"),
 ]
 
@@ -114,10 +121,17 @@ def pending_since() -> str | None:
     return alert_active_at(PROMETHEUS_URL, "BenchPendingFiveMinutes")
 
 
+def scripts_up(stack: Stack) -> float:
+    """`scripts/up` of the project's own revision, as a user runs it."""
+    start = time.monotonic()
+    subprocess.run(["bash", "scripts/up", "dev"], cwd=stack.workdir, env=stack.env, check=True, capture_output=True)
+    return time.monotonic() - start
+
+
 def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[str, float]:
     """One run of every figure for the program in `project` (a directory holding the project's files)."""
     prefix = "bench-pulumi"
-    stack = new_stack(project, "dev", scratch / "state")
+    stack = new_stack(project, "dev", scratch / "state", passphrase="")  # dev's own, which scripts/up uses
     stack.edit_config(
         lambda config: config.update({"monitoring:namePrefix": prefix, "monitoring:ports": PORTS, **STACK_CONFIG})
     )
@@ -129,19 +143,21 @@ def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[st
         up_since = time.monotonic()
         assert all_healthy(prefix)
         settle(prefix)
-        figures["noop"] = stack.up()
+        figures["noop"] = scripts_up(stack)
+        figures["noop_pulumi"] = stack.up()
+        figures["noop_pulumi_no_refresh"] = stack.up("--refresh=false")
         before = wait_for(pending_since, 60, "the pending alert")
         time.sleep(max(0.0, WINDOW - (time.monotonic() - up_since)))  # a minute of samples before the edit
         edited_at = time.time()
         rules = project / "rules/mindhit.yml"
         rules.write_text(rules.read_text().replace("> 100\n", "> 101\n"))
-        figures["rule_edit"] = stack.up()
+        figures["rule_edit"] = scripts_up(stack)
         time.sleep(WINDOW)
         figures["rule_gap"] = largest_scrape_gap(PROMETHEUS_URL, edited_at - WINDOW)
         figures["pending_kept"] = float(pending_since() == before)
         edited_at = time.time()
         stack.edit_config(lambda config: config["monitoring:alerting"]["route"].update(groupInterval="6m"))
-        figures["routing_edit"] = stack.up()
+        figures["routing_edit"] = scripts_up(stack)
         time.sleep(WINDOW)
         figures["routing_gap"] = largest_scrape_gap(PROMETHEUS_URL, edited_at - WINDOW)
     finally:
@@ -150,12 +166,38 @@ def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[st
     return figures
 
 
+# The machine's set-up, taken from this checkout into the baseline's copy: both designs then run on the same CLI,
+# plugins and images (the baseline's own image recipe would rebuild the images under the same names). What differs
+# is the program, scripts/up and scripts/recover.py.
+MACHINE_SETUP = ("scripts/toolchain", "scripts/images", "scripts/docker", "scripts/lib.sh")
+
+
 def baseline_copy(revision: str, destination: Path) -> Path:
-    """The project's files at `revision`, with this checkout's virtualenv."""
+    """The project's files at `revision`, with this checkout's machine set-up and virtualenv."""
     destination.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
-    (destination / ".venv").symlink_to(ROOT / ".venv")
+    for part in MACHINE_SETUP:
+        if (ROOT / part).is_dir():
+            shutil.rmtree(destination / part, ignore_errors=True)
+            shutil.copytree(ROOT / part, destination / part)
+        else:
+            shutil.copy2(ROOT / part, destination / part)
+    # This checkout's packages, in a virtualenv of the copy's own where its scripts/up finds that they hold the
+    # baseline's requirements, as it would after installing them.
+    names = ("requirements.txt", "requirements-dev.txt")
+    installed = {line for name in names for line in (ROOT / name).read_text().splitlines()}
+    wanted_lines = [line for name in names for line in (destination / name).read_text().splitlines()]
+    missing = [line for line in wanted_lines if line.strip() and not line.startswith("#") and line not in installed]
+    if missing:
+        raise SystemExit(f"the baseline's requirements differ from this checkout's: {missing}")
+    venv = destination / ".venv"
+    venv.mkdir()
+    for entry in (ROOT / ".venv").iterdir():
+        if entry.name != ".requirements.sha256":
+            (venv / entry.name).symlink_to(entry)
+    wanted = b"".join((destination / name).read_bytes() for name in names)
+    (venv / ".requirements.sha256").write_text(hashlib.sha256(wanted).hexdigest() + "\n")
     return destination
 
 

@@ -1,4 +1,5 @@
-"""Puts a stack back in a state `pulumi up` can work from after an update was killed (used by scripts/up).
+"""Puts a stack back in a state `pulumi up` can work from after an update was killed, and says whether that
+update needs its refresh (used by scripts/up).
 
     python scripts/recover.py STACK [STACK_FILE]
 
@@ -16,7 +17,15 @@ Steps 2 and 3 run only once no update can be running: a container a running upda
 in the state, and removing it would break that update. So while the lock's owner is alive on this host, it waits
 for it to finish (saying so); with an owner on another host, or a backend whose lock it cannot read (not
 file://), it touches nothing and says why.
-It prints what it did, and nothing when there was nothing to do.
+It says what it did on stderr, and nothing when there was nothing to do.
+
+Then it compares what Docker has with what the state holds, as a refresh would read it: every container (there,
+same name, image and restart policy, running if it must run, on its networks), the network and the volumes, on the
+Docker host of each. When they match, nothing was recovered, and the state holds nothing else a refresh reads
+(Grafana's content, say), it prints `--refresh=false` on stdout, which scripts/up passes to `pulumi up`: a refresh
+then finds nothing, and costs seconds (the docker plugin waits 2 s before it reads a network). Anything else, and
+it prints nothing, so the update refreshes (Pulumi.yaml options.refresh). What `docker update` changes in place
+(memory, CPU) is outside the comparison: `scripts/up STACK --refresh` refreshes anyway.
 
 STACK_FILE is the stack's config file (default Pulumi.STACK.yaml), read for namePrefix, environment and
 dockerHost. The backend is PULUMI_BACKEND_URL.
@@ -38,7 +47,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stacks.settings import name_prefix  # noqa: E402 - after the repository is on the path
+from stacks.layout import name_prefix  # noqa: E402 - after the repository is on the path
 
 PROJECT_LABEL = "com.docker.compose.project"  # what stacks/service.py and stacks/monitoring.py label with
 
@@ -52,7 +61,7 @@ class Lock:
 
 
 def say(message: str) -> None:
-    print(f"[recover] {message}", flush=True)
+    print(f"[recover] {message}", file=sys.stderr, flush=True)
 
 
 def stack_locks(backend_dir: Path, project: str, stack: str) -> list[Lock]:
@@ -121,16 +130,16 @@ WAIT_SECONDS = 3600  # for a running update on this host to finish
 POLL_SECONDS = 1
 
 
-def no_update_running(backend: str, project: str, stack: str) -> bool:
-    """True once no update of the stack can be running, after removing a lock whose owner is gone; False (having
-    said why) when that cannot be known or the owner does not finish in WAIT_SECONDS."""
+def no_update_running(backend: str, project: str, stack: str) -> Owners | None:
+    """The stack's lock owners once no update of it can be running, after removing the locks of those gone (still
+    listed); None (having said why) when that cannot be known or the owner does not finish in WAIT_SECONDS."""
     if not backend.startswith("file://"):
         kind = backend.partition("://")[0] or "Pulumi Cloud"
         say(
             f"the lock of a {kind} backend cannot be read from here, so nothing is touched: after a killed update, "
             "see README, 'When things go wrong'"
         )
-        return False
+        return None
     backend_dir = Path(backend.removeprefix("file://")).expanduser()
     deadline, waited = time.monotonic() + WAIT_SECONDS, False
     while True:
@@ -142,7 +151,7 @@ def no_update_running(backend: str, project: str, stack: str) -> bool:
                 "if no update runs there, `pulumi cancel` removes the lock"
             )
         if owners.elsewhere:
-            return False
+            return None
         if not owners.running:
             break
         if not waited:
@@ -151,7 +160,7 @@ def no_update_running(backend: str, project: str, stack: str) -> bool:
             waited = True
         if time.monotonic() > deadline:
             say(f"the update still runs after {WAIT_SECONDS} s: nothing is touched")
-            return False
+            return None
         time.sleep(POLL_SECONDS)
     if waited:
         say("the running update has finished")
@@ -159,13 +168,87 @@ def no_update_running(backend: str, project: str, stack: str) -> bool:
         pulumi("cancel", "--yes", "--stack", stack)
         for lock in owners.gone:
             say(f"removed the lock of update pid {lock.pid} (since {lock.timestamp}), which is no longer running")
-    return True
+    return owners
 
 
-def main(stack: str, stack_file: Path) -> None:
+CONTAINER, NETWORK, VOLUME = (f"docker:index/{kind}:{kind.capitalize()}" for kind in ("container", "network", "volume"))
+# Custom resources whose refresh reads nothing: the providers, and the delivery of config files (stacks/reload.py,
+# which has no read).
+UNREAD = ("pulumi:providers:docker", "pulumi:providers:pulumi-python", "pulumi-python:dynamic/monitoring:ConfigReload")
+PROVIDER_KEYS = {"host", "version", "__internal"}  # a provider with more (ssh options, certificates) is not compared
+
+
+def drift(resources: list[dict], inspected: dict[str, dict]) -> list[str]:
+    """What a refresh would find changed in Docker, one sentence each; nothing when Docker has what the state holds.
+    `inspected` is Docker's inspect of each container and network by id, and of each volume by name; an object
+    missing from it is gone. The comparison is the docker plugin's read of what this stack sets (a container's
+    name, image, restart policy, whether it runs when it must, its networks)."""
+    found = []
+    for resource in resources:
+        kind, state = resource.get("type"), resource.get("outputs") or {}
+        name = resource["urn"].split("::")[-1]
+        if kind not in (CONTAINER, NETWORK, VOLUME):
+            continue
+        have = inspected.get(resource.get("id", ""))
+        if have is None:
+            found.append(f"{name} is gone")
+        elif kind == CONTAINER:
+            image = have["Image"] if state.get("image", "").startswith("sha256:") else have["Config"]["Image"]
+            networks = {n["name"] for n in state.get("networksAdvanced") or []} - set(
+                have["NetworkSettings"]["Networks"]
+            )
+            if have["Name"].lstrip("/") != state.get("name"):
+                found.append(f"{name} is named {have['Name'].lstrip('/')!r}, not {state.get('name')!r}")
+            if image != state.get("image"):
+                found.append(f"{name} runs {image}, not {state.get('image')}")
+            if have["HostConfig"]["RestartPolicy"]["Name"] != state.get("restart"):
+                found.append(f"{name} has the restart policy {have['HostConfig']['RestartPolicy']['Name']!r}")
+            if state.get("mustRun") and not have["State"]["Running"]:
+                found.append(f"{name} is not running")
+            if networks:
+                found.append(f"{name} is not on {', '.join(sorted(networks))}")
+        elif kind == NETWORK and have["Name"] != state.get("name"):
+            found.append(f"{name} is named {have['Name']!r}, not {state.get('name')!r}")
+    return found
+
+
+def unread_by_drift(resources: list[dict]) -> list[str]:
+    """The state's resources a refresh reads and `drift` does not compare, by type."""
+    compared = {CONTAINER, NETWORK, VOLUME, *UNREAD}
+    types = {r["type"] for r in resources if r.get("custom") and r["type"] not in compared}
+    types |= {
+        f"{r['urn'].split('::')[-1]} (a Docker host reached with {', '.join(sorted(set(r['inputs']) - PROVIDER_KEYS))})"
+        for r in resources
+        if r["type"] == "pulumi:providers:docker" and set(r.get("inputs") or {}) - PROVIDER_KEYS
+    }
+    return sorted(types)
+
+
+def inspect_docker(resources: list[dict], env: dict[str, str]) -> dict[str, dict]:
+    """Docker's inspect of the state's containers, networks and volumes, each asked of its provider's host."""
+    hosts = {f"{r['urn']}::{r['id']}": (r.get("inputs") or {}).get("host") for r in resources if r.get("id")}
+    asked: dict[tuple[str | None, str], list[str]] = {}
+    for r in resources:
+        if r["type"] in (CONTAINER, NETWORK, VOLUME) and r.get("id"):
+            kind = r["type"].split("/")[1].split(":")[0]
+            asked.setdefault((hosts.get(r.get("provider", "")), kind), []).append(r["id"])
+    inspected: dict[str, dict] = {}
+    for (host, kind), ids in asked.items():
+        host_env = dict(env, **({"DOCKER_HOST": host} if host else {}))
+        # Exit status 1 when one is missing; those found are printed all the same.
+        out = subprocess.run(["docker", kind, "inspect", *ids], env=host_env, capture_output=True, text=True).stdout
+        for item in json.loads(out or "[]"):
+            inspected[item["Name"] if kind == "volume" else item["Id"]] = item
+    return inspected
+
+
+def recover(stack: str, stack_file: Path) -> bool:
+    """Steps 1-3 of the module's docstring; whether the state may be read without a refresh afterwards."""
     project = yaml.safe_load(Path("Pulumi.yaml").read_text())["name"]
-    if not no_update_running(os.environ.get("PULUMI_BACKEND_URL", ""), project, stack):
-        return
+    owners = no_update_running(os.environ.get("PULUMI_BACKEND_URL", ""), project, stack)
+    if owners is None:
+        return False
+    clean = not owners.gone  # a killed update: what it did is known only to a refresh
 
     exported = json.loads(pulumi("stack", "export", "--stack", stack))
     deployment = exported.get("deployment") or {}
@@ -176,9 +259,10 @@ def main(stack: str, stack_file: Path) -> None:
     if config.get(f"{project}:dockerHost"):
         env["DOCKER_HOST"] = config[f"{project}:dockerHost"]
     resources = deployment.get("resources") or []
-    for kind, type_ in (("container", "docker:index/container:Container"), ("network", "docker:index/network:Network")):
+    for kind, type_ in (("container", CONTAINER), ("network", NETWORK)):
         known = {r["id"] for r in resources if r.get("type") == type_ and r.get("id")}
         for object_id, name in unknown_to_state(docker_objects(kind, prefix, env), known).items():
+            clean = False
             command = ["docker", kind, "rm", *(["-f"] if kind == "container" else []), object_id]
             removed = subprocess.run(command, env=env, capture_output=True, text=True)
             if removed.returncode == 0:
@@ -188,6 +272,7 @@ def main(stack: str, stack_file: Path) -> None:
 
     pending = deployment.get("pending_operations") or []
     if pending:
+        clean = False
         deployment["pending_operations"] = []
         with tempfile.NamedTemporaryFile("w", suffix=".json") as file:
             json.dump(exported, file)
@@ -195,9 +280,26 @@ def main(stack: str, stack_file: Path) -> None:
             pulumi("stack", "import", "--stack", stack, "--file", file.name)
         for operation in pending:
             say(f"cleared the pending {operation.get('type')} of {operation['resource']['urn'].split('::')[-1]}")
+    if not clean or not resources:
+        return False
+
+    unread = unread_by_drift(resources)
+    changed = [] if unread else drift(resources, inspect_docker(resources, env))
+    if unread:
+        say(f"the update refreshes: the state holds what only a refresh reads ({', '.join(unread)})")
+    elif changed:
+        say(f"the update refreshes: {'; '.join(changed)}")
+    else:
+        counts = {kind: sum(r.get("type") == kind for r in resources) for kind in (CONTAINER, NETWORK, VOLUME)}
+        say(
+            f"Docker has what the state holds ({counts[CONTAINER]} containers, {counts[NETWORK]} network, "
+            f"{counts[VOLUME]} volumes): the update skips its refresh (`--refresh` asks for one)"
+        )
+    return not unread and not changed
 
 
 if __name__ == "__main__":
     if not 2 <= len(sys.argv) <= 3:
         raise SystemExit(__doc__)
-    main(sys.argv[1], Path(sys.argv[2] if len(sys.argv) == 3 else f"Pulumi.{sys.argv[1]}.yaml"))
+    if recover(sys.argv[1], Path(sys.argv[2] if len(sys.argv) == 3 else f"Pulumi.{sys.argv[1]}.yaml")):
+        print("--refresh=false")

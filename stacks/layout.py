@@ -134,3 +134,8 @@ def published_url(bind_address: str, port: int) -> str:
     """Where a person on the Docker host reaches a published port."""
     host = "127.0.0.1" if bind_address in ("0.0.0.0", "::") else bind_address
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def name_prefix(configured: str, environment: str) -> str:
+    """The prefix of every container, volume and network name: namePrefix, or monitoring-<environment>."""
+    return configured or f"monitoring-{environment}"

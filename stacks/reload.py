@@ -2,8 +2,8 @@
 the container, the state of unchanged alerting rules, the silences and the notification log.
 
 ConfigReload is a Pulumi dynamic resource (pulumi.dynamic: Python the engine runs, no plugin to build), created
-after the server's container and the image's own check of the files (stacks/service.py). On create, and on every
-change of the files or of the container, it
+after the server's container and the image's own check of the files (stacks/service.py). On every change of the
+files or of the container (and on create, unless the container holds the files already), it
 1. copies the files into the running container (the Docker API's archive upload, through the stack's Docker host);
 2. asks the server to reload them (POST /-/reload, from inside the container);
 3. reads the server's own metrics until its last reload is successful and newer than the delivery.
@@ -35,7 +35,7 @@ class ConfigReloadProvider(ResourceProvider):
     """Runs in the engine's dynamic provider process (it imports this module, with the project on its path)."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        deliver(props)
+        deliver(props, unless_held=True)
         return CreateResult(id_=f"{props['container']}-config", outs=props)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -83,9 +83,10 @@ class ReloadRefused(Exception):
     pass
 
 
-def deliver(props: Mapping[str, Any]) -> None:
+def deliver(props: Mapping[str, Any], *, unless_held: bool = False) -> None:
     """Copy the files into the container and reload the server; when it refuses them, the files it had back and
-    ReloadRefused with the server's words."""
+    ReloadRefused with the server's words. `unless_held` (on create): nothing to do when the container holds these
+    files already, as one just created with them does; it loaded them at its start, or it would not be healthy."""
     import docker as docker_api  # the Docker SDK, in the provider process only
 
     host = props["dockerHost"]
@@ -98,6 +99,8 @@ def deliver(props: Mapping[str, Any]) -> None:
     directory = posixpath.commonpath(list(props["files"]))  # /etc/prometheus: the config and its rules
     backup, _ = container.get_archive(directory)
     backup = b"".join(backup)
+    if unless_held and _holds(backup, posixpath.dirname(directory), props["files"]):
+        return
     error = _deliver_and_reload(client, container, props, _tar(props["files"]))
     if error is None:
         return
@@ -139,6 +142,19 @@ def _tar(files: Mapping[str, str]) -> bytes:
             info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
             archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def _holds(archive: bytes, at: str, files: Mapping[str, str]) -> bool:
+    """Whether a tar archive of the container's files (as the Docker API gives it, its names relative to `at`)
+    holds each of `files` with the same content."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as held:
+        names = set(held.getnames())
+        for path, text in files.items():
+            name = posixpath.relpath(path, at)
+            member = held.extractfile(name) if name in names else None
+            if member is None or member.read() != text.encode():
+                return False
+    return True
 
 
 def _daemon_time(client) -> float:

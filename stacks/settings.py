@@ -15,7 +15,7 @@ from typing import Any
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import Problems, Reader
-from stacks.layout import DATASOURCE_SERVICES, published_url
+from stacks.layout import DATASOURCE_SERVICES, name_prefix, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.settings_hosts import HostSettings, parse_hosts
 from stacks.settings_kubernetes import KubernetesSettings, alertmanager_config_problems, parse_kubernetes
@@ -379,11 +379,6 @@ def _ports(value: dict, services: tuple[str, ...], problems: Problems) -> dict[s
         if len(users) > 1:
             r.add(users[1], f"host port {port} is already used by ports.{users[0]}")
     return ports
-
-
-def name_prefix(configured: str, environment: str) -> str:
-    """The prefix of every container, volume and network name: namePrefix, or monitoring-<environment>."""
-    return configured or f"monitoring-{environment}"
 
 
 def _prometheus(

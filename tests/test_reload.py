@@ -1,6 +1,6 @@
 """stacks/reload.py's pure parts: what it sends into a container and how it reads the server's answers. The
-delivery itself (copy, SIGHUP, confirmation, the files put back on refusal) runs against the real Prometheus and
-Alertmanager in tests/engine/test_e2e_containers.py."""
+delivery itself (copy, POST /-/reload, confirmation, the files put back on refusal) runs against the real
+Prometheus and Alertmanager in tests/engine/test_e2e_containers.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import io
 import tarfile
 from datetime import UTC, datetime
 
-from stacks.reload import _daemon_time, _metrics, _tar
+import pytest
+
+from stacks import reload
+from stacks.reload import _daemon_time, _holds, _metrics, _tar
 
 
 def test_the_files_go_in_as_a_tar_rooted_at_slash_readable_by_the_server_user():
@@ -57,3 +60,66 @@ def test_the_reload_metrics_are_read_with_the_images_wget_on_the_port_the_engine
     assert _metrics(container, 9090.0, names) == {names[0]: 1.0, names[1]: 1796580111.3894901}
     assert container.commands == [["wget", "-q", "-O", "-", "http://127.0.0.1:9090/metrics"]]
     assert _metrics(_Container(1, b""), 9090, names) == {}  # not answering yet: nothing read, polled again
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    """A tar archive as the Docker API's get_archive of /etc/prometheus gives it: names start at `prometheus/`."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in ("prometheus", "prometheus/rules"):
+            directory = tarfile.TarInfo(name)
+            directory.type = tarfile.DIRTYPE
+            archive.addfile(directory)
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+HELD = _archive({"prometheus/prometheus.yml": b"global: {}\n", "prometheus/rules/a.yml": b"groups: []\n"})
+WANTED = {"/etc/prometheus/prometheus.yml": "global: {}\n", "/etc/prometheus/rules/a.yml": "groups: []\n"}
+
+
+def test_a_container_holds_the_files_only_when_each_is_there_with_the_same_content():
+    assert _holds(HELD, "/etc", WANTED)
+    assert _holds(HELD, "/etc", {"/etc/prometheus/rules/a.yml": "groups: []\n"})  # others may be there too
+    assert not _holds(HELD, "/etc", {**WANTED, "/etc/prometheus/rules/a.yml": "groups: [x]\n"})
+    assert not _holds(HELD, "/etc", {**WANTED, "/etc/prometheus/rules/b.yml": "groups: []\n"})
+    assert not _holds(HELD, "/etc", {"/etc/prometheus/rules": ""})  # a directory is not the file
+
+
+class _Server:
+    """A container as the Docker SDK shows it, holding HELD, recording what is put into it."""
+
+    def __init__(self):
+        self.put = []
+
+    def get_archive(self, path):
+        assert path == "/etc/prometheus"
+        return iter([HELD[:100], HELD[100:]]), {}
+
+    def put_archive(self, at, archive):
+        self.put.append(at)
+        raise AssertionError("delivered")
+
+
+class _Docker:
+    def __init__(self, server):
+        self.containers = type("Containers", (), {"get": staticmethod(lambda _id: server)})()
+
+
+def test_create_delivers_nothing_into_a_container_that_holds_the_files_and_anything_else_is_delivered(monkeypatch):
+    import docker
+
+    server = _Server()
+    monkeypatch.setattr(docker, "from_env", lambda: _Docker(server))
+    monkeypatch.setattr(reload, "_daemon_time", lambda _client: 0.0)
+    props = {"dockerHost": "", "container": "c1", "files": WANTED, "service": "prometheus"}
+    reload.deliver(props, unless_held=True)
+    assert server.put == []
+    with pytest.raises(AssertionError, match="delivered"):
+        reload.deliver(dict(props, files={**WANTED, "/etc/prometheus/rules/a.yml": "groups: [x]\n"}), unless_held=True)
+    with pytest.raises(AssertionError, match="delivered"):
+        reload.deliver(props)  # an update: the files changed in the state, so they go in whatever the container has
+    assert server.put == ["/", "/"]

@@ -48,15 +48,23 @@ source "$here/../lib.sh"   # say, moddir, copytree
 # run_step LABEL STAMP FUNC: skip when the stamp exists, else run FUNC with its output in
 # logs/STAMP.log, stamp on success, and print the time. Sets last_rc and always returns 0:
 # called from an `if` or `||`, bash would silently turn off `set -e` inside FUNC.
+# A module the proxy refused (403: it will not serve that version) is asked for again on the next day only,
+# not on every run: the refusal is final for the day, and asking costs a second per module.
 run_step() {
-  local label=$1 stamp=$2 fn=$3 t0=$SECONDS
+  local label=$1 stamp=$2 fn=$3 t0=$SECONDS refused
+  refused="$STAMPS/$stamp.refused-$(date -u +%F)"
   if [[ -e $STAMPS/$stamp ]]; then say "$label: cached (0s)"; last_rc=0; return 0; fi
+  if [[ -e $refused ]]; then
+    say "$label: refused by the module proxy today, asked again tomorrow (log: $LOGS/$stamp.log)"
+    last_rc=1; return 0
+  fi
   set +e; ( set -e; "$fn" ) >"$LOGS/$stamp.log" 2>&1; last_rc=$?; set -e
   if (( last_rc == 0 )); then
     touch "$STAMPS/$stamp"; say "$label: built in $((SECONDS - t0))s"
   else
     say "$label: FAILED after $((SECONDS - t0))s (log: $LOGS/$stamp.log)"
     tail -n 5 "$LOGS/$stamp.log" | sed 's/^/    /'
+    if grep -q '403 Forbidden' "$LOGS/$stamp.log"; then rm -f "$STAMPS/$stamp".refused-*; touch "$refused"; fi
   fi
 }
 
