@@ -198,6 +198,9 @@ def baseline_copy(revision: str, destination: Path) -> Path:
             (venv / entry.name).symlink_to(entry)
     wanted = b"".join((destination / name).read_bytes() for name in names)
     (venv / ".requirements.sha256").write_text(hashlib.sha256(wanted).hexdigest() + "\n")
+    if (destination / "policy/requirements.txt").read_text() != (ROOT / "policy/requirements.txt").read_text():
+        raise SystemExit("the baseline's policy pack requirements differ from this checkout's")
+    (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")  # as tests/engine/stack.py project_copy
     return destination
 
 

@@ -112,6 +112,9 @@ def project_copy(destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
+    # The policy pack's own virtualenv (scripts/toolchain/build.sh), which scripts/up would otherwise install anew.
+    if (ROOT / "policy/.venv").is_dir():
+        (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
     return destination
 
 
