@@ -47,6 +47,8 @@ class GrafanaContentArgs:
     """Long-term store (prometheus.remoteWrite name) -> where it answers PromQL: a Prometheus datasource each."""
     templates: Sequence[NotificationTemplate] = ()
     """templates/*.tmpl: one message template each, which contact points may run."""
+    stack_id: int = 0
+    """A Grafana Cloud stack's id, which the provider needs for Grafana's /apis (the inhibition rules); 0: none."""
 
 
 DEFAULT_DATASOURCE = "prometheus"
@@ -72,11 +74,16 @@ class GrafanaContent(pulumi.ComponentResource):
             f"{name}-provider",
             url=container.id.apply(lambda _: args.url) if container else args.url,
             auth=pulumi.Output.secret(args.auth),
+            stack_id=args.stack_id or None,
             retries=10,
             retry_wait=2,
             opts=pulumi.ResourceOptions(parent=self),
         )
         waits_for = [container] if container else []
+        # In the stack's own Grafana everything is the stack's. In an existing one the stack takes nothing of the
+        # user's: the org's default datasource stays, and a dashboard of the same uid or title is not overwritten
+        # (the provider overwrites on update only, what the stack created: resource_dashboard.go UpdateDashboard).
+        owns_grafana = container is not None
 
         def options(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[*waits_for, *depends_on])
@@ -90,7 +97,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 uid=uid,
                 url=url,
                 access_mode="proxy",
-                is_default=uid == DEFAULT_DATASOURCE,
+                is_default=owns_grafana and uid == DEFAULT_DATASOURCE,
                 json_data_encoded=json.dumps(SERVICE_BY_NAME[service].datasource, sort_keys=True),
                 opts=options(),
             )
@@ -103,8 +110,16 @@ class GrafanaContent(pulumi.ComponentResource):
         for store, url in args.store_urls.items():
             uid = f"store-{store}"
             self.datasources[uid] = datasource(uid, f"Prometheus long-term ({store})", "prometheus", url)
+        # A folder holding what the stack did not put there (applications push into it with the exported token) is
+        # never deleted: `destroy`, or a renamed folder's delete, fails naming it instead of wiping its content.
         self.folders = {
-            title: grafana.oss.Folder(f"{name}-folder-{slug(title)}", title=title, uid=slug(title), opts=options())
+            title: grafana.oss.Folder(
+                f"{name}-folder-{slug(title)}",
+                title=title,
+                uid=slug(title),
+                prevent_destroy_if_not_empty=True,
+                opts=options(),
+            )
             for title in args.folders
         }
         # Dashboards name datasources by uid; Grafana stores them without needing the datasource first.
@@ -113,7 +128,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 f"{name}-dashboard-{d.uid}",
                 config_json=d.config_json,
                 folder=self.folders[d.folder].uid,
-                overwrite=True,
+                overwrite=owns_grafana,
                 opts=options(),
             )
             for d in args.dashboards
@@ -165,7 +180,7 @@ class GrafanaContent(pulumi.ComponentResource):
                     ),
                     equals=list(rule.equal) or None,
                 ),
-                opts=options(),
+                opts=options(self.policy),  # Grafana applies them to the policy tree: created after it, not beside
             )
             for i, rule in enumerate(args.alerting.inhibit_rules)
         ]

@@ -97,6 +97,7 @@ class KubernetesStack(pulumi.ComponentResource):
                     alerting=settings.alerting,
                     templates=content.templates,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
+                    stack_id=settings.grafana_stack_id,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

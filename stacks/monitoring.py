@@ -115,6 +115,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     templates=content.templates,
                     grafana_container=self.grafana.container if self.grafana else None,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
+                    stack_id=settings.grafana_stack_id,
                 ),
                 child,
             )

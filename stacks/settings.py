@@ -112,6 +112,8 @@ class StackSettings:
     """The Prometheus Operator target (stacks/settings_kubernetes.py); None: Docker."""
     grafana_token: str = field(default="", repr=False)
     """An existing Grafana's service account token (only when grafana is not in `services`)."""
+    grafana_stack_id: int = 0
+    """A Grafana Cloud stack's id (grafana.stackId), for the provider; 0 for any other Grafana."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
     """prometheus/alertmanager/loki -> the URL Grafana reaches it at (services that run only)."""
     exporters: tuple[ExporterSettings, ...] = ()
@@ -223,6 +225,9 @@ def load_settings(
             "Grafana the content goes to (or grafanaContent false for no Grafana at all)",
         )
     datasource_urls = _datasource_urls(grafana, services, external_grafana)
+    stack_id = grafana.number("stackId", valid=lambda n: n == int(n) >= 0, expected="a Grafana Cloud stack id") or 0
+    if stack_id and not external_grafana:
+        grafana.add("stackId", "is for an existing Grafana Cloud stack (grafana not in services, grafanaContent true)")
     token = values["grafanaToken"]
     if external_grafana and not token:
         problems.add(
@@ -295,6 +300,7 @@ def load_settings(
         services=services,
         images=images,
         grafana_token=token,
+        grafana_stack_id=int(stack_id),
         datasource_urls=datasource_urls,
         exporters=exporters,
         hosts=hosts,

@@ -480,6 +480,17 @@ def test_an_external_grafana_without_the_urls_it_reaches_the_datasources_at():
     assert "grafana.datasourceUrls.alertmanager: must be an http(s) URL" in message
 
 
+def test_a_grafana_cloud_stack_id_that_is_not_one_or_for_the_stacks_own_grafana():
+    config, secrets = external_grafana()
+    config["monitoring:grafana"]["stackId"] = "my-stack"
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.stackId: must be a Grafana Cloud stack id, got 'my-stack'" in message
+    config, secrets = dev()
+    config["monitoring:grafana"] = {"stackId": 123456}
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.stackId: is for an existing Grafana Cloud stack (grafana not in services" in message
+
+
 def test_an_admin_password_or_token_that_no_grafana_would_use():
     config, secrets = external_grafana()
     config["monitoring:grafanaAdminPassword"] = "unused-Secret-1"

@@ -429,7 +429,7 @@ def test_datasources_have_fixed_uids_and_prometheus_is_default(stack):
 def test_dashboards_are_normalised_into_their_folder(stack):
     rec = program(stack).recorder
     folder = unwrap(rec.one("grafana:oss/folder:Folder", "monitoring-grafana-content-folder-mindhit").inputs)
-    assert folder == {"title": "MindHit", "uid": "mindhit"}
+    assert folder == {"title": "MindHit", "uid": "mindhit", "preventDestroyIfNotEmpty": True}
     folder_of = {d.uid: slug(d.folder) for d in deployed_content(stack).dashboards}
     dashboards = rec.by_type("grafana:oss/dashboard:Dashboard")
     assert len(dashboards) == len(folder_of)

@@ -2,6 +2,8 @@
 
 - `images`: a stack's image references replace the pinned ones, per service.
 - `services`: a stack without Loki and Promtail, one that brings its own Grafana, one with no Grafana.
+- An existing Grafana keeps what it had: its default datasource, a dashboard of the same uid or title, a folder's
+  content the stack did not put there; the inhibition rules come after the policy.
 - The Grafana content: query types set from the query model, inhibit rules in both trees, one explicit root
   grouping, provenance locked, PagerDuty's v2 key.
 """
@@ -149,6 +151,62 @@ def test_a_stack_with_an_existing_grafana_points_the_provider_at_it_with_the_tok
     # Prometheus does not scrape a Grafana it does not run.
     config = yaml.safe_load(uploaded(containers(program)["prometheus"], "/etc/prometheus/prometheus.yml"))
     assert "grafana" not in {job["job_name"] for job in config["scrape_configs"]}
+
+
+# ---------------------------------------------------------------- an existing Grafana keeps what it had
+
+FOLDER, DASHBOARD, DATASOURCE = (
+    "grafana:oss/folder:Folder",
+    "grafana:oss/dashboard:Dashboard",
+    "grafana:oss/dataSource:DataSource",
+)
+POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
+
+
+def existing_grafana(**grafana) -> ProgramRun:
+    return run(
+        services=["prometheus", "alertmanager", "loki", "promtail"], grafana={**EXTERNAL, **grafana}, grafanaToken=TOKEN
+    )
+
+
+def test_an_existing_grafanas_default_datasource_stays_its_own():
+    """is_default on the stack's Prometheus would move the org's default away from the user's datasource."""
+    sources = {unwrap(r.inputs)["uid"]: unwrap(r.inputs) for r in existing_grafana().recorder.by_type(DATASOURCE)}
+    assert sources and not any(source.get("isDefault") for source in sources.values())
+    own = {unwrap(r.inputs)["uid"]: unwrap(r.inputs) for r in shipped("dev").recorder.by_type(DATASOURCE)}
+    assert own["prometheus"]["isDefault"] is True  # the stack's own Grafana: its default is the stack's
+
+
+def test_a_dashboard_is_created_in_an_existing_grafana_without_overwriting_one_of_the_same_uid_or_title():
+    """With overwrite, Grafana replaces a same-uid dashboard, or one of the same title in the folder, silently. The
+    provider overwrites on update, that is what the stack created (resource_dashboard.go UpdateDashboard)."""
+    dashboards = [unwrap(r.inputs) for r in existing_grafana().recorder.by_type(DASHBOARD)]
+    assert dashboards and not any(d.get("overwrite") for d in dashboards)
+    assert all(unwrap(r.inputs)["overwrite"] is True for r in shipped("dev").recorder.by_type(DASHBOARD))
+
+
+def test_a_folder_holding_what_the_stack_did_not_put_there_is_never_deleted():
+    """Applications push into the stack's folders with the exported token: a destroy or a renamed folder must not
+    take their dashboards and rules with it (the provider's prevent_destroy_if_not_empty)."""
+    for program in (existing_grafana(), shipped("dev")):
+        folders = [unwrap(r.inputs) for r in program.recorder.by_type(FOLDER)]
+        assert folders and all(folder["preventDestroyIfNotEmpty"] is True for folder in folders)
+
+
+def test_the_inhibition_rules_are_created_after_the_notification_policy():
+    """Grafana applies inhibition rules to the org's policy tree: registered beside it, the first up could create
+    them before the tree they act on."""
+    for program in (existing_grafana(), shipped("dev")):
+        policy = program.recorder.one(POLICY, f"{CONTENT}-notification-policy")
+        rules = program.recorder.by_type(INHIBITION_RULE)
+        assert rules and all(policy.urn in rule.dependencies for rule in rules)
+
+
+def test_a_grafana_cloud_stack_id_reaches_the_provider():
+    """Without it the provider addresses Grafana Cloud's /apis (the inhibition rules) in namespace `default`."""
+    provider = existing_grafana(stackId=123456).recorder.one(PROVIDER, f"{CONTENT}-provider")
+    assert unwrap(provider.inputs)["stackId"] == "123456"  # provider settings reach it as strings
+    assert "stackId" not in unwrap(existing_grafana().recorder.one(PROVIDER, f"{CONTENT}-provider").inputs)
 
 
 def test_a_stack_with_no_grafana_registers_no_grafana_resource():
