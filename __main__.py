@@ -12,11 +12,12 @@ from stacks.content import (
     unscraped_jobs,
 )
 from stacks.content.findings import total_line
-from stacks.environment import docker_socket_group, read_settings
+from stacks.environment import check_policy_owner, docker_socket_group, read_settings
 from stacks.errors import InputError
 from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
+from stacks.settings import grafana_policy_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
@@ -38,6 +39,8 @@ if settings.kubernetes:
                 [f"{source}: {size} bytes, over a ConfigMap's {CONFIGMAP_LIMIT}" for source, size in too_large]
             )
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
+check_policy_owner(settings, pulumi.get_stack())
+warnings += grafana_policy_warnings(settings)
 warnings += content.warnings
 if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
     warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]

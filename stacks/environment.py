@@ -1,17 +1,21 @@
 """What the program reads from its environment, before anything is validated or registered: the stack's
-config from the Pulumi runtime, and the Docker socket's group (DOCKER_HOST and a stat of the socket).
+config from the Pulumi runtime, the Docker socket's group (DOCKER_HOST and a stat of the socket), and the other
+stack files of the project (which Grafana's notification policy tree each owns).
 Everything else in stacks/ is a function of what these return."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
+import yaml
 from pulumi.runtime import config as runtime_config
 
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET
 from stacks.settings import StackSettings, load_settings
+from stacks.settings_schema import PROJECT_FILE
 
 
 def read_settings() -> StackSettings:
@@ -51,3 +55,24 @@ def docker_socket_group(
                 f"({error.strerror}); set the group id, or appDiscovery.enabled false"
             ]
         ) from None
+
+
+def check_policy_owner(settings: StackSettings, stack: str, project_dir: Path = PROJECT_FILE.parent) -> None:
+    """Raises InputError naming grafana.ownNotificationPolicy when this stack asks to own an existing Grafana's
+    notification policy tree and another stack file of the project already owns the tree of the same URL: an org
+    has one tree, and two owners would replace each other's on every up."""
+    if not (settings.external_grafana and settings.grafana_owns_policy):
+        return
+    url = settings.grafana_url.rstrip("/")
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        if path.name == f"Pulumi.{stack}.yaml":
+            continue
+        grafana = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get("monitoring:grafana") or {}
+        if grafana.get("ownNotificationPolicy") is True and str(grafana.get("url", "")).rstrip("/") == url:
+            raise InputError(
+                [
+                    f"grafana.ownNotificationPolicy: {path.name} owns the notification policy tree of {url} already: "
+                    "an org has one tree, and two stacks owning it would replace each other's routes. Set it false "
+                    f"here (this stack's contact points are pushed all the same), or in {path.name}"
+                ]
+            )

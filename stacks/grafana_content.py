@@ -49,6 +49,9 @@ class GrafanaContentArgs:
     """templates/*.tmpl: one message template each, which contact points may run."""
     stack_id: int = 0
     """A Grafana Cloud stack's id, which the provider needs for Grafana's /apis (the inhibition rules); 0: none."""
+    owns_policy: bool = True
+    """Whether the org's notification policy tree is the stack's (its route, its inhibition rules): an existing
+    Grafana's tree is the user's unless grafana.ownNotificationPolicy says otherwise."""
 
 
 DEFAULT_DATASOURCE = "prometheus"
@@ -59,7 +62,8 @@ class GrafanaContent(pulumi.ComponentResource):
     """Datasources, folders, dashboards and alert routing in one Grafana organisation.
 
     Attributes: `provider`, `datasources` (service -> DataSource), `folders` (title -> Folder),
-    `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy`,
+    `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy` (None when the org's
+    tree is not the stack's),
     `inhibition_rules` (NotificationsInhibitionRule, one per inhibit rule),
     `rule_groups` ((folder, name) -> RuleGroup), `app_service_account` and `app_token` (its
     ServiceAccountToken: `key` is the secret applications' own Grafana provider authenticates with).
@@ -153,17 +157,21 @@ class GrafanaContent(pulumi.ComponentResource):
             for r in args.alerting.receivers
         }
         root = args.alerting.route
-        self.policy = grafana.alerting.NotificationPolicy(
-            f"{name}-notification-policy",
-            contact_point=root.receiver,
-            group_bies=list(root.group_by),  # the root always has one (stacks/alerting.py: DEFAULT_GROUP_BY)
-            group_wait=root.group_wait,
-            group_interval=root.group_interval,
-            repeat_interval=root.repeat_interval,
-            policies=[_policy(child) for child in root.routes] or None,
-            disable_provenance=DISABLE_PROVENANCE,
-            opts=options(*self.contact_points.values()),
-        )
+        # The org's notification policy tree: the stack's in its own Grafana; in an existing one only on request
+        # (grafana.ownNotificationPolicy), its contact points otherwise reached through the user's own policies.
+        self.policy: grafana.alerting.NotificationPolicy | None = None
+        if args.owns_policy:
+            self.policy = grafana.alerting.NotificationPolicy(
+                f"{name}-notification-policy",
+                contact_point=root.receiver,
+                group_bies=list(root.group_by),  # the root always has one (stacks/alerting.py: DEFAULT_GROUP_BY)
+                group_wait=root.group_wait,
+                group_interval=root.group_interval,
+                repeat_interval=root.repeat_interval,
+                policies=[_policy(child) for child in root.routes] or None,
+                disable_provenance=DISABLE_PROVENANCE,
+                opts=options(*self.contact_points.values()),
+            )
         # The same inhibit rules as alertmanager.yml. Grafana 13 applies them with the alertingMultiplePolicies
         # feature toggle, which the stack's Grafana container turns on (README, "Adding an alert rule or route").
         v1beta1 = grafana.alerting.v1beta1
@@ -182,7 +190,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 ),
                 opts=options(self.policy),  # Grafana applies them to the policy tree: created after it, not beside
             )
-            for i, rule in enumerate(args.alerting.inhibit_rules)
+            for i, rule in enumerate(args.alerting.inhibit_rules if self.policy else ())
         ]
         # Rules need their datasources to exist (Grafana checks them on save) and route through the policy.
         self.rule_groups = {
@@ -193,7 +201,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 interval_seconds=g.interval_seconds,
                 rules=[_rule(rule) for rule in g.rules],
                 disable_provenance=DISABLE_PROVENANCE,
-                opts=options(*self.datasources.values(), self.policy),
+                opts=options(*self.datasources.values(), *([self.policy] if self.policy else [])),
             )
             for g in args.rule_groups
         }

@@ -98,6 +98,7 @@ class KubernetesStack(pulumi.ComponentResource):
                     templates=content.templates,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
                     stack_id=settings.grafana_stack_id,
+                    owns_policy=settings.grafana_owns_policy,
                 ),
                 pulumi.ResourceOptions(parent=self),
             )

@@ -116,6 +116,7 @@ class MonitoringStack(pulumi.ComponentResource):
                     grafana_container=self.grafana.container if self.grafana else None,
                     store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
                     stack_id=settings.grafana_stack_id,
+                    owns_policy=settings.grafana_owns_policy,
                 ),
                 child,
             )

@@ -114,6 +114,9 @@ class StackSettings:
     """An existing Grafana's service account token (only when grafana is not in `services`)."""
     grafana_stack_id: int = 0
     """A Grafana Cloud stack's id (grafana.stackId), for the provider; 0 for any other Grafana."""
+    grafana_owns_policy: bool = True
+    """Whether the stack's route replaces the org's notification policy tree, and its inhibition rules go in: always
+    in its own Grafana, on request (grafana.ownNotificationPolicy) in an existing one."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
     """prometheus/alertmanager/loki -> the URL Grafana reaches it at (services that run only)."""
     exporters: tuple[ExporterSettings, ...] = ()
@@ -228,6 +231,13 @@ def load_settings(
     stack_id = grafana.number("stackId", valid=lambda n: n == int(n) >= 0, expected="a Grafana Cloud stack id") or 0
     if stack_id and not external_grafana:
         grafana.add("stackId", "is for an existing Grafana Cloud stack (grafana not in services, grafanaContent true)")
+    own_policy = grafana.bool("ownNotificationPolicy", False)
+    if own_policy and not external_grafana:
+        grafana.add(
+            "ownNotificationPolicy",
+            "is for an existing Grafana (grafana not in services, grafanaContent true): the stack's own Grafana's "
+            "notification policy tree is always the stack's",
+        )
     token = values["grafanaToken"]
     if external_grafana and not token:
         problems.add(
@@ -301,6 +311,7 @@ def load_settings(
         images=images,
         grafana_token=token,
         grafana_stack_id=int(stack_id),
+        grafana_owns_policy=not external_grafana or own_policy,
         datasource_urls=datasource_urls,
         exporters=exporters,
         hosts=hosts,
@@ -403,3 +414,16 @@ def _prometheus(
             r.get("remoteWrite"), problems, is_secret=is_secret, require_secrets=require_secrets
         ),
     )
+
+
+def grafana_policy_warnings(settings: StackSettings) -> list[str]:
+    """What an existing Grafana does not get from the stack while its notification policy tree stays the user's."""
+    if not settings.external_grafana or settings.grafana_owns_policy:
+        return []
+    return [
+        f"grafana.ownNotificationPolicy: the Grafana at {settings.grafana_url} keeps its own notification policy "
+        "tree: the stack pushes its contact points, but not its route nor its inhibition rules (inhibition applies "
+        "in Alertmanager only), so Grafana-managed alerts reach those contact points only through that Grafana's own "
+        "policies. To have this stack replace the org's tree (and leave Grafana's default one on destroy): "
+        "pulumi config set --path grafana.ownNotificationPolicy true"
+    ]

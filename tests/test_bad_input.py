@@ -8,9 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import configured_stack
 from mockstack import run_expecting_error, run_program
 from rendering import with_remote_write
+
+from stacks.environment import check_policy_owner
+from stacks.errors import InputError
+from stacks.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
 
@@ -489,6 +494,33 @@ def test_a_grafana_cloud_stack_id_that_is_not_one_or_for_the_stacks_own_grafana(
     config["monitoring:grafana"] = {"stackId": 123456}
     message = run_expecting_error("dev", config, secrets)
     assert "grafana.stackId: is for an existing Grafana Cloud stack (grafana not in services" in message
+
+
+def test_owning_the_policy_tree_of_the_stacks_own_grafana_or_of_one_another_stack_owns(tmp_path):
+    config, secrets = dev()
+    config["monitoring:grafana"] = {"ownNotificationPolicy": True}
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.ownNotificationPolicy: is for an existing Grafana (grafana not in services" in message
+    config, secrets = external_grafana()
+    config["monitoring:grafana"]["ownNotificationPolicy"] = "yes"
+    assert "grafana.ownNotificationPolicy: must be true or false, got 'yes'" in run_expecting_error(
+        "dev", config, secrets
+    )
+    # Another stack file of the project owns the same Grafana's tree (its URL with a trailing slash).
+    config["monitoring:grafana"]["ownNotificationPolicy"] = True
+    settings = load_settings(config, frozenset(secrets))
+    other = {"config": {"monitoring:grafana": {"url": "https://grafana.example.com/", "ownNotificationPolicy": True}}}
+    (tmp_path / "Pulumi.ops.yaml").write_text(yaml.safe_dump(other))
+    # This stack's own file, owning it too, is not a rival.
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        yaml.safe_dump({"config": {k: config[k] for k in ["monitoring:grafana"]}})
+    )
+    with pytest.raises(InputError) as raised:
+        check_policy_owner(settings, "dev", tmp_path)
+    assert str(raised.value).count("grafana.ownNotificationPolicy: Pulumi.ops.yaml owns the notification policy") == 1
+    other["config"]["monitoring:grafana"]["url"] = "https://another-grafana.example.com"
+    (tmp_path / "Pulumi.ops.yaml").write_text(yaml.safe_dump(other))
+    check_policy_owner(settings, "dev", tmp_path)
 
 
 def test_an_admin_password_or_token_that_no_grafana_would_use():

@@ -135,17 +135,15 @@ def test_a_stack_with_an_existing_grafana_points_the_provider_at_it_with_the_tok
         unwrap(r.inputs)["uid"]: unwrap(r.inputs)["url"] for r in rec.by_type("grafana:oss/dataSource:DataSource")
     }
     assert sources == EXTERNAL["datasourceUrls"]
-    # All the content goes there: folders, dashboards, rule groups, contact points, policy, inhibition.
+    # The content goes there: folders, dashboards, rule groups, contact points (the policy tree: below).
     for kind in (
         "oss/folder:Folder",
         "oss/dashboard:Dashboard",
         "alerting/ruleGroup:RuleGroup",
         "alerting/contactPoint:ContactPoint",
-        "alerting/notificationPolicy:NotificationPolicy",
     ):
         assert rec.by_type(f"grafana:{kind}"), kind
         assert all(r.provider.startswith(provider.urn + "::") for r in rec.by_type(f"grafana:{kind}"))
-    assert rec.by_type(INHIBITION_RULE)
     assert program.exports["grafana"]["url"] == "https://grafana.example.com"
     assert "grafana" not in program.exports["urls"]
     # Prometheus does not scrape a Grafana it does not run.
@@ -193,10 +191,33 @@ def test_a_folder_holding_what_the_stack_did_not_put_there_is_never_deleted():
         assert folders and all(folder["preventDestroyIfNotEmpty"] is True for folder in folders)
 
 
+def test_an_existing_grafanas_notification_policy_tree_stays_its_own_unless_the_stack_is_asked_for_it(caplog):
+    """The org has one tree: the stack's NotificationPolicy replaces it whole, and its destroy leaves Grafana's
+    default one (resource_alerting_notification_policy.go). Inhibition rules act on every alert of the org."""
+    program = existing_grafana()
+    rec = program.recorder
+    assert rec.by_type(POLICY) == [] and rec.by_type(INHIBITION_RULE) == []
+    assert rec.by_type("grafana:alerting/contactPoint:ContactPoint")
+    groups = rec.by_type("grafana:alerting/ruleGroup:RuleGroup")
+    assert groups and all(
+        rec.by_urn(urn).type.startswith(("grafana:oss/dataSource", "grafana:oss/folder"))
+        for group in groups
+        for urn in group.dependencies
+    )
+    warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("grafana.ownNotificationPolicy:")]
+    assert len(warned) == 1
+    assert "pulumi config set --path grafana.ownNotificationPolicy true" in warned[0]
+    assert "inhibition applies in Alertmanager only" in warned[0]
+    caplog.clear()
+    owned = existing_grafana(ownNotificationPolicy=True).recorder
+    assert len(owned.by_type(POLICY)) == 1 and owned.by_type(INHIBITION_RULE)
+    assert not [r for r in caplog.records if r.getMessage().startswith("grafana.ownNotificationPolicy:")]
+
+
 def test_the_inhibition_rules_are_created_after_the_notification_policy():
     """Grafana applies inhibition rules to the org's policy tree: registered beside it, the first up could create
     them before the tree they act on."""
-    for program in (existing_grafana(), shipped("dev")):
+    for program in (existing_grafana(ownNotificationPolicy=True), shipped("dev")):
         policy = program.recorder.one(POLICY, f"{CONTENT}-notification-policy")
         rules = program.recorder.by_type(INHIBITION_RULE)
         assert rules and all(policy.urn in rule.dependencies for rule in rules)
