@@ -28,7 +28,6 @@ def policy_stack(tmp_path: Path, name: str, **config) -> Stack:
     shutil.copytree(
         ROOT / "policy", project / "policy", dirs_exist_ok=True, ignore=shutil.ignore_patterns(".venv", "__pycache__")
     )
-    (project / "policy" / ".venv").symlink_to(ROOT / "policy" / ".venv")
     stack = new_stack(project, name, tmp_path / "state")
     stack.edit_config(
         lambda values: values.update(
