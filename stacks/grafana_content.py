@@ -81,6 +81,10 @@ class GrafanaContent(pulumi.ComponentResource):
             stack_id=args.stack_id or None,
             retries=10,
             retry_wait=2,
+            # The provider's own default, pinned: GRAFANA_RETRY_STATUS_CODES in a user's environment could add 401,
+            # and a wrong password (grafanaAdminPassword changed after Grafana's first start) would then take 20 s
+            # of retries to be told.
+            retry_status_codes=["429", "5xx"],
             opts=pulumi.ResourceOptions(parent=self),
         )
         waits_for = [container] if container else []

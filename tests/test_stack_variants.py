@@ -230,6 +230,14 @@ def test_a_grafana_cloud_stack_id_reaches_the_provider():
     assert "stackId" not in unwrap(existing_grafana().recorder.one(PROVIDER, f"{CONTENT}-provider").inputs)
 
 
+def test_a_refused_password_or_token_is_reported_at_once_not_retried():
+    """Grafana applies the admin password at its first start only: after a change, the provider gets 401s, which
+    it must not spend its retries (10, 2 s apart) on, whatever GRAFANA_RETRY_STATUS_CODES says."""
+    for program in (existing_grafana(), shipped("dev")):
+        provider = unwrap(program.recorder.one(PROVIDER, f"{CONTENT}-provider").inputs)
+        assert sorted(json.loads(provider["retryStatusCodes"])) == ["429", "5xx"]
+
+
 def test_a_stack_with_no_grafana_registers_no_grafana_resource():
     program = run(services=["prometheus", "alertmanager"], grafanaContent=False)
     assert set(containers(program)) == {"prometheus", "alertmanager"}
