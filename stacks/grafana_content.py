@@ -119,7 +119,7 @@ class GrafanaContent(pulumi.ComponentResource):
             uid = f"store-{store}"
             self.datasources[uid] = datasource(uid, f"Prometheus long-term ({store})", "prometheus", url)
         # A folder holding what the stack did not put there (applications push into it with the exported token) is
-        # never deleted: `destroy`, or a renamed folder's delete, fails naming it instead of wiping its content.
+        # never deleted: `destroy`, or a renamed folder's delete, fails instead of wiping its content.
         self.folders = {
             title: grafana.oss.Folder(
                 f"{name}-folder-{slug(title)}",
