@@ -199,10 +199,15 @@ def test_silences_made_just_before_an_image_change_survive_the_replaced_alertman
 
 
 def _sample_before(service: str = "alertmanager") -> str:
-    """A query for a sample Prometheus scraped before now, once it has one."""
-    query = urllib.parse.urlencode({"query": f'up{{job="{service}"}}', "time": f"{time.time():.3f}"})
-    wait_for(lambda: http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"], 60, "a sample")
-    return query
+    """A query for a successful scrape Prometheus made before now, once it has one. A failed one does not do: right
+    after `service` was replaced, the latest sample may be a scrape of it while it was down (up 0)."""
+
+    def scraped_up() -> str | None:
+        query = urllib.parse.urlencode({"query": f'up{{job="{service}"}}', "time": f"{time.time():.3f}"})
+        result = http_json(url("prometheus", f"/api/v1/query?{query}"))["data"]["result"]
+        return query if result and result[0]["value"][1] == "1" else None
+
+    return wait_for(scraped_up, 60, f"a successful scrape of {service}")
 
 
 @pytest.mark.parametrize("fault", ["rm", "kill"])
