@@ -172,10 +172,16 @@ def no_update_running(backend: str, project: str, stack: str) -> Owners | None:
 
 
 CONTAINER, NETWORK, VOLUME = (f"docker:index/{kind}:{kind.capitalize()}" for kind in ("container", "network", "volume"))
+DOCKER_KIND = {CONTAINER: "container", NETWORK: "network", VOLUME: "volume"}  # the docker CLI's word for each
 # Custom resources whose refresh reads nothing: the providers, and the delivery of config files (stacks/reload.py,
 # which has no read).
 UNREAD = ("pulumi:providers:docker", "pulumi:providers:pulumi-python", "pulumi-python:dynamic/monitoring:ConfigReload")
 PROVIDER_KEYS = {"host", "version", "__internal"}  # a provider with more (ssh options, certificates) is not compared
+
+
+def _name(urn: str) -> str:
+    """A resource's name, as `pulumi up` shows it: the last part of its URN."""
+    return urn.split("::")[-1]
 
 
 def drift(resources: list[dict], inspected: dict[str, dict]) -> list[str]:
@@ -186,9 +192,9 @@ def drift(resources: list[dict], inspected: dict[str, dict]) -> list[str]:
     found = []
     for resource in resources:
         kind, state = resource.get("type"), resource.get("outputs") or {}
-        name = resource["urn"].split("::")[-1]
-        if kind not in (CONTAINER, NETWORK, VOLUME):
+        if kind not in DOCKER_KIND:
             continue
+        name = _name(resource["urn"])
         have = inspected.get(resource.get("id", ""))
         if have is None:
             found.append(f"{name} is gone")
@@ -214,10 +220,10 @@ def drift(resources: list[dict], inspected: dict[str, dict]) -> list[str]:
 
 def unread_by_drift(resources: list[dict]) -> list[str]:
     """The state's resources a refresh reads and `drift` does not compare, by type."""
-    compared = {CONTAINER, NETWORK, VOLUME, *UNREAD}
+    compared = {*DOCKER_KIND, *UNREAD}
     types = {r["type"] for r in resources if r.get("custom") and r["type"] not in compared}
     types |= {
-        f"{r['urn'].split('::')[-1]} (a Docker host reached with {', '.join(sorted(set(r['inputs']) - PROVIDER_KEYS))})"
+        f"{_name(r['urn'])} (a Docker host reached with {', '.join(sorted(set(r['inputs']) - PROVIDER_KEYS))})"
         for r in resources
         if r["type"] == "pulumi:providers:docker" and set(r.get("inputs") or {}) - PROVIDER_KEYS
     }
@@ -229,9 +235,8 @@ def inspect_docker(resources: list[dict], env: dict[str, str]) -> dict[str, dict
     hosts = {f"{r['urn']}::{r['id']}": (r.get("inputs") or {}).get("host") for r in resources if r.get("id")}
     asked: dict[tuple[str | None, str], list[str]] = {}
     for r in resources:
-        if r["type"] in (CONTAINER, NETWORK, VOLUME) and r.get("id"):
-            kind = r["type"].split("/")[1].split(":")[0]
-            asked.setdefault((hosts.get(r.get("provider", "")), kind), []).append(r["id"])
+        if r["type"] in DOCKER_KIND and r.get("id"):
+            asked.setdefault((hosts.get(r.get("provider", "")), DOCKER_KIND[r["type"]]), []).append(r["id"])
     inspected: dict[str, dict] = {}
     for (host, kind), ids in asked.items():
         host_env = dict(env, **({"DOCKER_HOST": host} if host else {}))
@@ -259,7 +264,8 @@ def recover(stack: str, stack_file: Path) -> bool:
     if config.get(f"{project}:dockerHost"):
         env["DOCKER_HOST"] = config[f"{project}:dockerHost"]
     resources = deployment.get("resources") or []
-    for kind, type_ in (("container", CONTAINER), ("network", NETWORK)):
+    for type_ in (CONTAINER, NETWORK):
+        kind = DOCKER_KIND[type_]
         known = {r["id"] for r in resources if r.get("type") == type_ and r.get("id")}
         for object_id, name in unknown_to_state(docker_objects(kind, prefix, env), known).items():
             clean = False
@@ -279,7 +285,7 @@ def recover(stack: str, stack_file: Path) -> bool:
             file.flush()
             pulumi("stack", "import", "--stack", stack, "--file", file.name)
         for operation in pending:
-            say(f"cleared the pending {operation.get('type')} of {operation['resource']['urn'].split('::')[-1]}")
+            say(f"cleared the pending {operation.get('type')} of {_name(operation['resource']['urn'])}")
     if not clean or not resources:
         return False
 
@@ -290,7 +296,7 @@ def recover(stack: str, stack_file: Path) -> bool:
     elif changed:
         say(f"the update refreshes: {'; '.join(changed)}")
     else:
-        counts = {kind: sum(r.get("type") == kind for r in resources) for kind in (CONTAINER, NETWORK, VOLUME)}
+        counts = {kind: sum(r.get("type") == kind for r in resources) for kind in DOCKER_KIND}
         say(
             f"Docker has what the state holds ({counts[CONTAINER]} containers, {counts[NETWORK]} network, "
             f"{counts[VOLUME]} volumes): the update skips its refresh (`--refresh` asks for one)"
