@@ -14,10 +14,11 @@ from stacks.content import (
 from stacks.content.findings import total_line
 from stacks.environment import check_policy_owner, docker_socket_group, read_settings
 from stacks.errors import InputError
+from stacks.grafana_content import check_grafana_names
 from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
-from stacks.settings import grafana_policy_warnings
+from stacks.settings import grafana_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
@@ -40,7 +41,8 @@ if settings.kubernetes:
             )
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
 check_policy_owner(settings, pulumi.get_stack())
-warnings += grafana_policy_warnings(settings)
+check_grafana_names(settings, content)
+warnings += grafana_warnings(settings, grafana_rules=bool(content.grafana_rule_groups))
 warnings += content.warnings
 if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
     warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]

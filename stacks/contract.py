@@ -14,7 +14,8 @@ Outputs (camelCase, as `pulumi stack output` shows them):
 - `grafana`: {`url`, `folderUids` (title -> uid), `datasourceUids` (prometheus/loki/alertmanager -> uid)};
   `url` is the stack's Grafana or the existing one it pushes content to, empty when there is none; both
   maps are empty when the stack leaves Grafana's content alone (`grafanaContent: false`).
-- `grafanaToken` (secret): an Editor service account token for applications' own Grafana provider;
+- `grafanaToken` (secret): a service account token for applications' own Grafana provider, Viewer with Edit
+  on the stack's folders (their dashboards and alert rules go there);
   only with Grafana content.
 - `dashboardUrls`: dashboard uid -> URL; only with Grafana content.
 """

@@ -19,10 +19,13 @@ import pulumi
 import pulumiverse_grafana as grafana
 
 from stacks.alerting import Alerting, Matcher, Receiver, Route
-from stacks.content import DATASOURCE_NAMES, Dashboard, GrafanaRule, GrafanaRuleGroup, slug
+from stacks.content import DATASOURCE_NAMES, Content, Dashboard, GrafanaRule, GrafanaRuleGroup, config_json, slug
 from stacks.content.templates import NotificationTemplate
+from stacks.errors import InputError
+from stacks.grafana_names import GrafanaNames, uid_problems
 from stacks.layout import SERVICE_BY_NAME
 from stacks.render.grafana import grafana_rule_queries
+from stacks.settings import StackSettings
 
 # Alerting content is locked against edits in Grafana's UI (see the module docstring).
 DISABLE_PROVENANCE = False
@@ -50,11 +53,63 @@ class GrafanaContentArgs:
     stack_id: int = 0
     """A Grafana Cloud stack's id, which the provider needs for Grafana's /apis (the inhibition rules); 0: none."""
     owns_policy: bool = True
-    """Whether the org's notification policy tree is the stack's (its route, its inhibition rules): an existing
-    Grafana's tree is the user's unless grafana.ownNotificationPolicy says otherwise."""
+    """Whether the org's notification policy tree is the stack's (its route): an existing Grafana's tree is the
+    user's unless grafana.ownNotificationPolicy says otherwise."""
+    pushes_inhibition: bool = True
+    """Whether the inhibit rules go to Grafana too: with the policy tree, on a Grafana that applies them
+    (StackSettings.grafana_inhibition)."""
+    names: GrafanaNames = GrafanaNames()
+    """The stack's names in that Grafana (grafana.namePrefix)."""
+
+
+def grafana_content_args(
+    settings: StackSettings, content: Content, auth: pulumi.Input[str], container: pulumi.Resource | None = None
+) -> GrafanaContentArgs:
+    """What a stack pushes into its Grafana, own (`container`) or existing."""
+    return GrafanaContentArgs(
+        url=settings.grafana_url,
+        auth=auth,
+        datasource_urls=settings.datasource_urls,
+        dashboards=content.dashboards,
+        rule_groups=content.grafana_rule_groups,
+        folders=content.folders,
+        alerting=settings.alerting,
+        templates=content.templates,
+        grafana_container=container,
+        store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
+        stack_id=settings.grafana_stack_id,
+        owns_policy=settings.grafana_owns_policy,
+        pushes_inhibition=settings.grafana_inhibition,
+        names=GrafanaNames(settings.grafana_name_prefix),
+    )
+
+
+def check_grafana_names(settings: StackSettings, content: Content) -> None:
+    """Raises InputError when grafana.namePrefix makes a uid the stack gives longer than Grafana takes."""
+    if not settings.grafana_name_prefix:
+        return  # the files' own uids, each checked where it is read
+    uids = {uid: f"datasource {uid}" for uid in settings.datasource_urls}
+    uids |= {
+        store_uid(s.name): f"prometheus.remoteWrite {s.name}" for s in settings.prometheus.remote_write if s.query_url
+    }
+    uids |= {slug(title): f"folder {title}" for title in content.folders}
+    uids |= {d.uid: d.source for d in content.dashboards}
+    uids |= {inhibition_uid(i): f"alerting.inhibitRules[{i}]" for i in range(len(settings.alerting.inhibit_rules))}
+    problems = uid_problems(GrafanaNames(settings.grafana_name_prefix), uids)
+    if problems:
+        raise InputError(problems)
+
+
+def store_uid(store: str) -> str:
+    return f"store-{store}"
+
+
+def inhibition_uid(index: int) -> str:
+    return f"inhibit-{index}"
 
 
 DEFAULT_DATASOURCE = "prometheus"
+EXPRESSIONS = "__expr__"  # Grafana's server-side expressions (a rule's threshold), not a datasource of the stack's
 DATASOURCE_NAMES_BY_UID = {uid: title for title, uid in DATASOURCE_NAMES.items()}  # "loki" -> "Loki"
 
 
@@ -65,8 +120,9 @@ class GrafanaContent(pulumi.ComponentResource):
     `dashboards` (uid -> Dashboard), `contact_points` (name -> ContactPoint), `policy` (None when the org's
     tree is not the stack's),
     `inhibition_rules` (NotificationsInhibitionRule, one per inhibit rule),
-    `rule_groups` ((folder, name) -> RuleGroup), `app_service_account` and `app_token` (its
-    ServiceAccountToken: `key` is the secret applications' own Grafana provider authenticates with).
+    `rule_groups` ((folder, name) -> RuleGroup), `app_service_account`, `app_folder_permissions` (title ->
+    its Edit on the folder) and `app_token` (its ServiceAccountToken: `key` is the secret applications' own
+    Grafana provider authenticates with).
     """
 
     def __init__(self, name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
@@ -96,13 +152,15 @@ class GrafanaContent(pulumi.ComponentResource):
         def options(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[*waits_for, *depends_on])
 
+        names = args.names
+
         def datasource(uid: str, title: str, service: str, url: str) -> grafana.oss.DataSource:
             """A datasource proxied by Grafana, of the type and with the settings of one of the services."""
             return grafana.oss.DataSource(
                 f"{name}-datasource-{uid}",
-                name=title,
+                name=names(title),
                 type=service,
-                uid=uid,
+                uid=names(uid),
                 url=url,
                 access_mode="proxy",
                 is_default=owns_grafana and uid == DEFAULT_DATASOURCE,
@@ -116,7 +174,7 @@ class GrafanaContent(pulumi.ComponentResource):
         }
         # Stores that speak PromQL, for what outlives Prometheus's own retention: uid store-<name>, never default.
         for store, url in args.store_urls.items():
-            uid = f"store-{store}"
+            uid = store_uid(store)
             self.datasources[uid] = datasource(uid, f"Prometheus long-term ({store})", "prometheus", url)
         # A folder holding what the stack did not put there (applications push into it with the exported token) is
         # never deleted: `destroy`, or a renamed folder's delete, fails instead of wiping its content.
@@ -124,17 +182,21 @@ class GrafanaContent(pulumi.ComponentResource):
             title: grafana.oss.Folder(
                 f"{name}-folder-{slug(title)}",
                 title=title,
-                uid=slug(title),
+                uid=names(slug(title)),
                 prevent_destroy_if_not_empty=True,
                 opts=options(),
             )
             for title in args.folders
         }
         # Dashboards name datasources by uid; Grafana stores them without needing the datasource first.
+        references = {uid: uid for uid in self.datasources} | {
+            title: uid for uid, title in DATASOURCE_NAMES_BY_UID.items() if uid in self.datasources
+        }
+        dashboard_uids = {d.uid for d in args.dashboards}
         self.dashboards = {
             d.uid: grafana.oss.Dashboard(
                 f"{name}-dashboard-{d.uid}",
-                config_json=d.config_json,
+                config_json=config_json(names.dashboard(d.model, references, dashboard_uids)),
                 folder=self.folders[d.folder].uid,
                 overwrite=owns_grafana,
                 opts=options(),
@@ -144,7 +206,7 @@ class GrafanaContent(pulumi.ComponentResource):
         self.message_templates = {
             t.name: grafana.alerting.MessageTemplate(
                 f"{name}-message-template-{slug(t.name)}",
-                name=t.name,
+                name=names(t.name),
                 template=t.text,
                 disable_provenance=DISABLE_PROVENANCE,
                 opts=options(),
@@ -156,7 +218,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 f"{name}-contact-point-{slug(r.name)}",
                 disable_provenance=DISABLE_PROVENANCE,
                 opts=options(*self.message_templates.values()),  # a contact point may run them
-                **_contact(r),
+                **_contact(r, names),
             )
             for r in args.alerting.receivers
         }
@@ -167,12 +229,12 @@ class GrafanaContent(pulumi.ComponentResource):
         if args.owns_policy:
             self.policy = grafana.alerting.NotificationPolicy(
                 f"{name}-notification-policy",
-                contact_point=root.receiver,
+                contact_point=names(root.receiver),
                 group_bies=list(root.group_by),  # the root always has one (stacks/alerting.py: DEFAULT_GROUP_BY)
                 group_wait=root.group_wait,
                 group_interval=root.group_interval,
                 repeat_interval=root.repeat_interval,
-                policies=[_policy(child) for child in root.routes] or None,
+                policies=[_policy(child, names) for child in root.routes] or None,
                 disable_provenance=DISABLE_PROVENANCE,
                 opts=options(*self.contact_points.values()),
             )
@@ -182,7 +244,7 @@ class GrafanaContent(pulumi.ComponentResource):
         self.inhibition_rules = [
             v1beta1.NotificationsInhibitionRule(
                 f"{name}-inhibition-rule-{i}",
-                metadata=v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=f"inhibit-{i}"),
+                metadata=v1beta1.NotificationsInhibitionRuleMetadataArgs(uid=names(inhibition_uid(i))),
                 spec=v1beta1.NotificationsInhibitionRuleSpecArgs(
                     source_matchers=_matchers(
                         v1beta1.NotificationsInhibitionRuleSpecSourceMatcherArgs, rule.source_matchers
@@ -194,29 +256,41 @@ class GrafanaContent(pulumi.ComponentResource):
                 ),
                 opts=options(self.policy),  # Grafana applies them to the policy tree: created after it, not beside
             )
-            for i, rule in enumerate(args.alerting.inhibit_rules if self.policy else ())
+            for i, rule in enumerate(args.alerting.inhibit_rules if self.policy and args.pushes_inhibition else ())
         ]
         # Rules need their datasources to exist (Grafana checks them on save) and route through the policy.
         self.rule_groups = {
             (g.folder, g.name): grafana.alerting.RuleGroup(
                 f"{name}-rule-group-{slug(g.folder)}-{slug(g.name)}",
-                name=g.name,
+                name=names(g.name),
                 folder_uid=self.folders[g.folder].uid,
                 interval_seconds=g.interval_seconds,
-                rules=[_rule(rule) for rule in g.rules],
+                rules=[_rule(rule, names) for rule in g.rules],
                 disable_provenance=DISABLE_PROVENANCE,
                 opts=options(*self.datasources.values(), *([self.policy] if self.policy else [])),
             )
             for g in args.rule_groups
         }
-        # Applications push their own dashboards with this account rather than the admin password: Editor
-        # creates folders, dashboards and alert rules, but cannot manage users, datasources or the organisation.
+        # Applications push their own dashboards and rules with this account rather than the admin password, into
+        # the stack's folders only: Viewer (it reads the org and queries datasources, which saving a rule checks)
+        # and Edit on each of those folders (dashboards and alert rules there). It cannot create folders, nor touch
+        # the org's other folders, datasources, users or alerting config (README, "Bring your own Grafana").
         self.app_service_account = grafana.oss.ServiceAccount(
-            f"{name}-app-service-account", name="applications", role="Editor", opts=options()
+            f"{name}-app-service-account", name=names("applications"), role="Viewer", opts=options()
         )
+        self.app_folder_permissions = {
+            title: grafana.oss.FolderPermissionItem(
+                f"{name}-app-folder-permission-{slug(title)}",
+                folder_uid=folder.uid,
+                user=self.app_service_account.id,  # "<org>:<id>": the provider takes the id after the colon
+                permission="Edit",
+                opts=options(folder, self.app_service_account),
+            )
+            for title, folder in self.folders.items()
+        }
         self.app_token = grafana.oss.ServiceAccountToken(
             f"{name}-app-token",
-            name="applications",
+            name=names("applications"),
             service_account_id=self.app_service_account.id,
             opts=options(self.app_service_account),
         )
@@ -228,10 +302,10 @@ class GrafanaContent(pulumi.ComponentResource):
         )
 
 
-def _contact(receiver: Receiver) -> dict:
+def _contact(receiver: Receiver, names: GrafanaNames) -> dict:
     """ContactPoint arguments for one receiver; URLs and keys as secrets."""
     secret = pulumi.Output.secret
-    args: dict = {"name": receiver.name}
+    args: dict = {"name": names(receiver.name)}
     if receiver.webhooks:
         args["webhooks"] = [
             grafana.alerting.ContactPointWebhookArgs(
@@ -302,9 +376,9 @@ def _matchers(args_type: type, matchers: Sequence[Matcher]) -> list:
     return [args_type(label=m.label, type=m.op, value=m.value) for m in matchers]
 
 
-def _policy(route: Route) -> grafana.alerting.NotificationPolicyPolicyArgs:
+def _policy(route: Route, names: GrafanaNames) -> grafana.alerting.NotificationPolicyPolicyArgs:
     return grafana.alerting.NotificationPolicyPolicyArgs(
-        contact_point=route.receiver,
+        contact_point=names(route.receiver),
         matchers=[
             grafana.alerting.NotificationPolicyPolicyMatcherArgs(label=m.label, match=m.op, value=m.value)
             for m in route.matchers
@@ -314,11 +388,11 @@ def _policy(route: Route) -> grafana.alerting.NotificationPolicyPolicyArgs:
         group_interval=route.group_interval,
         repeat_interval=route.repeat_interval,
         continue_=route.continue_ or None,
-        policies=[_policy(child) for child in route.routes] or None,
+        policies=[_policy(child, names) for child in route.routes] or None,
     )
 
 
-def _rule(rule: GrafanaRule) -> grafana.alerting.RuleGroupRuleArgs:
+def _rule(rule: GrafanaRule, names: GrafanaNames) -> grafana.alerting.RuleGroupRuleArgs:
     return grafana.alerting.RuleGroupRuleArgs(
         name=rule.alert,
         condition="B",
@@ -330,7 +404,9 @@ def _rule(rule: GrafanaRule) -> grafana.alerting.RuleGroupRuleArgs:
         datas=[
             grafana.alerting.RuleGroupRuleDataArgs(
                 ref_id=query["ref_id"],
-                datasource_uid=query["datasource_uid"],
+                datasource_uid=EXPRESSIONS
+                if query["datasource_uid"] == EXPRESSIONS
+                else names(query["datasource_uid"]),
                 model=json.dumps(query["model"], sort_keys=True),
                 # Grafana copies the model's queryType into the query and the provider reads it back: unset
                 # here, every preview after the first up would show a change (a Loki query is "instant").

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from stacks.content import Content
-from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.render.kubernetes import (
     KubeObject,
     alertmanager_config,
@@ -87,19 +87,7 @@ class KubernetesStack(pulumi.ComponentResource):
         elif settings.external_grafana:
             self.content = GrafanaContent(
                 f"{name}-grafana-content",
-                GrafanaContentArgs(
-                    url=settings.grafana_url,
-                    auth=pulumi.Output.secret(settings.grafana_token),
-                    datasource_urls=settings.datasource_urls,
-                    dashboards=content.dashboards,
-                    rule_groups=content.grafana_rule_groups,
-                    folders=content.folders,
-                    alerting=settings.alerting,
-                    templates=content.templates,
-                    store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
-                    stack_id=settings.grafana_stack_id,
-                    owns_policy=settings.grafana_owns_policy,
-                ),
+                grafana_content_args(settings, content, pulumi.Output.secret(settings.grafana_token)),
                 pulumi.ResourceOptions(parent=self),
             )
         self.exports = {

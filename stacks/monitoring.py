@@ -8,7 +8,7 @@ import pulumi_docker as docker
 from stacks.content import Content
 from stacks.contract import network_name, stack_outputs
 from stacks.exporter import Exporter
-from stacks.grafana_content import GrafanaContent, GrafanaContentArgs
+from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.host_agents import HostAgents
 from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.render.agents import agent_specs
@@ -104,20 +104,7 @@ class MonitoringStack(pulumi.ComponentResource):
             if not settings.grafana_content
             else GrafanaContent(
                 f"{name}-grafana-content",
-                GrafanaContentArgs(
-                    url=settings.grafana_url,
-                    auth=auth,
-                    datasource_urls=settings.datasource_urls,
-                    dashboards=content.dashboards,
-                    rule_groups=content.grafana_rule_groups,
-                    folders=content.folders,
-                    alerting=settings.alerting,
-                    templates=content.templates,
-                    grafana_container=self.grafana.container if self.grafana else None,
-                    store_urls={s.name: s.query_url for s in settings.prometheus.remote_write if s.query_url},
-                    stack_id=settings.grafana_stack_id,
-                    owns_policy=settings.grafana_owns_policy,
-                ),
+                grafana_content_args(settings, content, auth, self.grafana.container if self.grafana else None),
                 child,
             )
         )

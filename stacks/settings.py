@@ -15,6 +15,7 @@ from typing import Any
 from stacks.alerting import Alerting, parse_alerting
 from stacks.durations import is_size, parse_duration
 from stacks.errors import Problems, Reader
+from stacks.grafana_names import UID_CHARACTERS as GRAFANA_UID_CHARACTERS
 from stacks.layout import DATASOURCE_SERVICES, name_prefix, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.settings_hosts import HostSettings, parse_hosts
@@ -52,6 +53,8 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
+INHIBITION_SINCE = (13, 1)  # the first Grafana to serve the inhibition rule API (README, "Bring your own Grafana")
+_GRAFANA_VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SYSTEM = re.compile(r"[a-z0-9]+")
 _HTTP_URL = re.compile(r"https?://[^/\s]+.*")
@@ -115,8 +118,17 @@ class StackSettings:
     grafana_stack_id: int = 0
     """A Grafana Cloud stack's id (grafana.stackId), for the provider; 0 for any other Grafana."""
     grafana_owns_policy: bool = True
-    """Whether the stack's route replaces the org's notification policy tree, and its inhibition rules go in: always
-    in its own Grafana, on request (grafana.ownNotificationPolicy) in an existing one."""
+    """Whether the stack's route replaces the org's notification policy tree: always in its own Grafana, on
+    request (grafana.ownNotificationPolicy) in an existing one."""
+    grafana_name_prefix: str = ""
+    """What every uid and name the stack gives a Grafana object begins with (grafana.namePrefix); empty: none."""
+    grafana_version: tuple[int, int] | None = None
+    """(major, minor) of the Grafana the content goes to: grafana.version, else the own image's tag; None: unknown."""
+    grafana_multiple_policies: bool = False
+    """grafana.alertingMultiplePolicies: the own Grafana turns the feature toggle on; an existing one has it on."""
+    grafana_org_id: int = 1
+    """The org of an existing Grafana's token (grafana.orgId): the provider reaches the inhibition rule API of
+    org 1 only, as it takes no org_id with a token (configure_clients.go)."""
     datasource_urls: Mapping[str, str] = field(default_factory=dict)
     """prometheus/alertmanager/loki -> the URL Grafana reaches it at (services that run only)."""
     exporters: tuple[ExporterSettings, ...] = ()
@@ -124,6 +136,14 @@ class StackSettings:
 
     def runs(self, service: str) -> bool:
         return service in self.services
+
+    @property
+    def grafana_inhibition(self) -> bool:
+        """Whether the inhibit rules go to Grafana as well: with the policy tree, to a Grafana that applies them
+        (13.1 serves the inhibition rule API; alertingMultiplePolicies applies them)."""
+        version = self.grafana_version or (0, 0)
+        reachable = self.grafana_org_id == 1 or self.grafana_stack_id > 0
+        return self.grafana_owns_policy and version >= INHIBITION_SINCE and self.grafana_multiple_policies and reachable
 
     @property
     def external_grafana(self) -> bool:
@@ -231,6 +251,12 @@ def load_settings(
     stack_id = grafana.number("stackId", valid=lambda n: n == int(n) >= 0, expected="a Grafana Cloud stack id") or 0
     if stack_id and not external_grafana:
         grafana.add("stackId", "is for an existing Grafana Cloud stack (grafana not in services, grafanaContent true)")
+    grafana_prefix, grafana_version, multiple_policies = _grafana_target(
+        grafana, runs_grafana, grafana_content and not configmaps, images.get("grafana", "")
+    )
+    org_id = grafana.number("orgId", valid=lambda n: n == int(n) >= 1, expected="a Grafana org id (1 or more)") or 1
+    if org_id != 1 and not external_grafana:
+        grafana.add("orgId", "is for an existing Grafana's token (grafana not in services, grafanaContent true)")
     own_policy = grafana.bool("ownNotificationPolicy", False)
     if own_policy and not external_grafana:
         grafana.add(
@@ -312,6 +338,10 @@ def load_settings(
         grafana_token=token,
         grafana_stack_id=int(stack_id),
         grafana_owns_policy=not external_grafana or own_policy,
+        grafana_name_prefix=grafana_prefix,
+        grafana_version=grafana_version,
+        grafana_multiple_policies=multiple_policies,
+        grafana_org_id=int(org_id),
         datasource_urls=datasource_urls,
         exporters=exporters,
         hosts=hosts,
@@ -354,6 +384,20 @@ def _images(value: dict, services: tuple[str, ...], problems: Problems) -> dict[
         if reference:
             images[name] = reference
     return images
+
+
+def _grafana_target(
+    grafana: Reader, runs_grafana: bool, through_provider: bool, image: str
+) -> tuple[str, tuple[int, int] | None, bool]:
+    """grafana.namePrefix, the Grafana's (major, minor) version and grafana.alertingMultiplePolicies."""
+    prefix = grafana.str("namePrefix", pattern=GRAFANA_UID_CHARACTERS, expected="letters, digits, '-' or '_'") or ""
+    if prefix and not through_provider:
+        grafana.add("namePrefix", "names what the stack pushes through the Grafana provider, and it pushes nothing")
+    given = grafana.str("version", pattern=_GRAFANA_VERSION, expected="a Grafana version such as 13.1.0") or ""
+    tag = image.partition("@")[0].rpartition("/")[2].partition(":")[2] if runs_grafana else ""
+    match = _GRAFANA_VERSION.fullmatch(given or tag)
+    multiple_policies = grafana.bool("alertingMultiplePolicies", False)
+    return prefix, (int(match[1]), int(match[2])) if match else None, multiple_policies
 
 
 def _datasource_urls(grafana: Reader, services: tuple[str, ...], external: bool) -> dict[str, str]:
@@ -416,14 +460,56 @@ def _prometheus(
     )
 
 
-def grafana_policy_warnings(settings: StackSettings) -> list[str]:
-    """What an existing Grafana does not get from the stack while its notification policy tree stays the user's."""
-    if not settings.external_grafana or settings.grafana_owns_policy:
+def grafana_warnings(settings: StackSettings, grafana_rules: bool) -> list[str]:
+    """What a Grafana does not get from the stack, or may refuse: its policy tree kept, inhibition not applied
+    (to Grafana-managed rules, `grafana_rules`), names that an existing Grafana may hold already."""
+    if not settings.grafana_content or not (settings.external_grafana or settings.runs("grafana")):
         return []
-    return [
-        f"grafana.ownNotificationPolicy: the Grafana at {settings.grafana_url} keeps its own notification policy "
-        "tree: the stack pushes its contact points, but not its route nor its inhibition rules (inhibition applies "
-        "in Alertmanager only), so Grafana-managed alerts reach those contact points only through that Grafana's own "
-        "policies. To have this stack replace the org's tree (and leave Grafana's default one on destroy): "
-        "pulumi config set --path grafana.ownNotificationPolicy true"
-    ]
+    found = []
+    where = f"the Grafana at {settings.grafana_url}"
+    if settings.external_grafana and not settings.grafana_name_prefix:
+        found.append(
+            f"grafana.namePrefix: empty, so in {where} the stack's datasources are named Prometheus, Alertmanager and "
+            "Loki (uids prometheus, alertmanager, loki), its service account applications, and its folders and "
+            "dashboards keep their files' uids: Grafana refuses any of them it holds already and adopts nothing."
+            " Give this stack's objects their own names: pulumi config set --path grafana.namePrefix <stack>"
+        )
+    if settings.external_grafana and not settings.grafana_owns_policy:
+        found.append(
+            f"grafana.ownNotificationPolicy: {where} keeps its own notification policy tree: the stack pushes its "
+            "contact points, but not its route nor its inhibition rules (inhibition applies in Alertmanager only), "
+            "so Grafana-managed alerts reach those contact points only through that Grafana's own policies. To have "
+            "this stack replace the org's tree (and leave Grafana's default one on destroy): "
+            "pulumi config set --path grafana.ownNotificationPolicy true"
+        )
+    if not (settings.grafana_owns_policy and settings.alerting.inhibit_rules and grafana_rules):
+        return found
+    not_inhibited = "its inhibit rules apply in Alertmanager only, and Grafana-managed alerts are not inhibited"
+    version = settings.grafana_version
+    if settings.grafana_org_id != 1 and not settings.grafana_stack_id:
+        found.append(
+            f"grafana.orgId: the token is of org {settings.grafana_org_id}, and the provider reaches the inhibition "
+            f"rule API of org 1 only (it takes no org_id with a token), so {not_inhibited}"
+        )
+    elif version is None:
+        found.append(
+            f"grafana.version: the version of {where} is not known, so {not_inhibited}. Say which Grafana it is "
+            "(13.1 is the first to serve inhibition rules): pulumi config set --path grafana.version <version>"
+        )
+    elif version < INHIBITION_SINCE:
+        found.append(
+            f"grafana.version: {where} is Grafana {version[0]}.{version[1]}, which has no inhibition rules (13.1 is "
+            f"the first), so {not_inhibited}"
+        )
+    elif not settings.grafana_multiple_policies:
+        how = (
+            "turn it on in the stack's Grafana"
+            if settings.runs("grafana")
+            else "once that Grafana's [feature_toggles] enables it"
+        )
+        found.append(
+            f"grafana.alertingMultiplePolicies: off, and Grafana applies inhibition rules only with that "
+            f"experimental feature toggle, so {not_inhibited}. To {how}: "
+            "pulumi config set --path grafana.alertingMultiplePolicies true"
+        )
+    return found

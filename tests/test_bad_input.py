@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -867,3 +868,39 @@ def test_a_route_an_alertmanager_config_cannot_express():
     message = run_expecting_error("dev", config, secrets)
     assert "alerting.route.routes[0].matchers[0]: an AlertmanagerConfig is namespace-scoped" in message
     assert "alerting.inhibitRules[0].sourceMatchers[1]: an AlertmanagerConfig is namespace-scoped" in message
+
+
+def test_a_grafana_name_prefix_grafana_would_refuse():
+    """Grafana takes uids of at most 40 letters, digits, '-' and '_' (util.ValidateUID)."""
+    config, secrets = external_grafana()
+    config["monitoring:grafana"]["namePrefix"] = "team a/"
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.namePrefix: must be letters, digits, '-' or '_', got 'team a/'" in message
+    config["monitoring:grafana"]["namePrefix"] = "t" * 30
+    message = run_expecting_error("dev", config, secrets)
+    assert f"grafana.namePrefix: '{'t' * 30}' makes the uid of " in message
+    assert "characters, and Grafana takes at most 40: a prefix of at most " in message
+    # The advice is exact: the longest prefix it names fits, one more character does not.
+    fits = int(re.search(r"a prefix of at most (\d+) characters", message)[1])
+    config["monitoring:grafana"]["namePrefix"] = "t" * (fits + 1)
+    assert "grafana.namePrefix: " in run_expecting_error("dev", config, secrets)
+    config["monitoring:grafana"]["namePrefix"] = "t" * fits
+    run_program("dev", config, secrets)
+
+
+def test_a_grafana_name_prefix_or_version_where_it_means_nothing():
+    config, secrets = dev()
+    config["monitoring:grafanaContent"] = False
+    config["monitoring:grafana"] = {"namePrefix": "team-a"}
+    message = run_expecting_error("dev", config, secrets)
+    assert (
+        "grafana.namePrefix: names what the stack pushes through the Grafana provider, and it pushes nothing" in message
+    )
+    config, secrets = external_grafana()
+    config["monitoring:grafana"]["version"] = "thirteen"
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.version: must be a Grafana version such as 13.1.0, got 'thirteen'" in message
+    config, secrets = dev()
+    config["monitoring:grafana"] = {"orgId": 2}
+    message = run_expecting_error("dev", config, secrets)
+    assert "grafana.orgId: is for an existing Grafana's token (grafana not in services" in message

@@ -85,6 +85,9 @@ def test_every_resource_type_and_name(stack):
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
     shipped = deployed_content(stack)
     expected += [("grafana:oss/folder:Folder", f"{content}-folder-{slug(f)}") for f in shipped.folders]
+    # The applications' account edits each of the stack's folders.
+    permission = "grafana:oss/folderPermissionItem:FolderPermissionItem"
+    expected += [(permission, f"{content}-app-folder-permission-{slug(f)}") for f in shipped.folders]
     expected += [
         ("grafana:alerting/ruleGroup:RuleGroup", f"{content}-rule-group-{slug(g.folder)}-{slug(g.name)}")
         for g in shipped.grafana_rule_groups
@@ -284,11 +287,12 @@ def test_outputs_follow_the_contract(stack):
     assert run.secret_exports == {"grafanaToken"}
 
 
-def test_applications_get_an_editor_service_account_token(stack):
+def test_applications_get_a_viewer_service_account_token(stack):
+    """Edit on the stack's folders comes on top (tests/test_grafana_names.py)."""
     rec = program(stack).recorder
     account = rec.one("grafana:oss/serviceAccount:ServiceAccount", "monitoring-grafana-content-app-service-account")
     token = rec.one("grafana:oss/serviceAccountToken:ServiceAccountToken", "monitoring-grafana-content-app-token")
-    assert unwrap(account.inputs) == {"name": "applications", "role": "Editor"}
+    assert unwrap(account.inputs) == {"name": "applications", "role": "Viewer"}
     assert unwrap(token.inputs) == {"name": "applications", "serviceAccountId": f"{account.name}-id"}
     assert account.urn in token.dependencies
 

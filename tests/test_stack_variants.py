@@ -161,6 +161,10 @@ FOLDER, DASHBOARD, DATASOURCE = (
 POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
 
 
+# An existing Grafana whose tree the stack owns, which applies inhibition rules.
+OWNED_TREE = {"ownNotificationPolicy": True, "version": "13.2.0", "alertingMultiplePolicies": True}
+
+
 def existing_grafana(**grafana) -> ProgramRun:
     return run(
         services=["prometheus", "alertmanager", "loki", "promtail"], grafana={**EXTERNAL, **grafana}, grafanaToken=TOKEN
@@ -209,7 +213,7 @@ def test_an_existing_grafanas_notification_policy_tree_stays_its_own_unless_the_
     assert "pulumi config set --path grafana.ownNotificationPolicy true" in warned[0]
     assert "inhibition applies in Alertmanager only" in warned[0]
     caplog.clear()
-    owned = existing_grafana(ownNotificationPolicy=True).recorder
+    owned = existing_grafana(**OWNED_TREE).recorder
     assert len(owned.by_type(POLICY)) == 1 and owned.by_type(INHIBITION_RULE)
     assert not [r for r in caplog.records if r.getMessage().startswith("grafana.ownNotificationPolicy:")]
 
@@ -217,7 +221,7 @@ def test_an_existing_grafanas_notification_policy_tree_stays_its_own_unless_the_
 def test_the_inhibition_rules_are_created_after_the_notification_policy():
     """Grafana applies inhibition rules to the org's policy tree: registered beside it, the first up could create
     them before the tree they act on."""
-    for program in (existing_grafana(ownNotificationPolicy=True), shipped("dev")):
+    for program in (existing_grafana(**OWNED_TREE), shipped("dev")):
         policy = program.recorder.one(POLICY, f"{CONTENT}-notification-policy")
         rules = program.recorder.by_type(INHIBITION_RULE)
         assert rules and all(policy.urn in rule.dependencies for rule in rules)
@@ -279,9 +283,12 @@ def test_inhibit_rules_reach_grafana_as_they_reach_alertmanager():
         assert [r["metadata"]["uid"] for r in rules] == [f"inhibit-{i}" for i in range(len(rules))]
 
 
-def test_the_grafana_container_turns_on_the_toggle_that_applies_inhibition_rules():
-    envs = containers(shipped("dev"))["grafana"]["envs"]
-    assert "GF_FEATURE_TOGGLES_ENABLE=alertingMultiplePolicies" in envs
+def test_the_grafana_container_turns_on_the_toggle_that_applies_inhibition_rules_where_the_stack_says_so():
+    for stack in ("dev", "staging", "prod"):  # each stack file chooses it (grafana.alertingMultiplePolicies)
+        assert "GF_FEATURE_TOGGLES_ENABLE=alertingMultiplePolicies" in containers(shipped(stack))["grafana"]["envs"]
+    without = run(grafana={"alertingMultiplePolicies": False})
+    assert not [e for e in containers(without)["grafana"]["envs"] if e.startswith("GF_FEATURE_TOGGLES_ENABLE=")]
+    assert without.recorder.by_type(INHIBITION_RULE) == []
 
 
 def test_without_group_by_both_trees_group_by_alertname():

@@ -45,8 +45,13 @@ class Dashboard:
 
     @property
     def config_json(self) -> str:
-        # Sorted keys and no whitespace: the same file always sends the same text.
-        return json.dumps(self.model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return config_json(self.model)
+
+
+def config_json(model: dict) -> str:
+    """A dashboard model as the provider sends it. Sorted keys and no whitespace: the same file always sends the
+    same text."""
+    return json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def dashboard_lint_file(source: str, path: Path) -> LintFile:

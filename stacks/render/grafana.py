@@ -22,9 +22,11 @@ def grafana_environment(settings: StackSettings) -> list[str]:
         "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
         "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
         "GF_PLUGINS_PREINSTALL_DISABLED": "true",  # no registry to fetch plugins from; content needs none
-        # Grafana 13 applies inhibition rules (the stack's inhibitRules) only with this toggle.
-        "GF_FEATURE_TOGGLES_ENABLE": "alertingMultiplePolicies",
     }
+    if settings.grafana_multiple_policies:
+        # Grafana 13 applies inhibition rules (the stack's inhibitRules) only with this experimental toggle, which
+        # changes how all its notifications are routed: a stack's choice (grafana.alertingMultiplePolicies).
+        env["GF_FEATURE_TOGGLES_ENABLE"] = "alertingMultiplePolicies"
     smtp = settings.alerting.smtp
     if smtp:
         env.update(
