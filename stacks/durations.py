@@ -41,12 +41,15 @@ _MAX_NANOSECONDS = 2**63 - 1
 
 
 def canonical_duration(text: str) -> str:
-    """The form Prometheus' model.Duration prints: '60s' -> '1m', '168h' -> '1w'."""
+    """The form Prometheus' model.Duration prints: '60s' -> '1m', '168h' -> '1w', '15d' -> '15d'. Years and
+    weeks only when they divide it exactly ("easier to read 90d than 12w6d", model/time.go String)."""
     ms = parse_duration(text)
     if ms == 0:
         return "0s"
     out = []
     for unit, size in _UNITS_MS.items():
+        if unit in ("y", "w") and ms % size:
+            continue
         count, ms = divmod(ms, size)
         if count:
             out.append(f"{count}{unit}")

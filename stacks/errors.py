@@ -184,7 +184,7 @@ class Reader:
 
     def duration(self, key: str, default: str | None = None, *, canonical: bool = True) -> str | None:
         """A Prometheus duration: in the canonical form the servers print back (`60s` -> `1m`), or as written
-        (`15d` reads better in a flag than `2w1d`)."""
+        (`canonical` false: `1440m` stays what the user wrote in a flag)."""
         value = self.value.get(key, default)
         if value is None:
             return None

@@ -904,3 +904,23 @@ def test_a_grafana_name_prefix_or_version_where_it_means_nothing():
     config["monitoring:grafana"] = {"orgId": 2}
     message = run_expecting_error("dev", config, secrets)
     assert "grafana.orgId: is for an existing Grafana's token (grafana not in services" in message
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("password", ["admin", "password"])
+def test_a_well_known_grafana_password_outside_dev(stack, password):
+    config, secrets = configured_stack(stack)
+    config["monitoring:grafanaAdminPassword"] = password
+    message = run_expecting_error(stack, config, secrets)
+    assert f"grafanaAdminPassword: must not be a well-known default in {stack}" in message
+    assert password not in message.replace("well-known", "").replace("grafanaAdminPassword", "")
+
+
+def test_a_child_route_without_matchers_or_a_root_with_them():
+    config, secrets = dev()
+    route = config["monitoring:alerting"]["route"]
+    route["routes"][0].pop("matchers")
+    route["matchers"] = ['severity="critical"']
+    message = run_expecting_error("dev", config, secrets)
+    assert "alerting.route.routes[0].matchers: a child route needs at least one matcher" in message
+    assert "alerting.route.matchers: the root route matches every alert and takes no matchers" in message

@@ -150,6 +150,37 @@ def test_grafana_policy_root_groups_and_timings(stack):
     assert (policy["groupWait"], policy["groupInterval"], policy["repeatInterval"]) == ("30s", "5m", "4h")
 
 
+def test_a_child_policy_keeps_its_own_timings_and_inherits_the_rest():
+    """Each timing a route sets is its own, and one it leaves out is left out: Grafana inherits it from the
+    parent, as Alertmanager does."""
+    config, secret_keys = configured_stack("staging")
+    watchdog = config["monitoring:alerting"]["route"]["routes"][0]
+    watchdog.update(groupWait="10s", groupInterval="2m", repeatInterval="1h")
+    mindhit = config["monitoring:alerting"]["route"]["routes"][1]
+    mindhit["routes"][0]["repeatInterval"] = "45m"
+    policy = unwrap(run_program("staging", config, secret_keys).recorder.one(*POLICY).inputs)
+    first, second = policy["policies"][0], policy["policies"][1]
+    assert (first["groupWait"], first["groupInterval"], first["repeatInterval"]) == ("10s", "2m", "1h")
+    assert [second.get(key) for key in ("groupWait", "groupInterval", "repeatInterval")] == [None, None, None]
+    critical = second["policies"][0]
+    assert [critical.get(key) for key in ("groupWait", "groupInterval", "repeatInterval")] == [None, None, "45m"]
+
+
+def test_a_slack_contact_point_carries_each_field_under_its_own_name():
+    config, secret_keys = configured_stack("staging")
+    slack = config["monitoring:alerting"]["receivers"][0]["slack"][0]
+    slack.update(title="the title", text="the text", username="the user", channel="#the-channel")
+    recorder = run_program("staging", config, secret_keys).recorder
+    point = unwrap(recorder.one(CONTACT_POINT, "monitoring-grafana-content-contact-point-default").inputs)
+    (sent,) = point["slacks"]
+    assert (sent["title"], sent["text"], sent["username"], sent["recipient"]) == (
+        "the title",
+        "the text",
+        "the user",
+        "#the-channel",
+    )
+
+
 @pytest.mark.tools
 @pytest.mark.parametrize("stack", STACKS)
 def test_amtool_accepts_the_grafana_policy_as_an_alertmanager_config(stack, tmp_path):

@@ -73,7 +73,14 @@ def test_node_exporter_and_cadvisor_listen_on_the_hosts_address_in_its_network()
     assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://10.0.0.5:9100/"]
     assert not node.get("ports") and not cadvisor.get("ports")
     assert cadvisor["networkMode"] == "host" and "privileged" not in cadvisor
-    assert {"--listen_ip=10.0.0.5", "--port=8081", "--docker_only=true"} <= set(cadvisor["command"])
+    # Docker's containers only, and no container label as a metric label: both bound the series per container.
+    assert cadvisor["command"] == [
+        "--listen_ip=10.0.0.5",
+        "--port=8081",
+        "--docker_only=true",
+        "--store_container_labels=false",
+        "--housekeeping_interval=10s",
+    ]
     assert cadvisor["devices"] == [{"hostPath": "/dev/kmsg", "containerPath": "/dev/kmsg"}]
     mounts = {v["containerPath"]: v["hostPath"] for v in cadvisor["volumes"]}
     assert mounts["/var/run"] == "/var/run" and mounts["/sys"] == "/sys" and mounts["/rootfs"] == "/"

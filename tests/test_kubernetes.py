@@ -23,8 +23,9 @@ CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 KUBERNETES = {
     "context": "kind-monitoring",
     "namespace": "observability",
-    "ruleLabels": {"release": "kps"},
-    "monitorLabels": {"release": "kps"},
+    # Unlike labels for each selector, as the operator may select rules and monitors differently.
+    "ruleLabels": {"release": "kps", "role": "alert-rules"},
+    "monitorLabels": {"release": "kps", "role": "scrape"},
     "alertmanagerConfigLabels": {"alertmanagerConfig": "monitoring"},
     "monitors": [{"job": "mindhit-api", "selector": {"app.kubernetes.io/name": "mindhit-api"}, "port": "http"}],
 }
@@ -82,13 +83,19 @@ def test_one_prometheus_rule_per_rule_file_with_the_selector_labels_and_the_file
     assert "monitoring-dev-slo-mindhit" in rules  # the generated SLO rules too
     for rule_file in shipped:
         rule = rules[f"monitoring-dev-{rule_file.name.removesuffix('.yml')}"]
-        assert rule["metadata"]["labels"]["release"] == "kps"
+        assert {k: rule["metadata"]["labels"].get(k) for k in ("release", "role")} == {
+            "release": "kps",
+            "role": "alert-rules",
+        }
         assert rule["spec"] == {"groups": yaml.safe_load(rule_file.text)["groups"]}
 
 
 def test_monitors_set_the_job_the_content_selects_and_app_discovery_is_a_pod_monitor(dev):
     (monitor,) = inputs(dev, SERVICE_MONITOR).values()
-    assert monitor["metadata"]["labels"]["release"] == "kps"
+    assert {k: monitor["metadata"]["labels"].get(k) for k in ("release", "role")} == {
+        "release": "kps",
+        "role": "scrape",
+    }
     assert monitor["spec"]["selector"] == {"matchLabels": {"app.kubernetes.io/name": "mindhit-api"}}
     (endpoint,) = monitor["spec"]["endpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
@@ -157,6 +164,20 @@ def test_the_alertmanager_config_is_the_routing_definition_with_its_urls_in_a_se
     assert secret_on_path(secret_record.inputs, "stringData")
     matcher = spec["route"]["routes"][0]["matchers"][0]
     assert set(matcher) == {"name", "value", "matchType"}
+
+
+def test_alertmanager_config_matchers_keep_their_operators():
+    config, secrets = kubernetes_config("prod")
+    config["monitoring:alerting"]["route"]["routes"].insert(
+        0,
+        {"matchers": ['severity=~"critical|warning"', 'system!="platform"', 'team!~"ops.*"'], "receiver": "default"},
+    )
+    (amc,) = inputs(run_program("prod", config, secrets), AMC).values()
+    assert amc["spec"]["route"]["routes"][0]["matchers"] == [
+        {"name": "severity", "value": "critical|warning", "matchType": "=~"},
+        {"name": "system", "value": "platform", "matchType": "!="},
+        {"name": "team", "value": "ops.*", "matchType": "!~"},
+    ]
 
 
 def test_dashboards_go_as_configmaps_for_the_sidecar_with_their_folder(dev):

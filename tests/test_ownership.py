@@ -120,6 +120,17 @@ def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_pa
     )
 
 
+def test_a_query_variable_reading_another_systems_jobs_stops_preview_naming_its_query(content_copy):
+    """The variable's own label_values() selector is a query too: its values are what the panels then read."""
+    path = content_copy / "dashboards/weAlist/developer.json"
+    model = json.loads(path.read_text())
+    model["templating"]["list"][0]["query"] = 'label_values(http_requests_total{job=~".+"}, job)'
+    path.write_text(json.dumps(model))
+    message = _preview_error(content_copy)
+    assert "dashboards/weAlist/developer.json: [job-ownership] 11 findings: $.templating.list[0].query: " in message
+    assert 'http_requests_total{job=~".+"} would also read other systems\' jobs' in message
+
+
 def test_content_of_an_undeclared_system_is_imported(content_copy):
     """Without systems/observer.yml, Observer's rules and dashboard are imported: they deploy as published."""
     rules = content_copy / "rules/observer.yml"

@@ -68,14 +68,26 @@ def test_promtool_accepts_the_remote_write_config(tmp_path):
     }
 
 
-def test_credentials_travel_as_secrets_and_a_queryable_store_gets_a_datasource():
-    config, secret_keys = with_remote_write("staging", STORE)
+@pytest.mark.parametrize(
+    ("store", "credential"),
+    [
+        (STORE, "s3cret-pass"),
+        ({"name": "mimir", "url": "http://mimir:9009/api/v1/push", "bearerToken": "t0ken-only"}, "t0ken-only"),
+    ],
+)
+def test_credentials_travel_as_secrets_whichever_kind(store, credential):
+    config, secret_keys = with_remote_write("staging", store)
     run = run_program("staging", config, secret_keys)
     prometheus = run.recorder.one("docker:index/container:Container", "monitoring-prometheus-container")
     uploads = unwrap(prometheus.inputs["uploads"])
-    for i in range(len(uploads)):  # prometheus.yml holds the password
+    for i in range(len(uploads)):  # prometheus.yml holds the password or the token
         assert secret_on_path(prometheus.inputs, "uploads", i, "content")
-    assert "s3cret-pass" in next(u["content"] for u in uploads if u["file"].endswith("prometheus.yml"))
+    assert credential in next(u["content"] for u in uploads if u["file"].endswith("prometheus.yml"))
+
+
+def test_a_queryable_store_gets_a_datasource():
+    config, secret_keys = with_remote_write("staging", STORE)
+    run = run_program("staging", config, secret_keys)
     source = unwrap(
         run.recorder.one(
             "grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-store-long-term"

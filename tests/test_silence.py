@@ -53,3 +53,17 @@ def test_a_new_job_needs_its_own_missing_target_alert(content_copy):
         "target" in message
     )
     assert "wealist-search-service: no alert of wealist fires when its target is down" not in message
+
+
+@pytest.mark.parametrize(("alert", "agent"), [("CadvisorMissing", "cadvisor"), ("HostDown", "node-exporter")])
+def test_a_host_agent_without_its_alerts_stops_preview(content_copy, alert, agent):
+    """The stack's own services are scraped by the config that runs them; a host's agents can go missing."""
+    rules = content_copy / "rules/platform.yml"
+    text = rules.read_text()
+    expr = f'absent(up{{job="{agent}"}})' if alert.endswith("Missing") else f'up{{job="{agent}"}} == 0'
+    assert f"expr: {expr}\n" in text
+    rules.write_text(text.replace(f"expr: {expr}\n", "expr: vector(0) > 1\n"))
+    message = _problems(content_copy)
+    kind = "when it has no target" if alert.endswith("Missing") else "when its target is down"
+    assert f"[silence-alerts] jobs.{agent}: no alert of platform fires {kind}" in message
+    assert "jobs.prometheus" not in message  # the stack's own services are not asked for

@@ -185,6 +185,55 @@ def test_every_field_of_a_target_reaches_both_trees():
     assert contact["webhooks"][0]["maxAlerts"] == 5
 
 
+def smtp_run(smtp: dict):
+    """Staging with an email receiver and this alerting.smtp (its password a secret)."""
+    config, secrets = configured_stack("staging")
+    config["monitoring:alerting"]["receivers"][0]["email"] = [{"to": "ops@example.com"}]
+    config["monitoring:alerting"]["smtp"] = smtp
+    run = run_program("staging", config, [*secrets, "monitoring:alerting"])
+    uploads = {u["file"]: u.get("content") for u in unwrap(containers_of(run)["alertmanager"]["uploads"])}
+    rendered = yaml.safe_load(uploads["/etc/alertmanager/alertmanager.yml"])
+    grafana_env = dict(e.split("=", 1) for e in unwrap(containers_of(run)["grafana"]["envs"]))
+    return {k: v for k, v in rendered["global"].items() if k.startswith("smtp_")}, grafana_env, uploads
+
+
+def containers_of(run) -> dict[str, dict]:
+    return {
+        r.name.removeprefix("monitoring-").removesuffix("-container"): r.inputs
+        for r in run.recorder.by_type("docker:index/container:Container")
+        if r.name.endswith("-container")
+    }
+
+
+def test_smtp_credentials_go_to_both_servers_only_with_a_user():
+    with_user, env, _ = smtp_run(
+        {"smarthost": "mail:587", "from": "am@example.com", "username": "am", "password": "pw"}
+    )
+    assert with_user == {
+        "smtp_smarthost": "mail:587",
+        "smtp_from": "am@example.com",
+        "smtp_require_tls": True,
+        "smtp_auth_username": "am",
+        "smtp_auth_password": "pw",
+    }
+    assert (env["GF_SMTP_HOST"], env["GF_SMTP_USER"], env["GF_SMTP_PASSWORD"]) == ("mail:587", "am", "pw")
+    without, env, _ = smtp_run({"smarthost": "mail:25", "from": "am@example.com"})
+    assert without == {"smtp_smarthost": "mail:25", "smtp_from": "am@example.com", "smtp_require_tls": True}
+    assert (env["GF_SMTP_USER"], env["GF_SMTP_PASSWORD"]) == ("", "")
+
+
+@pytest.mark.tools
+def test_amtool_takes_the_smtp_settings(tmp_path):
+    _, _, uploads = smtp_run({"smarthost": "mail:587", "from": "am@example.com", "username": "am", "password": "pw"})
+    for file, content in uploads.items():
+        if file.startswith("/etc/alertmanager/"):
+            (tmp_path / Path(file).name).write_text(content)
+    result = subprocess.run(
+        [_amtool(), "check-config", "alertmanager.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and "SUCCESS" in result.stdout, result.stdout + result.stderr
+
+
 def test_an_alertmanager_config_carries_every_field_under_the_operators_names():
     """The AlertmanagerConfig CRD's names (prometheus-operator v0.85.0, pkg/apis/monitoring/v1alpha1,
     alertmanager_config_types.go: iconURL, clientURL, titleLink, maxAlerts, headers as {key, value})."""
