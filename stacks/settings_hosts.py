@@ -65,10 +65,7 @@ def parse_hosts(
     log collector has somewhere to ship to; `service_ports`: the services' host ports, which an agent on the own
     host may not take.
     """
-    if not isinstance(value, list):
-        problems.add("hosts", f"must be a list of hosts ({{name, dockerHost, address}}), got {value!r}")
-        return ()
-    items = value or [{"name": OWN_HOST_NAME}]
+    items = value or [{"name": OWN_HOST_NAME}]  # a list: the schema's type check replaced anything else
     hosts: list[tuple[int, HostSettings]] = []
     for i, item in enumerate(items):
         r = Reader(item, f"hosts[{i}]", problems, _HOST_KEYS, expected="a host: {name, dockerHost, address}")

@@ -34,10 +34,10 @@ def running_stack(
     errors: Mapping[str, float] | None = None,
     history: float = 0,
     history_step: float = 1800,
-    live: float = 20,
 ) -> Iterator[str]:
-    """Prometheus's URL, once every target is up and `live` seconds of scrapes are in. `history`: seconds of
-    the workload's past backfilled (every `history_step`) before Prometheus starts."""
+    """Prometheus's URL, once every target is up: the caller polls for what it needs (rules evaluated, rates
+    over a few scrapes), with a deadline. `history`: seconds of the workload's past backfilled (every
+    `history_step`) before Prometheus starts."""
     prometheus_bin, alertmanager_bin = stack_binary("prometheus"), stack_binary("alertmanager")
     workload_port, am_port, prom_port = free_port(), free_port(), free_port()
     processes: list[subprocess.Popen] = []
@@ -89,7 +89,6 @@ def running_stack(
             wait_for(lambda: ready(f"{url}/-/ready"), 30, "Prometheus to be ready", interval=0.25)
             jobs = {"prometheus", "alertmanager", *server.workload.jobs()}
             wait_for(lambda: jobs <= {r["metric"]["job"] for r in query(url, "up == 1")}, 60, "every target up", 0.5)
-            time.sleep(live)
             yield url
         finally:
             for process in processes:

@@ -157,7 +157,15 @@ def test_alertmanager_silences_survive_a_new_container(stack):
         "comment": "must outlive the container",
     }
     silence_id = http_json(url("alertmanager", "/api/v2/silences"), data=silence)["silenceID"]
-    time.sleep(1)
+    wait_for(
+        lambda: any(
+            s["id"] == silence_id and s["status"]["state"] == "active"
+            for s in http_json(url("alertmanager", "/api/v2/silences"))
+        ),
+        30,
+        "the silence to be active",
+        interval=0.2,
+    )
     compose(stack, "stop", "alertmanager")  # a clean stop writes the silences snapshot to the volume
     compose(stack, "up", "-d", "--force-recreate", "--no-deps", "alertmanager")
     wait_for(lambda: health("alertmanager") == "healthy", 120, "the new Alertmanager to be healthy")

@@ -12,7 +12,6 @@ from rendering import rendered_files, stack_settings
 
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config
-from stacks.render.promtail import render_promtail_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -36,18 +35,6 @@ def test_loki_keeps_logs_for_the_stack_retention_with_the_compactor():
     assert config["compactor"]["delete_request_store"] == "filesystem"
     schema = config["schema_config"]["configs"][0]
     assert (schema["store"], schema["schema"], schema["object_store"]) == ("tsdb", "v13", "filesystem")
-
-
-def test_promtail_labels_container_and_service_but_never_request_or_user_ids():
-    config = yaml.safe_load(render_promtail_config(stack_settings("dev")))
-    job = config["scrape_configs"][0]
-    labels = {r["target_label"] for r in job["relabel_configs"]}
-    assert {"container", "service"} <= labels
-    stage_labels = set()
-    for stage in job["pipeline_stages"]:
-        stage_labels |= set(stage.get("labels") or {})
-    assert stage_labels == {"level"}
-    assert not {"request_id", "user_id"} & (labels | stage_labels)
 
 
 def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():

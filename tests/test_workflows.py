@@ -271,14 +271,28 @@ def test_pull_requests_preview_every_stack_with_the_policy_pack_and_comment():
         assert "tests" in workflow["jobs"][job_id]["needs"], "previews wait for the fast tests"
 
 
-def test_pull_requests_run_the_fast_tiers_without_building_images_or_the_toolchain():
-    scripts = "\n".join(step.get("run", "") for step in load_workflow("pull-request.yml")["jobs"]["tests"]["steps"])
-    assert '-m pytest -m "not containers and not engine"' in scripts
+def test_pull_requests_build_what_their_tiers_run_and_nothing_more():
+    """The tools and live tiers run the stack's own Prometheus and Alertmanager (tests/servers.py stack_binary):
+    the job builds them, cached under the pins, before the tests; never the images, the toolchain or Docker."""
+    steps = load_workflow("pull-request.yml")["jobs"]["tests"]["steps"]
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert '-m pytest -m "not containers and not engine and not kubernetes"' in scripts
     assert "scripts/toolchain/actionlint.sh" in scripts
     assert "apt-get install" in scripts and "prometheus prometheus-alertmanager shellcheck" in scripts
+    runs = [step.get("run", "") for step in steps]
+    build = next(i for i, run in enumerate(runs) if "scripts/images/build.sh --binaries prometheus alertmanager" in run)
+    tests = next(i for i, run in enumerate(runs) if "-m pytest" in run)
+    assert build < tests
+    (cache,) = [step for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    # Where stack_binary looks, and the module sources the licence scan reads.
+    assert cache["with"]["path"].split() == ["~/.cache/monitoring-images/bin", "~/.cache/monitoring-images/go/mod"]
+    for pin in ("stacks/versions.py", "scripts/images/build.sh"):
+        assert pin in cache["with"]["key"], pin
+    assert steps.index(cache) < build
     # setup.sh (and scripts/test, which calls it) also builds the Pulumi toolchain and the images.
+    without_build = scripts.replace("scripts/images/build.sh --binaries prometheus alertmanager", "")
     for heavy in ("scripts/setup.sh", "scripts/test", "scripts/toolchain/build.sh", "scripts/images", "scripts/docker"):
-        assert heavy not in scripts, heavy
+        assert heavy not in without_build, heavy
 
 
 POLICY_TESTS = "tests/test_policy.py"  # starts the pack as policy/.venv/bin/python policy (policy/harness.py)

@@ -16,7 +16,13 @@
 # Build logs: ~/.cache/monitoring-images/logs/.
 # Usage: scripts/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor|victoria-metrics ...]
 # (default: all five)
+#        scripts/images/build.sh --binaries [prometheus|alertmanager ...]
+# (the servers and their promtool/amtool only, into ~/.cache/monitoring-images/bin, with no Docker: what the
+# tools and live test tiers run, as the pull-request workflow builds them)
 set -euo pipefail
+
+binaries_only=""
+if [[ ${1:-} == --binaries ]]; then binaries_only=1; shift; fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -26,7 +32,7 @@ eval "$(cd "$root" && python3 -m stacks.versions)"
 CACHE="${MONITORING_IMAGES_CACHE:-$HOME/.cache/monitoring-images}"
 SRC="$CACHE/src" BIN="$CACHE/bin" LOGS="$CACHE/logs" STAMPS="$CACHE/stamps" ROOTFS="$CACHE/rootfs"
 mkdir -p "$SRC" "$BIN" "$LOGS" "$STAMPS" "$ROOTFS"
-GO="${GO:-/usr/local/go/bin/go}"
+GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
 # No .git in the copies; a writable mod cache can be cleaned with rm.
@@ -39,11 +45,13 @@ SAY_PREFIX=images
 # shellcheck source=../lib.sh
 source "$here/../lib.sh"   # say, moddir, copytree
 
-"$here/../docker/start.sh"
-# The healthchecks' wget, rebuilt when its source changes (the image stamps hash the source too).
-WGET="$BIN/wget-$(cat "$here"/wget/*.go "$here/wget/go.mod" | sha256sum | cut -c1-12)/wget"
-if [[ ! -x $WGET ]]; then
-  (cd "$here/wget" && "$GO" build -trimpath -ldflags "-s -w" -o "$WGET" .)
+if [[ -z $binaries_only ]]; then
+  "$here/../docker/start.sh"
+  # The healthchecks' wget, rebuilt when its source changes (the image stamps hash the source too).
+  WGET="$BIN/wget-$(cat "$here"/wget/*.go "$here/wget/go.mod" | sha256sum | cut -c1-12)/wget"
+  if [[ ! -x $WGET ]]; then
+    (cd "$here/wget" && "$GO" build -trimpath -ldflags "-s -w" -o "$WGET" .)
+  fi
 fi
 
 # need_image TAG [RECIPE]: true when TAG must be (re)built (RECIPE: what its stamp must say; $recipe).
@@ -114,6 +122,7 @@ build_server() {
     go_build "$name" "$version" "$src" netgo "$ld" "$out/" "./cmd/$name" "./cmd/$tool" || return 1
     rm -rf "$src"
   fi
+  [[ -z $binaries_only ]] || return 0
   need_image "$tag" || return 0
   local r="$ROOTFS/$name"
   base_rootfs "$r"
@@ -209,7 +218,14 @@ build_receiver() {
     -c "ENTRYPOINT [\"/bin/$name\"]" -c "CMD [\"-storageDataPath=$data\"]"
 }
 
-services=("$@"); [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager node-exporter cadvisor victoria-metrics)
+services=("$@")
+if [[ -n $binaries_only ]]; then
+  [ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager)
+  for svc in "${services[@]}"; do
+    [[ $svc == prometheus || $svc == alertmanager ]] || { echo "usage: $0 --binaries [prometheus|alertmanager ...]" >&2; exit 2; }
+  done
+fi
+[ ${#services[@]} -gt 0 ] || services=(prometheus alertmanager node-exporter cadvisor victoria-metrics)
 for svc in "${services[@]}"; do
   t0=$SECONDS
   case $svc in
