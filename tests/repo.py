@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The public rule files and dashboards beside the checkout (../shared/corpus, SOURCES.tsv), or where
+# MONITORING_CORPUS says (a copy of the tree elsewhere, such as the mutation run's).
+CORPUS = Path(os.environ.get("MONITORING_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 
 def declared_rule_files() -> list[Path]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import configured_stack
 from mockstack import run_expecting_error, run_program, unwrap
-from repo import ROOT
+from repo import CORPUS
 
 from stacks.content import load_content
 from stacks.content.contract import contract_problems
@@ -20,7 +20,6 @@ from stacks.content.systems import PLATFORM, System
 from stacks.errors import InputError
 from stacks.promql import expression_facts, promql_error
 
-CORPUS = ROOT.parent / "shared" / "corpus"
 KERP = System("kerp", ("kerp-api",))
 DASHBOARD = "grafana:oss/dashboard:Dashboard"
 

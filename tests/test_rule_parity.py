@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from repo import ROOT
+from repo import CORPUS
 from servers import stack_binary
 
 from stacks.content import load_content
@@ -18,7 +18,7 @@ from stacks.errors import InputError
 
 pytestmark = pytest.mark.tools
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "rules"
+CORPUS_RULES = CORPUS / "rules"
 ALERTS = "mixin_kube-state-metrics_alerts.yaml"  # alerting rules with for, labels, annotations
 RECORDS = "mixin_cortex_rules.yaml"  # recording rules in many groups
 
@@ -160,7 +160,7 @@ def verdicts(files: list[Path], tmp_path: Path) -> list[tuple[str, bool, bool, s
 
 
 def test_every_corpus_rule_file_gets_promtools_verdict(tmp_path):
-    files = sorted(CORPUS.glob("*.y*ml"))
+    files = sorted(CORPUS_RULES.glob("*.y*ml"))
     assert len(files) == 126
     results = verdicts(files, tmp_path)
     assert [r for r in results if r[1] != r[2]] == []
@@ -170,7 +170,7 @@ def test_every_corpus_rule_file_gets_promtools_verdict(tmp_path):
 def test_every_mutation_gets_promtools_verdict(tmp_path):
     files = []
     for i, (base, old, new) in enumerate(MUTATIONS):
-        text = (CORPUS / base).read_text(encoding="utf-8")
+        text = (CORPUS_RULES / base).read_text(encoding="utf-8")
         assert old in text, (base, old)
         path = tmp_path / "mutations" / f"m{i:03d}.yml"
         path.parent.mkdir(exist_ok=True)

@@ -1,0 +1,178 @@
+"""Mutation score of the core modules: how many small, realistic bugs the fast tests catch.
+
+Runs mutmut (requirements-mutation.txt) over a copy of the tracked tree, so that the checkout is left alone,
+against the unit, mocks, bad-input and tools tiers (the live, containers, engine and Kubernetes tiers start
+servers and wait on deadlines, which a mutant can stretch to minutes). Prints, per module, the mutants killed
+of those tried and the score, then every survivor with its diff.
+
+On demand, not in CI: 2 cores take hours over every core module. Pass modules to score fewer:
+
+    .venv-mutation/bin/python scripts/mutation.py                     # every core module
+    .venv-mutation/bin/python scripts/mutation.py stacks/durations.py stacks/render/alertmanager.py
+
+`bash scripts/mutation.sh` makes the virtualenv and runs this with the same arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The core modules (issue 24): the config parsing, the content checks, the renderers, the Grafana content
+# builder, the secrets paths and the Kubernetes renderer.
+CORE_MODULES = (
+    "stacks/settings.py",
+    "stacks/settings_hosts.py",
+    "stacks/settings_kubernetes.py",
+    "stacks/settings_remote_write.py",
+    "stacks/settings_scraping.py",
+    "stacks/settings_schema.py",
+    "stacks/alerting.py",
+    "stacks/durations.py",
+    "stacks/errors.py",
+    "stacks/content/ownership.py",
+    "stacks/content/silence.py",
+    "stacks/content/log_labels.py",
+    "stacks/content/contract.py",
+    "stacks/content/dashboard_lint.py",
+    "stacks/content/dashboards.py",
+    "stacks/content/grafana_rules.py",
+    "stacks/content/prometheus_rules.py",
+    "stacks/content/systems.py",
+    "stacks/content/templates.py",
+    "stacks/render/alertmanager.py",
+    "stacks/render/prometheus.py",
+    "stacks/render/agents.py",
+    "stacks/render/grafana.py",
+    "stacks/render/kubernetes.py",
+    "stacks/grafana_content.py",
+    "stacks/grafana_names.py",
+)
+TESTS = "not containers and not engine and not kubernetes and not live"
+# What the tests read besides stacks/ and tests/, copied beside them (mutmut's also_copy).
+ALSO_COPY = [
+    "dashboards/",
+    "rules/",
+    "systems/",
+    "templates/",
+    "policy/",
+    "scripts/",
+    "examples/",
+    ".github/",
+    "README.md",
+    "Pulumi.yaml",
+    "pytest.ini",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "__main__.py",
+]
+
+
+def tracked_copy(destination: Path) -> None:
+    """The tracked files (and new ones git does not ignore) as they are in the working tree."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    # The policy pack's own virtualenv, which tests/test_policy.py starts.
+    if (ROOT / "policy/.venv").is_dir():
+        (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
+
+
+def mutmut_config(modules: list[str]) -> str:
+    stacks_files = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("Pulumi.*.yaml"))
+    lines = [
+        "",
+        "[tool.mutmut]",
+        'source_paths = ["stacks/"]',
+        f"only_mutate = {json.dumps(modules)}",
+        f"also_copy = {json.dumps(ALSO_COPY + stacks_files)}",
+        # A mutant can make a test wait forever (an exception inside Pulumi's mocked runtime): a hang is a kill.
+        f'pytest_add_cli_args = ["-m", "{TESTS}", "-p", "no:cacheprovider", "--timeout=120"]',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# mutmut results lines: "    stacks.durations.x_parse_duration__mutmut_6: survived"
+CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
+_RESULT = re.compile(r"^\s*(\S+)__mutmut_\d+: (\S.*)$")
+
+
+def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[str]]]:
+    """Module -> (caught, tried, survivors) from `mutmut results --all true`; mutants not run do not count."""
+    by_module = {module: (0, 0, []) for module in modules}
+    dotted = {module.removesuffix(".py").replace("/", "."): module for module in modules}
+    for line in results.splitlines():
+        match = _RESULT.match(line)
+        if not match:
+            continue
+        name, status = match[1], match[2].strip()
+        module = next((m for prefix, m in dotted.items() if name.startswith(prefix + ".")), None)
+        if module is None or status in ("not checked", "skipped", "no tests"):
+            continue
+        killed, tried, survivors = by_module[module]
+        mutant = line.split(":")[0].strip()
+        if status in CAUGHT:
+            killed += 1
+        else:
+            survivors.append(f"{mutant} ({status})")
+        by_module[module] = (killed, tried + 1, survivors)
+    return by_module
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="modules to score (default: the core modules)")
+    parser.add_argument("--keep", metavar="DIR", help="run in DIR and leave it (mutmut browse there)")
+    arguments = parser.parse_args()
+    modules = arguments.modules or list(CORE_MODULES)
+    for module in modules:
+        if not (ROOT / module).is_file():
+            parser.error(f"no module {module}")
+    work = Path(arguments.keep or tempfile.mkdtemp(prefix="mutation-"))
+    work.mkdir(parents=True, exist_ok=True)
+    tracked_copy(work)
+    with (work / "pyproject.toml").open("a") as pyproject:
+        pyproject.write(mutmut_config(modules))
+    mutmut = Path(sys.executable).with_name("mutmut")
+    corpus = os.environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
+    env = {**os.environ, "MONITORING_CORPUS": corpus}
+    run = subprocess.run([str(mutmut), "run", "--max-children", str(os.cpu_count() or 2)], cwd=work, env=env)
+    results = subprocess.run(
+        [str(mutmut), "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
+    ).stdout
+    table = scores(results, modules)
+    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
+    for module, (killed, tried, _) in table.items():
+        score = f"{100 * killed / tried:.0f} %" if tried else "-"
+        print(f"{module:<40} {killed:>7} {tried:>6} {score:>6}")
+    for _, _, survivors in table.values():
+        for survivor in survivors:
+            print(f"survived: {survivor}")
+            diff = subprocess.run(
+                [str(mutmut), "show", survivor.split()[0]], cwd=work, env=env, capture_output=True, text=True
+            )
+            print(diff.stdout)
+    if not arguments.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return run.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

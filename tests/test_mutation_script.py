@@ -1,0 +1,35 @@
+"""scripts/mutation.py reads mutmut's results into a score per module: the caught, the tried, the survivors."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from repo import ROOT
+
+spec = importlib.util.spec_from_file_location("mutation", ROOT / "scripts/mutation.py")
+mutation = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mutation)
+
+RESULTS = """\
+    stacks.durations.x_parse_duration__mutmut_1: killed
+    stacks.durations.x_parse_duration__mutmut_2: survived
+    stacks.durations.x_canonical_duration__mutmut_1: timeout
+    stacks.durations.x_is_size__mutmut_1: not checked
+    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_3: killed
+    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4: no tests
+    stacks.render.agents.x_agent_specs__mutmut_1: killed
+"""
+
+
+def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
+    assert mutation.scores(RESULTS, ["stacks/durations.py", "stacks/render/alertmanager.py"]) == {
+        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"]),
+        "stacks/render/alertmanager.py": (1, 1, []),
+    }
+
+
+def test_the_core_modules_exist_and_the_copy_config_names_them():
+    assert all((ROOT / module).is_file() for module in mutation.CORE_MODULES)
+    config = mutation.mutmut_config(["stacks/durations.py"])
+    assert 'only_mutate = ["stacks/durations.py"]' in config
+    assert "--timeout=120" in config and "not live" in config
