@@ -93,6 +93,10 @@ def tracked_copy(destination: Path) -> None:
     # The policy pack's own virtualenv, which tests/test_policy.py starts.
     if (ROOT / "policy/.venv").is_dir():
         (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
+    # A repository of its own: some tests list the project's files with `git ls-files` (tests/repo.py), run in
+    # mutmut's mutants/ copy, which nothing ignores.
+    subprocess.run(["git", "init", "-q"], cwd=destination, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=destination, check=True)
 
 
 def mutmut_config(modules: list[str]) -> str:
