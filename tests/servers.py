@@ -6,7 +6,10 @@ import os
 import shutil
 import socket
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+from engine.stack import wait_for
 
 from stacks.versions import LOCAL_BUILDS
 
@@ -36,3 +39,20 @@ def ready(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def start_alertmanager(processes: Callable, workdir: Path, config_yaml: str, binary: str | None = None) -> int:
+    """An Alertmanager (Debian's, or `binary`) on a free loopback port with this config, once it is ready."""
+    port = free_port()
+    workdir.mkdir(exist_ok=True)
+    (workdir / "alertmanager.yml").write_text(config_yaml)
+    processes(
+        binary or ALERTMANAGER,
+        f"--config.file={workdir / 'alertmanager.yml'}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        log=workdir / "alertmanager.log",
+    )
+    wait_for(lambda: ready(f"http://127.0.0.1:{port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
+    return port

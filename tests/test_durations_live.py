@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from engine.stack import http_json, wait_for
-from servers import free_port, ready, stack_binary
+from engine.stack import http_json
+from servers import stack_binary, start_alertmanager
 
 from stacks.durations import canonical_duration
 
@@ -22,17 +22,7 @@ DURATIONS = [
 def test_durations_are_written_as_alertmanager_writes_them(tmp_path, processes):
     routes = [{"receiver": "r", "matchers": [f'i="{i}"'], "group_wait": d} for i, d in enumerate(DURATIONS)]
     config = {"route": {"receiver": "r", "routes": routes}, "receivers": [{"name": "r"}]}
-    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    processes(
-        stack_binary("alertmanager"),
-        f"--config.file={tmp_path / 'alertmanager.yml'}",
-        f"--storage.path={tmp_path / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-        log=tmp_path / "alertmanager.log",
-    )
-    wait_for(lambda: ready(f"http://127.0.0.1:{port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
+    port = start_alertmanager(processes, tmp_path, yaml.safe_dump(config), stack_binary("alertmanager"))
     loaded = yaml.safe_load(http_json(f"http://127.0.0.1:{port}/api/v2/status")["config"]["original"])
     written = {text: route["group_wait"] for text, route in zip(DURATIONS, loaded["route"]["routes"], strict=True)}
     assert {text: canonical_duration(text) for text in DURATIONS} == written

@@ -16,12 +16,11 @@ import pytest
 import yaml
 from engine.stack import http_json, wait_for
 from rendering import dev_settings
-from servers import ALERTMANAGER, PROMETHEUS, free_port, ready
+from servers import ALERTMANAGER, PROMETHEUS, free_port, ready, start_alertmanager
 
 from stacks.durations import parse_duration
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import StackSettings
 
 pytestmark = pytest.mark.live
 
@@ -56,22 +55,6 @@ def seconds(duration: str) -> float:
     return parse_duration(duration) / 1000
 
 
-def start_alertmanager(processes, workdir: Path, settings: StackSettings) -> int:
-    port = free_port()
-    workdir.mkdir()
-    (workdir / "alertmanager.yml").write_text(render_alertmanager_config(settings.alerting))
-    processes(
-        ALERTMANAGER,
-        f"--config.file={workdir / 'alertmanager.yml'}",
-        f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",
-        log=workdir / "alertmanager.log",
-    )
-    wait_for(lambda: ready(f"http://127.0.0.1:{port}/-/ready"), 30, "Alertmanager to be ready", interval=0.25)
-    return port
-
-
 def rule_of(name: str, severity: str) -> dict:
     return next(
         rule
@@ -90,8 +73,8 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
     settings = dev_settings(webhooks, "/stack")
     control = dev_settings(webhooks, "/control", inhibit=False)
     assert settings.alerting.inhibit_rules and not control.alerting.inhibit_rules
-    am_port = start_alertmanager(processes, tmp_path / "alertmanager", settings)
-    control_port = start_alertmanager(processes, tmp_path / "control", control)
+    am_port = start_alertmanager(processes, tmp_path / "alertmanager", render_alertmanager_config(settings.alerting))
+    control_port = start_alertmanager(processes, tmp_path / "control", render_alertmanager_config(control.alerting))
 
     # The rendered prometheus.yml names its peers by their container names; here they are on loopback.
     prom_port = free_port()

@@ -56,6 +56,11 @@ def receiver(index: int, value: dict) -> Edit:
     return alerting(lambda a: a["receivers"].__setitem__(index, value))
 
 
+def remote_write(**store) -> Edit:
+    """prometheus.remoteWrite with one store, vm, of these fields besides its name and URL."""
+    return key("prometheus", {"remoteWrite": [{"name": "vm", "url": "https://vm.example.com/api/v1/write", **store}]})
+
+
 def with_kubernetes(**changes) -> Edit:
     base = {
         "context": "kind",
@@ -170,50 +175,22 @@ SETTINGS_CASES = [
     ),
     (
         "dev",
-        key(
-            "prometheus",
-            {
-                "remoteWrite": [
-                    {"name": "vm", "url": "https://vm.example.com/api/v1/write", "basicAuth": {"password": "p"}}
-                ]
-            },
-        ),
+        remote_write(basicAuth={"password": "p"}),
         "prometheus.remoteWrite[0].basicAuth.username: is required with a password",
     ),
     (
         "dev",
-        key(
-            "prometheus",
-            {
-                "remoteWrite": [
-                    {
-                        "name": "vm",
-                        "url": "https://vm.example.com/api/v1/write",
-                        "basicAuth": {"username": "u", "password": "p"},
-                        "bearerToken": "t",
-                    }
-                ]
-            },
-        ),
+        remote_write(basicAuth={"username": "u", "password": "p"}, bearerToken="t"),
         "prometheus.remoteWrite[0].bearerToken: give basicAuth or bearerToken, not both",
     ),
     (
         "dev",
-        key(
-            "prometheus",
-            {
-                "remoteWrite": [
-                    {
-                        "name": "vm",
-                        "url": "https://vm.example.com/api/v1/write",
-                        "writeRelabel": [
-                            {"action": "drop", "sourceLabels": ["__name__", "9job"], "regex": "go_(.*"},
-                            {"action": "replace", "targetLabel": "team-name", "replacement": "a"},
-                            {"action": "labeldrop", "regex": "tmp_.*", "targetLabel": "x"},
-                        ],
-                    }
-                ]
-            },
+        remote_write(
+            writeRelabel=[
+                {"action": "drop", "sourceLabels": ["__name__", "9job"], "regex": "go_(.*"},
+                {"action": "replace", "targetLabel": "team-name", "replacement": "a"},
+                {"action": "labeldrop", "regex": "tmp_.*", "targetLabel": "x"},
+            ]
         ),
         [
             "prometheus.remoteWrite[0].writeRelabel[0].sourceLabels[1]: must be a label name, got '9job'",
