@@ -57,27 +57,10 @@ CORE_MODULES = (
     "stacks/grafana_names.py",
 )
 TESTS = "not containers and not engine and not kubernetes and not live"
-# What the tests read besides stacks/ and tests/, copied beside them (mutmut's also_copy).
-ALSO_COPY = [
-    "dashboards/",
-    "rules/",
-    "systems/",
-    "templates/",
-    "policy/",
-    "scripts/",
-    "examples/",
-    ".github/",
-    "README.md",
-    "Pulumi.yaml",
-    "pytest.ini",
-    "requirements.txt",
-    "requirements-dev.txt",
-    "__main__.py",
-]
 
 
-def tracked_copy(destination: Path) -> None:
-    """The tracked files (and new ones git does not ignore) as they are in the working tree."""
+def tracked_copy(destination: Path) -> list[str]:
+    """The tracked files (and new ones git does not ignore) as they are in the working tree; their paths."""
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -97,16 +80,19 @@ def tracked_copy(destination: Path) -> None:
     # mutmut's mutants/ copy, which nothing ignores.
     subprocess.run(["git", "init", "-q"], cwd=destination, check=True)
     subprocess.run(["git", "add", "-A"], cwd=destination, check=True)
+    return files
 
 
-def mutmut_config(modules: list[str]) -> str:
-    stacks_files = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("Pulumi.*.yaml"))
+def mutmut_config(modules: list[str], files: list[str]) -> str:
+    """mutmut's settings for these modules; `files`, the tree's: what the tests read besides stacks/ and tests/
+    (the content, the stack files, the scripts) goes beside them in mutmut's copy."""
+    top = sorted({name.split("/")[0] + ("/" if "/" in name else "") for name in files} - {"stacks/", "tests/"})
     lines = [
         "",
         "[tool.mutmut]",
         'source_paths = ["stacks/"]',
         f"only_mutate = {json.dumps(modules)}",
-        f"also_copy = {json.dumps(ALSO_COPY + stacks_files)}",
+        f"also_copy = {json.dumps(top)}",
         # A mutant can make a test wait forever (an exception inside Pulumi's mocked runtime): a hang is a kill.
         f'pytest_add_cli_args = ["-m", "{TESTS}", "-p", "no:cacheprovider", "--timeout=120"]',
     ]
@@ -115,7 +101,7 @@ def mutmut_config(modules: list[str]) -> str:
 
 # mutmut results lines: "    stacks.durations.x_parse_duration__mutmut_6: survived"
 CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
-_RESULT = re.compile(r"^\s*(\S+)__mutmut_\d+: (\S.*)$")
+_RESULT = re.compile(r"^\s*((\S+)__mutmut_\d+): (\S.*)$")
 
 
 def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[str]]]:
@@ -126,12 +112,11 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
         match = _RESULT.match(line)
         if not match:
             continue
-        name, status = match[1], match[2].strip()
+        mutant, name, status = match[1], match[2], match[3].strip()
         module = next((m for prefix, m in dotted.items() if name.startswith(prefix + ".")), None)
         if module is None or status in ("not checked", "skipped", "no tests"):
             continue
         killed, tried, survivors = by_module[module]
-        mutant = line.split(":")[0].strip()
         if status in CAUGHT:
             killed += 1
         else:
@@ -151,9 +136,9 @@ def main() -> int:
             parser.error(f"no module {module}")
     work = Path(arguments.keep or tempfile.mkdtemp(prefix="mutation-"))
     work.mkdir(parents=True, exist_ok=True)
-    tracked_copy(work)
+    files = tracked_copy(work)
     with (work / "pyproject.toml").open("a") as pyproject:
-        pyproject.write(mutmut_config(modules))
+        pyproject.write(mutmut_config(modules, files))
     mutmut = Path(sys.executable).with_name("mutmut")
     corpus = os.environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
     env = {**os.environ, "MONITORING_CORPUS": corpus}

@@ -16,6 +16,11 @@ UID_CHARACTERS = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_UID = 40
 
 
+def is_grafana_uid(uid: str) -> bool:
+    """Whether Grafana takes this as a dashboard, folder or datasource uid."""
+    return bool(UID_CHARACTERS.match(uid)) and len(uid) <= MAX_UID
+
+
 @dataclass(frozen=True)
 class GrafanaNames:
     prefix: str = ""

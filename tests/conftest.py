@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat as stat_module
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +76,22 @@ def content_copy(tmp_path, monkeypatch):
         shutil.copytree(ROOT / name, tmp_path / name)
     monkeypatch.setattr(stacks.content, "ROOT", tmp_path)
     return tmp_path
+
+
+def fake_group(monkeypatch, path: str | Path, gid: int) -> None:
+    """os.stat reports `path` in group `gid`: a group no file of the machine has, as root or not, so that a test
+    sees the value the code read, not one it could have guessed."""
+    real_stat = os.stat
+
+    def stat(name, *args, **kwargs):
+        result = real_stat(name, *args, **kwargs)
+        if str(name) != str(path):
+            return result
+        fields = list(result)
+        fields[stat_module.ST_GID] = gid
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "stat", stat)
 
 
 @pytest.fixture(scope="module")

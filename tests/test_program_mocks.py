@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import stat as stat_module
 from functools import cache
 from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
-from conftest import STACKS, TEST_SECRETS, configured_stack
+from conftest import STACKS, TEST_SECRETS, configured_stack, fake_group
 from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, unwrap
 
 from stacks import contract
@@ -226,17 +224,7 @@ SOCKET_MOUNT = {"hostPath": DOCKER_SOCKET, "containerPath": DOCKER_SOCKET, "read
 
 def test_prometheus_reads_the_docker_socket_read_only_in_the_socket_group(stack, monkeypatch):
     """App discovery: the socket, read-only, and its group (the local socket's by default); never root."""
-    real_stat = os.stat
-
-    def stat(path, *args, **kwargs):  # the socket in a group no file of this machine has: the value is the one read
-        result = real_stat(path, *args, **kwargs)
-        if str(path) != DOCKER_SOCKET:
-            return result
-        fields = list(result)
-        fields[stat_module.ST_GID] = 4242
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(os, "stat", stat)
+    fake_group(monkeypatch, DOCKER_SOCKET, 4242)
     inputs = unwrap(
         run_program(stack, *configured_stack(stack)).recorder.one(CONTAINER, "monitoring-prometheus-container").inputs
     )

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import stat as stat_module
-
 import pytest
-from conftest import TEST_SECRETS, configured_stack
+from conftest import TEST_SECRETS, configured_stack, fake_group
 from rendering import stack_settings
 from repo import ROOT
 
@@ -170,17 +167,7 @@ def test_a_static_job_may_not_take_the_discovery_job_name():
 def test_the_socket_group_is_read_from_the_local_socket(tmp_path, monkeypatch):
     socket = tmp_path / "docker.sock"
     socket.touch()
-    real_stat = os.stat
-
-    def stat(path, *args, **kwargs):  # a group no file of the test has, as root or not: the value is the one read
-        result = real_stat(path, *args, **kwargs)
-        if str(path) != str(socket):
-            return result
-        fields = list(result)
-        fields[stat_module.ST_GID] = 4242
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(os, "stat", stat)
+    fake_group(monkeypatch, socket, 4242)
     assert docker_socket_group(stack_settings("dev"), environ={}, socket=str(socket)) == "4242"
     local = {"DOCKER_HOST": f"unix://{socket}"}
     assert docker_socket_group(stack_settings("dev"), environ=local, socket=str(socket)) == "4242"

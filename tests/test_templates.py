@@ -15,6 +15,7 @@ from mockstack import run_expecting_error, run_program, unwrap
 from rendering import stack_settings
 from repo import ROOT
 from servers import stack_binary
+from test_stack_variants import containers
 
 from stacks.content import load_content
 from stacks.errors import InputError
@@ -191,18 +192,11 @@ def smtp_run(smtp: dict):
     config["monitoring:alerting"]["receivers"][0]["email"] = [{"to": "ops@example.com"}]
     config["monitoring:alerting"]["smtp"] = smtp
     run = run_program("staging", config, [*secrets, "monitoring:alerting"])
-    uploads = {u["file"]: u.get("content") for u in unwrap(containers_of(run)["alertmanager"]["uploads"])}
+    inputs = containers(run)
+    uploads = {u["file"]: u.get("content") for u in inputs["alertmanager"]["uploads"]}
     rendered = yaml.safe_load(uploads["/etc/alertmanager/alertmanager.yml"])
-    grafana_env = dict(e.split("=", 1) for e in unwrap(containers_of(run)["grafana"]["envs"]))
+    grafana_env = dict(e.split("=", 1) for e in inputs["grafana"]["envs"])
     return {k: v for k, v in rendered["global"].items() if k.startswith("smtp_")}, grafana_env, uploads
-
-
-def containers_of(run) -> dict[str, dict]:
-    return {
-        r.name.removeprefix("monitoring-").removesuffix("-container"): r.inputs
-        for r in run.recorder.by_type("docker:index/container:Container")
-        if r.name.endswith("-container")
-    }
 
 
 def test_smtp_credentials_go_to_both_servers_only_with_a_user():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,11 @@ from stacks.content._yaml import load_yaml
 from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, RULE_NAMES, TITLE_UNIQUE, lint
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile, summarise
 from stacks.errors import Problems, Reader
+from stacks.grafana_names import is_grafana_uid
 from stacks.slugs import slug
 
 # What Grafana's dashboard API refuses (README, "Adding a dashboard", cites where): these stop preview for every
-# dashboard, imported or not.
-_UID = re.compile(r"^[a-zA-Z0-9_-]{1,40}$")
+# dashboard, imported or not. The uid's rule is the one every Grafana uid follows (stacks/grafana_names.py).
 _MAX_TITLE = 5000
 LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
 
@@ -181,7 +180,7 @@ def build_dashboard(
         return None
     uid = model.get("uid") or slug(path.stem)
     uid = uid.strip() if isinstance(uid, str) else uid
-    if not isinstance(uid, str) or not _UID.match(uid):
+    if not isinstance(uid, str) or not is_grafana_uid(uid):
         problems.add(f"{name}: $.uid", f"must be 1-40 letters, digits, '-' or '_', got {uid!r}")
         return None
     model, input_problems = resolve_inputs(model)
