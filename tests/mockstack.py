@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import runpy
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,8 +150,21 @@ def run_program(
 
         return resolve()
 
+    _executor_of_this_process()
     run()
     return ProgramRun(recorder=recorder, exports=exports, secret_exports=secret_exports)
+
+
+_executor_pid: int | None = None
+
+
+def _executor_of_this_process() -> None:
+    """A new default executor after a fork (mutmut runs each mutant in a forked child): the one made before it
+    counts threads that did not survive the fork, and the mocked calls Pulumi queues on it would wait forever."""
+    global _executor_pid
+    if _executor_pid != os.getpid():
+        asyncio.get_event_loop().set_default_executor(ThreadPoolExecutor())
+        _executor_pid = os.getpid()
 
 
 def is_secret(value: Any) -> bool:
