@@ -57,6 +57,9 @@ CORE_MODULES = (
     "stacks/grafana_names.py",
 )
 TESTS = "not containers and not engine and not kubernetes and not live"
+# Reads the package's source for its messages: in mutmut's copy it would read every mutant's strings too, and
+# "catch" a mutant by a message it never produced.
+SOURCE_READER = "tests/test_messages.py::test_every_validation_message_is_asserted_by_a_test"
 
 
 def tracked_copy(destination: Path) -> list[str]:
@@ -94,7 +97,8 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
         f"only_mutate = {json.dumps(modules)}",
         f"also_copy = {json.dumps(top)}",
         # A mutant can make a test wait forever (an exception inside Pulumi's mocked runtime): a hang is a kill.
-        f'pytest_add_cli_args = ["-m", "{TESTS}", "-p", "no:cacheprovider", "--timeout=120"]',
+        f'pytest_add_cli_args = ["-m", "{TESTS}", "-p", "no:cacheprovider", "--timeout=120", '
+        f'"--deselect", "{SOURCE_READER}"]',
     ]
     return "\n".join(lines) + "\n"
 
@@ -105,7 +109,8 @@ _RESULT = re.compile(r"^\s*((\S+)__mutmut_\d+): (\S.*)$")
 
 
 def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[str]]]:
-    """Module -> (caught, tried, survivors) from `mutmut results --all true`; mutants not run do not count."""
+    """Module -> (caught, tried, survivors) from `mutmut results --all true`. Mutants not run do not count; a
+    mutant no test reaches ("no tests") is a survivor: that bug would go unnoticed too."""
     by_module = {module: (0, 0, []) for module in modules}
     dotted = {module.removesuffix(".py").replace("/", "."): module for module in modules}
     for line in results.splitlines():
@@ -114,7 +119,7 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
             continue
         mutant, name, status = match[1], match[2], match[3].strip()
         module = next((m for prefix, m in dotted.items() if name.startswith(prefix + ".")), None)
-        if module is None or status in ("not checked", "skipped", "no tests"):
+        if module is None or status in ("not checked", "skipped"):
             continue
         killed, tried, survivors = by_module[module]
         if status in CAUGHT:

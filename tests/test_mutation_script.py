@@ -24,7 +24,11 @@ RESULTS = """\
 def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
     assert mutation.scores(RESULTS, ["stacks/durations.py", "stacks/render/alertmanager.py"]) == {
         "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"]),
-        "stacks/render/alertmanager.py": (1, 1, []),
+        "stacks/render/alertmanager.py": (
+            1,
+            2,
+            ["stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4 (no tests)"],
+        ),
     }
 
 
@@ -35,3 +39,7 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert 'only_mutate = ["stacks/durations.py"]' in config
     assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config
     assert "--timeout=120" in config and "not live" in config
+    # The test that reads the package's source would "catch" every mutant of a message string.
+    assert f'"--deselect", "{mutation.SOURCE_READER}"' in config
+    path, _, name = mutation.SOURCE_READER.partition("::")
+    assert f"\ndef {name}(" in (ROOT / path).read_text()
