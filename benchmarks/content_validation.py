@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -28,6 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stacks.content import load_content, prometheus_queries, system_of  # noqa: E402
+from stacks.versions import LOCAL_BUILDS  # noqa: E402
+
+# The stack's own promtool, as scripts/setup.sh builds it beside Prometheus (tests/servers.py looks there too).
+PROMTOOL = str(
+    Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
+    / "bin"
+    / f"prometheus-{LOCAL_BUILDS['prometheus'].version('prometheus').removeprefix('v')}"
+    / "promtool"
+)
 
 
 def multiply(destination: Path, times: int) -> None:
@@ -74,7 +84,7 @@ def validate(root: Path) -> dict[str, float]:
 
     start = time.perf_counter()
     subprocess.run(
-        ["promtool", "check", "rules", *map(str, sorted((root / "rules").glob("*.yml")))],
+        [PROMTOOL, "check", "rules", *map(str, sorted((root / "rules").glob("*.yml")))],
         check=True,
         capture_output=True,
     )
@@ -82,7 +92,7 @@ def validate(root: Path) -> dict[str, float]:
 
     start = time.perf_counter()
     tests = sorted(p.name for p in (root / "rules/tests").glob("*_test.yml"))
-    subprocess.run(["promtool", "test", "rules", *tests], cwd=root / "rules/tests", check=True, capture_output=True)
+    subprocess.run([PROMTOOL, "test", "rules", *tests], cwd=root / "rules/tests", check=True, capture_output=True)
     times["promtool test rules"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -92,7 +102,7 @@ def validate(root: Path) -> dict[str, float]:
     ]
     queries = root / "dashboard-queries.yml"
     queries.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    subprocess.run(["promtool", "check", "rules", str(queries)], check=True, capture_output=True)
+    subprocess.run([PROMTOOL, "check", "rules", str(queries)], check=True, capture_output=True)
     times["promtool dashboard queries"] = time.perf_counter() - start
     times["total"] = sum(times.values())
     times["_counts"] = (len(content.dashboards), sum(len(f.alerts) for f in content.rule_files), len(rules))

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the program and its tests need, idempotently: the Python virtualenv that Pulumi.yaml
-# names (.venv), Debian's promtool, amtool, prometheus and alertmanager binaries for the tool and live
-# tiers, the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain)
+# names (.venv), the Pulumi CLI and docker plugin built from Go modules (cached in ~/.cache/monitoring-toolchain)
 # for the engine tiers, and for the containers tier a Docker engine, docker-compose and the Prometheus and
-# Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images), and for the
+# Alertmanager images built locally under their local names (cached in ~/.cache/monitoring-images; their servers,
+# promtool and amtool are what the tools and live tiers run), and for the
 # Kubernetes tier etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the Prometheus Operator and
 # the kubernetes plugin (cached in ~/.cache/monitoring-kubernetes).
 # Only permissively licensed parts are built: never Grafana, Loki, Promtail or the Grafana plugin (AGPL).
@@ -21,10 +21,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The tools and live tiers run the stack's own Prometheus 3.16 and Alertmanager 0.35 and their promtool and
+# amtool, which scripts/images/build.sh builds (Debian's packages are older releases: 2.42 and 0.25).
 missing=()
-# The live tier runs the servers themselves, not only their command-line tools.
-{ command -v promtool && command -v prometheus; } >/dev/null || missing+=(prometheus)
-{ command -v amtool && command -v alertmanager; } >/dev/null || missing+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v shellcheck >/dev/null || missing+=(shellcheck)  # actionlint checks run: scripts with it
 # The Kubernetes tier's local cluster: its service-account keys, and its readiness and CRD requests.

@@ -16,6 +16,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mockstack import stack_config  # noqa: E402
+from servers import stack_build_dir  # noqa: E402
+
+# promtool and amtool are the releases the stack deploys (Prometheus 3.16, Alertmanager 0.35), built beside their
+# servers by scripts/setup.sh, ahead of any other on PATH (Debian's are 2.42 and 0.25): the tools tier proves
+# what the deployed servers accept. tests/test_tools.py checks which release answers.
+os.environ["PATH"] = os.pathsep.join(
+    [str(stack_build_dir("prometheus")), str(stack_build_dir("alertmanager")), os.environ.get("PATH", "")]
+)
 
 STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("cluster",)  # stacks with a `kubernetes` block: the operator's objects, no containers

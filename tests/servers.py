@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import urllib.request
 from collections.abc import Callable
@@ -13,16 +12,19 @@ from engine.stack import wait_for
 
 from stacks.versions import LOCAL_BUILDS
 
-PROMETHEUS = shutil.which("prometheus")
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 IMAGES_CACHE = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
 
 
-def stack_binary(service: str) -> str:
-    """The server of the release the stack deploys (Prometheus 3.16, Alertmanager 0.35), as
-    scripts/images/build.sh builds it for the local images: Debian's are older (Prometheus 2.42)."""
+def stack_build_dir(service: str) -> Path:
+    """Where scripts/images/build.sh puts the server of the release the stack deploys (Prometheus 3.16,
+    Alertmanager 0.35) and its command-line tool (promtool, amtool)."""
     version = LOCAL_BUILDS[service].version(service).removeprefix("v")
-    path = IMAGES_CACHE / "bin" / f"{service}-{version}" / service
+    return IMAGES_CACHE / "bin" / f"{service}-{version}"
+
+
+def stack_binary(service: str) -> str:
+    """The server of the release the stack deploys, as scripts/images/build.sh builds it for the local images."""
+    path = stack_build_dir(service) / service
     assert path.is_file(), f"{path} is missing: run scripts/setup.sh (it builds the local images and their servers)"
     return str(path)
 
@@ -41,13 +43,13 @@ def ready(url: str) -> bool:
         return False
 
 
-def start_alertmanager(processes: Callable, workdir: Path, config_yaml: str, binary: str | None = None) -> int:
-    """An Alertmanager (Debian's, or `binary`) on a free loopback port with this config, once it is ready."""
+def start_alertmanager(processes: Callable, workdir: Path, config_yaml: str) -> int:
+    """The stack's Alertmanager release on a free loopback port with this config, once it is ready."""
     port = free_port()
     workdir.mkdir(exist_ok=True)
     (workdir / "alertmanager.yml").write_text(config_yaml)
     processes(
-        binary or ALERTMANAGER,
+        stack_binary("alertmanager"),
         f"--config.file={workdir / 'alertmanager.yml'}",
         f"--storage.path={workdir / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",

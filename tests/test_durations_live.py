@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from engine.stack import http_json
-from servers import stack_binary, start_alertmanager
+from servers import start_alertmanager
 
 from stacks.durations import canonical_duration
 
@@ -22,7 +22,7 @@ DURATIONS = [
 def test_durations_are_written_as_alertmanager_writes_them(tmp_path, processes):
     routes = [{"receiver": "r", "matchers": [f'i="{i}"'], "group_wait": d} for i, d in enumerate(DURATIONS)]
     config = {"route": {"receiver": "r", "routes": routes}, "receivers": [{"name": "r"}]}
-    port = start_alertmanager(processes, tmp_path, yaml.safe_dump(config), stack_binary("alertmanager"))
+    port = start_alertmanager(processes, tmp_path, yaml.safe_dump(config))
     loaded = yaml.safe_load(http_json(f"http://127.0.0.1:{port}/api/v2/status")["config"]["original"])
     written = {text: route["group_wait"] for text, route in zip(DURATIONS, loaded["route"]["routes"], strict=True)}
     assert {text: canonical_duration(text) for text in DURATIONS} == written

@@ -135,15 +135,37 @@ class Traffic:
         return " ".join(parts)
 
     def ratio(self, minute: int, window: int) -> float | None:
-        """The error ratio `rate(...[window])` gives at `minute`: the samples in [minute - window, minute].
+        """The error ratio the fixture's SLI gives at `minute` over `window`, as Prometheus 3 computes it
+        (promql/functions.go, extrapolatedRate): bad is the code="500" series, total the sum of it and the
+        code="200" one, each series' increase over (minute - window, minute] extrapolated on its own."""
+        bad = self.extrapolated_increase(self.counts(bad=True), minute, window)
+        good = self.extrapolated_increase(self.counts(bad=False), minute, window)
+        return None if bad is None or good is None or not bad + good else bad / (bad + good)
 
-        Closed on the left as in Prometheus 2.x, whose promtool (Debian's 2.42) runs these tests;
-        Prometheus 3 leaves the first sample out, which moves the figures by one minute's worth.
-        """
-        first = max(0, minute - window)
+    def counts(self, bad: bool) -> list[float]:
+        """The counter at minutes 0..minutes, as counter() writes it."""
+        counts = [0.0]
+        for r in self.error_ratios:
+            counts.append(counts[-1] + REQUESTS_PER_MINUTE * (r if bad else 1 - r))
+        return counts
+
+    @staticmethod
+    def extrapolated_increase(counts: list[float], minute: int, window: int) -> float | None:
+        """Prometheus 3: a range is open on the left; with one sample a minute, the first sample in it is a minute
+        after its start (the start itself, minute - window, is left out), or minute 0 when the range reaches back
+        before it. The increase is stretched over that gap (below 1.1 intervals, else half an interval), except
+        as far as the counter would go below zero."""
+        first = max(0, minute - window + 1)
         if minute - first < 1:
-            return None
-        return sum(self.error_ratios[first:minute]) / (minute - first)
+            return None  # fewer than two samples: no rate
+        sampled = minute - first
+        increase = counts[minute] - counts[first]
+        to_start = first - (minute - window)
+        if to_start >= 1.1:
+            to_start = 0.5
+        if increase > 0:
+            to_start = min(to_start, sampled * counts[first] / increase)
+        return increase * (sampled + to_start) / sampled
 
     def budget_remaining(self, minute: int, evaluation: int, budget: float) -> float:
         """1 - (the 5m ratio recorded at every evaluation, averaged) / budget."""

@@ -21,7 +21,7 @@ from stacks.contract import network_name
 from stacks.layout import RULES_DIR
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
-from stacks.versions import local_images
+from stacks.versions import LOCAL_BUILDS, local_images
 
 pytestmark = pytest.mark.tools
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,17 @@ RULE_FILES = sorted(ROOT.glob("rules/*.yml"))
 
 def run(*command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("tool", "service"), [("promtool", "prometheus"), ("amtool", "alertmanager")])
+def test_the_tools_are_the_releases_the_stack_deploys(tool, service):
+    """Debian's promtool 2.42 passes SLO scenarios and rule tests that Prometheus 3.16 fails (its ranges are open
+    on the left): the tier is only as true as the release it runs."""
+    version = LOCAL_BUILDS[service].version(service).removeprefix("v")
+    result = run(tool, "--version")
+    assert result.stdout.startswith(f"{tool}, version {version} "), (
+        f"{shutil.which(tool)} is not {service} {version}'s {tool}: run scripts/setup.sh\n{result.stdout}"
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -125,6 +136,13 @@ def container_names(targets: list[dict]) -> set[str]:
     return {t["discoveredLabels"]["__meta_docker_container_name"].lstrip("/") for t in targets}
 
 
+# What Prometheus 3.16 adds to every target of a job that leaves classic histograms as they are.
+CLASSIC_HISTOGRAMS_AS_SCRAPED = {
+    "__always_scrape_classic_histograms__": "false",
+    "__convert_classic_histograms_to_nhcb__": "false",
+}
+
+
 @pytest.mark.containers
 def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_network(app_containers, tmp_path):
     """The rendered docker_sd job run by the real promtool against the local Docker daemon, relabelling included."""
@@ -167,6 +185,7 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
             "__address__": f"{app_containers[app]}:9093",
             "__metrics_path__": "/custom",
             "__scheme__": "http",
+            **CLASSIC_HISTOGRAMS_AS_SCRAPED,
             "container": app,
             "instance": f"{app}:9093",
             "job": "orders",
@@ -175,6 +194,7 @@ def test_promtool_service_discovery_keeps_only_opted_in_containers_on_the_stack_
             "__address__": f"{app_containers[plain]}:9093",
             "__metrics_path__": "/metrics",
             "__scheme__": "http",
+            **CLASSIC_HISTOGRAMS_AS_SCRAPED,
             "container": plain,
             "instance": f"{plain}:9093",
             "job": plain,

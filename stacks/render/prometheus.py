@@ -77,6 +77,9 @@ def app_discovery_job(settings: StackSettings, reserved_jobs: list[str]) -> dict
             {
                 "host": f"unix://{DOCKER_SOCKET}",
                 "refresh_interval": settings.prometheus.scrape_interval,
+                # Every network of a container, not only the first by name (Prometheus 3.16's default,
+                # discovery/moby/docker.go): an application also on a network named before ours is scraped.
+                "match_first_network": False,
                 # Asked of the daemon: only opted-in containers attached to our network.
                 "filters": [
                     {"name": "label", "values": [f"{LABELS.scrape}=true"]},
