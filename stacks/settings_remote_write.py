@@ -15,7 +15,6 @@ from typing import Any
 
 from stacks.errors import Problems, Reader
 from stacks.go_regexp import RELABEL, go_regexp_error
-from stacks.promql import LABEL_NAME
 
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -44,14 +43,16 @@ _RELABEL_KEYS = {
     "targetLabel": "target_label",
 }
 _NEEDS_TARGET = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
-_ONLY = {  # actions that refuse every other field
+# relabel.go Validate: actions that take only these fields. Another may be given at its default value, except
+# regex and sourceLabels (their check is a pointer compare and a nil check: any value is one).
+_ONLY = {
     "labeldrop": {"regex"},
     "labelkeep": {"regex"},
     "keepequal": {"sourceLabels", "targetLabel"},
     "dropequal": {"sourceLabels", "targetLabel"},
-    "lowercase": {"sourceLabels", "targetLabel", "regex", "separator"},
-    "uppercase": {"sourceLabels", "targetLabel", "regex", "separator"},
 }
+_DEFAULTS = {"modulus": 0, "replacement": "$1", "separator": ";", "targetLabel": ""}
+_NO_REPLACEMENT = ("lowercase", "uppercase")  # their other fields are free
 # queue_config: counts and durations, as Prometheus names them.
 _QUEUE_COUNTS = {
     "capacity": "capacity",
@@ -152,23 +153,26 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     action = rule.str("action", "replace", expected=f"one of {', '.join(_ACTIONS)}") or "replace"
     if action not in _ACTIONS:
         rule.add("action", f"must be one of {', '.join(_ACTIONS)}, got {action!r}")
+    # Prometheus 3 validates label names as UTF-8 (metric_name_validation_scheme utf8, the default): any
+    # non-empty string is one, `team-name` and `9job` included.
     for j, label in enumerate(rule.list("sourceLabels", expected="a list of label names")):
-        if not isinstance(label, str) or not LABEL_NAME.fullmatch(label):
-            rule.add(f"sourceLabels[{j}]", f"must be a label name, got {label!r}")
+        if not isinstance(label, str) or not label:
+            rule.add(f"sourceLabels[{j}]", f"must be a label name (a non-empty string), got {label!r}")
     regex = rule.str("regex", expected="a regular expression")
     if regex is not None and (error := go_regexp_error(regex, RELABEL)):
         rule.add("regex", f"does not compile (Prometheus compiles it with Go's RE2): {error}")
     target = rule.str("targetLabel", expected="a label name") or ""
     if action in _NEEDS_TARGET and not target:
         rule.add("targetLabel", f"is required for action {action}")
-    elif target and "$" not in target and not LABEL_NAME.fullmatch(target):
-        rule.add("targetLabel", f"must be a label name, got {target!r}")
     if action == "hashmod":
         rule.number("modulus", valid=lambda n: isinstance(n, int) and n > 0, expected="a positive whole number")
     allowed = _ONLY.get(action)
     if allowed is not None:
         for key in sorted(set(rule.value) - allowed - {"action"}):
-            rule.add(key, f"action {action} takes only {' and '.join(sorted(allowed))}")
+            if key not in _DEFAULTS or rule.get(key) != _DEFAULTS[key]:
+                rule.add(key, f"action {action} takes only {' and '.join(sorted(allowed))}")
+    elif action in _NO_REPLACEMENT and rule.get("replacement", "$1") != "$1":
+        rule.add("replacement", f"action {action} takes no replacement")
     return {snake: rule.get(camel) for camel, snake in _RELABEL_KEYS.items() if rule.has(camel)}
 
 

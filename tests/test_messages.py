@@ -187,15 +187,16 @@ SETTINGS_CASES = [
         "dev",
         remote_write(
             writeRelabel=[
-                {"action": "drop", "sourceLabels": ["__name__", "9job"], "regex": "go_(.*"},
-                {"action": "replace", "targetLabel": "team-name", "replacement": "a"},
+                {"action": "drop", "sourceLabels": ["__name__", ""], "regex": "go_(.*"},
+                {"action": "lowercase", "sourceLabels": ["a"], "targetLabel": "t", "replacement": "x"},
                 {"action": "labeldrop", "regex": "tmp_.*", "targetLabel": "x"},
             ]
         ),
         [
-            "prometheus.remoteWrite[0].writeRelabel[0].sourceLabels[1]: must be a label name, got '9job'",
+            "prometheus.remoteWrite[0].writeRelabel[0].sourceLabels[1]: must be a label name (a non-empty string), "
+            "got ''",
             "prometheus.remoteWrite[0].writeRelabel[0].regex: does not compile (Prometheus compiles it with Go's RE2):",
-            "prometheus.remoteWrite[0].writeRelabel[1].targetLabel: must be a label name, got 'team-name'",
+            "prometheus.remoteWrite[0].writeRelabel[1].replacement: action lowercase takes no replacement",
             "prometheus.remoteWrite[0].writeRelabel[2].targetLabel: action labeldrop takes only regex",
         ],
     ),

@@ -4,6 +4,7 @@ credentials as secrets, and a Grafana datasource for each store that answers Pro
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from conftest import configured_stack
 from mockstack import run_program, secret_on_path, unwrap
 from rendering import with_remote_write
 
+from stacks.errors import InputError
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import load_settings
 
@@ -109,3 +111,89 @@ def test_without_credentials_prometheus_files_stay_plain():
     assert not any(secret_on_path(prometheus.inputs, "uploads", i, "content") for i in range(len(uploads)))
     sources = {r.name for r in run.recorder.by_type("grafana:oss/dataSource:DataSource")}
     assert sources and not {name for name in sources if "store-" in name}  # no queryUrl: no datasource
+
+
+# Relabel rules as a user writes them in Pulumi config, each at an edge of Prometheus's relabel.Config.Validate.
+RELABEL_CASES = [
+    {"action": "replace", "sourceLabels": ["a"], "targetLabel": "team"},
+    {"sourceLabels": ["a"], "targetLabel": "team"},  # replace, the default action
+    {"sourceLabels": ["a"]},  # replace with no target
+    {"action": "replace", "sourceLabels": ["a"], "targetLabel": "team-name"},  # UTF-8 label names
+    {"action": "drop", "sourceLabels": ["9job"], "regex": "x"},
+    {"action": "drop", "sourceLabels": [""], "regex": "x"},
+    {"action": "replace", "sourceLabels": ["a"], "targetLabel": "${1}_x", "regex": "(.*)"},
+    {"action": "replace", "sourceLabels": ["a"], "targetLabel": "a b"},
+    {"action": "keep", "sourceLabels": ["a"], "regex": "("},
+    {"action": "keep", "sourceLabels": ["a"], "regex": "a{2,1}"},
+    {"action": "keep", "sourceLabels": ["a"], "targetLabel": "t"},
+    {"action": "erase", "sourceLabels": ["a"]},
+    {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 4},
+    {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
+    {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t"},
+    {"action": "hashmod", "sourceLabels": ["a"], "modulus": 4},
+    {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t-x", "modulus": 4},
+    {"action": "labelmap", "regex": "k_(.*)", "replacement": "${1}"},
+    {"action": "labelmap", "regex": "k_(.*)", "replacement": "x-${1}"},
+    {"action": "labeldrop", "regex": "tmp_.*"},
+    {"action": "labeldrop", "regex": "tmp_.*", "targetLabel": "x"},
+    {"action": "labeldrop", "regex": "tmp_.*", "sourceLabels": ["a"]},
+    {"action": "labelkeep", "regex": "keep_.*", "separator": ","},
+    {"action": "labelkeep", "regex": "keep_.*", "replacement": "x"},
+    {"action": "lowercase", "sourceLabels": ["a"], "targetLabel": "t"},
+    {"action": "lowercase", "sourceLabels": ["a"]},
+    {"action": "lowercase", "sourceLabels": ["a"], "targetLabel": "t", "replacement": "x"},
+    {"action": "uppercase", "sourceLabels": ["a"], "targetLabel": "t", "separator": ";", "regex": "(.*)"},
+    {"action": "uppercase", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 2},
+    {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t"},
+    {"action": "keepequal", "sourceLabels": ["a"]},
+    {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "regex": "x"},
+    {"action": "dropequal", "sourceLabels": ["a"], "targetLabel": "t", "separator": ","},
+    {"action": "dropequal", "sourceLabels": ["a"], "targetLabel": "t-x"},
+    # Another field at its default value is no field at all, except regex and sourceLabels.
+    {"action": "labeldrop", "regex": "tmp_.*", "separator": ";", "targetLabel": "", "modulus": 0},
+    {"action": "labelkeep", "regex": "keep_.*", "replacement": "$1"},
+    {"action": "labeldrop", "regex": "tmp_.*", "sourceLabels": []},
+    {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0, "separator": ";"},
+    {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "regex": "(.*)"},
+    {"action": "lowercase", "sourceLabels": ["a"], "targetLabel": "t", "replacement": "$1"},
+]
+SNAKE = {"sourceLabels": "source_labels", "targetLabel": "target_label"}  # the other keys are spelled alike
+
+
+def promtool_verdict(rule: dict, tmp_path: Path) -> str | None:
+    """The stack's promtool on a prometheus.yml written here by hand with this one rule: its error, or None."""
+    config = {
+        "remote_write": [
+            {
+                "url": "http://vm:8428/api/v1/write",
+                "write_relabel_configs": [{SNAKE.get(key, key): value for key, value in rule.items()}],
+            }
+        ]
+    }
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
+    return None if result.returncode == 0 else (result.stdout + result.stderr).strip()
+
+
+def preview_verdict(rule: dict) -> str | None:
+    config, secret_keys = with_remote_write("dev", {"name": "lts", "url": "http://vm:8428/api/v1/write"})
+    config["monitoring:prometheus"]["remoteWrite"][0]["writeRelabel"] = [rule]
+    try:
+        load_settings(config, frozenset(secret_keys))
+    except InputError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.tools
+def test_preview_refuses_the_relabel_rules_prometheus_refuses_and_no_other(tmp_path):
+    """Preview is exactly as strict as Prometheus 3.16 on write_relabel_configs: the same verdict on each case."""
+    disagreements = []
+    for rule in RELABEL_CASES:
+        server, preview = promtool_verdict(rule, tmp_path), preview_verdict(rule)
+        if (server is None) != (preview is None):
+            disagreements.append(f"{rule}: promtool {server or 'accepts'}; preview {preview or 'accepts'}")
+    assert disagreements == []
+    # Both verdicts occur: the table is not all accepted or all refused.
+    assert {promtool_verdict(rule, tmp_path) is None for rule in RELABEL_CASES} == {True, False}
