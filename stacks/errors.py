@@ -86,7 +86,10 @@ class Reader:
         self.value: dict = value if self.valid else {}
         if not self.valid:
             self.add("", f"must be {expected}, got {value!r}")
-        self.known = list(known) if known is not None else list(self.value)
+        # A set has no order of its own (and a different one in every process): its keys are listed sorted.
+        self.known = (
+            sorted(known) if isinstance(known, set | frozenset) else list(known if known is not None else self.value)
+        )
         for key in sorted(set(self.value) - set(self.known), key=str):
             self.add(str(key), f"unknown key; known keys: {', '.join(self.known)}")
 

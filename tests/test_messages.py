@@ -467,6 +467,54 @@ def test_the_renderers_refuse_what_the_program_never_asks():
         monitors(stack_settings("dev"))
 
 
+@pytest.mark.parametrize(
+    ("stack", "smtp", "secret", "expected"),
+    [
+        (
+            "dev",
+            {},
+            True,
+            ["alerting.smtp.smarthost: is required: a string", "alerting.smtp.from: is required: a string"],
+        ),
+        (
+            "dev",
+            {"smarthost": "mail:25", "from": "am@example.com", "port": 25},
+            True,
+            ["alerting.smtp.port: unknown key; known keys: from, password, smarthost, username"],
+        ),
+        (
+            "dev",
+            {"smarthost": "mail:25", "username": "am", "password": "pw"},
+            True,
+            ["alerting.smtp.from: is required: a string"],
+        ),
+        (
+            "staging",
+            {"smarthost": "mail:25", "from": "am@example.com", "username": "am", "password": "pw"},
+            False,
+            [
+                "alerting.smtp.password: must be a secret outside dev: "
+                "pulumi config set --secret --path 'alerting.smtp.password' <value>"
+            ],
+        ),
+    ],
+)
+def test_each_smtp_problem_is_named_and_nothing_else(stack, smtp, secret, expected):
+    """The whole message: the key, its words, and no problem of another key. `secret`: the alerting key is a
+    Pulumi secret (staging's receivers are then secrets too; without it, only the SMTP lines are kept)."""
+    config, secret_keys = configured_stack(stack)
+    config = copy.deepcopy(config)
+    config["monitoring:alerting"]["smtp"] = smtp
+    if not secret:
+        secret_keys = [k for k in secret_keys if k != "monitoring:alerting"]
+    with pytest.raises(InputError) as raised:
+        load_settings(config, frozenset(secret_keys))
+    lines = [line.removeprefix("- ") for line in str(raised.value).splitlines() if line.startswith("- ")]
+    assert [line for line in lines if line.startswith("alerting.smtp")] == expected
+    if secret:
+        assert lines == expected
+
+
 def test_a_new_system_that_exists_or_has_no_job_is_refused():
     with pytest.raises(InputError) as raised:
         parse_new_system("kerp", [], "Kerp")
