@@ -10,6 +10,7 @@ import yaml
 from conftest import STACKS, configured_stack
 from rendering import rendered_files, stack_settings
 
+from stacks.render.kubernetes import alertmanager_config, manifest, monitors
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
@@ -118,3 +119,72 @@ def test_readme_tables_are_generated_from_the_schema_the_layout_and_the_pins():
     readme = (GOLDEN.parent.parent / "README.md").read_text()
     assert readme_with_tables(readme) == readme, "run: python scripts/readme_tables.py --write"
     assert "| `prometheus` | `prom/prometheus:v3.16.0` | 9090 | 9091 | `/-/ready` | yes |" in readme
+
+
+# ---------------------------------------------------------------- the Kubernetes objects of the settings
+
+# The cluster stack with a receiver of every kind and their every field, SMTP with a user, a webhook's
+# maxAlerts, a PagerDuty v1 key, and a monitor limited to namespaces: each path of the renderer in the golden.
+EVERY_RECEIVER = {
+    "smtp": {"smarthost": "mail:587", "from": "am@example.com", "username": "am", "password": "smtp-pw"},
+    "receivers": [
+        {"name": "default", "webhooks": [{"url": "http://sink:9095/a", "maxAlerts": 5, "sendResolved": False}]},
+        {
+            "name": "on call/eu",  # characters a Secret key cannot hold
+            "slack": [
+                {
+                    "url": "https://hooks.slack.test/x",
+                    "channel": "#eu",
+                    "username": "am",
+                    "color": "danger",
+                    "title": "T",
+                    "titleLink": "https://example.com",
+                    "pretext": "P",
+                    "text": "X",
+                }
+            ],
+            "pagerduty": [{"serviceKey": "v1-key", "description": "D", "severity": "critical", "class": "c"}],
+            "email": [{"to": "oncall@example.com", "subject": "S", "html": "H", "text": "X", "sendResolved": True}],
+        },
+        {"name": "v2", "pagerduty": [{"routingKey": "pdv2Test0001IntegrationKey000001", "component": "api"}]},
+    ],
+    "route": {
+        "receiver": "default",
+        "groupBy": ["alertname"],
+        "routes": [
+            {"matchers": ['team=~"eu|us"', 'env!="dev"'], "receiver": "on call/eu", "continue": True},
+            {"matchers": ['service!~"test.*"'], "receiver": "v2", "groupWait": "10s"},
+        ],
+    },
+    "inhibitRules": [
+        {"sourceMatchers": ['severity="critical"'], "targetMatchers": ['severity=~"warning|info"']},
+        {"sourceMatchers": ['alertname="Down"'], "targetMatchers": ['severity!="critical"'], "equal": ["job"]},
+    ],
+}
+
+
+def kubernetes_objects(settings) -> str:
+    objects = [*monitors(settings), *alertmanager_config(settings)]
+    return yaml.safe_dump_all([manifest(obj, settings.kubernetes.namespace) for obj in objects], sort_keys=False)
+
+
+@pytest.mark.parametrize("variant", ["shipped", "every-receiver"])
+def test_the_kubernetes_objects_of_the_settings_match_golden(variant):
+    """Monitors, the AlertmanagerConfig and its Secret of the cluster stack, field for field (the rule files and
+    dashboards they carry are the content's own: tests/test_kubernetes.py reads them back from the files)."""
+    config, secret_keys = configured_stack("cluster")
+    if variant == "every-receiver":
+        config["monitoring:alerting"] = EVERY_RECEIVER
+        config["monitoring:grafanaContent"] = False  # a PagerDuty v1 key is for Alertmanager only
+        kubernetes = config["monitoring:kubernetes"]
+        kubernetes["monitors"] = [
+            *kubernetes["monitors"],
+            {**kubernetes["monitors"][0], "job": "api-eu", "namespaces": ["eu", "eu-2"], "path": "/m"},
+        ]
+    text = kubernetes_objects(load_settings(config, frozenset(secret_keys)))
+    golden = GOLDEN / "cluster" / f"kubernetes-{variant}.yaml"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"missing golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
+    assert text == golden.read_text(), f"cluster/{golden.name} differs from its golden file"
