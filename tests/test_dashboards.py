@@ -103,6 +103,31 @@ def test_an_excluded_rule_does_not_fire(rule):
     assert lint(copy.deepcopy(BREAKS[rule]), excluded=_excluded_with(rule)) == []
 
 
+def test_datasource_variables_resolve_by_name_whatever_their_format():
+    """A datasource given as a variable resolves when a datasource variable (with or without a :format) or an
+    __inputs entry of that name exists, and only then."""
+    refs = ["${ds}", "${ds:text}", "$ds", "${DS_PROM}", "${other}", "$query_var", "${ds_x}"]
+    model = dashboard(
+        *(
+            panel(id=i, gridPos={"x": 0, "y": 8 * i, "w": 12, "h": 8}, datasource={"type": "prometheus", "uid": ref})
+            for i, ref in enumerate(refs, start=1)
+        ),
+        templating={
+            "list": [
+                {"name": "ds", "type": "datasource", "query": "prometheus"},
+                {"name": "query_var", "type": "query", "datasource": PROMETHEUS, "query": "label_values(up, job)"},
+            ]
+        },
+        __inputs=[{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}],
+    )
+    findings = [(f.where, f.message) for f in lint(model) if f.rule == "panel-datasource"]
+    assert findings == [
+        ("$.panels[4].datasource", "${other} is neither a datasource template variable nor an __inputs entry"),
+        ("$.panels[5].datasource", "$query_var is neither a datasource template variable nor an __inputs entry"),
+        ("$.panels[6].datasource", "${ds_x} is neither a datasource template variable nor an __inputs entry"),
+    ]
+
+
 def test_shipped_dashboards_break_no_rule():
     """Neither errors (those stop preview) nor warnings, for the files and the SLO dashboards alike, of every
     declared system (an imported dashboard deploys as published, warnings and all)."""

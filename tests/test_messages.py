@@ -515,6 +515,69 @@ def test_each_smtp_problem_is_named_and_nothing_else(stack, smtp, secret, expect
         assert lines == expected
 
 
+LONG_NAME, LONG_VALUE = "b" * 64, "w" * 64
+PREFIX_253 = ("a" * 63 + ".") * 3 + "a" * 61  # the longest DNS subdomain
+NAME_RULE = "must be at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
+SELECTOR_REQUIRED = "is required: the labels the operator's selector matches (an empty selector selects nothing here)"
+
+
+@pytest.mark.parametrize(
+    ("kubernetes", "expected"),
+    [
+        ({"monitors": "x"}, ["kubernetes.monitors: must be a list of monitors: {job, kind, selector, port}, got 'x'"]),
+        (
+            {"monitors": ["x", {"job": "Bad Job", "kind": 5, "selector": {}, "port": "metrics", "extra": 1}]},
+            [
+                "kubernetes.monitors[0]: must be a monitor: {job, kind, selector, port}, got 'x'",
+                "kubernetes.monitors[1].extra: unknown key; known keys: job, kind, namespaces, path, port, selector",
+                "kubernetes.monitors[1].job: must be a job name such as 'mindhit-api', got 'Bad Job'",
+                "kubernetes.monitors[1].kind: must be service or pod, got 5",
+                f"kubernetes.monitors[1].selector: {SELECTOR_REQUIRED}",
+            ],
+        ),
+        (
+            {"monitors": [{"kind": "pod"}]},
+            [
+                "kubernetes.monitors[0].job: is required: a job name such as 'mindhit-api'",
+                f"kubernetes.monitors[0].selector: {SELECTOR_REQUIRED}",
+                "kubernetes.monitors[0].port: is required: the name of the metrics port",
+            ],
+        ),
+        (
+            {"ruleLabels": "x"},
+            [
+                "kubernetes.ruleLabels: must be a map of label names to values, got 'x'",
+                f"kubernetes.ruleLabels: {SELECTOR_REQUIRED}",
+            ],
+        ),
+        # At the limits: a 63-character name and value, a 253-character prefix pass; one more does not.
+        (
+            {"ruleLabels": {"a" * 63: "v", LONG_NAME: "v"}},
+            [f"kubernetes.ruleLabels.{LONG_NAME}: label key {LONG_NAME!r}: its name {NAME_RULE}"],
+        ),
+        (
+            {"ruleLabels": {"a": "v" * 63, "b": LONG_VALUE}},
+            [f"kubernetes.ruleLabels.b: label b: its value {LONG_VALUE!r} {NAME_RULE}"],
+        ),
+        (
+            {"ruleLabels": {f"{PREFIX_253}/x": "v", f"{PREFIX_253}a/y": "v"}},
+            [
+                f"kubernetes.ruleLabels.{PREFIX_253}a/y: label key '{PREFIX_253}a/y': its prefix must be a DNS "
+                "subdomain such as example.com"
+            ],
+        ),
+        ({"ruleLabels": {"": "v"}}, ["kubernetes.ruleLabels.: label key '' must be a non-empty string"]),
+    ],
+)
+def test_each_kubernetes_setting_problem_is_named_whole(kubernetes, expected):
+    config, secret_keys = configured_stack("cluster")
+    config = copy.deepcopy(config)
+    config["monitoring:kubernetes"].update(kubernetes)
+    with pytest.raises(InputError) as raised:
+        load_settings(config, frozenset(secret_keys))
+    assert [line[2:] for line in str(raised.value).splitlines() if line.startswith("- ")] == expected
+
+
 def test_a_new_system_that_exists_or_has_no_job_is_refused():
     with pytest.raises(InputError) as raised:
         parse_new_system("kerp", [], "Kerp")
