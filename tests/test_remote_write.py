@@ -197,3 +197,21 @@ def test_preview_refuses_the_relabel_rules_prometheus_refuses_and_no_other(tmp_p
     assert disagreements == []
     # Both verdicts occur: the table is not all accepted or all refused.
     assert {promtool_verdict(rule, tmp_path) is None for rule in RELABEL_CASES} == {True, False}
+
+
+def test_a_user_without_a_password_and_queues_of_one_are_written_as_given():
+    """Basic auth with a username only (Prometheus sends an empty password) and the smallest queue counts."""
+    store = {
+        "name": "lts",
+        "url": "http://vm:8428/api/v1/write",
+        "basicAuth": {"username": "prometheus"},
+        "queue": {"capacity": 1, "maxShards": 1, "minShards": 1},
+    }
+    config, secret_keys = with_remote_write("dev", store)
+    (entry,) = yaml.safe_load(render_prometheus_config(load_settings(config, frozenset(secret_keys))))["remote_write"]
+    assert entry == {
+        "name": "lts",
+        "url": "http://vm:8428/api/v1/write",
+        "basic_auth": {"username": "prometheus", "password": ""},
+        "queue_config": {"capacity": 1, "max_shards": 1, "min_shards": 1},
+    }
