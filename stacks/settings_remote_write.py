@@ -150,6 +150,8 @@ def parse_remote_write(
 def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     """One write_relabel_configs entry, with the checks of Prometheus's relabel.Config.Validate."""
     rule = r.child(f"writeRelabel[{index}]", value, _RELABEL_KEYS, expected="a relabel rule")
+    if not rule.valid:
+        return {}
     action = rule.str("action", "replace", expected=f"one of {', '.join(_ACTIONS)}") or "replace"
     if action not in _ACTIONS:
         rule.add("action", f"must be one of {', '.join(_ACTIONS)}, got {action!r}")

@@ -578,6 +578,28 @@ def test_each_kubernetes_setting_problem_is_named_whole(kubernetes, expected):
     assert [line[2:] for line in str(raised.value).splitlines() if line.startswith("- ")] == expected
 
 
+def test_each_relabel_field_of_the_wrong_type_is_named_whole():
+    edit = remote_write(
+        writeRelabel=[
+            5,
+            {"action": 5, "sourceLabels": "x", "regex": 3, "targetLabel": 4},
+            {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
+        ]
+    )
+    lines = [line[2:] for line in settings_error("dev", edit).splitlines() if line.startswith("- ")]
+    actions = "replace, keep, drop, keepequal, dropequal, hashmod, labelmap, labeldrop, labelkeep, lowercase, uppercase"
+    rules = "prometheus.remoteWrite[0].writeRelabel"
+    assert lines == [
+        f"{rules}[0]: must be a relabel rule, got 5",
+        f"{rules}[1].action: must be one of {actions}, got 5",
+        f"{rules}[1].sourceLabels: must be a list of label names, got 'x'",
+        f"{rules}[1].regex: must be a regular expression, got 3",
+        f"{rules}[1].targetLabel: must be a label name, got 4",
+        f"{rules}[1].targetLabel: is required for action replace",
+        f"{rules}[2].modulus: must be a positive whole number, got 0",
+    ]
+
+
 def test_a_new_system_that_exists_or_has_no_job_is_refused():
     with pytest.raises(InputError) as raised:
         parse_new_system("kerp", [], "Kerp")
