@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,13 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
     return by_module
 
 
+def run_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The tests' environment in the copy: the corpus beside this checkout (the copy has none beside it), and
+    MONITORING_MUTATION, which makes every test run the program itself (tests/mockstack.py, shared_run)."""
+    corpus = environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
+    return {**environ, "MONITORING_CORPUS": corpus, "MONITORING_MUTATION": "1"}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to score (default: the core modules)")
@@ -145,8 +153,7 @@ def main() -> int:
     with (work / "pyproject.toml").open("a") as pyproject:
         pyproject.write(mutmut_config(modules, files))
     mutmut = Path(sys.executable).with_name("mutmut")
-    corpus = os.environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
-    env = {**os.environ, "MONITORING_CORPUS": corpus}
+    env = run_environment(os.environ)
     run = subprocess.run([str(mutmut), "run", "--max-children", str(os.cpu_count() or 2)], cwd=work, env=env)
     results = subprocess.run(
         [str(mutmut), "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True

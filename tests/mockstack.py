@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import runpy
@@ -18,6 +19,22 @@ from pulumi.runtime import rpc
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_SIG = rpc._special_sig_key  # inputs that are secrets arrive wrapped: {SECRET_SIG: <secret sig>, "value": v}
+
+
+# scripts/mutation.py sets MONITORING_MUTATION. mutmut maps each test to the functions it calls, so a program run
+# tests share (a cache, a module fixture) would be mapped to the first of them only, and a bug another one catches
+# would count as survived: there, every test runs the program itself.
+PER_TEST_RUNS = bool(os.environ.get("MONITORING_MUTATION"))
+
+
+def shared_run(function):
+    """functools.cache, except in the mutation run."""
+    return function if PER_TEST_RUNS else functools.cache(function)
+
+
+def shared_scope(fixture_name: str, config) -> str:
+    """The scope of a fixture that runs the program: the module's, except in the mutation run."""
+    return "function" if PER_TEST_RUNS else "module"
 
 
 @dataclass

@@ -18,13 +18,12 @@ import inspect
 import json
 import subprocess
 import typing
-from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import STACKS, configured_stack
-from mockstack import Recorder, run_program, unwrap
+from mockstack import Recorder, run_program, shared_run, unwrap
 from pulumi import _types as pulumi_types
 from pulumiverse_grafana.alerting import (
     ContactPointArgs,
@@ -40,7 +39,7 @@ POLICY = ("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 
 
-@cache
+@shared_run
 def registered(stack: str) -> Recorder:
     """What the program registers for a stack, run under mocks with the stack's config and test secrets."""
     config, secret_keys = configured_stack(stack)

@@ -10,7 +10,7 @@ import json
 import pytest
 import yaml
 from conftest import KUBERNETES_STACKS, configured_stack
-from mockstack import ProgramRun, run_program, secret_on_path, unwrap
+from mockstack import ProgramRun, run_program, secret_on_path, shared_scope, unwrap
 
 from stacks.content import load_content, select_systems
 
@@ -60,7 +60,7 @@ def inputs(program: ProgramRun, type_: str) -> dict[str, dict]:
     return {unwrap(r.inputs)["metadata"]["name"]: unwrap(r.inputs) for r in program.recorder.by_type(type_)}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def dev() -> ProgramRun:
     return run()
 

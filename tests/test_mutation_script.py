@@ -43,3 +43,13 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert f'"--deselect", "{mutation.SOURCE_READER}"' in config
     path, _, name = mutation.SOURCE_READER.partition("::")
     assert f"\ndef {name}(" in (ROOT / path).read_text()
+
+
+def test_the_tests_run_each_program_themselves_and_find_the_corpus():
+    env = mutation.run_environment({"PATH": "/bin"})
+    assert env == {
+        "PATH": "/bin",
+        "MONITORING_CORPUS": str(ROOT.parent / "shared" / "corpus"),
+        "MONITORING_MUTATION": "1",
+    }
+    assert mutation.run_environment({"MONITORING_CORPUS": "/c"})["MONITORING_CORPUS"] == "/c"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
 from conftest import STACKS, TEST_SECRETS, configured_stack, fake_group
-from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, unwrap
+from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, shared_run, unwrap
 
 from stacks import contract
 from stacks.content import Content, load_content, select_systems, slug
@@ -40,14 +39,14 @@ HOST_PORTS = {
 }
 
 
-@cache
+@shared_run
 def deployed_content(stack: str) -> Content:
     """What the stack's `systems` setting selects from the repository's content."""
     config, secret_keys = configured_stack(stack)
     return select_systems(load_content(), load_settings(config, frozenset(secret_keys)).systems)
 
 
-@cache
+@shared_run
 def program(stack: str) -> ProgramRun:
     config, secret_keys = configured_stack(stack)
     return run_program(stack, config, secret_keys)

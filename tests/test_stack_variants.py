@@ -11,11 +11,10 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 
 import yaml
 from conftest import configured_stack
-from mockstack import ProgramRun, is_secret, run_program, unwrap
+from mockstack import ProgramRun, is_secret, run_program, shared_run, unwrap
 
 from stacks.versions import IMAGES, LOCAL_REGISTRY, local_images
 
@@ -42,7 +41,7 @@ def run(stack: str = "dev", **config) -> ProgramRun:
     return run_program(stack, values, secret_keys)
 
 
-@cache
+@shared_run
 def shipped(stack: str) -> ProgramRun:
     return run(stack)
 
