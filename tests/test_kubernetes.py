@@ -11,8 +11,10 @@ import pytest
 import yaml
 from conftest import KUBERNETES_STACKS, configured_stack
 from mockstack import ProgramRun, run_program, secret_on_path, shared_scope, unwrap
+from rendering import stack_settings
 
 from stacks.content import load_content, select_systems
+from stacks.render.kubernetes import dashboard_configmaps, manifest, object_name, prometheus_rules
 
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
@@ -239,3 +241,46 @@ def test_the_cluster_routes_as_prod_does():
     """Pulumi.cluster.yaml is prod's content on Kubernetes: its routing is prod's, row for row of the routing
     table's prod section (which the real operator's conversion is checked against in the engine tier)."""
     assert configured_stack("cluster")[0]["monitoring:alerting"] == configured_stack("prod")[0]["monitoring:alerting"]
+
+
+def test_object_names_are_dns_subdomains_of_the_prefix_and_parts():
+    assert object_name("monitoring-dev", "slo", "MindHit_API v2") == "monitoring-dev-slo-mindhit-api-v2"
+    assert object_name("-prefix.", "rules.", "--") == "prefix.-rules"  # no '-' or '.' at either end
+    assert object_name("p", "x" * 300) == "p-" + "x" * 251  # at most 253 characters
+
+
+def test_each_rule_file_and_dashboard_becomes_its_manifest_with_the_files_own_content():
+    """The manifests as the API server takes them, their bodies read back from the files on disk."""
+    settings = stack_settings("cluster")
+    content = select_systems(load_content(), settings.systems)
+    rules = {obj.name: manifest(obj, "monitoring") for obj in prometheus_rules(settings, content)}
+    for rule_file in content.rule_files:
+        stem = rule_file.name.removesuffix(".yml")
+        assert rules.pop(f"monitoring-cluster-{stem}") == {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {
+                "name": f"monitoring-cluster-{stem}",
+                "namespace": "monitoring",
+                "labels": {"release": "kube-prometheus-stack"},
+            },
+            "spec": {"groups": yaml.safe_load(rule_file.text)["groups"]},
+        }
+    assert rules == {}
+    maps = {obj.name: manifest(obj, "monitoring") for obj in dashboard_configmaps(settings, content)}
+    for dashboard in content.dashboards:
+        uid = json.loads(dashboard.config_json)["uid"]
+        # dashboards/<folder>/x.json go to that folder; those generated from rules/slos/ to SLOs.
+        folder = "SLOs" if dashboard.source.startswith("rules/slos/") else dashboard.source.split("/")[1]
+        assert maps.pop(f"monitoring-cluster-dashboard-{uid}") == {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"monitoring-cluster-dashboard-{uid}",
+                "namespace": "monitoring",
+                "labels": {"grafana_dashboard": "1"},
+                "annotations": {"grafana_folder": folder},
+            },
+            "data": {f"{uid}.json": dashboard.config_json},
+        }
+    assert maps == {}

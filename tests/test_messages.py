@@ -463,7 +463,7 @@ def test_the_renderers_refuse_what_the_program_never_asks():
     """Guards of the renderers' contracts with their callers (the program checks first)."""
     with pytest.raises(ValueError, match=r"app discovery needs the Docker socket's group id"):
         container_specs(stack_settings("dev"), load_content(), None)
-    with pytest.raises(ValueError, match="not a Kubernetes stack: settings.kubernetes is None"):
+    with pytest.raises(ValueError, match=r"^not a Kubernetes stack: settings.kubernetes is None$"):
         monitors(stack_settings("dev"))
 
 

@@ -130,7 +130,7 @@ EVERY_RECEIVER = {
     "receivers": [
         {"name": "default", "webhooks": [{"url": "http://sink:9095/a", "maxAlerts": 5, "sendResolved": False}]},
         {
-            "name": "on call/eu",  # characters a Secret key cannot hold
+            "name": "On call/EU",  # characters a Secret key cannot hold
             "slack": [
                 {
                     "url": "https://hooks.slack.test/x",
@@ -152,7 +152,7 @@ EVERY_RECEIVER = {
         "receiver": "default",
         "groupBy": ["alertname"],
         "routes": [
-            {"matchers": ['team=~"eu|us"', 'env!="dev"'], "receiver": "on call/eu", "continue": True},
+            {"matchers": ['team=~"eu|us"', 'env!="dev"'], "receiver": "On call/EU", "continue": True},
             {"matchers": ['service!~"test.*"'], "receiver": "v2", "groupWait": "10s"},
         ],
     },
