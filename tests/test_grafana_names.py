@@ -14,7 +14,7 @@ from mockstack import unwrap
 from test_stack_variants import DASHBOARD, DATASOURCE, FOLDER, INHIBITION_RULE, POLICY, existing_grafana, run
 
 from stacks.content import ROOT
-from stacks.grafana_names import GrafanaNames
+from stacks.grafana_names import GrafanaNames, uid_problems
 
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 RULE_GROUP = "grafana:alerting/ruleGroup:RuleGroup"
@@ -215,3 +215,18 @@ def test_the_application_token_edits_the_stacks_folders_and_nothing_else_of_the_
         assert set(granted) == set(folders.values())
         assert all(p["permission"] == "Edit" and p["user"] == f"{account.name}-id" for p in granted.values())
         assert all(account.urn in p.dependencies for p in permissions)
+
+
+def test_a_uid_with_no_room_for_a_prefix_is_named_with_its_file():
+    """39 characters leave none for `<prefix>-` within Grafana's 40; 38 leave one."""
+    names = GrafanaNames("p")
+    assert uid_problems(names, {"u" * 39: "dashboards/A/long.json", "v" * 39 + "x": "dashboards/A/longer.json"}) == [
+        f"grafana.namePrefix: 'p' makes the uid of dashboards/A/longer.json 'p-{'v' * 39}x' (and 1 more) 42 "
+        f"characters, and Grafana takes at most 40: '{'v' * 39}x' leaves no room for a prefix: shorten it in "
+        "dashboards/A/longer.json"
+    ]
+    assert uid_problems(GrafanaNames("pp"), {"u" * 38: "dashboards/A/u.json"}) == [
+        f"grafana.namePrefix: 'pp' makes the uid of dashboards/A/u.json 'pp-{'u' * 38}' 41 characters, and Grafana "
+        "takes at most 40: a prefix of at most 1 characters fits every uid the stack gives"
+    ]
+    assert uid_problems(GrafanaNames("p"), {"u" * 38: "dashboards/A/u.json"}) == []

@@ -584,6 +584,7 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
             5,
             {"action": 5, "sourceLabels": "x", "regex": 3, "targetLabel": 4},
             {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
+            {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "regex": "x"},
         ]
     )
     lines = [line[2:] for line in settings_error("dev", edit).splitlines() if line.startswith("- ")]
@@ -597,6 +598,7 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
         f"{rules}[1].targetLabel: must be a label name, got 4",
         f"{rules}[1].targetLabel: is required for action replace",
         f"{rules}[2].modulus: must be a positive whole number, got 0",
+        f"{rules}[3].regex: action keepequal takes only sourceLabels and targetLabel",
     ]
 
 

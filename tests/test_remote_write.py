@@ -129,6 +129,8 @@ RELABEL_CASES = [
     {"action": "erase", "sourceLabels": ["a"]},
     {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 4},
     {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
+    {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 1},
+    {"action": "keep", "sourceLabels": ["a"], "regex": "a\\Qb"},  # \Q swallows the anchoring parenthesis
     {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t"},
     {"action": "hashmod", "sourceLabels": ["a"], "modulus": 4},
     {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t-x", "modulus": 4},
