@@ -6,6 +6,7 @@ tier's (issue 15)."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -14,7 +15,13 @@ from mockstack import ProgramRun, run_program, secret_on_path, shared_scope, unw
 from rendering import stack_settings
 
 from stacks.content import load_content, select_systems
-from stacks.render.kubernetes import dashboard_configmaps, manifest, object_name, prometheus_rules
+from stacks.render.kubernetes import (
+    dashboard_configmaps,
+    manifest,
+    object_name,
+    oversized_dashboards,
+    prometheus_rules,
+)
 
 RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
@@ -284,3 +291,21 @@ def test_each_rule_file_and_dashboard_becomes_its_manifest_with_the_files_own_co
             "data": {f"{uid}.json": dashboard.config_json},
         }
     assert maps == {}
+
+
+def test_a_dashboard_over_a_configmaps_mebibyte_is_named_and_one_of_exactly_a_mebibyte_is_not():
+    """The API server's limit (validation.go, ValidateConfigMap): the values' bytes above 1 MiB; the key is free."""
+    dashboards = [
+        SimpleNamespace(source="dashboards/A/fits.json", config_json="x" * 1024 * 1024),
+        SimpleNamespace(source="dashboards/A/over.json", config_json="é" * (512 * 1024) + "x"),  # 2 bytes each
+    ]
+    assert oversized_dashboards(SimpleNamespace(dashboards=dashboards)) == [("dashboards/A/over.json", 1024 * 1024 + 1)]
+
+
+def test_a_rule_file_named_with_dots_keeps_them_in_its_object_name(content_copy):
+    """Mixins name their files node.rules.yml: the PrometheusRule is <prefix>-node.rules."""
+    rule = {"record": "node:up:count", "expr": "count(up)"}
+    (content_copy / "rules/node.rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "node", "rules": [rule]}]}))
+    settings = stack_settings("cluster")
+    names = [obj.name for obj in prometheus_rules(settings, select_systems(load_content(), settings.systems))]
+    assert "monitoring-cluster-node.rules" in names and "monitoring-cluster-node" not in names

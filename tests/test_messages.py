@@ -585,6 +585,7 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
             {"action": 5, "sourceLabels": "x", "regex": 3, "targetLabel": 4},
             {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
             {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "regex": "x"},
+            {"action": "drop", "sourceLabel": ["a"]},  # a key Prometheus does not know
         ]
     )
     lines = [line[2:] for line in settings_error("dev", edit).splitlines() if line.startswith("- ")]
@@ -599,6 +600,8 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
         f"{rules}[1].targetLabel: is required for action replace",
         f"{rules}[2].modulus: must be a positive whole number, got 0",
         f"{rules}[3].regex: action keepequal takes only sourceLabels and targetLabel",
+        f"{rules}[4].sourceLabel: unknown key; known keys: action, modulus, regex, replacement, separator, "
+        "sourceLabels, targetLabel",
     ]
 
 
