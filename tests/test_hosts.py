@@ -12,6 +12,7 @@ from stacks.versions import AGENT_IMAGES, IMAGES
 
 CONTAINER = "docker:index/container:Container"
 PROVIDER = "pulumi:providers:docker"
+AGENTS = ["node-exporter", "cadvisor"]  # no promtail: it needs loki.pushUrl
 HOSTS = [
     {"name": "local"},
     {"name": "web-1", "dockerHost": "ssh://deploy@10.0.0.5", "address": "10.0.0.5", "ports": {"cadvisor": 8081}},
@@ -71,6 +72,7 @@ def test_node_exporter_and_cadvisor_listen_on_the_hosts_address_in_its_network()
     assert node["command"] == ["--path.rootfs=/host", "--web.listen-address=10.0.0.5:9100"]
     assert node["volumes"] == [{"hostPath": "/", "containerPath": "/host", "readOnly": True}]
     assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://10.0.0.5:9100/"]
+    assert cadvisor["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://10.0.0.5:8081/healthz"]
     assert not node.get("ports") and not cadvisor.get("ports")
     assert cadvisor["networkMode"] == "host" and "privileged" not in cadvisor
     # Docker's containers only, and no container label as a metric label: both bound the series per container.
@@ -94,6 +96,16 @@ def test_node_exporter_and_cadvisor_listen_on_the_hosts_address_in_its_network()
         ]
     ]
     assert agents(program, "db-1")["node-exporter"]["command"][1] == "--web.listen-address=10.0.0.6:9100"
+
+
+def test_agents_on_an_ipv6_host_listen_where_each_takes_the_address():
+    """node-exporter takes host:port ([fd00::5]:9100), cAdvisor a bare IP; their health URLs are bracketed."""
+    program = run([{"name": "v6", "dockerHost": "ssh://deploy@fd00::5", "address": "fd00::5", "agents": AGENTS}])
+    node, cadvisor = agents(program, "v6")["node-exporter"], agents(program, "v6")["cadvisor"]
+    assert node["command"] == ["--path.rootfs=/host", "--web.listen-address=[fd00::5]:9100"]
+    assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://[fd00::5]:9100/"]
+    assert cadvisor["command"][:2] == ["--listen_ip=fd00::5", "--port=8080"]
+    assert cadvisor["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://[fd00::5]:8080/healthz"]
 
 
 def test_the_own_hosts_agents_listen_on_the_docker_gateway_which_they_resolve_through_host_gateway():
