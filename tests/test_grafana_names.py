@@ -219,11 +219,11 @@ def test_the_application_token_edits_the_stacks_folders_and_nothing_else_of_the_
 
 def test_a_uid_with_no_room_for_a_prefix_is_named_with_its_file():
     """39 characters leave none for `<prefix>-` within Grafana's 40; 38 leave one."""
-    names = GrafanaNames("p")
-    assert uid_problems(names, {"u" * 39: "dashboards/A/long.json", "v" * 39 + "x": "dashboards/A/longer.json"}) == [
-        f"grafana.namePrefix: 'p' makes the uid of dashboards/A/longer.json 'p-{'v' * 39}x' (and 1 more) 42 "
-        f"characters, and Grafana takes at most 40: '{'v' * 39}x' leaves no room for a prefix: shorten it in "
-        "dashboards/A/longer.json"
+    uids = {"u" * 39: "dashboards/A/long.json", "v" * 38: "dashboards/A/v.json"}
+    assert uid_problems(GrafanaNames("pp"), uids) == [
+        f"grafana.namePrefix: 'pp' makes the uid of dashboards/A/long.json 'pp-{'u' * 39}' (and 1 more) 42 "
+        f"characters, and Grafana takes at most 40: '{'u' * 39}' leaves no room for a prefix: shorten it in "
+        "dashboards/A/long.json"
     ]
     assert uid_problems(GrafanaNames("pp"), {"u" * 38: "dashboards/A/u.json"}) == [
         f"grafana.namePrefix: 'pp' makes the uid of dashboards/A/u.json 'pp-{'u' * 38}' 41 characters, and Grafana "
