@@ -38,6 +38,11 @@ def settings_error(stack: str, edit: Edit, secret_keys: list[str] | None = None)
     return str(raised.value)
 
 
+def problem_lines(message: str) -> list[str]:
+    """The problems an InputError lists, one per line, without their "- "."""
+    return [line.removeprefix("- ") for line in message.splitlines() if line.startswith("- ")]
+
+
 def key(name: str, value) -> Edit:
     def edit(config: dict) -> None:
         config[f"monitoring:{name}"] = value
@@ -502,14 +507,10 @@ def test_the_renderers_refuse_what_the_program_never_asks():
 def test_each_smtp_problem_is_named_and_nothing_else(stack, smtp, secret, expected):
     """The whole message: the key, its words, and no problem of another key. `secret`: the alerting key is a
     Pulumi secret (staging's receivers are then secrets too; without it, only the SMTP lines are kept)."""
-    config, secret_keys = configured_stack(stack)
-    config = copy.deepcopy(config)
-    config["monitoring:alerting"]["smtp"] = smtp
+    secret_keys = configured_stack(stack)[1]
     if not secret:
         secret_keys = [k for k in secret_keys if k != "monitoring:alerting"]
-    with pytest.raises(InputError) as raised:
-        load_settings(config, frozenset(secret_keys))
-    lines = [line.removeprefix("- ") for line in str(raised.value).splitlines() if line.startswith("- ")]
+    lines = problem_lines(settings_error(stack, alerting(lambda a: a.__setitem__("smtp", smtp)), secret_keys))
     assert [line for line in lines if line.startswith("alerting.smtp")] == expected
     if secret:
         assert lines == expected
@@ -570,12 +571,8 @@ SELECTOR_REQUIRED = "is required: the labels the operator's selector matches (an
     ],
 )
 def test_each_kubernetes_setting_problem_is_named_whole(kubernetes, expected):
-    config, secret_keys = configured_stack("cluster")
-    config = copy.deepcopy(config)
-    config["monitoring:kubernetes"].update(kubernetes)
-    with pytest.raises(InputError) as raised:
-        load_settings(config, frozenset(secret_keys))
-    assert [line[2:] for line in str(raised.value).splitlines() if line.startswith("- ")] == expected
+    edit = key("kubernetes", {**configured_stack("cluster")[0]["monitoring:kubernetes"], **kubernetes})
+    assert problem_lines(settings_error("cluster", edit)) == expected
 
 
 def test_each_relabel_field_of_the_wrong_type_is_named_whole():
@@ -588,7 +585,7 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
             {"action": "drop", "sourceLabel": ["a"]},  # a key Prometheus does not know
         ]
     )
-    lines = [line[2:] for line in settings_error("dev", edit).splitlines() if line.startswith("- ")]
+    lines = problem_lines(settings_error("dev", edit))
     actions = "replace, keep, drop, keepequal, dropequal, hashmod, labelmap, labeldrop, labelkeep, lowercase, uppercase"
     rules = "prometheus.remoteWrite[0].writeRelabel"
     assert lines == [
