@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
@@ -122,7 +124,7 @@ class Traffic:
 
     def counter(self, bad: bool) -> str:
         """promtool's expanding notation for the counter of bad (or good) requests, one sample a minute."""
-        per_minute = [REQUESTS_PER_MINUTE * (r if bad else 1 - r) for r in self.error_ratios]
+        per_minute = self.per_minute(bad)
         parts, value, i = [], 0.0, 0
         while i < len(per_minute):
             j = i
@@ -138,16 +140,19 @@ class Traffic:
         """The error ratio the fixture's SLI gives at `minute` over `window`, as Prometheus 3 computes it
         (promql/functions.go, extrapolatedRate): bad is the code="500" series, total the sum of it and the
         code="200" one, each series' increase over (minute - window, minute] extrapolated on its own."""
-        bad = self.extrapolated_increase(self.counts(bad=True), minute, window)
-        good = self.extrapolated_increase(self.counts(bad=False), minute, window)
+        bad = self.extrapolated_increase(self.counters[True], minute, window)
+        good = self.extrapolated_increase(self.counters[False], minute, window)
         return None if bad is None or good is None or not bad + good else bad / (bad + good)
 
-    def counts(self, bad: bool) -> list[float]:
-        """The counter at minutes 0..minutes, as counter() writes it."""
-        counts = [0.0]
-        for r in self.error_ratios:
-            counts.append(counts[-1] + REQUESTS_PER_MINUTE * (r if bad else 1 - r))
-        return counts
+    def per_minute(self, bad: bool) -> list[float]:
+        """The bad (or good) requests counted in each minute."""
+        return [REQUESTS_PER_MINUTE * (r if bad else 1 - r) for r in self.error_ratios]
+
+    @cached_property
+    def counters(self) -> dict[bool, list[float]]:
+        """The bad (True) and good (False) counters at minutes 0..minutes, as counter() writes them: built once,
+        since every window of every minute reads them."""
+        return {bad: list(accumulate(self.per_minute(bad), initial=0.0)) for bad in (True, False)}
 
     @staticmethod
     def extrapolated_increase(counts: list[float], minute: int, window: int) -> float | None:
