@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -26,18 +25,14 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from servers import stack_build_dir  # noqa: E402
 
 from stacks.content import load_content, prometheus_queries, system_of  # noqa: E402
-from stacks.versions import LOCAL_BUILDS  # noqa: E402
 
-# The stack's own promtool, as scripts/setup.sh builds it beside Prometheus (tests/servers.py looks there too).
-PROMTOOL = str(
-    Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
-    / "bin"
-    / f"prometheus-{LOCAL_BUILDS['prometheus'].version('prometheus').removeprefix('v')}"
-    / "promtool"
-)
+# The stack's own promtool, which scripts/setup.sh builds beside Prometheus.
+PROMTOOL = str(stack_build_dir("prometheus") / "promtool")
 
 
 def multiply(destination: Path, times: int) -> None:

@@ -15,11 +15,15 @@ from stacks.versions import LOCAL_BUILDS
 IMAGES_CACHE = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
 
 
+def stack_release(service: str) -> str:
+    """The release of the server the stack deploys, such as 3.16.0 for prometheus."""
+    return LOCAL_BUILDS[service].version(service).removeprefix("v")
+
+
 def stack_build_dir(service: str) -> Path:
     """Where scripts/images/build.sh puts the server of the release the stack deploys (Prometheus 3.16,
     Alertmanager 0.35) and its command-line tool (promtool, amtool)."""
-    version = LOCAL_BUILDS[service].version(service).removeprefix("v")
-    return IMAGES_CACHE / "bin" / f"{service}-{version}"
+    return IMAGES_CACHE / "bin" / f"{service}-{stack_release(service)}"
 
 
 def stack_binary(service: str) -> str:

@@ -15,13 +15,14 @@ from engine.stack import wait_for
 from rendering import rendered_files, stack_settings
 from repo import declared_rule_files
 from routing import route_test, routing_rows
+from servers import stack_release
 
 from stacks.content import load_content, select_systems
 from stacks.contract import network_name
 from stacks.layout import RULES_DIR
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
-from stacks.versions import LOCAL_BUILDS, local_images
+from stacks.versions import local_images
 
 pytestmark = pytest.mark.tools
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def run(*command: str) -> subprocess.CompletedProcess:
 def test_the_tools_are_the_releases_the_stack_deploys(tool, service):
     """Debian's promtool 2.42 passes SLO scenarios and rule tests that Prometheus 3.16 fails (its ranges are open
     on the left): the tier is only as true as the release it runs."""
-    version = LOCAL_BUILDS[service].version(service).removeprefix("v")
+    version = stack_release(service)
     result = run(tool, "--version")
     assert result.stdout.startswith(f"{tool}, version {version} "), (
         f"{shutil.which(tool)} is not {service} {version}'s {tool}: run scripts/setup.sh\n{result.stdout}"
