@@ -19,17 +19,20 @@ def routing_rows() -> list[tuple[str, dict[str, str], list[str]]]:
 
 def route_test(config: Path, labels: dict[str, str], receivers: list[str]) -> subprocess.CompletedProcess:
     """`amtool config routes test`: passes when these labels reach exactly these receivers in this config."""
+    return _routes_test(config, labels, f"--verify.receivers={','.join(receivers)}")
+
+
+def receivers_reached(config: Path, labels: dict[str, str]) -> list[str]:
+    """The receivers `amtool config routes test` routes these labels to in this config."""
+    result = _routes_test(config, labels)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip().split(",")
+
+
+def _routes_test(config: Path, labels: dict[str, str], *flags: str) -> subprocess.CompletedProcess:
     label_args = [f"{label}={json.dumps(value, ensure_ascii=False)}" for label, value in labels.items()]
     return subprocess.run(
-        [
-            "amtool",
-            "config",
-            "routes",
-            "test",
-            f"--config.file={config}",
-            f"--verify.receivers={','.join(receivers)}",
-            *label_args,
-        ],
+        ["amtool", "config", "routes", "test", f"--config.file={config}", *flags, *label_args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,11 +4,9 @@ for every label set, whatever the matchers' operators, a label's absence, `conti
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 from conftest import configured_stack
+from routing import receivers_reached
 
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.settings import load_settings
@@ -59,24 +57,6 @@ LABEL_SETS = [
 ]
 
 
-def amtool_receivers(config_path, labels: dict[str, str]) -> list[str]:
-    result = subprocess.run(
-        [
-            "amtool",
-            "config",
-            "routes",
-            "test",
-            f"--config.file={config_path}",
-            *(f"{name}={json.dumps(value)}" for name, value in labels.items()),  # quoted: "" is a value
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout.strip().split(",")
-
-
 def test_the_programs_route_model_reaches_the_receivers_amtool_does(tmp_path):
     config, secret_keys = configured_stack("dev")
     config["monitoring:alerting"] = {
@@ -86,7 +66,7 @@ def test_the_programs_route_model_reaches_the_receivers_amtool_does(tmp_path):
     alerting = load_settings(config, frozenset(secret_keys)).alerting
     path = tmp_path / "alertmanager.yml"
     path.write_text(render_alertmanager_config(alerting))
-    by_amtool = {str(labels): amtool_receivers(path, labels) for labels in LABEL_SETS}
+    by_amtool = {str(labels): receivers_reached(path, labels) for labels in LABEL_SETS}
     by_program = {str(labels): alerting.route.receivers_for(labels) for labels in LABEL_SETS}
     assert by_program == by_amtool
     # Every receiver is reached by some label set, so each branch of the tree is exercised.
