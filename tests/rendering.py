@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from conftest import configured_stack
 from webhooks import WebhookReceiver
 
@@ -51,3 +54,12 @@ def with_remote_write(stack: str, *stores: dict, secret: bool = True) -> tuple[d
     config, secret_keys = configured_stack(stack)
     config["monitoring:prometheus"] = {**(config.get("monitoring:prometheus") or {}), "remoteWrite": list(stores)}
     return config, [*secret_keys, "monitoring:prometheus"] if secret else secret_keys
+
+
+def assert_matches_golden(golden: Path, text: str) -> None:
+    """`text` byte for byte as the golden file has it; UPDATE_GOLDEN=1 rewrites the file after a reviewed change."""
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"missing golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
+    assert text == golden.read_text(), f"{golden} differs from its golden file"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import STACKS, configured_stack
-from rendering import rendered_files, stack_settings
+from rendering import assert_matches_golden, rendered_files, stack_settings
 
 from stacks.render.kubernetes import alertmanager_config, manifest, monitors
 from stacks.render.loki import render_loki_config
@@ -21,12 +20,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 @pytest.mark.parametrize("stack", STACKS)
 def test_rendered_files_match_golden(stack):
     for name, text in rendered_files(stack).items():
-        golden = GOLDEN / stack / name
-        if os.environ.get("UPDATE_GOLDEN"):
-            golden.parent.mkdir(parents=True, exist_ok=True)
-            golden.write_text(text)
-        assert golden.exists(), f"missing golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
-        assert text == golden.read_text(), f"{stack}/{name} differs from its golden file"
+        assert_matches_golden(GOLDEN / stack / name, text)
 
 
 def test_loki_keeps_logs_for_the_stack_retention_with_the_compactor():
@@ -182,9 +176,4 @@ def test_the_kubernetes_objects_of_the_settings_match_golden(variant):
             {**kubernetes["monitors"][0], "job": "api-eu", "namespaces": ["eu", "eu-2"], "path": "/m"},
         ]
     text = kubernetes_objects(load_settings(config, frozenset(secret_keys)))
-    golden = GOLDEN / "cluster" / f"kubernetes-{variant}.yaml"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(text)
-    assert golden.exists(), f"missing golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
-    assert text == golden.read_text(), f"cluster/{golden.name} differs from its golden file"
+    assert_matches_golden(GOLDEN / "cluster" / f"kubernetes-{variant}.yaml", text)

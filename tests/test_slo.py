@@ -7,7 +7,6 @@ windows below (`Traffic`), so a change in the thresholds, windows or `for` shows
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rendering import assert_matches_golden
 
 from stacks import slo
 from stacks.content import load_slos
@@ -57,12 +57,7 @@ def test_generated_rules_and_dashboards_match_golden(spec_path, tmp_path):
     outputs = {rule_file.name: rule_file.text}
     outputs.update({f"{d.uid}.json": d.config_json + "\n" for d in dashboards})
     for name, text in outputs.items():
-        golden = GOLDEN / name
-        if os.environ.get("UPDATE_GOLDEN"):
-            golden.parent.mkdir(parents=True, exist_ok=True)
-            golden.write_text(text)
-        assert golden.exists(), f"missing golden file {golden}; run with UPDATE_GOLDEN=1 and review it"
-        assert text == golden.read_text(), f"{name} differs from its golden file"
+        assert_matches_golden(GOLDEN / name, text)
 
 
 def test_every_spec_records_every_window_and_has_both_alert_classes(tmp_path):
