@@ -19,6 +19,7 @@ from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.settings import grafana_warnings
+from stacks.settings_scraping import label_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
@@ -40,6 +41,7 @@ if settings.kubernetes:
                 [f"{source}: {size} bytes, over a ConfigMap's {CONFIGMAP_LIMIT}" for source, size in too_large]
             )
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
+warnings += label_warnings(settings.scrape_targets)
 check_policy_owner(settings, pulumi.get_stack())
 check_grafana_names(settings, content)
 warnings += grafana_warnings(settings, grafana_rules=bool(content.grafana_rule_groups))

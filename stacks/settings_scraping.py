@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
-from stacks.promql import LABEL_NAME
 from stacks.settings_schema import checked_image, object_reader
 
 HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
@@ -71,9 +70,8 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
         path = r.str("metricsPath", "/metrics", pattern=_PATH, expected="a path starting with '/'")
         scheme = r.str("scheme", "http", pattern=_SCHEME, expected="http or https")
         labels = r.mapping("labels", expected="a map of label names to values")
-        for name in labels:
-            if not LABEL_NAME.fullmatch(str(name)) or str(name).startswith("__"):
-                r.add(f"labels.{name}", "must be a valid Prometheus label name (letters, digits, _; not __ first)")
+        if any(name is None or str(name) == "" for name in labels):
+            r.add("labels", "has an empty label name, which Prometheus refuses")
         targets.append(
             ScrapeTarget(
                 job=str(job),
@@ -84,6 +82,24 @@ def parse_scrape_targets(value: list, reserved_jobs: tuple[str, ...], problems: 
             )
         )
     return tuple(targets)
+
+
+# Target labels starting with __ that Prometheus reads for the scrape itself (scrape/target.go PopulateLabels);
+# any other such label is dropped before the series are stored.
+_SCRAPE_LABELS = re.compile(r"__(address|scheme|metrics_path|scrape_interval|scrape_timeout)__|__param_.+")
+
+
+def label_warnings(targets: tuple[ScrapeTarget, ...]) -> list[str]:
+    """Target labels Prometheus takes but drops from the series: names starting with __ (a warning, as Prometheus
+    accepts them). Prometheus 3 takes any other UTF-8 name, such as team-name."""
+    return [
+        f"scrapeTargets[{i}].labels.{name}: Prometheus drops target labels starting with __ before storing the "
+        f"series, so no series of job {target.job} carries it; rename it (such as {name.lstrip('_') or 'team'}) "
+        "to keep it on the series"
+        for i, target in enumerate(targets)
+        for name, _ in target.labels
+        if name.startswith("__") and not _SCRAPE_LABELS.fullmatch(name)
+    ]
 
 
 @dataclass(frozen=True)

@@ -213,10 +213,10 @@ SETTINGS_CASES = [
     ),
     (
         "dev",
-        key("scrapeTargets", [{"job": "a", "targets": ["http://a:1"], "labels": {"__team": "x"}}]),
+        key("scrapeTargets", [{"job": "a", "targets": ["http://a:1"], "labels": {"": "x"}}]),
         [
             "scrapeTargets[0].targets[0]: must look like host:port, got 'http://a:1'",
-            "scrapeTargets[0].labels.__team: must be a valid Prometheus label name (letters, digits, _; not __ first)",
+            "scrapeTargets[0].labels: has an empty label name, which Prometheus refuses",
         ],
     ),
     # Kubernetes

@@ -1,0 +1,93 @@
+"""scrapeTargets[].labels: preview takes the label names Prometheus 3.16 takes (any UTF-8 name but the empty
+one), and warns on the ones Prometheus takes but drops from the series (those starting with __)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import configured_stack
+from mockstack import run_program
+
+from stacks.errors import InputError
+from stacks.render.prometheus import render_prometheus_config
+from stacks.settings import load_settings
+
+LABEL_NAMES = ["team", "team-name", "équipe", "1x", "a.b/c", "__team", "__param_module", "__scheme__", ""]
+
+
+def with_labels(labels: dict) -> tuple[dict, list[str]]:
+    config, secret_keys = configured_stack("dev")
+    targets = config.get("monitoring:scrapeTargets") or []
+    config["monitoring:scrapeTargets"] = [{"job": "app", "targets": ["app:8080"], "labels": labels}, *targets]
+    return config, secret_keys
+
+
+def promtool_verdict(name: str, tmp_path: Path) -> str | None:
+    """The stack's promtool on a prometheus.yml written here by hand with this target label: its error, or None."""
+    config = {
+        "scrape_configs": [{"job_name": "app", "static_configs": [{"targets": ["app:8080"], "labels": {name: "x"}}]}]
+    }
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
+    return None if result.returncode == 0 else (result.stdout + result.stderr).strip()
+
+
+def preview_verdict(name: str) -> str | None:
+    config, secret_keys = with_labels({name: "x"})
+    try:
+        load_settings(config, frozenset(secret_keys))
+    except InputError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.tools
+def test_preview_refuses_the_target_label_names_prometheus_refuses_and_no_other(tmp_path):
+    verdicts = [(name, promtool_verdict(name, tmp_path), preview_verdict(name)) for name in LABEL_NAMES]
+    disagreements = [
+        f"{name!r}: promtool {server or 'accepts'}; preview {preview or 'accepts'}"
+        for name, server, preview in verdicts
+        if (server is None) != (preview is None)
+    ]
+    assert disagreements == []
+    assert [name for name, server, _ in verdicts if server is not None] == [""]  # both verdicts occur
+
+
+@pytest.mark.tools
+def test_the_rendered_config_carries_every_name_preview_takes_and_promtool_accepts_it(tmp_path):
+    taken = {name: f"v{i}" for i, name in enumerate(LABEL_NAMES) if name}
+    config, secret_keys = with_labels(taken)
+    path = tmp_path / "prometheus.yml"
+    path.write_text(render_prometheus_config(load_settings(config, frozenset(secret_keys))))
+    (job,) = [job for job in yaml.safe_load(path.read_text())["scrape_configs"] if job["job_name"] == "app"]
+    assert job["static_configs"] == [{"targets": ["app:8080"], "labels": taken}]
+    result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_empty_label_name_is_refused_naming_the_target():
+    config, secret_keys = with_labels({"": "x", "team": "a"})
+    with pytest.raises(InputError) as error:
+        load_settings(config, frozenset(secret_keys))
+    assert str(error.value).splitlines()[1:] == [
+        "- scrapeTargets[0].labels: has an empty label name, which Prometheus refuses",
+        "1 error",
+    ]
+
+
+def test_a_label_prometheus_drops_from_the_series_is_a_warning_naming_the_fix(monkeypatch):
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    labels = {"__team": "a", "__param_module": "http_2xx", "__metrics_path__": "/m", "team-name": "b"}
+    run = run_program("dev", *with_labels(labels))
+    assert run.recorder.registrations  # a warning: the stack still deploys
+    assert warnings == [
+        "scrapeTargets[0].labels.__team: Prometheus drops target labels starting with __ before storing the series, "
+        "so no series of job app carries it; rename it (such as team) to keep it on the series"
+    ]
