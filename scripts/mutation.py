@@ -131,6 +131,14 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
     return by_module
 
 
+def tree_name(root: Path = ROOT) -> str:
+    """The commit of this checkout, with "+ changes" when the working tree differs from it."""
+    git = ["git", "-C", str(root)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
+    return f"{commit or 'no commit'}{' + changes' if changed else ''}"
+
+
 def run_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The tests' environment in the copy: the corpus beside this checkout (the copy has none beside it), and
     MONITORING_MUTATION, which makes every test run the program itself (tests/mockstack.py, shared_run)."""
@@ -147,6 +155,8 @@ def main() -> int:
     for module in modules:
         if not (ROOT / module).is_file():
             parser.error(f"no module {module}")
+    # The tree the figures are about, first: a score read later against a newer tree would mislead.
+    print(f"tree: {tree_name()}", flush=True)
     work = Path(arguments.keep or tempfile.mkdtemp(prefix="mutation-"))
     work.mkdir(parents=True, exist_ok=True)
     files = tracked_copy(work)

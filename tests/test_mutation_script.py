@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 
 from repo import ROOT
 
@@ -53,3 +54,16 @@ def test_the_tests_run_each_program_themselves_and_find_the_corpus():
         "MONITORING_MUTATION": "1",
     }
     assert mutation.run_environment({"MONITORING_CORPUS": "/c"})["MONITORING_CORPUS"] == "/c"
+
+
+def test_the_output_names_the_tree_it_scored(tmp_path):
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    assert mutation.tree_name(tmp_path) == "no commit"
+    (tmp_path / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    commit = subprocess.run([*git, "log", "-1", "--format=%h"], capture_output=True, text=True).stdout.strip()
+    assert mutation.tree_name(tmp_path) == commit
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert mutation.tree_name(tmp_path) == f"{commit} + changes"
