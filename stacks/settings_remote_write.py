@@ -152,9 +152,13 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     rule = r.child(f"writeRelabel[{index}]", value, _RELABEL_KEYS, expected="a relabel rule")
     if not rule.valid:
         return {}
-    action = rule.str("action", "replace", expected=f"one of {', '.join(_ACTIONS)}") or "replace"
-    if action not in _ACTIONS:
+    # relabel.go Action.UnmarshalYAML: the action in any case; an empty or null one is refused, not defaulted.
+    action = rule.get("action", "replace")
+    if isinstance(action, str) and action.lower() in _ACTIONS:
+        action = action.lower()
+    else:
         rule.add("action", f"must be one of {', '.join(_ACTIONS)}, got {action!r}")
+        action = None  # the checks below depend on the action: none of them applies
     # Prometheus 3 validates label names as UTF-8 (metric_name_validation_scheme utf8, the default): any
     # non-empty string is one, `team-name` and `9job` included.
     for j, label in enumerate(rule.list("sourceLabels", expected="a list of label names")):
@@ -166,6 +170,8 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     target = rule.str("targetLabel", expected="a label name") or ""
     if action in _NEEDS_TARGET and not target:
         rule.add("targetLabel", f"is required for action {action}")
+    if action == "labelmap" and not rule.get("replacement", "$1"):  # null is Go's empty string
+        rule.add("replacement", "action labelmap needs a label name or a template such as ${1}")
     if action == "hashmod":
         rule.number("modulus", valid=lambda n: isinstance(n, int) and n > 0, expected="a positive whole number")
     allowed = _ONLY.get(action)

@@ -583,6 +583,9 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
             {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": 0},
             {"action": "keepequal", "sourceLabels": ["a"], "targetLabel": "t", "regex": "x"},
             {"action": "drop", "sourceLabel": ["a"]},  # a key Prometheus does not know
+            {"action": "", "sourceLabels": ["a"], "targetLabel": "t"},  # not the default
+            {"action": "LabelMap", "regex": "k_(.*)", "replacement": ""},  # any case: still labelmap
+            {"action": "Keep", "sourceLabels": ["a"], "regex": "x"},  # no problem
         ]
     )
     lines = problem_lines(settings_error("dev", edit))
@@ -594,11 +597,12 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
         f"{rules}[1].sourceLabels: must be a list of label names, got 'x'",
         f"{rules}[1].regex: must be a regular expression, got 3",
         f"{rules}[1].targetLabel: must be a label name, got 4",
-        f"{rules}[1].targetLabel: is required for action replace",
         f"{rules}[2].modulus: must be a positive whole number, got 0",
         f"{rules}[3].regex: action keepequal takes only sourceLabels and targetLabel",
         f"{rules}[4].sourceLabel: unknown key; known keys: action, modulus, regex, replacement, separator, "
         "sourceLabels, targetLabel",
+        f"{rules}[5].action: must be one of {actions}, got ''",
+        f"{rules}[6].replacement: action labelmap needs a label name or a template such as ${{1}}",
     ]
 
 
