@@ -158,17 +158,16 @@ class Route:
         """The receivers an alert with these labels reaches, as Alertmanager walks the tree: depth first, the
         first matching child unless it says continue, the node's own receiver when no child matches."""
 
-        def walk(node: Route, inherited: str | None) -> list[str]:
-            receiver = node.receiver or inherited
+        def walk(node: Route, receiver: str | None) -> list[str]:
             found: list[str] = []
             for child in node.routes:
                 if all(m.matches(labels) for m in child.matchers):
-                    found += walk(child, receiver)
+                    found += walk(child, child.receiver or receiver)
                     if not child.continue_:
                         break
-            return found or [receiver or ""]
+            return found or [receiver]
 
-        return list(dict.fromkeys(walk(self, self.receiver)))
+        return list(dict.fromkeys(walk(self, self.receiver)))  # the root has one (parse_alerting)
 
 
 @dataclass(frozen=True)
@@ -413,12 +412,12 @@ def _inhibit_rule(item: Any, where: str, problems: Problems) -> InhibitRule:
 
 def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
     r = Reader(item, "alerting.smtp", problems, {"smarthost", "from", "username", "password"})
-    smarthost = r.str("smarthost", required=True) or ""
+    smarthost = r.str("smarthost", required=True)
     if smarthost and not re.match(r"^[^\s:]+:\d+$", smarthost):
         problems.add("alerting.smtp.smarthost", f"must look like host:port, got {smarthost!r}")
-    username = r.str("username") or ""
+    username = r.str("username")
     password = secret("alerting.smtp.password", r.str("password")) if username else ""
-    return Smtp(smarthost=smarthost, from_=r.str("from", required=True) or "", username=username, password=password)
+    return Smtp(smarthost=smarthost, from_=r.str("from", required=True), username=username, password=password)
 
 
 def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:

@@ -152,7 +152,7 @@ def _monitors(r: Reader, jobs: set[str]) -> tuple[Monitor, ...]:
             m.add("kind", f"must be service (a ServiceMonitor) or pod (a PodMonitor), got {kind!r}")
         selector = _labels(m, "selector", {}, required=True)
         port = m.str("port", required=True, pattern=_PORT_NAME, expected="the name of the metrics port") or ""
-        path = m.str("path", "/metrics", pattern=_PATH, expected="a path starting with '/'") or "/metrics"
+        path = m.str("path", "/metrics", pattern=_PATH, expected="a path starting with '/'")
         namespaces = m.list("namespaces", expected="a list of namespaces")
         for j, namespace in enumerate(namespaces):
             if not isinstance(namespace, str) or not _DNS_LABEL.fullmatch(namespace):

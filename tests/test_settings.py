@@ -12,6 +12,7 @@ from stacks.durations import canonical_duration, parse_duration
 from stacks.environment import docker_socket_group
 from stacks.errors import InputError
 from stacks.settings import APP_DISCOVERY_JOB, AppDiscoverySettings, load_settings
+from stacks.versions import IMAGES
 
 
 def test_dev_defaults_come_from_the_pulumi_yaml_schema():
@@ -31,6 +32,18 @@ def test_a_partial_object_keeps_the_other_defaults():
     settings = load_settings(config, frozenset(secrets))
     assert settings.prometheus.retention_time == "30d"
     assert settings.prometheus.retention_size == "10GB"
+
+
+def test_an_empty_image_keeps_the_pinned_release_and_a_given_one_replaces_it():
+    config, secrets = configured_stack("dev")
+    config["monitoring:images"] = {
+        "prometheus": "",
+        "alertmanager": None,
+        "grafana": "reg.example.com/g/grafana:13.0.1",
+    }
+    images = load_settings(config, frozenset(secrets)).images
+    assert (images["prometheus"], images["alertmanager"]) == (IMAGES["prometheus"], IMAGES["alertmanager"])  # the pins
+    assert images["grafana"] == "reg.example.com/g/grafana:13.0.1"
 
 
 def test_values_arrive_from_the_engine_as_strings():
