@@ -246,7 +246,7 @@ def _url(where: str, url: str, problems: Problems) -> None:
 
 def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, smtp: Smtp | None) -> Receiver:
     r = Reader(item, where, problems, {"name", "webhooks", "slack", "pagerduty", "email"})
-    name = r.str("name", required=True) or ""
+    name = r.str("name", required=True)
     webhooks, slacks, pagerduties, emails = [], [], [], []
     for i, w in enumerate(r.list("webhooks")):
         wr = r.child(f"webhooks[{i}]", w, {"url", "sendResolved", "maxAlerts"})
@@ -289,7 +289,7 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         )
     for i, e in enumerate(r.list("email")):
         er = r.child(f"email[{i}]", e, {"to", *EMAIL_FIELDS, "sendResolved"})
-        to = er.str("to", required=True) or ""
+        to = er.str("to", required=True)
         if to and not _EMAIL.match(to):
             problems.add(er.at("to"), f"must be an email address, got {to!r}")
         _template(er.at("to"), to, problems)

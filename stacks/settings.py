@@ -214,7 +214,7 @@ def load_settings(
 
     loki = object_reader("loki", values["loki"], schema, problems)
     loki_retention = loki.duration("retentionPeriod", "", canonical=False) or ""
-    loki_push_url = loki.str("pushUrl", pattern=_HTTP_URL, expected="an http(s) URL") or ""
+    loki_push_url = loki.str("pushUrl", pattern=_HTTP_URL, expected="an http(s) URL")
     hosts = (
         ()
         if kubernetes
@@ -235,8 +235,8 @@ def load_settings(
         loki.add("retentionPeriod", f"must be at least 24h (Loki's minimum), got {loki_retention!r}")
 
     grafana = object_reader("grafana", values["grafana"], schema, problems)
-    admin_user = grafana.str("adminUser", required=True, expected="a non-empty string") or ""
-    grafana_url = grafana.str("url", pattern=_HTTP_URL, expected="an http(s) URL") or ""
+    admin_user = grafana.str("adminUser", required=True, expected="a non-empty string")
+    grafana_url = grafana.str("url", pattern=_HTTP_URL, expected="an http(s) URL")
     grafana_content = values["grafanaContent"]
     runs_grafana = "grafana" in services
     configmaps = kubernetes is not None and kubernetes.grafana == "configmaps"
@@ -390,10 +390,10 @@ def _grafana_target(
     grafana: Reader, runs_grafana: bool, through_provider: bool, image: str
 ) -> tuple[str, tuple[int, int] | None, bool]:
     """grafana.namePrefix, the Grafana's (major, minor) version and grafana.alertingMultiplePolicies."""
-    prefix = grafana.str("namePrefix", pattern=GRAFANA_UID_CHARACTERS, expected="letters, digits, '-' or '_'") or ""
+    prefix = grafana.str("namePrefix", pattern=GRAFANA_UID_CHARACTERS, expected="letters, digits, '-' or '_'")
     if prefix and not through_provider:
         grafana.add("namePrefix", "names what the stack pushes through the Grafana provider, and it pushes nothing")
-    given = grafana.str("version", pattern=_GRAFANA_VERSION, expected="a Grafana version such as 13.1.0") or ""
+    given = grafana.str("version", pattern=_GRAFANA_VERSION, expected="a Grafana version such as 13.1.0")
     tag = image.partition("@")[0].rpartition("/")[2].partition(":")[2] if runs_grafana else ""
     match = _GRAFANA_VERSION.fullmatch(given or tag)
     multiple_policies = grafana.bool("alertingMultiplePolicies", False)

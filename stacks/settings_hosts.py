@@ -71,7 +71,7 @@ def parse_hosts(
         r = Reader(item, f"hosts[{i}]", problems, _HOST_KEYS, expected="a host: {name, dockerHost, address}")
         if not r.valid:
             continue
-        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'web-1' (a-z, 0-9, -)") or ""
+        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'web-1' (a-z, 0-9, -)")
         docker_host = r.str("dockerHost", pattern=_DOCKER_HOST, expected="a Docker daemon as unix://, tcp:// or ssh://")
         own = not r.get("dockerHost") or docker_host == stack_docker_host
         address = _address(r, own)

@@ -122,11 +122,11 @@ def parse_kubernetes(value: Any, problems: Problems, *, scrape_jobs: set[str]) -
     )
     if namespace and len(namespace) > 63:
         r.add("namespace", f"must be at most 63 characters, got {len(namespace)}")
-    grafana = r.str("grafana", "configmaps", expected=" or ".join(GRAFANA_MODES)) or "configmaps"
+    grafana = r.str("grafana", "configmaps", expected=" or ".join(GRAFANA_MODES))
     if grafana not in GRAFANA_MODES:
         r.add("grafana", f"must be one of {', '.join(GRAFANA_MODES)}, got {grafana!r}")
     return KubernetesSettings(
-        context=r.str("context", expected="a kubeconfig context") or "",
+        context=r.str("context", expected="a kubeconfig context"),
         namespace=namespace or "",
         rule_labels=_labels(r, "ruleLabels", DEFAULT_RELEASE_LABELS, required=True),
         monitor_labels=_labels(r, "monitorLabels", DEFAULT_RELEASE_LABELS, required=True),
@@ -143,15 +143,15 @@ def _monitors(r: Reader, jobs: set[str]) -> tuple[Monitor, ...]:
         m = r.child(f"monitors[{i}]", item, _MONITOR_KEYS, expected="a monitor: {job, kind, selector, port}")
         if not m.valid:
             continue
-        job = m.str("job", required=True, pattern=JOB_NAME, expected="a job name such as 'mindhit-api'") or ""
+        job = m.str("job", required=True, pattern=JOB_NAME, expected="a job name such as 'mindhit-api'")
         if job in jobs:
             m.add("job", f"job {job!r} is already scraped; job names must be unique")
         jobs.add(job)
-        kind = m.str("kind", "service", expected="service or pod") or "service"
+        kind = m.str("kind", "service", expected="service or pod")
         if kind not in ("service", "pod"):
             m.add("kind", f"must be service (a ServiceMonitor) or pod (a PodMonitor), got {kind!r}")
         selector = _labels(m, "selector", {}, required=True)
-        port = m.str("port", required=True, pattern=_PORT_NAME, expected="the name of the metrics port") or ""
+        port = m.str("port", required=True, pattern=_PORT_NAME, expected="the name of the metrics port")
         path = m.str("path", "/metrics", pattern=_PATH, expected="a path starting with '/'")
         namespaces = m.list("namespaces", expected="a list of namespaces")
         for j, namespace in enumerate(namespaces):

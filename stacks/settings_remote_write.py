@@ -114,15 +114,15 @@ def parse_remote_write(
         r = Reader(item, f"{where}[{i}]", problems, _STORE_KEYS, expected="a store: {name, url}")
         if not r.valid:
             continue
-        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'long-term' (a-z, 0-9, -)") or ""
-        url = r.str("url", required=True, pattern=_HTTP_URL, expected="an http(s) URL of the store's write API") or ""
+        name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'long-term' (a-z, 0-9, -)")
+        url = r.str("url", required=True, pattern=_HTTP_URL, expected="an http(s) URL of the store's write API")
         query_url = r.str("queryUrl", pattern=_HTTP_URL, expected="an http(s) URL where the store answers PromQL")
         auth = r.child("basicAuth", r.mapping("basicAuth"), ("password", "username"))
-        username = auth.str("username", expected="the user name") or ""
-        password = auth.str("password", expected="the password") or ""
+        username = auth.str("username", expected="the user name")
+        password = auth.str("password", expected="the password")
         if password and not username:
             auth.add("username", "is required with a password")
-        token = r.str("bearerToken", expected="the token") or ""
+        token = r.str("bearerToken", expected="the token")
         if token and (username or password):
             r.add("bearerToken", "give basicAuth or bearerToken, not both")
         if require_secrets and not is_secret:
@@ -167,7 +167,7 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     regex = rule.str("regex", expected="a regular expression")
     if regex is not None and (error := go_regexp_error(regex, RELABEL)):
         rule.add("regex", f"does not compile (Prometheus compiles it with Go's RE2): {error}")
-    target = rule.str("targetLabel", expected="a label name") or ""
+    target = rule.str("targetLabel", expected="a label name")
     if action in _NEEDS_TARGET and not target:
         rule.add("targetLabel", f"is required for action {action}")
     if action == "labelmap" and not rule.get("replacement", "$1"):  # null is Go's empty string

@@ -144,8 +144,8 @@ def parse_exporters(value: list, is_secret: bool, problems: Problems) -> tuple[E
             r.add("kind", f"must be one of {', '.join(_EXPORTER_ADDRESS)}, got {kind!r}")
             continue
         pattern, expected = _EXPORTER_ADDRESS.get(kind or "", (None, "its address"))
-        address = r.str("address", required=True, pattern=pattern, expected=expected) or ""
-        password = r.str("password", expected="the server's password") or ""
+        address = r.str("address", required=True, pattern=pattern, expected=expected)
+        password = r.str("password", expected="the server's password")
         if kind == "postgres" and password:
             r.add("password", "is part of a postgres exporter's address (its connection URI)")
         holds_credentials = password or (kind == "postgres" and "@" in address)
