@@ -96,7 +96,7 @@ def label_problem(key: Any, value: Any) -> str | None:
     return None
 
 
-def _labels(r: Reader, key: str, default: Mapping[str, str], *, required: bool = False) -> dict[str, str]:
+def _labels(r: Reader, key: str, default: Mapping[str, str], *, required: bool) -> dict[str, str]:
     labels = r.mapping(key, expected="a map of label names to values") if r.has(key) else dict(default)
     if required and not labels:
         r.add(key, "is required: the labels the operator's selector matches (an empty selector selects nothing here)")

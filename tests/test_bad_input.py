@@ -860,9 +860,11 @@ def test_a_route_an_alertmanager_config_cannot_express():
     alerting["route"]["routes"].insert(0, {"matchers": ['namespace="payments"'], "receiver": "critical"})
     alerting["inhibitRules"][0]["equal"] = ["alertname"]
     alerting["inhibitRules"][0]["sourceMatchers"].append('namespace=~"pay.*"')
+    alerting["inhibitRules"][0]["targetMatchers"].insert(0, 'namespace!="ops"')
     message = run_expecting_error("dev", config, secrets)
     assert "alerting.route.routes[0].matchers[0]: an AlertmanagerConfig is namespace-scoped" in message
     assert "alerting.inhibitRules[0].sourceMatchers[1]: an AlertmanagerConfig is namespace-scoped" in message
+    assert "alerting.inhibitRules[0].targetMatchers[0]: an AlertmanagerConfig is namespace-scoped" in message
 
 
 def test_a_grafana_name_prefix_grafana_would_refuse():

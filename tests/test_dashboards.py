@@ -106,7 +106,7 @@ def test_an_excluded_rule_does_not_fire(rule):
 def test_datasource_variables_resolve_by_name_whatever_their_format():
     """A datasource given as a variable resolves when a datasource variable (with or without a :format) or an
     __inputs entry of that name exists, and only then."""
-    refs = ["${ds}", "${ds:text}", "$ds", "${DS_PROM}", "${other}", "$query_var", "${ds_x}"]
+    refs = ["${ds}", "${ds:text}", "$ds", "${DS_PROM}", "${other}", "$query_var", "${ds_x}", "${dsX}", "$ds}"]
     model = dashboard(
         *(
             panel(id=i, gridPos={"x": 0, "y": 8 * i, "w": 12, "h": 8}, datasource={"type": "prometheus", "uid": ref})
@@ -125,6 +125,8 @@ def test_datasource_variables_resolve_by_name_whatever_their_format():
         ("$.panels[4].datasource", "${other} is neither a datasource template variable nor an __inputs entry"),
         ("$.panels[5].datasource", "$query_var is neither a datasource template variable nor an __inputs entry"),
         ("$.panels[6].datasource", "${ds_x} is neither a datasource template variable nor an __inputs entry"),
+        ("$.panels[7].datasource", "${dsX} is neither a datasource template variable nor an __inputs entry"),
+        ("$.panels[8].datasource", "$ds} is neither a datasource template variable nor an __inputs entry"),
     ]
 
 

@@ -228,12 +228,15 @@ SETTINGS_CASES = [
                 {"job": "mindhit-api", "selector": {"app": "a"}, "port": "http"},
                 {"job": "mindhit-api", "selector": {"app": "b"}, "port": "http", "kind": "deployment"},
                 {"job": "kerp-api", "selector": {"app": "c"}, "port": "http", "namespaces": ["Prod_NS"]},
+                {"job": "wealist-api", "selector": {"app": "d"}, "port": "http", "path": "metrics", "namespaces": "p"},
             ]
         ),
         [
             "kubernetes.monitors[1].job: job 'mindhit-api' is already scraped; job names must be unique",
             "kubernetes.monitors[1].kind: must be service (a ServiceMonitor) or pod (a PodMonitor), got 'deployment'",
             "kubernetes.monitors[2].namespaces[0]: must be a namespace name, got 'Prod_NS'",
+            "kubernetes.monitors[3].path: must be a path starting with '/', got 'metrics'",
+            "kubernetes.monitors[3].namespaces: must be a list of namespaces, got 'p'",
         ],
     ),
 ]
@@ -604,6 +607,13 @@ def test_each_relabel_field_of_the_wrong_type_is_named_whole():
         f"{rules}[5].action: must be one of {actions}, got ''",
         f"{rules}[6].replacement: action labelmap needs a label name or a template such as ${{1}}",
     ]
+
+
+def test_the_error_lists_every_problem_and_counts_them():
+    assert str(InputError(["a: x"])) == "invalid stack configuration or content:\n- a: x\n1 error"
+    assert (
+        str(InputError(["a: x", "b[0]: y"])) == "invalid stack configuration or content:\n- a: x\n- b[0]: y\n2 errors"
+    )
 
 
 def test_a_new_system_that_exists_or_has_no_job_is_refused():

@@ -106,9 +106,14 @@ def _datasource_problem(ref: Any, variables: set[str], inputs: set[str]) -> str 
     return f"unknown datasource uid {uid!r}; provisioned: {', '.join(sorted(DATASOURCE_UIDS.values()))}"
 
 
+# A variable reference as Grafana's template service reads one: $name, ${name}, ${name.field}, ${name:format}.
+_VARIABLE_REF = re.compile(r"\$(\w+)|\$\{(\w+)(?:\.[^:^}]+)?(?::[^}]+)?\}")
+
+
 def _variable_problem(ref: str, variables: set[str], inputs: set[str]) -> str | None:
-    name = ref.strip("${}").split(":")[0]
-    if name in variables or name in inputs:
+    match = _VARIABLE_REF.fullmatch(ref)
+    name = match and (match[1] or match[2])
+    if name and (name in variables or name in inputs):
         return None
     return f"{ref} is neither a datasource template variable nor an __inputs entry"
 
