@@ -154,13 +154,17 @@ def test_a_child_policy_keeps_its_own_timings_and_inherits_the_rest():
     parent, as Alertmanager does."""
     config, secret_keys = configured_stack("staging")
     watchdog = config["monitoring:alerting"]["route"]["routes"][0]
-    watchdog.update(groupWait="10s", groupInterval="2m", repeatInterval="1h")
+    watchdog.update(
+        groupWait="10s", groupInterval="2m", repeatInterval="1h", groupBy=["alertname"], **{"continue": True}
+    )
     mindhit = config["monitoring:alerting"]["route"]["routes"][1]
     mindhit["routes"][0]["repeatInterval"] = "45m"
     policy = unwrap(run_program("staging", config, secret_keys).recorder.one(*POLICY).inputs)
     first, second = policy["policies"][0], policy["policies"][1]
     assert (first["groupWait"], first["groupInterval"], first["repeatInterval"]) == ("10s", "2m", "1h")
-    assert [second.get(key) for key in ("groupWait", "groupInterval", "repeatInterval")] == [None, None, None]
+    assert (first["groupBies"], first["continue"]) == (["alertname"], True)
+    keys = ("groupWait", "groupInterval", "repeatInterval", "groupBies", "continue")
+    assert [second.get(key) for key in keys] == [None, None, None, None, None]
     critical = second["policies"][0]
     assert [critical.get(key) for key in ("groupWait", "groupInterval", "repeatInterval")] == [None, None, "45m"]
 
