@@ -88,7 +88,7 @@ def checked_image(r: Reader, key: str) -> str | None:
     reference = r.str(
         key, pattern=_IMAGE, expected="an image reference such as registry.example.com/prom/prometheus:v3.16.0"
     )
-    match = _IMAGE.fullmatch(reference or "")
+    match = _IMAGE.fullmatch(reference)  # "" when missing, null, empty or no image reference
     if not match:
         return None
     if not (match["tag"] or match["digest"]):
