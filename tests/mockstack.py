@@ -21,19 +21,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET_SIG = rpc._special_sig_key  # inputs that are secrets arrive wrapped: {SECRET_SIG: <secret sig>, "value": v}
 
 
-# scripts/mutation.py sets MONITORING_MUTATION. mutmut maps each test to the functions it calls, so a program run
-# tests share (a cache, a module fixture) would be mapped to the first of them only, and a bug another one catches
-# would count as survived: there, every test runs the program itself.
+# scripts/mutation.py sets MONITORING_MUTATION while mutmut maps each test to the functions it calls: a program
+# run tests share (a cache, a module fixture) would be mapped to the first of them only, and a bug another one
+# catches would count as survived. There, every test runs the program itself.
 PER_TEST_RUNS = bool(os.environ.get("MONITORING_MUTATION"))
 
 
 def shared_run(function):
-    """functools.cache, except in the mutation run."""
+    """functools.cache, except while mutmut maps tests to functions."""
     return function if PER_TEST_RUNS else functools.cache(function)
 
 
 def shared_scope(fixture_name: str, config) -> str:
-    """The scope of a fixture that runs the program: the module's, except in the mutation run."""
+    """The scope of a fixture that runs the program: the module's, except while mutmut maps tests."""
     return "function" if PER_TEST_RUNS else "module"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 
 from repo import ROOT
@@ -46,14 +47,27 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert f"\ndef {name}(" in (ROOT / path).read_text()
 
 
-def test_the_tests_run_each_program_themselves_and_find_the_corpus():
-    env = mutation.run_environment({"PATH": "/bin"})
-    assert env == {
+def test_the_mapping_run_has_each_test_run_the_program_itself_and_both_runs_find_the_corpus():
+    corpus = str(ROOT.parent / "shared" / "corpus")
+    mapping = mutation.run_environment({"PATH": "/bin"}, mapping=True)
+    assert mapping == {"PATH": "/bin", "MONITORING_CORPUS": corpus, "MONITORING_MUTATION": "1"}
+    # The second run shares program runs, whatever the caller's environment says.
+    assert mutation.run_environment({"PATH": "/bin", "MONITORING_MUTATION": "1"}, mapping=False) == {
         "PATH": "/bin",
-        "MONITORING_CORPUS": str(ROOT.parent / "shared" / "corpus"),
-        "MONITORING_MUTATION": "1",
+        "MONITORING_CORPUS": corpus,
     }
-    assert mutation.run_environment({"MONITORING_CORPUS": "/c"})["MONITORING_CORPUS"] == "/c"
+    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, mapping=False)["MONITORING_CORPUS"] == "/c"
+
+
+def test_the_mapping_run_tries_the_first_mutant_of_each_function_of_one_module():
+    assert mutation.first_mutants("stacks/render/agents.py") == "stacks.render.agents.*__mutmut_1"
+
+
+def test_the_test_map_is_read_from_mutmut_s_stats(tmp_path):
+    (tmp_path / "mutants").mkdir()
+    stats = {"tests_by_mangled_function_name": {"stacks.durations.x_is_size": ["t::b", "t::a"]}, "other": 1}
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text(json.dumps(stats))
+    assert mutation.test_map(tmp_path) == {"stacks.durations.x_is_size": ["t::a", "t::b"]}
 
 
 def test_the_output_names_the_tree_it_scored(tmp_path):
