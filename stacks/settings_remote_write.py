@@ -170,7 +170,7 @@ def _relabel(r: Reader, index: int, value: Any) -> dict[str, Any]:
     target = rule.str("targetLabel", expected="a label name")
     if action in _NEEDS_TARGET and not target:
         rule.add("targetLabel", f"is required for action {action}")
-    if action == "labelmap" and not rule.get("replacement", "$1"):  # null is Go's empty string
+    if action == "labelmap" and rule.has("replacement") and not rule.get("replacement"):  # null: Go's ""
         rule.add("replacement", "action labelmap needs a label name or a template such as ${1}")
     if action == "hashmod":
         rule.number("modulus", valid=lambda n: isinstance(n, int) and n > 0, expected="a positive whole number")

@@ -139,6 +139,7 @@ RELABEL_CASES = [
     {"action": "keep", "sourceLabels": ["a"], "regex": None},
     {"action": "labeldrop", "regex": "tmp_.*", "separator": None},
     {"action": "hashmod", "sourceLabels": ["a"], "targetLabel": "t", "modulus": None},
+    {"action": "labelmap", "regex": "k_(.*)"},  # replacement $1, the default
     {"action": "labelmap", "regex": "k_(.*)", "replacement": None},
     {"action": "labelmap", "regex": "k_(.*)", "replacement": ""},
     {"action": "keep", "sourceLabels": None, "regex": "x"},
