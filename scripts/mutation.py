@@ -97,6 +97,9 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
         'source_paths = ["stacks/"]',
         f"only_mutate = {json.dumps(modules)}",
         f"also_copy = {json.dumps(top)}",
+        # Each mutant's worker forks from a process that has run no test: with the default ("fork"), workers fork
+        # from the process that ran the clean tests, and inherit the program runs those tests cached, unmutated.
+        'process_isolation = "forkserver"',
         # A mutant can make a test wait forever (an exception inside Pulumi's mocked runtime): a hang is a kill.
         f'pytest_add_cli_args = ["-m", "{TESTS}", "-p", "no:cacheprovider", "--timeout=120", '
         f'"--deselect", "{SOURCE_READER}"]',

@@ -41,6 +41,7 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert 'only_mutate = ["stacks/durations.py"]' in config
     assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config
     assert "--timeout=120" in config and "not live" in config
+    assert '\nprocess_isolation = "forkserver"\n' in config  # no worker inherits a clean run's cached programs
     # The test that reads the package's source would "catch" every mutant of a message string.
     assert f'"--deselect", "{mutation.SOURCE_READER}"' in config
     path, _, name = mutation.SOURCE_READER.partition("::")
