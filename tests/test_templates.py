@@ -210,10 +210,27 @@ def test_smtp_credentials_go_to_both_servers_only_with_a_user():
         "smtp_auth_username": "am",
         "smtp_auth_password": "pw",
     }
-    assert (env["GF_SMTP_HOST"], env["GF_SMTP_USER"], env["GF_SMTP_PASSWORD"]) == ("mail:587", "am", "pw")
+    assert grafana_smtp(env) == {
+        "GF_SMTP_ENABLED": "true",
+        "GF_SMTP_HOST": "mail:587",
+        "GF_SMTP_FROM_ADDRESS": "am@example.com",
+        "GF_SMTP_USER": "am",
+        "GF_SMTP_PASSWORD": "pw",
+    }
     without, env, _ = smtp_run({"smarthost": "mail:25", "from": "am@example.com"})
     assert without == {"smtp_smarthost": "mail:25", "smtp_from": "am@example.com", "smtp_require_tls": True}
-    assert (env["GF_SMTP_USER"], env["GF_SMTP_PASSWORD"]) == ("", "")
+    assert grafana_smtp(env) == {
+        "GF_SMTP_ENABLED": "true",
+        "GF_SMTP_HOST": "mail:25",
+        "GF_SMTP_FROM_ADDRESS": "am@example.com",
+        "GF_SMTP_USER": "",
+        "GF_SMTP_PASSWORD": "",
+    }
+
+
+def grafana_smtp(env: dict[str, str]) -> dict[str, str]:
+    """Grafana's SMTP settings (its [smtp] section as GF_SMTP_* variables), whatever their case."""
+    return {key: value for key, value in env.items() if key.upper().startswith("GF_SMTP")}
 
 
 @pytest.mark.tools
