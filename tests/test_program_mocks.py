@@ -458,8 +458,24 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
     rules = {r["name"]: r for r in inputs["rules"]}
     assert set(rules) == {"ErrorLogSurge", "ContainerLogsMissing"}
     surge = rules["ErrorLogSurge"]
-    assert surge["condition"] == "B" and surge["for"] == "5m" and surge["labels"] == {"severity": "warning"}
+    assert {key: value for key, value in surge.items() if key != "datas"} == {
+        "name": "ErrorLogSurge",
+        "condition": "B",
+        "for": "5m",
+        "noDataState": "OK",
+        "execErrState": "Error",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "Error log surge in {{ $labels.service }}",
+            "description": "{{ $labels.service }} wrote {{ $values.A }} error lines in 5 minutes (threshold: 10).",
+        },
+    }
+    assert (rules["ContainerLogsMissing"]["noDataState"], rules["ContainerLogsMissing"]["execErrState"]) == (
+        "Alerting",
+        "Error",
+    )
     query, threshold = surge["datas"]
+    assert (query["refId"], threshold["refId"]) == ("A", "B")
     assert query["datasourceUid"] == "loki" and json.loads(query["model"])["expr"].startswith("sum by (service)")
     assert json.loads(threshold["model"])["conditions"][0]["evaluator"] == {"type": "gt", "params": [10.0]}
     loki = rec.one("grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-loki")
