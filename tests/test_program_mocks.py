@@ -476,6 +476,11 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
     )
     query, threshold = surge["datas"]
     assert (query["refId"], threshold["refId"]) == ("A", "B")
+    # The query reads the last 10 minutes (stacks/render/grafana.py); the threshold, an expression, no range.
+    assert (query["relativeTimeRange"], threshold["relativeTimeRange"]) == (
+        {"from": 600, "to": 0},
+        {"from": 0, "to": 0},
+    )
     assert query["datasourceUid"] == "loki" and json.loads(query["model"])["expr"].startswith("sum by (service)")
     assert json.loads(threshold["model"])["conditions"][0]["evaluator"] == {"type": "gt", "params": [10.0]}
     loki = rec.one("grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-loki")
