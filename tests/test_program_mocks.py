@@ -476,6 +476,10 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
     )
     query, threshold = surge["datas"]
     assert (query["refId"], threshold["refId"]) == ("A", "B")
+    assert (json.loads(query["model"])["refId"], json.loads(threshold["model"])["refId"]) == ("A", "B")
+    # Each model is sent as canonical JSON (keys sorted): the same rule is always the same text to the provider.
+    for data in (query, threshold):
+        assert data["model"] == json.dumps(json.loads(data["model"]), sort_keys=True)
     # The query reads the last 10 minutes (stacks/render/grafana.py); the threshold, an expression, no range.
     assert (query["relativeTimeRange"], threshold["relativeTimeRange"]) == (
         {"from": 600, "to": 0},
