@@ -183,7 +183,7 @@ def main() -> int:
     # Two runs of mutmut. The first maps tests to functions, every test running the program itself, and tries
     # a few mutants only. The second, given that map (mutmut keeps it in mutants/), tries every mutant: each in
     # a process of its own, where the tests may share program runs, since all of them see the same mutant. A
-    # survivor there runs its tests about three times faster.
+    # survivor's tests run about twice as fast there (grafana_content._rule's 187: 58 s against 133 s).
     mapping = subprocess.run(
         [*mutmut, first_mutants(modules[0])], cwd=work, env=run_environment(os.environ, mapping=True)
     )
