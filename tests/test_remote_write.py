@@ -11,8 +11,8 @@ import yaml
 from conftest import configured_stack
 from mockstack import run_program, secret_on_path, unwrap
 from rendering import with_remote_write
+from verdicts import disagreements, preview_verdict, promtool_verdict
 
-from stacks.errors import InputError
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import load_settings
 
@@ -178,42 +178,22 @@ RELABEL_CASES = [
 SNAKE = {"sourceLabels": "source_labels", "targetLabel": "target_label"}  # the other keys are spelled alike
 
 
-def promtool_verdict(rule: dict, tmp_path: Path) -> str | None:
-    """The stack's promtool on a prometheus.yml written here by hand with this one rule: its error, or None."""
-    config = {
-        "remote_write": [
-            {
-                "url": "http://vm:8428/api/v1/write",
-                "write_relabel_configs": [{SNAKE.get(key, key): value for key, value in rule.items()}],
-            }
-        ]
+def relabel_verdicts(rule: dict, directory: Path) -> tuple[str, str | None, str | None]:
+    """(the rule, promtool's verdict on a remote_write entry with it written by hand, preview's on writeRelabel)."""
+    entry = {
+        "url": "http://vm:8428/api/v1/write",
+        "write_relabel_configs": [{SNAKE.get(key, key): value for key, value in rule.items()}],
     }
-    path = tmp_path / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config))
-    result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True, timeout=60)
-    return None if result.returncode == 0 else (result.stdout + result.stderr).strip()
-
-
-def preview_verdict(rule: dict) -> str | None:
     config, secret_keys = with_remote_write("dev", {"name": "lts", "url": "http://vm:8428/api/v1/write"})
     config["monitoring:prometheus"]["remoteWrite"][0]["writeRelabel"] = [rule]
-    try:
-        load_settings(config, frozenset(secret_keys))
-    except InputError as error:
-        return str(error)
-    return None
+    return str(rule), promtool_verdict({"remote_write": [entry]}, directory), preview_verdict(config, secret_keys)
 
 
 @pytest.mark.tools
 def test_preview_refuses_the_relabel_rules_prometheus_refuses_and_no_other(tmp_path):
     """Preview is exactly as strict as Prometheus 3.16 on write_relabel_configs: the same verdict on each case."""
-    verdicts = [(rule, promtool_verdict(rule, tmp_path), preview_verdict(rule)) for rule in RELABEL_CASES]
-    disagreements = [
-        f"{rule}: promtool {server or 'accepts'}; preview {preview or 'accepts'}"
-        for rule, server, preview in verdicts
-        if (server is None) != (preview is None)
-    ]
-    assert disagreements == []
+    verdicts = [relabel_verdicts(rule, tmp_path) for rule in RELABEL_CASES]
+    assert disagreements(verdicts) == []
     # Both verdicts occur: the table is not all accepted or all refused.
     assert {server is None for _, server, _ in verdicts} == {True, False}
 
