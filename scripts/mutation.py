@@ -179,24 +179,24 @@ def main() -> int:
     files = tracked_copy(work)
     with (work / "pyproject.toml").open("a") as pyproject:
         pyproject.write(mutmut_config(modules, files))
-    mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children", str(os.cpu_count() or 2)]
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    mutmut_run = [mutmut, "run", "--max-children", str(os.cpu_count() or 2)]
     # Two runs of mutmut. The first maps tests to functions, every test running the program itself, and tries
     # a few mutants only. The second, given that map (mutmut keeps it in mutants/), tries every mutant: each in
     # a process of its own, where the tests may share program runs, since all of them see the same mutant. A
     # survivor's tests run about twice as fast there (grafana_content._rule's 187: 58 s against 133 s).
     mapping = subprocess.run(
-        [*mutmut, first_mutants(modules[0])], cwd=work, env=run_environment(os.environ, mapping=True)
+        [*mutmut_run, first_mutants(modules[0])], cwd=work, env=run_environment(os.environ, mapping=True)
     )
     if mapping.returncode != 0:
         return mapping.returncode
     tests_by_function = test_map(work)
     env = run_environment(os.environ, mapping=False)
-    run = subprocess.run(mutmut, cwd=work, env=env)
+    run = subprocess.run(mutmut_run, cwd=work, env=env)
     if test_map(work) != tests_by_function:  # mutmut mapped again, with shared runs: survivors may be false
         print("mutmut recorded a new test map in the second run: the scores below may count false survivors")
-    mutmut_command = mutmut[0]
     results = subprocess.run(
-        [mutmut_command, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
+        [mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
     ).stdout
     table = scores(results, modules)
     print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
@@ -207,7 +207,7 @@ def main() -> int:
         for survivor in survivors:
             print(f"survived: {survivor}")
             diff = subprocess.run(
-                [mutmut_command, "show", survivor.split()[0]], cwd=work, env=env, capture_output=True, text=True
+                [mutmut, "show", survivor.split()[0]], cwd=work, env=env, capture_output=True, text=True
             )
             print(diff.stdout)
     if not arguments.keep:
