@@ -77,8 +77,8 @@ def tracked_copy(destination: Path) -> list[str]:
         if source.is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
-    # The policy pack's own virtualenv, which tests/test_policy.py starts.
-    if (ROOT / "policy/.venv").is_dir():
+    # The policy pack's own virtualenv, which tests/test_policy.py starts; already there when a kept copy resumes.
+    if (ROOT / "policy/.venv").is_dir() and not (destination / "policy/.venv").is_symlink():
         (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
     # A repository of its own: some tests list the project's files with `git ls-files` (tests/repo.py), run in
     # mutmut's mutants/ copy, which nothing ignores.
@@ -134,6 +134,11 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
     return by_module
 
 
+def survivors(results: str, modules: list[str]) -> list[str]:
+    """The names of the mutants that survived, from `mutmut results --all true`."""
+    return [name.split()[0] for _, _, missed in scores(results, modules).values() for name in missed]
+
+
 def tree_name(root: Path = ROOT) -> str:
     """The commit of this checkout, with "+ changes" when the working tree differs from it."""
     git = ["git", "-C", str(root)]
@@ -181,6 +186,15 @@ def main() -> int:
         pyproject.write(mutmut_config(modules, files))
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     mutmut_run = [mutmut, "run", "--max-children", str(os.cpu_count() or 2)]
+    env = run_environment(os.environ, mapping=False)
+
+    def results() -> str:
+        command = [mutmut, "results", "--all", "true"]
+        return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True).stdout
+
+    # A kept copy run again resumes: mutmut keeps the verdicts of functions whose code did not change, but a
+    # survivor's verdict predates the tests added since, so those mutants are tried again at the end.
+    earlier_survivors = survivors(results(), modules) if (work / "mutants").is_dir() else []
     # Two runs of mutmut. The first maps tests to functions, every test running the program itself, and tries
     # a few mutants only. The second, given that map (mutmut keeps it in mutants/), tries every mutant: each in
     # a process of its own, where the tests may share program runs, since all of them see the same mutant. A
@@ -191,20 +205,19 @@ def main() -> int:
     if mapping.returncode != 0:
         return mapping.returncode
     tests_by_function = test_map(work)
-    env = run_environment(os.environ, mapping=False)
     run = subprocess.run(mutmut_run, cwd=work, env=env)
+    retry = [name for name in survivors(results(), modules) if name in earlier_survivors]
+    if run.returncode == 0 and retry:
+        run = subprocess.run([*mutmut_run, *retry], cwd=work, env=env)
     if test_map(work) != tests_by_function:  # mutmut mapped again, with shared runs: survivors may be false
         print("mutmut recorded a new test map in the second run: the scores below may count false survivors")
-    results = subprocess.run(
-        [mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
-    ).stdout
-    table = scores(results, modules)
+    table = scores(results(), modules)
     print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
     for module, (killed, tried, _) in table.items():
         score = f"{100 * killed / tried:.0f} %" if tried else "-"
         print(f"{module:<40} {killed:>7} {tried:>6} {score:>6}")
-    for _, _, survivors in table.values():
-        for survivor in survivors:
+    for _, _, missed in table.values():
+        for survivor in missed:
             print(f"survived: {survivor}")
             diff = subprocess.run(
                 [mutmut, "show", survivor.split()[0]], cwd=work, env=env, capture_output=True, text=True

@@ -82,3 +82,37 @@ def test_the_output_names_the_tree_it_scored(tmp_path):
     assert mutation.tree_name(tmp_path) == commit
     (tmp_path / "a.py").write_text("x = 2\n")
     assert mutation.tree_name(tmp_path) == f"{commit} + changes"
+
+
+def test_survivors_are_named_without_their_status():
+    results = "\n".join(
+        [
+            "    stacks.durations.x_parse__mutmut_1: killed",
+            "    stacks.durations.x_parse__mutmut_2: survived",
+            "    stacks.durations.x_parse__mutmut_3: no tests",
+            "    stacks.durations.x_parse__mutmut_4: not checked",
+            "    stacks.errors.x_fail__mutmut_1: survived",
+        ]
+    )
+    assert mutation.survivors(results, ["stacks/durations.py"]) == [
+        "stacks.durations.x_parse__mutmut_2",
+        "stacks.durations.x_parse__mutmut_3",
+    ]
+
+
+def test_a_kept_copy_is_copied_into_again(tmp_path, monkeypatch):
+    source = tmp_path / "tree"
+    (source / "policy/.venv").mkdir(parents=True)
+    (source / "policy/PulumiPolicy.yaml").write_text("runtime: python\n")
+    (source / "a.py").write_text("x = 1\n")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "a.py", "policy/PulumiPolicy.yaml"], check=True)
+    monkeypatch.setattr(mutation, "ROOT", source)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    assert mutation.tracked_copy(copy) == ["a.py", "policy/PulumiPolicy.yaml"]
+    (source / "a.py").write_text("x = 2\n")
+    assert mutation.tracked_copy(copy) == ["a.py", "policy/PulumiPolicy.yaml"]
+    assert (copy / "a.py").read_text() == "x = 2\n"
+    assert (copy / "policy/.venv").resolve() == source / "policy/.venv"
