@@ -106,12 +106,14 @@ class Agent:
     namespace: it listens on the host's address, and Prometheus scrapes it there under its name as the job."""
 
     name: str  # the scrape job, and the `agents` entry that selects it
-    port: int  # its listening port unless the host's `ports` says otherwise (upstream's default)
+    port: int  # its listening port unless the host's `ports` says otherwise
     health_path: str
 
 
-NODE_EXPORTER = Agent("node-exporter", 9100, "/")
-CADVISOR = Agent("cadvisor", 8080, "/healthz")
+NODE_EXPORTER = Agent("node-exporter", 9100, "/")  # upstream's default
+# Not upstream's 8080: that is most application servers' default (Gin, Spring Boot, Tomcat), K-ERP's API's among
+# them (seed 002), and one port has one process. 9338 is no framework's default and none of the stack's ports.
+CADVISOR = Agent("cadvisor", 9338, "/healthz")
 METRIC_AGENTS = (NODE_EXPORTER, CADVISOR)
 # The log collector: on the stack's own host it is the promtail service; on another host, an agent that pushes
 # to the stack's Loki (loki.pushUrl). It publishes nothing.

@@ -18,7 +18,7 @@ from stacks.errors import Problems, Reader
 from stacks.grafana_names import UID_CHARACTERS as GRAFANA_UID_CHARACTERS
 from stacks.layout import DATASOURCE_SERVICES, name_prefix, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
-from stacks.settings_hosts import HostSettings, parse_hosts
+from stacks.settings_hosts import HostSettings, parse_hosts, port_clashes
 from stacks.settings_kubernetes import KubernetesSettings, alertmanager_config_problems, parse_kubernetes
 from stacks.settings_remote_write import RemoteWrite, parse_remote_write
 from stacks.settings_schema import PROJECT, PROJECT_FILE, checked_image, load_schema, object_reader, short_key
@@ -314,6 +314,9 @@ def load_settings(
             problems.add(where, why)
     app_discovery = parse_app_discovery(values["appDiscovery"], schema, problems)
     exporters = parse_exporters(values["exporters"], "exporters" in secrets, problems)
+    if not problems:  # a skipped invalid item would shift the indexes the clashes are named by
+        for key, message in port_clashes(hosts, scrape_targets, exporters, ports):
+            problems.add(key, message)
 
     problems.raise_if_any()
     return StackSettings(

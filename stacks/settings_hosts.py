@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from stacks.errors import Problems, Reader
 from stacks.layout import AGENT_NAMES, DOCKER_SOCKET, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
+from stacks.settings_scraping import ExporterSettings, ScrapeTarget
 
 _HOST_KEYS = ("address", "agents", "dockerHost", "name", "ports")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -171,3 +173,78 @@ def _unique(hosts: list[tuple[int, HostSettings]], key: str, of, problems: Probl
             problems.add(f"hosts[{i}].{key}", f"{value!r} is already hosts[{seen[value]}]'s: each host once")
         else:
             seen[value] = i
+
+
+# What a datastore listens on when its exporter's address gives no port (the servers' defaults).
+_DATASTORE_PORTS = {"postgres": 5432, "redis": 6379}
+
+
+def port_clashes(
+    hosts: Sequence[HostSettings],
+    targets: Sequence[ScrapeTarget],
+    exporters: Sequence[ExporterSettings],
+    service_ports: Mapping[str, int],
+) -> list[tuple[str, str]]:
+    """(key, message) for each scrape target or exporter datastore at a host's address and port that another
+    process listens on: an agent, a published service, or a target or datastore of another kind. One port is one
+    process: a target sharing cAdvisor's port reads cAdvisor's health while the application is dead. Agents
+    against agents and services are checked where their ports are read (_ports)."""
+    # (address, port) -> who listens there: (process, what it is, how to move it)
+    listeners: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for host in hosts:
+        for address in {host.address.lower(), OWN_HOST_ADDRESS} if host.own else {host.address.lower()}:
+            for agent, port in host.ports.items():
+                listeners.setdefault((address, port), []).append(
+                    (
+                        agent,
+                        f"{agent}'s port on host {host.name}",
+                        f"or move {agent}: hosts: [{{name: {host.name}, ports: {{{agent}: <a free port>}}}}]",
+                    )
+                )
+            for service, port in service_ports.items() if host.own else ():
+                listeners.setdefault((address, port), []).append(
+                    (
+                        service,
+                        f"the port {service} is published on (ports.{service})",
+                        f"or move {service}: ports: {{{service}: <a free port>}}",
+                    )
+                )
+    clashes = []
+
+    def claim(address: str, port: int, process: str, key: str, what: str) -> None:
+        users = listeners.setdefault((address.lower(), port), [])
+        other = next((user for user in users if user[0] != process), None)
+        if other is None:
+            users.append((process, what, f"or correct {key}"))
+            return
+        clashes.append(
+            (
+                key,
+                f"{address}:{port} is also {other[1]}, and only one process listens on a port: give this "
+                f"{process} the port it really listens on, {other[2]}",
+            )
+        )
+
+    for i, target in enumerate(targets):
+        for j, address in enumerate(target.targets):
+            host, _, port = address.rpartition(":")
+            key = f"scrapeTargets[{i}].targets[{j}]"
+            claim(host, int(port), "scrape target", key, f"the scrape target {key} (job {target.job})")
+    for i, exporter in enumerate(exporters):
+        location = _datastore(exporter)
+        if location:
+            kind = f"{exporter.kind} server"
+            claim(*location, kind, f"exporters[{i}].address", f"the {kind} exporters[{i}] reads")
+    return clashes
+
+
+def _datastore(exporter: ExporterSettings) -> tuple[str, int] | None:
+    """The host and port of the server an exporter reads, from its address (none for a unix socket)."""
+    try:
+        url = urlsplit(exporter.address)
+        port = url.port or _DATASTORE_PORTS[exporter.kind]
+    except ValueError:
+        return None
+    if not url.hostname:
+        return None
+    return (f"[{url.hostname}]" if ":" in url.hostname else url.hostname), port

@@ -104,8 +104,8 @@ def test_agents_on_an_ipv6_host_listen_where_each_takes_the_address():
     node, cadvisor = agents(program, "v6")["node-exporter"], agents(program, "v6")["cadvisor"]
     assert node["command"] == ["--path.rootfs=/host", "--web.listen-address=[fd00::5]:9100"]
     assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://[fd00::5]:9100/"]
-    assert cadvisor["command"][:2] == ["--listen_ip=fd00::5", "--port=8080"]
-    assert cadvisor["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://[fd00::5]:8080/healthz"]
+    assert cadvisor["command"][:2] == ["--listen_ip=fd00::5", "--port=9338"]
+    assert cadvisor["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://[fd00::5]:9338/healthz"]
 
 
 def test_the_own_hosts_agents_listen_on_the_docker_gateway_which_they_resolve_through_host_gateway():
@@ -151,7 +151,7 @@ def test_prometheus_scrapes_every_hosts_agents_with_its_host_label():
         {"targets": ["10.0.0.6:9100"], "labels": {"host": "db-1"}},
     ]
     assert jobs["cadvisor"]["static_configs"] == [
-        {"targets": ["host.docker.internal:8080"], "labels": {"host": "local"}},
+        {"targets": ["host.docker.internal:9338"], "labels": {"host": "local"}},
         {"targets": ["10.0.0.5:8081"], "labels": {"host": "web-1"}},
     ]
 

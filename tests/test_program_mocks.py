@@ -195,7 +195,7 @@ def test_uploaded_configuration_files(stack):
         {"targets": ["host.docker.internal:9100"], "labels": {"host": "local"}}
     ]
     assert jobs["cadvisor"]["static_configs"] == [
-        {"targets": ["host.docker.internal:8080"], "labels": {"host": "local"}}
+        {"targets": ["host.docker.internal:9338"], "labels": {"host": "local"}}
     ]
     templates = {f"/etc/alertmanager/templates/{path.name}" for path in (ROOT / "templates").glob("*.tmpl")}
     assert templates and set(uploads["alertmanager"]) == {"/etc/alertmanager/alertmanager.yml", *templates}

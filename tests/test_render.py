@@ -43,7 +43,7 @@ def test_prometheus_scrapes_every_component_and_sends_to_alertmanager():
         "promtail": ["promtail:9080"],
         "grafana": ["grafana:3000"],
         "node-exporter": ["host.docker.internal:9100"],
-        "cadvisor": ["host.docker.internal:8080"],
+        "cadvisor": ["host.docker.internal:9338"],
         "mindhit-api": ["host.docker.internal:9000"],
     }
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]

@@ -25,7 +25,7 @@ from stacks.versions import local_agent_images, local_images  # noqa: E402
 # What a stack can run on a machine without a registry: Prometheus and Alertmanager from their local
 # builds (scripts/images/), no Loki, Promtail or Grafana (their source is AGPL: README, "Status"). The host
 # agents' local builds are selected too; a test that runs them gives `hosts` with ports of its own (the default,
-# 9100 and 8080 on the Docker host's gateway, belongs to a developer's dev stack), the others run none.
+# 9100 and 9338 on the Docker host's gateway, belongs to a developer's dev stack), the others run none.
 PERMITTED_SERVICES = {
     "services": ["prometheus", "alertmanager"],
     "images": local_images() | local_agent_images(),
