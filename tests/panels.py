@@ -55,11 +55,22 @@ def variable_values(model: dict, prometheus: str) -> dict[str, str]:
                 options = _label_values(prometheus, selector, match[2])
         elif kind in ("textbox", "constant"):
             options = [str(variable.get("query", ""))]
+        options = _through_regex(options, variable.get("regex"))
         if variable.get("includeAll"):
             values[name] = variable.get("allValue") or "(" + "|".join(_regex_literal(o) for o in options) + ")"
         else:
             values[name] = options[0] if options else ""
     return values
+
+
+def _through_regex(options: list[str], regex: str | None) -> list[str]:
+    """Grafana's `regex` option of a variable (/pattern/): the options it matches, each as its first capture
+    group when it has one."""
+    if not regex:
+        return options
+    pattern = re.compile(regex[1 : regex.rindex("/")])
+    matched = [(option, pattern.search(option)) for option in options]
+    return [match[1] if pattern.groups else option for option, match in matched if match]
 
 
 def interpolate(expr: str, values: dict[str, str]) -> str:

@@ -16,7 +16,7 @@ from conftest import configured_stack
 from mockstack import run_program, unwrap
 
 from stacks.content import load_content
-from stacks.content.dashboard_lint import RULE_NAMES, RULES, lint
+from stacks.content.dashboard_lint import LOG_SERVICES_DESCRIPTION, RULE_NAMES, RULES, lint
 from stacks.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
@@ -75,8 +75,9 @@ def _excluded_with(rule: str) -> frozenset[str]:
 
 def test_every_rule_has_a_case_and_a_description():
     assert set(BREAKS) == {rule.name for rule in RULES}
-    # Checked over all the content: tests/test_ownership.py, and tests/test_bad_input.py for title-unique.
-    assert set(RULE_NAMES) == {*BREAKS, "job-ownership", "title-unique"}
+    # Checked over all the content: tests/test_ownership.py, tests/test_log_labels.py for log-services, and
+    # tests/test_bad_input.py for title-unique.
+    assert set(RULE_NAMES) == {*BREAKS, "job-ownership", "log-services", "title-unique"}
     assert all(rule.description and rule.severity in ("error", "warning") for rule in RULES)
 
 
@@ -84,6 +85,7 @@ def test_the_readme_lists_every_rule():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for rule in RULES:
         assert f"| `{rule.name}` | {rule.severity} | {rule.description} |" in readme
+    assert f"| `log-services` | error | {LOG_SERVICES_DESCRIPTION} |" in readme
 
 
 def test_a_dashboard_that_breaks_no_rule_has_no_findings():

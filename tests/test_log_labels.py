@@ -108,3 +108,159 @@ def test_a_grafana_rule_on_an_upper_case_level_stops_preview_naming_the_rule(con
         load_content(content_copy)
     assert "rules/grafana/platform-logs.yml: group " in str(raised.value)
     assert "compares level with 'ERROR', which no stream has" in str(raised.value)
+
+
+# The stack's own compose services, and weAlist's (systems/wealist.yml), as the messages list them.
+STACK_SERVICES = "prometheus, alertmanager, loki, promtail, grafana, node-exporter, cadvisor"
+WEALIST_SERVICES = (
+    "user-service, auth-service, board-service, chat-service, noti-service, storage-service, video-service, "
+    "postgres-exporter, redis-exporter, wealist-postgres-exporter, wealist-redis-exporter"
+)
+KNOWN = f"wealist's are {WEALIST_SERVICES} (systems/wealist.yml services; the stack's own: {STACK_SERVICES})"
+SILENCE = '(to turn the rule off for this file: dashboards/weAlist/.lint: exclusions: {log-services: {reason: "<why>", '
+
+
+def log_panel_problems(content_copy, variables: list[dict], expr: str) -> list[str]:
+    """Preview's problems for weAlist's developer dashboard with these variables and its log panel's query."""
+    path = content_copy / "dashboards/weAlist/developer.json"
+    model = json.loads(path.read_text())
+    model["templating"]["list"] = variables
+    for panel in model["panels"]:
+        for target in panel.get("targets") or []:
+            if target.get("datasource", {}).get("type") == "prometheus":
+                target["expr"] = 'sum(up{job="wealist-user-service"})'  # the Prometheus panels out of the way
+            else:
+                target["expr"] = expr
+    path.write_text(json.dumps(model))
+    try:
+        load_content(content_copy)
+    except InputError as error:
+        return error.problems
+    return []
+
+
+JOBS = {  # $service as the seed's dashboards had it: the scrape jobs
+    "name": "service",
+    "type": "query",
+    "datasource": {"type": "prometheus", "uid": "prometheus"},
+    "query": 'label_values(http_requests_total{job=~"wealist-.+"}, job)',
+    "multi": True,
+}
+
+
+def test_weAlists_old_log_panels_on_job_names_stop_preview(content_copy):
+    for name in ("developer.json", "service-detail.json"):
+        path = content_copy / "dashboards/weAlist" / name
+        text = (
+            path.read_text()
+            .replace('"regex": "/^wealist-(.+)$/"', '"regex": ""')
+            .replace("wealist-$service", "$service")
+        )
+        path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    developer, detail = raised.value.problems[:2]
+    assert developer == (
+        'dashboards/weAlist/developer.json: [log-services] $.panels[11].targets[0].expr: {job="docker", '
+        'service=~"$service", level="error"}: service=~"$service" finds no log stream with $service = '
+        "'wealist-user-service', $service = 'wealist-board-service', $service = 'wealist-chat-service' and 3 more "
+        '($service: from label_values(http_requests_total{job=~"wealist-.+"}, job)): '
+        f"{KNOWN} {SILENCE}dashboards: [developer.json]}}}})"
+    )
+    assert detail.startswith(
+        "dashboards/weAlist/service-detail.json: [log-services] 2 findings: $.panels[15].targets[0].expr: "
+    )
+    assert "$.panels[16].targets[0].expr: " in detail
+
+
+@pytest.mark.parametrize(
+    ("variables", "expr", "finding"),
+    [
+        (  # a literal value
+            [],
+            '{job="docker", service="wealist-user-service"}',
+            '{job="docker", service="wealist-user-service"} compares service="wealist-user-service", and no log '
+            f"stream has such a service: {KNOWN}",
+        ),
+        (  # a regex that matches none
+            [],
+            '{service=~"wealist-user.*"}',
+            '{service=~"wealist-user.*"} compares service=~"wealist-user.*", and no log stream has such a service: '
+            + KNOWN,
+        ),
+        (  # a custom variable's values; one of them is a service
+            [{"name": "svc", "type": "custom", "query": "user-service,users"}],
+            '{service="$svc"}',
+            '{service="$svc"}: service="$svc" finds no log stream with $svc = \'users\' ($svc: its custom values): '
+            + KNOWN,
+        ),
+        (  # the All value is put in as it is: in an equality it is no service
+            [{**JOBS, "regex": "/^wealist-(.+)$/", "includeAll": True, "allValue": ".+"}],
+            '{service="$service"}',
+            '{service="$service"}: service="$service" finds no log stream with $service = \'.+\' ($service: from '
+            'label_values(http_requests_total{job=~"wealist-.+"}, job) through its regex /^wealist-(.+)$/): ' + KNOWN,
+        ),
+    ],
+)
+def test_a_log_query_on_a_service_no_stream_has_stops_preview(content_copy, variables, expr, finding):
+    (problem,) = log_panel_problems(content_copy, variables, expr)[:1]
+    assert problem.startswith(
+        f"dashboards/weAlist/developer.json: [log-services] $.panels[11].targets[0].expr: {finding}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "expr"),
+    [
+        ([], '{service="user-service"}'),
+        ([], '{service="wealist-postgres-exporter"}'),  # the stack's exporter, under its job
+        ([], '{service="grafana"}'),  # the stack's own
+        ([], '{service=~".+-service"}'),
+        ([], '{job="docker", service!="wealist-user-service", service!~"x.+"}'),  # they select the others
+        (
+            [{**JOBS, "regex": "/^wealist-(.+)$/", "includeAll": True, "allValue": ".+"}],
+            '{job="docker", service=~"$service"}',
+        ),
+        ([{**JOBS, "regex": "/^wealist-(?<value>.+)-service$/"}], '{service="${service}-service"}'),
+        (
+            [{"name": "svc", "type": "custom", "query": "user-service,users", "regex": "/-service$/"}],
+            '{service="$svc"}',
+        ),
+        # values not known here: a Loki label_values query, a textbox
+        (
+            [
+                {
+                    "name": "service",
+                    "type": "query",
+                    "datasource": {"type": "loki", "uid": "loki"},
+                    "query": "label_values(service)",
+                }
+            ],
+            '{service="$service"}',
+        ),
+        ([{"name": "service", "type": "textbox", "query": ""}], '{service="$service"}'),
+    ],
+)
+def test_a_log_query_on_the_services_of_its_system_or_the_stack_passes(content_copy, variables, expr):
+    assert log_panel_problems(content_copy, variables, expr) == []
+
+
+def test_log_services_is_turned_off_per_dashboard_by_its_lint_file(content_copy):
+    lint = content_copy / "dashboards/weAlist/.lint"
+    reason = {"reason": "logs of another project", "dashboards": ["developer.json"]}
+    lint.write_text(yaml.safe_dump({"exclusions": {"log-services": reason}}))
+    assert log_panel_problems(content_copy, [], '{service="orders"}') == []
+
+
+def test_a_systems_services_are_compose_service_names(content_copy):
+    path = content_copy / "systems/wealist.yml"
+    path.write_text(path.read_text().replace("  redis-exporter: redis_exporter", "  redis exporter: redis_exporter"))
+    (content_copy / "systems/platform.yml").write_text("services: {web: nginx}\n")
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    assert raised.value.problems[:2] == [
+        "systems/platform.yml:1: services: the platform's services are the stack's own services and agents: give only "
+        "its metrics",
+        "systems/wealist.yml:17: services.redis exporter: must be a compose service name: letters, digits, '.', '_' "
+        "and '-'",
+    ]

@@ -33,7 +33,7 @@ from stacks.content.dashboards import (
 )
 from stacks.content.findings import ERROR, Finding, LintFile, summarise
 from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
-from stacks.content.log_labels import check_log_labels
+from stacks.content.log_labels import check_log_labels, check_log_services
 from stacks.content.ownership import check_ownership
 from stacks.content.prometheus_rules import (
     RULE_LINT_RULES,
@@ -224,6 +224,7 @@ def load_content(root: Path | None = None) -> Content:
         [
             *severity_findings(rule_files, systems),
             *check_ownership(dashboards, rule_files, systems),
+            *check_log_services(dashboards, systems),
             *check_silence(rule_files, systems),
             *check_contract(rule_files, systems),
         ],

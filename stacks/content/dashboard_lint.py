@@ -287,10 +287,15 @@ RULES = (
 # dashboard by a .lint file as the rules above are.
 JOB_OWNERSHIP = "job-ownership"
 JOB_OWNERSHIP_DESCRIPTION = "Every query selects its own system's scrape jobs and no other system's (systems/)."
+LOG_SERVICES = "log-services"
+LOG_SERVICES_DESCRIPTION = (
+    "Every `service` a log query compares with, its variables' values included, is a compose service of its "
+    "system or the stack's (systems/<system>.yml services)."
+)
 # Checked over a folder's dashboards, a warning for every dashboard (Grafana 13 takes two of one title in a folder).
 TITLE_UNIQUE = "title-unique"
 TITLE_UNIQUE_DESCRIPTION = "No two dashboards of one title in a folder."
-RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP, TITLE_UNIQUE)
+RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP, LOG_SERVICES, TITLE_UNIQUE)
 
 
 def lint(model: dict, excluded: frozenset[str] = frozenset()) -> list[Finding]:

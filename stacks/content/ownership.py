@@ -18,7 +18,8 @@ from stacks.content.systems import System
 from stacks.promql import expression_facts
 
 _SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule
-_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
+# A variable reference as ownership reads it inside a query string: ${x}, ${x:fmt}, $x or [[x]].
+VARIABLE_IN_STRING = re.compile(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)|\[\[([A-Za-z0-9_]+)\]\]")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
@@ -100,7 +101,9 @@ def variables_in_strings(expr: str, domains: dict[str, str]) -> tuple[str, set[s
     templated: set[str] = set()
 
     def in_string(match: re.Match) -> str:
-        value = _VARIABLE.sub(lambda v: f"(?:{domains.get(v.group(1) or v.group(2) or v.group(3), '.*')})", match[0])
+        value = VARIABLE_IN_STRING.sub(
+            lambda v: f"(?:{domains.get(v.group(1) or v.group(2) or v.group(3), '.*')})", match[0]
+        )
         if value != match[0]:
             templated.add(value[1:-1])
         return value
@@ -129,6 +132,8 @@ def variable_domains(model: dict) -> dict[str, str]:
             selector = _variable_selector(variable) or ""
             job = re.search(r'\bjob\s*(=~|=)\s*"([^"]*)"', selector)
             values = (job[2] if job[1] == "=~" else _literal(job[2])) if job else ".*"
+        if re.search(r"\((?!\?:)", str(variable.get("regex") or "")):
+            values = ".*"  # Grafana's regex option takes a part of each value (its capture group): not the job
         if variable.get("includeAll") and variable.get("allValue"):
             values = f"{values}|{variable['allValue']}"
         domains[variable["name"]] = values

@@ -6,6 +6,7 @@ deploys as the servers take it. The platform's jobs are the stack's own services
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,8 @@ class System:
     """The scrape jobs its series come from."""
     metrics: tuple[Metric, ...] = ()
     """Its metrics contract."""
+    services: tuple[str, ...] = ()
+    """The compose services its containers run as: the `service` label of its log streams."""
 
     @property
     def histograms(self) -> dict[str, tuple[float, ...]]:
@@ -55,11 +58,16 @@ class System:
 
 
 # The platform watches the stack itself and its hosts: Prometheus scrapes each service and each host agent under its
-# name (stacks/render/prometheus.py).
-PLATFORM = System(ALWAYS_DEPLOYED, (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS)))
+# name (stacks/render/prometheus.py), and each runs as the compose service of that name (stacks/service.py,
+# stacks/host_agents.py).
+_PLATFORM_JOBS = (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS))
+PLATFORM = System(ALWAYS_DEPLOYED, _PLATFORM_JOBS, services=_PLATFORM_JOBS)
 _KINDS = ("counter", "gauge", "histogram", "summary")
+# The stack's exporters run as the compose service of their job, <system>-<kind>-exporter (stacks/exporter.py).
+_EXPORTER_SERVICE = re.compile(r"[a-z0-9]+-(postgres|redis)-exporter")
 _METRIC_KEYS = ("buckets", "help", "jobs", "labels", "type")
 _NUMBER = (int, float)
+_COMPOSE_SERVICE = re.compile(r"[a-zA-Z0-9._-]+")  # the compose spec's rule for a service name
 
 
 def load_systems(directory: Path, problems: Problems, root: Path = ROOT) -> dict[str, System]:
@@ -69,11 +77,14 @@ def load_systems(directory: Path, problems: Problems, root: Path = ROOT) -> dict
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
         name, system = relative(path, root), system_of(path.stem)
         data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
-        top = Reader(data, "", problems, ("jobs", "metrics"), file=name, expected="a mapping of jobs and metrics")
+        top = Reader(
+            data, "", problems, ("jobs", "metrics", "services"), file=name, expected="a mapping of jobs and metrics"
+        )
         if system == PLATFORM.name:
-            if top.has("jobs"):
-                top.add("jobs", "the platform's jobs are the stack's own services and agents: give only its metrics")
-            systems[system] = System(system, PLATFORM.jobs, parse_metrics(top, PLATFORM.jobs))
+            for key in ("jobs", "services"):
+                if top.has(key):
+                    top.add(key, f"the platform's {key} are the stack's own services and agents: give only its metrics")
+            systems[system] = System(system, PLATFORM.jobs, parse_metrics(top, PLATFORM.jobs), PLATFORM.services)
             continue
         jobs = top.mapping("jobs", expected="a mapping of scrape job names to what they scrape")
         if not jobs:
@@ -86,8 +97,20 @@ def load_systems(directory: Path, problems: Problems, root: Path = ROOT) -> dict
             else:
                 owner[job] = system
         declared = tuple(str(job) for job in jobs)
-        systems[system] = System(system, declared, parse_metrics(top, declared))
+        systems[system] = System(system, declared, parse_metrics(top, declared), _services(top, declared))
     return systems
+
+
+def _services(top: Reader, jobs: tuple[str, ...]) -> tuple[str, ...]:
+    """`services`: the compose services of the system's containers (name -> what it runs); and the stack's
+    exporters of its datastores, which run as the service of their job."""
+    value = top.mapping("services", expected="a mapping of compose service names to what they run")
+    services = Reader(value, "services", top.problems, file=top.file)  # named by its own line, not the file's
+    for service in services.value:
+        if not isinstance(service, str) or not _COMPOSE_SERVICE.fullmatch(service):
+            services.add(str(service), "must be a compose service name: letters, digits, '.', '_' and '-'")
+    exporters = tuple(job for job in jobs if _EXPORTER_SERVICE.fullmatch(job))
+    return (*(str(service) for service in services.value), *exporters)
 
 
 def parse_metrics(top: Reader, jobs: tuple[str, ...]) -> tuple[Metric, ...]:
