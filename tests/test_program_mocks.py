@@ -485,8 +485,23 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
         {"from": 600, "to": 0},
         {"from": 0, "to": 0},
     )
-    assert query["datasourceUid"] == "loki" and json.loads(query["model"])["expr"].startswith("sum by (service)")
-    assert json.loads(threshold["model"])["conditions"][0]["evaluator"] == {"type": "gt", "params": [10.0]}
+    # The models as Grafana's alerting API returns them, so that a refresh reads back the same JSON: an instant
+    # query (a Loki one says so in queryType too) and a threshold expression on it.
+    assert query["datasourceUid"] == "loki"
+    assert json.loads(query["model"]) == {
+        "refId": "A",
+        "expr": 'sum by (service) (count_over_time({job="docker", level="error"}[5m]))',
+        "instant": True,
+        "range": False,
+        "queryType": "instant",
+    }
+    assert json.loads(threshold["model"]) == {
+        "refId": "B",
+        "type": "threshold",
+        "expression": "A",
+        "datasource": {"type": "__expr__", "uid": "__expr__"},
+        "conditions": [{"evaluator": {"type": "gt", "params": [10.0]}}],
+    }
     loki = rec.one("grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-loki")
     policy = rec.one(
         "grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy"
