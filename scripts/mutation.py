@@ -107,6 +107,7 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+STATS = "mutants/mutmut-stats.json"  # mutmut's record of each test's time and of which tests call which function
 # mutmut results lines: "    stacks.durations.x_parse_duration__mutmut_6: survived"
 CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
 _RESULT = re.compile(r"^\s*((\S+)__mutmut_\d+): (\S.*)$")
@@ -147,14 +148,18 @@ def tree_name(root: Path = ROOT) -> str:
     return f"{commit or 'no commit'}{' + changes' if changed else ''}"
 
 
-def run_environment(environ: Mapping[str, str], *, mapping: bool) -> dict[str, str]:
-    """The tests' environment in the copy: the corpus beside this checkout (the copy has none beside it). When
-    `mapping` (mutmut records which tests call which function), MONITORING_MUTATION too, which makes every test
-    run the program itself (tests/mockstack.py, shared_run): a run tests share would be recorded for the first
-    of them only, and a bug another one catches would count as survived."""
+def run_environment(environ: Mapping[str, str], work: Path, *, mapping: bool) -> dict[str, str]:
+    """The tests' environment in the copy `work`: the corpus beside this checkout (the copy has none beside it).
+    When `mapping` (mutmut records which tests call which function), MONITORING_MUTATION too, which makes every
+    test run the program itself (tests/mockstack.py, shared_run): a run tests share would be recorded for the first
+    of them only, and a bug another one catches would count as survived. Else MONITORING_TEST_DURATIONS, mutmut's
+    record of each test's time, by which tests/conftest.py runs a mutant's tests fastest first."""
     corpus = environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
-    run = {key: value for key, value in environ.items() if key != "MONITORING_MUTATION"}
-    return {**run, "MONITORING_CORPUS": corpus, **({"MONITORING_MUTATION": "1"} if mapping else {})}
+    run = {
+        key: value for key, value in environ.items() if key not in ("MONITORING_MUTATION", "MONITORING_TEST_DURATIONS")
+    }
+    extra = {"MONITORING_MUTATION": "1"} if mapping else {"MONITORING_TEST_DURATIONS": str(work / STATS)}
+    return {**run, "MONITORING_CORPUS": corpus, **extra}
 
 
 def first_mutants(module: str) -> str:
@@ -164,7 +169,7 @@ def first_mutants(module: str) -> str:
 
 def test_map(work: Path) -> dict:
     """mutmut's record of which tests call which function (mutants/mutmut-stats.json)."""
-    stats = json.loads((work / "mutants" / "mutmut-stats.json").read_text())
+    stats = json.loads((work / STATS).read_text())
     return {name: sorted(tests) for name, tests in stats["tests_by_mangled_function_name"].items()}
 
 
@@ -186,7 +191,7 @@ def main() -> int:
         pyproject.write(mutmut_config(modules, files))
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     mutmut_run = [mutmut, "run", "--max-children", str(os.cpu_count() or 2)]
-    env = run_environment(os.environ, mapping=False)
+    env = run_environment(os.environ, work, mapping=False)
 
     def results() -> str:
         command = [mutmut, "results", "--all", "true"]
@@ -200,7 +205,7 @@ def main() -> int:
     # a process of its own, where the tests may share program runs, since all of them see the same mutant. A
     # survivor's tests run about twice as fast there (grafana_content._rule's 187: 58 s against 133 s).
     mapping = subprocess.run(
-        [*mutmut_run, first_mutants(modules[0])], cwd=work, env=run_environment(os.environ, mapping=True)
+        [*mutmut_run, first_mutants(modules[0])], cwd=work, env=run_environment(os.environ, work, mapping=True)
     )
     if mapping.returncode != 0:
         return mapping.returncode

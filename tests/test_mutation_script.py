@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 import subprocess
+import sys
+from pathlib import Path
 
 from repo import ROOT
 
@@ -49,15 +53,45 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
 
 
 def test_the_mapping_run_has_each_test_run_the_program_itself_and_both_runs_find_the_corpus():
-    corpus = str(ROOT.parent / "shared" / "corpus")
-    mapping = mutation.run_environment({"PATH": "/bin"}, mapping=True)
+    corpus, work = str(ROOT.parent / "shared" / "corpus"), Path("/w")
+    mapping = mutation.run_environment({"PATH": "/bin", "MONITORING_TEST_DURATIONS": "/x"}, work, mapping=True)
     assert mapping == {"PATH": "/bin", "MONITORING_CORPUS": corpus, "MONITORING_MUTATION": "1"}
-    # The second run shares program runs, whatever the caller's environment says.
-    assert mutation.run_environment({"PATH": "/bin", "MONITORING_MUTATION": "1"}, mapping=False) == {
+    # The second run shares program runs, whatever the caller's environment says, and orders tests by their time.
+    assert mutation.run_environment({"PATH": "/bin", "MONITORING_MUTATION": "1"}, work, mapping=False) == {
         "PATH": "/bin",
         "MONITORING_CORPUS": corpus,
+        "MONITORING_TEST_DURATIONS": "/w/mutants/mutmut-stats.json",
     }
-    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, mapping=False)["MONITORING_CORPUS"] == "/c"
+    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, work, mapping=False)["MONITORING_CORPUS"] == "/c"
+
+
+def test_with_mutmut_s_test_times_the_fastest_tests_run_first(tmp_path):
+    (tmp_path / "test_order.py").write_text(
+        "def test_slow():\n    pass\n\n\ndef test_fast():\n    pass\n\n\ndef test_new():\n    pass\n"
+    )
+    stats = {"duration_by_test": {"test_order.py::test_slow": 9.0, "test_order.py::test_fast": 0.1}}
+    (tmp_path / "stats.json").write_text(json.dumps(stats))
+    (tmp_path / "conftest.py").write_text(  # the suite's hook
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('suite_conftest', {str(ROOT / 'tests/conftest.py')!r})\n"
+        "suite = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(suite)\n"
+        "pytest_collection_modifyitems = suite.pytest_collection_modifyitems\n"
+    )
+    for timed in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "MONITORING_TEST_DURATIONS"}
+        if timed:
+            env["MONITORING_TEST_DURATIONS"] = str(tmp_path / "stats.json")
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-v", "test_order.py"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        order = re.findall(r"test_order.py::(test_\w+) PASSED", run.stdout)
+        # A test mutmut has no time for (added since its stats) counts as instant.
+        assert order == (["test_new", "test_fast", "test_slow"] if timed else ["test_slow", "test_fast", "test_new"])
 
 
 def test_the_mapping_run_tries_the_first_mutant_of_each_function_of_one_module():
