@@ -2,7 +2,7 @@
 
 import pulumi
 
-from stacks.alerting import route_warnings
+from stacks.alerting import route_warnings, unrouted_severities
 from stacks.content import (
     check_exporters,
     check_templates,
@@ -30,6 +30,9 @@ if settings.grafana_content and not sidecar_dashboards:
     content = select_datasources(content, set(settings.datasource_urls))
 check_exporters(content, settings.exporters)
 check_templates(content, settings.alerting, carried=settings.kubernetes is None)
+unrouted = unrouted_severities(settings.alerting.route, content)
+if unrouted:
+    raise InputError(unrouted)
 warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
 scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
 if settings.kubernetes:

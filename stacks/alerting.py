@@ -457,3 +457,57 @@ def _any_matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
         return matcher.value in values
     pattern = compile_go_regexp(matcher.value)
     return any(pattern.fullmatch(value) for value in values)
+
+
+def unrouted_severities(route: Route, content: Content) -> list[str]:
+    """A declared system's alert whose severity no route of the tree compares with (`crit` where the routes say
+    `critical`) and which stops at a route that splits on severity: it falls silently to that route's own
+    receiver, a warning channel for what was meant to page. Alerts of imported content are not checked (their
+    labels are the publisher's)."""
+    splitting = [m for node in _routes(route) for m in node.matchers if m.label == "severity" and m.op in ("=", "=~")]
+    named = ", ".join(dict.fromkeys(m.value for m in splitting))
+    problems = []
+    for where, alert, labels in _declared_alerts(content):
+        severity = labels.get("severity")
+        if not splitting or severity is None or any(m.matches({"severity": severity}) for m in splitting):
+            continue
+        for path, node, receiver in _stops(route, labels):
+            if any(m.label == "severity" for child in node.routes for m in child.matchers):
+                problems.append(
+                    f"{where}: alert {alert!r} has severity {severity!r}, which no route compares with (they split "
+                    f"on {named}): it stops at {path}, whose own receiver {receiver} gets it; give it one of those "
+                    f'severities, or route severity="{severity}" there'
+                )
+                break
+    return problems
+
+
+def _routes(route: Route) -> list[Route]:
+    return [route, *(node for child in route.routes for node in _routes(child))]
+
+
+def _stops(route: Route, labels: dict[str, str]) -> list[tuple[str, Route, str | None]]:
+    """(path, route, receiver) of each route an alert stops at, walking as Alertmanager does (receivers_for)."""
+
+    def walk(node: Route, path: str, receiver: str | None) -> list[tuple[str, Route, str | None]]:
+        found = []
+        for i, child in enumerate(node.routes):
+            if all(m.matches(labels) for m in child.matchers):
+                found += walk(child, f"{path}.routes[{i}]", child.receiver or receiver)
+                if not child.continue_:
+                    break
+        return found or [(path, node, receiver)]
+
+    return walk(route, "alerting.route", route.receiver)
+
+
+def _declared_alerts(content: Content):
+    """(where, alert, labels) of every alert rule of the declared systems, Prometheus' and Grafana's."""
+    for rule_file in content.rule_files:
+        if not content.imported(rule_file.system):
+            for line, alert, labels in rule_file.alert_labels:
+                yield f"{rule_file.source}:{line}", alert, {"alertname": alert, **dict(labels)}
+    for group in (g for g in content.grafana_rule_groups if not content.imported(g.system)):
+        for rule in group.rules:
+            labels = {"alertname": rule.alert, "grafana_folder": group.folder, **dict(rule.labels)}
+            yield f"rules/grafana/{group.path.name}: group {group.name!r}", rule.alert, labels

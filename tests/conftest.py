@@ -47,6 +47,9 @@ _PROD_RECEIVERS = {
     "alerting.receivers[3].webhooks[0].url": "https://deadman.test/ping/prod-0001",
     "alerting.receivers[4].webhooks[0].url": "https://mindhit.test/webhooks/alerts",
     "alerting.receivers[5].webhooks[0].url": "https://mindhit.test/webhooks/alerts/critical",
+    "alerting.receivers[6].slack[0].url": "https://hooks.slack.test/services/PROD/PLATFORM",
+    "alerting.receivers[7].slack[0].url": "https://hooks.slack.test/services/PROD/PLATFORM-CRITICAL",
+    "alerting.receivers[7].pagerduty[0].routingKey": "pdv2Prod0002IntegrationKey000002",
 }
 
 # Values an operator would set with `pulumi config set --secret`; fake, but shaped like the real ones.

@@ -250,6 +250,63 @@ def test_grafana_rule_without_severity(content_copy):
     assert "rules/grafana/bad.yml:5: alert 'Quiet' needs a severity label" in message
 
 
+@pytest.mark.parametrize(
+    ("labels", "given"),
+    [
+        ("        labels: {severity: warning}\n", "is missing"),
+        ("        labels: {severity: warning, system: kerp}\n", "is 'kerp'"),
+    ],
+)
+def test_a_grafana_rule_in_a_declared_systems_folder_without_its_system(content_copy, labels, given):
+    """The platform's log alerts had no system, and fell to prod's default receiver: K-ERP's channel."""
+    write(
+        content_copy / "rules/grafana/bad.yml",
+        "groups:\n  - name: g\n    folder: Platform\n    rules:\n      - alert: Quiet\n        datasource: loki\n"
+        "        expr: count_over_time({job=\"docker\"}[5m])\n        condition: '> 1'\n" + labels,
+    )
+    message = run_expecting_error("dev", *dev())
+    assert (
+        f"rules/grafana/bad.yml:5: labels.system: {given} in alert 'Quiet': folder 'Platform' is system platform"
+        "'s, and the notification policy routes an alert to its team by `system`; set system: platform"
+    ) in message
+
+
+def test_a_grafana_rule_in_an_imported_folder_needs_no_system(content_copy):
+    write(
+        content_copy / "rules/grafana/vendor.yml",
+        "groups:\n  - name: g\n    folder: Vendor\n    rules:\n      - alert: Quiet\n        datasource: loki\n"
+        "        expr: count_over_time({job=\"docker\"}[5m])\n        condition: '> 1'\n"
+        "        labels: {severity: warning}\n",
+    )
+    assert run_program("dev", *dev()).recorder.registrations
+
+
+def test_a_declared_systems_alert_with_a_severity_no_route_names(content_copy):
+    """`crit` where the routes say critical: in prod it stopped at K-ERP's route, whose own receiver is the
+    warning channel, and paged no one."""
+    rules = content_copy / "rules/kerp.yml"
+    text = rules.read_text()
+    rules.write_text(text.replace("severity: critical", "severity: crit", 1))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.strip() == "severity: critical")
+    alert = next(row for row in reversed(text.splitlines()[:line]) if "- alert:" in row).split(": ")[1]
+    config, secrets = configured_stack("prod")
+    message = run_expecting_error("prod", config, secrets)
+    rule_line = text.splitlines().index(f"      - alert: {alert}") + 1
+    assert (
+        f"rules/kerp.yml:{rule_line}: alert '{alert}' has severity 'crit', which no route compares with (they split "
+        "on critical, warning, info): it stops at alerting.route.routes[1], whose own receiver default gets it; "
+        'give it one of those severities, or route severity="crit" there'
+    ) in message
+
+
+def test_a_severity_no_route_names_passes_where_no_route_splits_on_severity(content_copy):
+    """An alert stopping at a route without severity children (dev's K-ERP route takes every severity) or named
+    by a route passes: only a severity named nowhere that stops at a split is an error."""
+    rules = content_copy / "rules/kerp.yml"
+    rules.write_text(rules.read_text().replace("severity: critical", "severity: crit", 1))
+    assert run_program("dev", *dev()).recorder.registrations
+
+
 def test_a_declared_systems_alert_without_severity(content_copy):
     """Lint rule alert-severity: an error for a declared system (imported rules: tests/test_imported_content.py)."""
     rules = content_copy / "rules/kerp.yml"
@@ -533,7 +590,9 @@ def test_grafana_managed_loki_rules_in_a_stack_without_loki(content_copy):
     source = content_copy / "rules/grafana/platform-logs.yml"
     write(
         content_copy / "rules/grafana/wealist-logs.yml",
-        source.read_text().replace("folder: Platform", "folder: weAlist"),
+        source.read_text()
+        .replace("folder: Platform", "folder: weAlist")
+        .replace("system: platform", "system: wealist"),
     )
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "alertmanager", "grafana"]

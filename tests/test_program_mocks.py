@@ -94,7 +94,8 @@ def test_every_resource_type_and_name(stack):
     receivers = {
         "dev": ["critical", "default", "kerp", "observer", "watchdog", "wealist"],
         "staging": ["default", "mindhit-critical", "watchdog"],
-        "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "watchdog"],
+        "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "platform"]
+        + ["platform-critical", "watchdog"],
     }[stack]
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/messageTemplate:MessageTemplate", f"{content}-message-template-slack")]
@@ -464,7 +465,7 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
         "for": "5m",
         "noDataState": "OK",
         "execErrState": "Error",
-        "labels": {"severity": "warning"},
+        "labels": {"severity": "warning", "system": "platform"},
         "annotations": {
             "summary": "Error log surge in {{ $labels.service }}",
             "description": "{{ $labels.service }} wrote {{ $values.A }} error lines in 5 minutes (threshold: 10).",

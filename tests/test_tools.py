@@ -248,6 +248,16 @@ def test_the_table_routes_every_deployed_system_at_every_severity(stack):
     assert any("system" not in labels for labels in rows)
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_table_routes_every_grafana_managed_rule(stack):
+    """Grafana's alerts take the same routes: each Grafana-managed rule has a row of its labels in every stack."""
+    rows = [labels for name, labels, _ in routing_rows() if name == stack]
+    for group in load_content().grafana_rule_groups:
+        for rule in group.rules:
+            labels = {"alertname": rule.alert, "grafana_folder": group.folder, **dict(rule.labels)}
+            assert labels in rows, f"tests/routing_table.yaml: no {stack} row for {labels}"
+
+
 def test_amtool_route_test_can_fail(tmp_path):
     config = tmp_path / "alertmanager.yml"
     config.write_text(rendered_files("dev")["alertmanager.yml"])

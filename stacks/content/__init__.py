@@ -213,7 +213,7 @@ def load_content(root: Path | None = None) -> Content:
     dashboards = load_dashboards(root / "dashboards", problems, frozenset(systems), root)
     rule_files = load_rules(root / "rules", problems, root)
     slo_rule_files, slo_dashboards = load_slos(root / "rules" / "slos", problems, root)
-    grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root)
+    grafana_rule_groups = load_grafana_rules(root / "rules" / "grafana", problems, root, frozenset(systems))
     check_rule_tests(root / "rules" / "tests", problems, root)
     templates = load_templates(root / "templates", problems, root)
     check_unique_uids(dashboards + slo_dashboards, problems, root)

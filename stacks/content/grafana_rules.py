@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from stacks.content._names import ROOT, relative
+from stacks.content._names import ROOT, relative, system_of
 from stacks.content._yaml import load_yaml
 from stacks.content.dashboards import DATASOURCE_UIDS
 from stacks.durations import parse_duration
@@ -37,17 +37,25 @@ class GrafanaRuleGroup:
     interval_seconds: int
     rules: tuple[GrafanaRule, ...]
 
+    @property
+    def system(self) -> str:
+        """The system its folder is (Platform: platform), as a dashboard folder's."""
+        return system_of(self.folder)
+
 
 _CONDITION = re.compile(r"^\s*([<>])\s*(-?\d+(\.\d+)?)\s*$")
 _NO_DATA_STATES = ("NoData", "Alerting", "OK", "KeepLast")
 _RULE_KEYS = ("alert", "annotations", "condition", "datasource", "expr", "for", "labels", "noDataState")
 
 
-def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[GrafanaRuleGroup, ...]:
+def load_grafana_rules(
+    directory: Path, problems: Problems, root: Path = ROOT, declared: frozenset[str] = frozenset()
+) -> tuple[GrafanaRuleGroup, ...]:
     """rules/grafana/*.yml: rule groups that Grafana evaluates (log-based alerts on Loki, for instance).
 
     Format: groups: [{name, folder, interval, rules: [{alert, datasource (uid), expr, condition ('> 10'),
-    for, labels, annotations, noDataState}]}].
+    for, labels, annotations, noDataState}]}]. A rule in a declared system's folder (`declared`: the systems of
+    systems/, and the platform) carries that system as its `system` label, which the routes split on.
     """
     groups: list[GrafanaRuleGroup] = []
     seen: set[tuple[str, str]] = set()
@@ -61,7 +69,7 @@ def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -
             group = Reader(
                 item, "", problems, file=name, expected=f"groups[{i}]: a mapping with name, folder and rules"
             )
-            parsed = _grafana_group(group, path) if group.valid else None
+            parsed = _grafana_group(group, path, declared) if group.valid else None
             if parsed is None:
                 continue
             if (parsed.folder, parsed.name) in seen:
@@ -71,9 +79,10 @@ def load_grafana_rules(directory: Path, problems: Problems, root: Path = ROOT) -
     return tuple(groups)
 
 
-def _grafana_group(group: Reader, path: Path) -> GrafanaRuleGroup | None:
+def _grafana_group(group: Reader, path: Path, declared: frozenset[str]) -> GrafanaRuleGroup | None:
     group_name = group.str("name", required=True, expected="the rule group's name")
     folder = group.str("folder", required=True, expected="the Grafana folder the group goes to")
+    system = system_of(folder) if system_of(folder) in declared else ""
     interval_ms = parse_duration(group.duration("interval", "1m"))
     if interval_ms % 10_000:
         group.add("interval", "must be a multiple of 10s (Grafana's evaluation tick)")
@@ -84,7 +93,11 @@ def _grafana_group(group: Reader, path: Path) -> GrafanaRuleGroup | None:
     parsed = tuple(
         r
         for r in (
-            _grafana_rule(Reader(rule, "", group.problems, _RULE_KEYS, file=group.file, expected="a rule: a mapping"))
+            _grafana_rule(
+                Reader(rule, "", group.problems, _RULE_KEYS, file=group.file, expected="a rule: a mapping"),
+                folder,
+                system,
+            )
             for rule in rules
         )
         if r
@@ -97,7 +110,7 @@ def _grafana_group(group: Reader, path: Path) -> GrafanaRuleGroup | None:
     )
 
 
-def _grafana_rule(rule: Reader) -> GrafanaRule | None:
+def _grafana_rule(rule: Reader, folder: str, system: str) -> GrafanaRule | None:
     if not rule.valid:
         return None
     alert = rule.str("alert", required=True, expected="the alert's name")
@@ -120,6 +133,13 @@ def _grafana_rule(rule: Reader) -> GrafanaRule | None:
     annotations = rule.mapping("annotations", expected="a mapping of annotation names to templates")
     if "severity" not in labels:
         rule.add("", f"alert {alert!r} needs a severity label: the notification policy routes on it")
+    if system and labels.get("system") != system:
+        given = f"is {labels['system']!r}" if "system" in labels else "is missing"
+        rule.add(
+            "labels.system",
+            f"{given} in alert {alert!r}: folder {folder!r} is system {system}'s, and the notification policy "
+            f"routes an alert to its team by `system`; set system: {system}",
+        )
     if not condition:
         return None
     return GrafanaRule(

@@ -42,6 +42,8 @@ class RuleFile:
     """The PromQL of its alerting rules."""
     missing_severity: tuple[tuple[int, str], ...] = ()
     """(line, alert) of its alerts without a severity label (lint rule alert-severity)."""
+    alert_labels: tuple[tuple[int, str, tuple[tuple[str, str], ...]], ...] = ()
+    """(line, alert, the labels it sets: its group's and its own) of its alerting rules."""
 
     @property
     def lint_file(self) -> LintFile:
@@ -107,7 +109,7 @@ def _parse_rule_file(
     top = Reader(data, "", problems, ("groups",), file=name, expected="a rule file: a mapping with a 'groups' list")
     groups, alerts = [], []
     label_names = {"alertname"}
-    expressions, records, alert_expressions, missing_severity = [], [], [], []
+    expressions, records, alert_expressions, missing_severity, alert_labels = [], [], [], [], []
     for i, item in enumerate(top.list("groups", expected="a list of rule groups")):
         group = Reader(
             item, "", problems, _GROUP_KEYS, file=name, expected=f"groups[{i}]: a mapping with name and rules"
@@ -125,6 +127,7 @@ def _parse_rule_file(
         if group.has("limit"):  # a Go int of 64 bits, which yaml.v3 fills from a float too (1.5 is 1)
             group.number("limit", valid=lambda n: -(2**63) <= n < 2**63, expected="a number of 64 bits")
         _check_label_names(group, "labels", labels=True)
+        group_labels = group.get("labels") if isinstance(group.get("labels"), dict) else {}
         for rule_item in group.list("rules", expected="a list of rules"):
             rule = Reader(rule_item, "", problems, _RULE_KEYS, file=name, expected="a rule: a mapping")
             if not rule.valid:
@@ -142,6 +145,8 @@ def _parse_rule_file(
                 label_names |= {str(k) for k in labels} | expression_labels(expr or "")
                 if "severity" not in labels:
                     missing_severity.append((rule.line, alert))
+                static = {str(k): str(v) for k, v in {**group_labels, **labels}.items()}
+                alert_labels.append((rule.line, alert, tuple(sorted(static.items()))))
     return RuleFile(
         path=path,
         name=file_name,
@@ -155,6 +160,7 @@ def _parse_rule_file(
         records=tuple(records),
         alert_expressions=tuple(alert_expressions),
         missing_severity=tuple(missing_severity),
+        alert_labels=tuple(alert_labels),
     )
 
 
