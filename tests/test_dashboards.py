@@ -61,6 +61,12 @@ BREAKS = {
     "panel-modern": dashboard(panel(type="graph")),
     "panel-units": dashboard(panel(fieldConfig={"defaults": {}})),
     "datasource-by-uid": dashboard(panel(datasource="Prometheus")),
+    "histogram-panel": dashboard(
+        panel(
+            type="histogram",
+            targets=[{"refId": "A", "datasource": PROMETHEUS, "expr": 'x_seconds_bucket{job=~"imported-.+"}'}],
+        )
+    ),
 }
 
 
@@ -224,4 +230,39 @@ def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, 
     assert lint_warnings and all(
         re.search(r": \[[a-z-]+\] .*\(to turn the rule off for this file: dashboards/Imported/\.lint: ", w)
         for w in lint_warnings
+    )
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'histogram_quantile(0.95, sum by (le) (rate(x_seconds_bucket{job=~"imported-.+"}[5m])))',  # durations
+        'x_seconds_count{job=~"imported-.+"}',
+    ],
+)
+def test_a_histogram_panel_of_observations_is_no_finding(expr):
+    model = dashboard(panel(type="histogram", targets=[{"refId": "A", "datasource": PROMETHEUS, "expr": expr}]))
+    assert lint(model) == []
+
+
+def test_mindhits_seed_histogram_panel_of_raw_buckets_stops_preview(content_copy):
+    """Seed 000's "Session Duration Distribution": a histogram panel over the raw buckets, which showed session
+    counts with the unit seconds."""
+    path = content_copy / "dashboards/MindHit/business-metrics.json"
+    model = json.loads(path.read_text())
+    (distribution,) = [p for p in model["panels"] if p["id"] == 6]
+    distribution.update(
+        type="histogram",
+        targets=[{"expr": 'mindhit_session_duration_seconds_bucket{job=~"mindhit-.+"}'}],
+        fieldConfig={"defaults": {"unit": "s"}},
+        options={},
+    )
+    path.write_text(json.dumps(model))
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    assert raised.value.problems[0].startswith(
+        "dashboards/MindHit/business-metrics.json: [histogram-panel] $.panels[5].targets[0].expr: histogram panel "
+        "'Session Duration Distribution' bins the values of mindhit_session_duration_seconds_bucket, cumulative "
+        "counters of observations, so it shows counts, not the observations: use a bar gauge or heatmap of sum by "
+        "(le) (increase(...[$__range])) with the query's format heatmap"
     )

@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import promql_parser
+
 from stacks.content.dashboard_schema import schema_findings
 from stacks.content.findings import ERROR, WARNING, Finding
 from stacks.layout import DATASOURCE_SERVICES
-from stacks.promql import promql_error
+from stacks.promql import parse_promql, promql_error, vector_selectors
 
 DATASOURCE_UIDS = {service: service for service in DATASOURCE_SERVICES}  # type -> uid
 DATASOURCE_NAMES = {service.capitalize(): service for service in DATASOURCE_SERVICES}  # name -> uid
@@ -239,6 +241,45 @@ def _panel_units(d: Dashboard) -> Iterator[tuple[str, str]]:
             yield f"{where}.fieldConfig.defaults.unit", f"panel {panel.get('title', '')!r} has no unit"
 
 
+def _histogram_panels(d: Dashboard) -> Iterator[tuple[str, str]]:
+    for where, panel in d.data_panels():
+        if panel.get("type") != "histogram":
+            continue
+        for j, target in enumerate(panel.get("targets") or []):
+            expr = target.get("expr") if isinstance(target, dict) else None
+            buckets = _raw_buckets(expr) if isinstance(expr, str) and is_prometheus(panel, target) else []
+            if buckets:
+                yield (
+                    f"{where}.targets[{j}].expr",
+                    f"histogram panel {panel.get('title', '')!r} bins the values of {buckets[0]}, cumulative "
+                    "counters of observations, so it shows counts, not the observations: use a bar gauge or "
+                    "heatmap of sum by (le) (increase(...[$__range])) with the query's format heatmap",
+                )
+
+
+def _raw_buckets(expr: str) -> list[str]:
+    """The _bucket series an expression reads outside histogram_quantile (none when it does not parse)."""
+    try:
+        tree = parse_promql(substitute_variables(expr))
+    except (ValueError, TypeError):
+        return []
+    quantiles = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.Call) and node.func.name == "histogram_quantile":
+            quantiles.extend(str(s.prettify()) for arg in node.args for s in vector_selectors(arg))
+
+    promql_parser.walk(tree, visit)
+    names = []
+    for selector in vector_selectors(tree):
+        text = str(selector.prettify())
+        if text in quantiles:
+            quantiles.remove(text)
+        elif (selector.name or "").endswith("_bucket"):
+            names.append(selector.name)
+    return names
+
+
 def _datasources_by_uid(d: Dashboard) -> Iterator[tuple[str, str]]:
     for where, panel in d.data_panels():
         if not isinstance(panel.get("datasource"), dict):
@@ -276,6 +317,12 @@ RULES = (
     ),
     Rule("panel-modern", "No graph or singlestat panels: Grafana migrates them on load.", WARNING, _modern_panels),
     Rule("panel-units", "Every panel but logs and text sets a unit.", WARNING, _panel_units),
+    Rule(
+        "histogram-panel",
+        "A histogram panel does not bin a Prometheus histogram's _bucket counters (it would show counts).",
+        ERROR,
+        _histogram_panels,
+    ),
     Rule(
         "datasource-by-uid",
         "Panels name their datasource by type and uid, not by name or default.",
