@@ -119,3 +119,12 @@ def test_two_processes_on_one_host_port_stop_preview_naming_both(values, expecte
 def test_processes_on_ports_of_their_own_pass(values):
     config, secrets = dev_with(**values)
     load_settings(config, frozenset(secrets))
+
+
+def test_staging_beside_dev_on_one_host_scrapes_its_own_mindhit():
+    """Staging runs beside dev on one host (Pulumi.staging.yaml): sharing dev's target, it watched dev's MindHit."""
+    targets = {
+        stack: {t for job in configured_stack(stack)[0]["monitoring:scrapeTargets"] for t in job["targets"]}
+        for stack in ("dev", "staging")
+    }
+    assert targets == {"dev": {"host.docker.internal:9000"}, "staging": {"host.docker.internal:19000"}}

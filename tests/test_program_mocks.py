@@ -190,7 +190,9 @@ def test_uploaded_configuration_files(stack):
     app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", "kerp-api"}}[stack]
     platform = {"prometheus", "alertmanager", "loki", "promtail", "grafana", "node-exporter", "cadvisor"}
     assert set(jobs) == {*platform, *app_jobs, APP_DISCOVERY_JOB}
-    assert jobs["mindhit-api"]["static_configs"][0]["targets"] == ["host.docker.internal:9000"]
+    # Staging's own MindHit beside dev's on one host (its ports are dev's plus 10000).
+    mindhit = {"staging": "host.docker.internal:19000"}.get(stack, "host.docker.internal:9000")
+    assert jobs["mindhit-api"]["static_configs"][0]["targets"] == [mindhit]
     # The own host's agents, on the Docker host's gateway address, with its name.
     assert jobs["node-exporter"]["static_configs"] == [
         {"targets": ["host.docker.internal:9100"], "labels": {"host": "local"}}
