@@ -17,12 +17,16 @@ from stacks.errors import InputError
 from stacks.grafana_content import check_grafana_names
 from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
+from stacks.preflight import retention_problems
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.settings import grafana_warnings
 from stacks.settings_scraping import label_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
+short_retention = retention_problems(settings, content)
+if short_retention:
+    raise InputError(short_retention)
 # The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
 # (README, "Kubernetes").
 sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.grafana == "configmaps"

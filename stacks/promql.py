@@ -298,3 +298,32 @@ def bucket_label(value: float) -> str:
     them: le="1" is ingested as le="1.0"): what a selector must compare with."""
     text = go_float(value)
     return text if "." in text or "e" in text or "Inf" in text else f"{text}.0"
+
+
+def lookback_seconds(expr: str) -> float:
+    """How far back an expression reads, in seconds: its longest range plus offset, nested subqueries added up
+    (ValueError or TypeError when it is not PromQL). An instant selector reads only its offset back here; the
+    5-minute lookback delta of Prometheus is left out."""
+    return _lookback(parse_promql(expr))
+
+
+def _lookback(node) -> float:
+    if isinstance(node, promql_parser.VectorSelector):
+        return _seconds(node.offset)
+    if isinstance(node, promql_parser.MatrixSelector):
+        return _seconds(node.range) + _seconds(node.vector_selector.offset)
+    if isinstance(node, promql_parser.SubqueryExpr):
+        return _seconds(node.range) + _seconds(node.offset) + _lookback(node.expr)
+    if isinstance(node, promql_parser.BinaryExpr):
+        return max(_lookback(node.lhs), _lookback(node.rhs))
+    if isinstance(node, promql_parser.Call):
+        return max((_lookback(arg) for arg in node.args), default=0.0)
+    if isinstance(node, promql_parser.AggregateExpr):
+        return max(_lookback(node.expr), _lookback(node.param) if node.param is not None else 0.0)
+    if isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr):
+        return _lookback(node.expr)
+    return 0.0  # a number or a string
+
+
+def _seconds(delta) -> float:
+    return abs(delta.total_seconds()) if delta is not None else 0.0

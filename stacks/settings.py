@@ -448,12 +448,12 @@ def _ports(value: dict, services: tuple[str, ...], problems: Problems) -> dict[s
 def _prometheus(
     value: dict, schema: Mapping, problems: Problems, *, require_secrets: bool, is_secret: bool
 ) -> PrometheusSettings:
-    r = object_reader("prometheus", value, schema, problems)
+    r = object_reader("prometheus", value, schema, problems, optional=("retentionTime",))
     size = r.get("retentionSize")
     if not is_size(size):
         r.add("retentionSize", f"must look like '10GB' (B, KB, MB, GB, TB), got {size!r}")
     return PrometheusSettings(
-        retention_time=r.duration("retentionTime", "", canonical=False) or "",
+        retention_time=r.duration("retentionTime", None, canonical=False) or "",  # "": derived (stacks/preflight.py)
         retention_size=size,
         scrape_interval=r.duration("scrapeInterval", "", canonical=False) or "",
         evaluation_interval=r.duration("evaluationInterval", "", canonical=False) or "",

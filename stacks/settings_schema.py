@@ -70,10 +70,12 @@ def _decode(value: Any, kind: str) -> Any:
         return value  # reported as a wrong type by the caller
 
 
-def object_reader(key: str, value: Any, schema: Mapping, problems: Problems) -> Reader:
-    """A reader of an object setting, with the keys the stack left out taken from the schema default."""
+def object_reader(key: str, value: Any, schema: Mapping, problems: Problems, optional: tuple[str, ...] = ()) -> Reader:
+    """A reader of an object setting, with the keys the stack left out taken from the schema default; `optional`:
+    keys it may have that have no default (left out, the program derives them)."""
     defaults = schema[key]["default"]
-    return Reader({**defaults, **(value if isinstance(value, dict) else {})}, key, problems, list(defaults))
+    given = value if isinstance(value, dict) else {}
+    return Reader({**defaults, **given}, key, problems, [*defaults, *optional])
 
 
 # An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.

@@ -22,6 +22,7 @@ from conftest import STACKS
 from rendering import stack_settings
 from servers import stack_binary
 
+from stacks.content import load_content
 from stacks.promql import EXPERIMENTAL_AGGREGATIONS, EXPERIMENTAL_FUNCTIONS, promql_error
 from stacks.render.prometheus import prometheus_command
 
@@ -138,7 +139,8 @@ def test_the_corpus_covers_every_feature_the_check_knows():
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_stack_enables_no_feature_of_the_parser(stack):
     """The check refuses what Prometheus refuses without --enable-feature: right only while the stack sets none."""
-    assert not [arg for arg in prometheus_command(stack_settings(stack)) if arg.startswith("--enable-feature")]
+    command = prometheus_command(stack_settings(stack), load_content())
+    assert not [arg for arg in command if arg.startswith("--enable-feature")]
 
 
 def test_preview_refuses_what_promtool_refuses(tmp_path):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from stacks.content import Content
+from stacks.content.retention import content_retention
 from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render import to_yaml
@@ -114,11 +115,13 @@ def _literal(text: str) -> str:
     return re.escape(text).replace("\\-", "-")
 
 
-def prometheus_command(settings: StackSettings) -> list[str]:
+def prometheus_command(settings: StackSettings, content: Content) -> list[str]:
+    """Its flags; retention by time as the stack gives it, else as long as the content reads back."""
+    retention = settings.prometheus.retention_time or content_retention(content)
     return [
         f"--config.file={PROMETHEUS.config_path}",
         f"--storage.tsdb.path={PROMETHEUS.data_path}",
-        f"--storage.tsdb.retention.time={settings.prometheus.retention_time}",
+        f"--storage.tsdb.retention.time={retention}",
         f"--storage.tsdb.retention.size={settings.prometheus.retention_size}",
         "--web.enable-lifecycle",
         f"--web.external-url={settings.public_url('prometheus')}",
@@ -132,7 +135,7 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
     rule_files = {f.name: f.text for f in content.rule_files}
     return ContainerSpec(
         service=PROMETHEUS,
-        command=prometheus_command(settings),
+        command=prometheus_command(settings, content),
         files={
             PROMETHEUS.config_path: render_prometheus_config(settings, list(rule_files)),
             **{f"{RULES_DIR}/{name}": text for name, text in rule_files.items()},

@@ -1,0 +1,36 @@
+"""Checks of a stack's settings against the content it deploys, before anything is registered.
+
+Retention: Prometheus keeps `prometheus.retentionTime` of samples, and a rule, an SLO window or a panel that reads
+further back answers from what is kept, silently: a 30-day SLO on 15 days of data is a 15-day SLO. Left out, the
+retention is the content's own (stacks/content/retention.py); given, it must cover the longest window.
+"""
+
+from __future__ import annotations
+
+from stacks.content import Content
+from stacks.content.retention import content_retention, days, readers
+from stacks.durations import parse_duration
+from stacks.settings import StackSettings
+
+
+def retention_problems(settings: StackSettings, content: Content) -> list[str]:
+    """A given prometheus.retentionTime shorter than a window the content reads, one line per file. A Kubernetes
+    stack's Prometheus is the operator's, whose retention is the cluster's."""
+    given = settings.prometheus.retention_time
+    if settings.kubernetes or not given:
+        return []
+    kept = parse_duration(given) / 1000
+    by_file: dict[str, list[tuple[float, str, str]]] = {}
+    for reader in sorted(readers(content), key=lambda reader: -reader[0]):
+        if reader[0] > kept:
+            by_file.setdefault(reader[1].split(":")[0], []).append(reader)
+    problems = []
+    for found in by_file.values():
+        seconds, where, expr = found[0]
+        more = f" (and {len(found) - 1} more in this file)" if len(found) > 1 else ""
+        problems.append(
+            f"{where}: reads {days(seconds)} back ({expr}){more}, and prometheus.retentionTime keeps {given}: it "
+            f"would answer from {given} of samples; set prometheus.retentionTime to at least "
+            f"{content_retention(content)}, or leave it out for the longest window the deployed content reads"
+        )
+    return problems

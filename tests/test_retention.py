@@ -1,0 +1,93 @@
+"""Retention covers every window (issue 25): left out, prometheus.retentionTime is the longest window the deployed
+content reads (at least 15d); given shorter, preview stops naming what reads further back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import configured_stack
+from mockstack import run_expecting_error, run_program, unwrap
+
+from stacks.promql import lookback_seconds
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+@pytest.mark.parametrize(
+    ("expr", "seconds"),
+    [
+        ("up", 0),
+        ("up offset 2h", 2 * HOUR),
+        ("rate(x[5m])", 5 * MINUTE),
+        ("rate(x[5m] offset 1h)", 5 * MINUTE + HOUR),
+        ("max_over_time(rate(x[5m])[1d:1m] offset 1h)", DAY + HOUR + 5 * MINUTE),  # a subquery adds its inner range
+        ("sum(increase(x[1d])) / sum(increase(x[30d]))", 30 * DAY),
+        ("topk(3, -(avg_over_time(x[2w])))", 14 * DAY),
+        ("quantile_over_time(0.9, x[3d]) > 1", 3 * DAY),
+    ],
+)
+def test_how_far_back_an_expression_reads(expr, seconds):
+    assert lookback_seconds(expr) == seconds
+
+
+def retention_flag(stack: str, config: dict, secrets: list[str]) -> str:
+    program = run_program(stack, config, secrets)
+    prometheus = unwrap(
+        program.recorder.one("docker:index/container:Container", "monitoring-prometheus-container").inputs
+    )
+    (flag,) = [arg for arg in prometheus["command"] if arg.startswith("--storage.tsdb.retention.time=")]
+    return flag.removeprefix("--storage.tsdb.retention.time=")
+
+
+@pytest.mark.parametrize(
+    ("systems", "kept"),
+    [
+        (["mindhit"], "30d"),  # its SLOs' 30-day window
+        (["wealist"], "30d"),  # its planner's MAU panel: logins over 30 days
+        (["observer"], "15d"),  # nothing reads further back than the platform's hours: the floor
+    ],
+)
+def test_left_out_the_retention_is_the_longest_window_the_deployed_content_reads(systems, kept):
+    config, secrets = configured_stack("dev")
+    config["monitoring:systems"] = systems
+    assert retention_flag("dev", config, secrets) == kept
+
+
+def test_staging_keeps_what_its_slos_read():
+    """Staging kept 15 days, and MindHit's 30-day SLOs answered from 15 days of samples."""
+    assert retention_flag("staging", *configured_stack("staging")) == "30d"
+
+
+def test_a_retention_shorter_than_an_slo_window_stops_preview():
+    config, secrets = configured_stack("staging")
+    config["monitoring:prometheus"] = {"retentionTime": "15d"}
+    message = run_expecting_error("staging", config, secrets)
+    assert (
+        "rules/slos/mindhit.yml (generated rules): reads 30d back (avg_over_time(slo:sli_error:ratio_rate5m"
+        '{slo="mindhit-api-availability"}[30d])) (and 1 more in this file), and prometheus.retentionTime keeps 15d: '
+        "it would answer from 15d of samples; set prometheus.retentionTime to at least 30d, or leave it out for the "
+        "longest window the deployed content reads"
+    ) in message
+
+
+def test_a_panels_fixed_range_counts_and_names_its_path(content_copy):
+    path = content_copy / "dashboards/MindHit/business-metrics.json"
+    model = json.loads(path.read_text())
+    model["panels"][0]["timeFrom"] = "45d"
+    path.write_text(json.dumps(model))
+    config, secrets = configured_stack("prod")  # keeps 30d (seed 002)
+    message = run_expecting_error("prod", config, secrets)
+    assert (
+        "dashboards/MindHit/business-metrics.json: $.panels[0].timeFrom: reads 45d back (timeFrom 45d), and "
+        "prometheus.retentionTime keeps 30d: it would answer from 30d of samples; set prometheus.retentionTime to at "
+        "least 45d"
+    ) in message
+    config, secrets = configured_stack("dev")
+    assert retention_flag("dev", config, secrets) == "45d"
+
+
+def test_a_given_retention_that_covers_every_window_is_kept():
+    config, secrets = configured_stack("dev")
+    config["monitoring:prometheus"] = {"retentionTime": "400d"}
+    assert retention_flag("dev", config, secrets) == "400d"
