@@ -264,3 +264,121 @@ def test_a_systems_services_are_compose_service_names(content_copy):
         "systems/wealist.yml:17: services.redis exporter: must be a compose service name: letters, digits, '.', '_' "
         "and '-'",
     ]
+
+
+def custom(name: str, values: str, **fields) -> dict:
+    return {"name": name, "type": "custom", "query": values, **fields}
+
+
+@pytest.mark.parametrize(
+    ("variables", "expr", "finding"),
+    [
+        (  # a value is escaped in a regex matcher, as Grafana does: user-servic. is no service then
+            [custom("s", "user-servic.")],
+            '{job="docker", service=~"$s"}',
+            '{job="docker", service=~"$s"}: service=~"$s" finds no log stream with $s = \'user-servic.\' ($s: '
+            "its custom values)",
+        ),
+        (  # two variables, in both of Grafana's other spellings
+            [custom("a", "user"), custom("b", "service,svc")],
+            '{service="${a}-[[b]]"}',
+            "{service=\"${a}-[[b]]\"}: service=\"${a}-[[b]]\" finds no log stream with $a = 'user' and $b = 'svc' "
+            "($a: its custom values; $b: its custom values)",
+        ),
+        (  # three values named, no more
+            [custom("s", "a,b,c")],
+            '{service="$s"}',
+            "{service=\"$s\"}: service=\"$s\" finds no log stream with $s = 'a', $s = 'b', $s = 'c' ($s: its custom "
+            "values)",
+        ),
+        (
+            [custom("s", "a,b,c,d")],
+            '{service="$s"}',
+            "{service=\"$s\"}: service=\"$s\" finds no log stream with $s = 'a', $s = 'b', $s = 'c' and 1 more ($s: "
+            "its custom values)",
+        ),
+        (  # a custom option written `text : value`, Grafana's value being the part after the colon
+            [custom("s", "Users : user-service, Nope : nope")],
+            '{service="$s"}',
+            '{service="$s"}: service="$s" finds no log stream with $s = \'nope\' ($s: its custom values)',
+        ),
+        (  # the query as an object (Grafana 10 and later); a variable without a name and one of Loki come first
+            [
+                {"type": "custom", "query": "x"},
+                {"name": "l", "type": "query", "datasource": {"type": "loki", "uid": "loki"}, "query": "x"},
+                {**JOBS, "query": {"query": JOBS["query"], "refId": "A"}},
+            ],
+            '{service="$l", service="$service"}',
+            '{service="$l", service="$service"}: service="$service" finds no log stream with $service = '
+            "'wealist-user-service', $service = 'wealist-board-service', $service = 'wealist-chat-service' and 3 more",
+        ),
+        (  # Grafana's regex flags: i
+            [{**JOBS, "regex": "/^WEALIST-(.+)-SERVICE$/i"}],
+            '{service="$service"}',
+            '{service="$service"}: service="$service" finds no log stream with $service = \'user\', $service = '
+            "'board', $service = 'chat' and 3 more",
+        ),
+        (  # one selector that does not parse (a variable outside a string), then one on no service
+            [],
+            'sum(count_over_time({service=$s}[5m])) / sum(count_over_time({job="docker", service="nope"}[5m]))',
+            '{job="docker", service="nope"} compares service="nope", and no log stream has such a service',
+        ),
+        (  # a service matcher that finds one, then one that finds none
+            [],
+            '{job="docker", service="user-service", service=~"nope.*"}',
+            '{job="docker", service="user-service", service=~"nope.*"} compares service=~"nope.*", and no log stream',
+        ),
+    ],
+)
+def test_each_option_of_a_log_querys_variables_must_find_a_service(content_copy, variables, expr, finding):
+    problems = [p for p in log_panel_problems(content_copy, variables, expr) if "[log-services]" in p]
+    assert problems and problems[0].startswith(
+        f"dashboards/weAlist/developer.json: [log-services] $.panels[11].targets[0].expr: {finding}"
+    ), problems
+
+
+@pytest.mark.parametrize(
+    ("variables", "expr"),
+    [
+        ([{**JOBS, "regex": "/^(wealist)-(?<value>.+)-service$/"}], '{service="${service}-service"}'),  # named
+        ([{**JOBS, "regex": "/^wealist-(?<text>.+)$/"}], '{service="$service"}'),
+        ([{**JOBS, "regex": "user.*"}], '{service="$service"}'),  # bare: anchored, so no job is an option
+        ([{**JOBS, "regex": "/^wealist-(.+"}], '{service="$service"}'),  # not a regex: Grafana refuses it
+        ([{**JOBS, "regex": "/wealist-/x"}], '{service="$service"}'),  # a flag JavaScript has not
+        ([custom("s", "user-service", includeAll=False, allValue="nope")], '{service="$s"}'),  # no All option
+        ([{**JOBS, "type": "textbox"}], '{service="$service"}'),  # typed in: not known here
+        ([{**JOBS, "query": 'label_values(http_requests_total{job=~"wealist-.+"}, instance)'}], '{service="$service"}'),
+        ([{**JOBS, "query": 'label_values(up{job=~"wealist-.+"} + up, job)'}], '{service="$service"}'),
+    ],
+)
+def test_options_grafana_makes_services_of_or_that_are_not_known_pass(content_copy, variables, expr):
+    assert [p for p in log_panel_problems(content_copy, variables, expr) if "[log-services]" in p] == []
+
+
+def test_a_system_that_declares_no_services_has_the_stacks_own_only(content_copy):
+    path = content_copy / "dashboards/MindHit/business-metrics.json"
+    model = json.loads(path.read_text())
+    model["panels"][0]["targets"].append(
+        {"refId": "L", "datasource": {"type": "loki", "uid": "loki"}, "expr": '{job="docker", service="mindhit-api"}'}
+    )
+    path.write_text(json.dumps(model))
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    assert raised.value.problems[0].startswith(
+        'dashboards/MindHit/business-metrics.json: [log-services] $.panels[0].targets[1].expr: {job="docker", '
+        'service="mindhit-api"} compares service="mindhit-api", and no log stream has such a service: mindhit '
+        "declares none (systems/mindhit.yml services; the stack's own: prometheus, alertmanager, loki, promtail, "
+        "grafana, node-exporter, cadvisor)"
+    )
+
+
+def test_a_dashboard_the_lint_file_excludes_does_not_hide_the_next_one(content_copy):
+    lint = content_copy / "dashboards/weAlist/.lint"
+    lint.write_text(yaml.safe_dump({"exclusions": {"log-services": {"reason": "r", "dashboards": ["developer.json"]}}}))
+    for name in ("developer.json", "service-detail.json"):
+        path = content_copy / "dashboards/weAlist" / name
+        path.write_text(path.read_text().replace('\\"docker\\", service=', '\\"docker\\", service=\\"nope\\", x='))
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    (problem,) = [p for p in raised.value.problems if "[log-services]" in p]
+    assert problem.startswith("dashboards/weAlist/service-detail.json: [log-services] ")

@@ -18,10 +18,11 @@ from stacks.content.dashboard_lint import LOG_SERVICES, datasource_of, panels, s
 from stacks.content.dashboards import Dashboard
 from stacks.content.findings import ERROR, Finding, LintFile
 from stacks.content.grafana_rules import GrafanaRuleGroup
-from stacks.content.ownership import VARIABLE_IN_STRING, variable_domains, variables_in_strings
+from stacks.content.ownership import VARIABLE_IN_STRING, JobIndex, variable_domains, variables_in_strings
 from stacks.content.systems import PLATFORM, System
 from stacks.errors import Problems
 from stacks.layout import LOG_JOB, LOG_LABELS, LOG_LEVELS
+from stacks.promql import expression_facts
 
 
 def check_log_labels(
@@ -78,66 +79,70 @@ def check_log_services(dashboards: Iterable[Dashboard], systems: dict[str, Syste
     variables take, is one of the compose services of the system or of the stack itself."""
     found = []
     for dashboard in dashboards:
-        if dashboard.system not in systems or LOG_SERVICES in dashboard.excluded_rules:
-            continue
-        system = systems[dashboard.system]
-        values = _variable_values(dashboard.model, system)
-        for where, expr in _loki_queries(dashboard.model):
-            for message in _service_problems(expr, system, values):
-                found.append((dashboard.lint_file, Finding(LOG_SERVICES, ERROR, where, message)))
+        if dashboard.system in systems and LOG_SERVICES not in dashboard.excluded_rules:
+            system = systems[dashboard.system]
+            values = _variable_values(dashboard.model, system)
+            for where, expr in _loki_queries(dashboard.model):
+                for message in _service_problems(expr, system, values):
+                    found.append((dashboard.lint_file, Finding(LOG_SERVICES, ERROR, where, message)))
     return found
 
 
-def _service_problems(expr: str, system: System, values: dict[str, tuple[list[tuple[str, bool]], str]]) -> list[str]:
-    services = (*system.services, *(s for s in PLATFORM.services if s not in system.services))
+# A variable's options, each as Grafana puts it into a query: a value (escaped in a regex matcher) or the All value
+# (a regex as it is); and where they come from.
+Options = tuple[list[tuple[str, bool]], str]
+
+
+def _service_problems(expr: str, system: System, values: dict[str, Options]) -> list[str]:
+    services = (*system.services, *PLATFORM.services)
     known = f"{system.name}'s are {', '.join(system.services)}" if system.services else f"{system.name} declares none"
     fix = f"({system.declared_in} services; the stack's own: {', '.join(PLATFORM.services)})"
     found = []
     for selector in stream_selectors(expr):
         try:
-            parsed = promql_parser.parse(selector)
+            matchers = expression_facts(selector).selectors[0].on("service")
         except (ValueError, TypeError):
             continue  # a variable outside a string: log_selector_problems reports what does not parse
-        for matcher in parsed.matchers.matchers:
-            op = str(matcher.op).rpartition(".")[2]
-            if matcher.name != "service" or op not in ("Equal", "Re"):
+        for op, value in matchers:
+            if op not in ("Equal", "Re"):
                 continue  # a negative matcher selects the other services
             regex = op == "Re"
             missed = [
-                (choices, sources)
-                for value, choices, sources in _expanded(matcher.value, values, regex)
-                if not any(re.fullmatch(value, s) if regex else value == s for s in services)
+                choices
+                for text, choices, _ in _expanded(value, values, regex)
+                if not any(re.fullmatch(text, s) if regex else text == s for s in services)
             ]
-            if not missed:
-                continue
-            compared = f'service{"=~" if regex else "="}"{matcher.value}"'
-            if not missed[0][0]:
+            compared = f'service{"=~" if regex else "="}"{value}"'
+            if missed and not VARIABLE_IN_STRING.search(value):
                 found.append(f"{selector} compares {compared}, and no log stream has such a service: {known} {fix}")
-                continue
-            shown = ", ".join(" and ".join(choices) for choices, _ in missed[:3])
-            more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
-            found.append(
-                f"{selector}: {compared} finds no log stream with {shown}{more} "
-                f"({'; '.join(dict.fromkeys(missed[0][1]))}): {known} {fix}"
-            )
+            elif missed:
+                shown = ", ".join(" and ".join(choices) for choices in missed[:3])
+                more = f" and {len(missed) - 3} more" if len(missed) > 3 else ""
+                sources = "; ".join(
+                    dict.fromkeys(s for _, _, found_in in _expanded(value, values, regex) for s in found_in)
+                )
+                found.append(
+                    f"{selector}: {compared} finds no log stream with {shown}{more} ({sources}): {known} {fix}"
+                )
     return found
 
 
 def _expanded(
-    value: str, values: dict[str, tuple[list[tuple[str, bool]], str]], regex: bool
+    value: str, values: dict[str, Options], regex: bool
 ) -> Iterator[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """The matcher value with each of its variables' values in turn, as Grafana puts it in (a value escaped in a
-    regex, the All value as it is), the values chosen and where they come from; nothing when a variable's values
-    are not known."""
+    """The matcher value with each of its variables' options in turn, the options chosen and where they come
+    from; nothing when a variable's options are not known here (a Loki query, a text box)."""
     match = VARIABLE_IN_STRING.search(value)
     if not match:
         yield value, (), ()
         return
     name = match[1] or match[2] or match[3]
-    taken, source = values.get(name, ([], ""))
+    if name not in values:
+        return
+    taken, source = values[name]
     for option, is_regex in taken:
+        text = re.escape(option) if regex and not is_regex else option
         for rest, choices, sources in _expanded(value[match.end() :], values, regex):
-            text = re.escape(option) if regex and not is_regex else option
             yield (
                 value[: match.start()] + text + rest,
                 (f"${name} = {option!r}", *choices),
@@ -145,77 +150,80 @@ def _expanded(
             )
 
 
-def _variable_values(model: dict, system: System) -> dict[str, tuple[list[tuple[str, bool]], str]]:
-    """Variable -> the values it takes (each with whether it is a regex: the All value) and where from, for the
-    variables whose values are known: a custom variable's list, and a Prometheus label_values(<selector>, job)
-    query's jobs of the system that expose the selector's metric; Grafana's `regex` option applied as Grafana
-    does (the first capture group, or a filter)."""
+def _variable_values(model: dict, system: System) -> dict[str, Options]:
+    """Variable -> its options, for the variables whose options are known here: a custom variable's list, and
+    a Prometheus label_values(<selector>, job) query's jobs of the system that expose the selector's metric,
+    through the variable's `regex` as Grafana applies it; with the All value when it offers one."""
     values = {}
     for variable in (model.get("templating") or {}).get("list") or []:
-        if not isinstance(variable, dict) or not variable.get("name"):
-            continue
-        query = variable.get("query")
+        name = variable.get("name") if isinstance(variable, dict) else None
+        query = variable.get("query") if isinstance(name, str) else None
         query = query.get("query") if isinstance(query, dict) else query
-        if variable.get("type") == "custom" and isinstance(query, str):
-            taken = [v.split(" : ")[-1].strip() for v in query.split(",") if v.strip()]
-            source = "its custom values"
+        if not isinstance(query, str):
+            continue
+        if variable.get("type") == "custom":
+            taken, source = [v.split(" : ")[-1].strip() for v in query.split(",") if v.strip()], "its custom values"
         elif variable.get("type") == "query" and datasource_of({}, variable) == "prometheus":
-            jobs = _jobs_of_label_values(query, system)
-            if jobs is None:
-                continue
-            taken, source = jobs, f"from {query}"
+            taken, source = _jobs_of_label_values(query, system), f"from {query}"
         else:
             continue
-        pattern = _grafana_regex(variable.get("regex"))
-        if pattern:
-            matches = [pattern.search(v) for v in taken]
-            kept = [(v, m) for v, m in zip(taken, matches, strict=True) if m]
-            taken = [(m.groupdict().get("value") or m[1]) if pattern.groups else v for v, m in kept]
+        if taken is None or not _grafana_regex_known(variable.get("regex")):
+            continue
+        if variable.get("regex"):
+            taken = [option for v in taken if (option := _through_regex(variable["regex"], v)) is not None]
             source += f" through its regex {variable['regex']}"
         every = [variable["allValue"]] if variable.get("includeAll") and variable.get("allValue") else []
-        values[str(variable["name"])] = ([(v, False) for v in taken] + [(v, True) for v in every], source)
+        values[name] = ([(v, False) for v in taken] + [(v, True) for v in every], source)
     return values
 
 
-def _jobs_of_label_values(query, system: System) -> list[str] | None:
-    """The system's jobs a label_values(<selector>, job) query lists: those its job matcher selects that expose
+def _jobs_of_label_values(query: str, system: System) -> list[str] | None:
+    """The system's jobs a label_values(<selector>, job) query lists: those its job matchers select that expose
     its metric (the metrics contract); None for another query."""
-    match = re.fullmatch(r"\s*label_values\((.*),\s*job\s*\)\s*", query or "")
-    if not match:
-        return None
+    match = re.fullmatch(r"\s*label_values\((.*),\s*job\s*\)\s*", query)
     try:
-        selector = promql_parser.parse(substitute_variables(match[1]))
+        (selector,) = expression_facts(substitute_variables(match[1])).selectors if match else ()
     except (ValueError, TypeError):
         return None
-    if not isinstance(selector, promql_parser.VectorSelector):
+    jobs = JobIndex({system.name: system})
+    selected = set(system.jobs).intersection(*(jobs.matching(op, v, frozenset()) for op, v in selector.on("job")))
+    exposing = {metric.name: metric.jobs for metric in system.metrics}.get(selector.name, system.jobs)
+    return [job for job in exposing if job in selected]
+
+
+# Grafana's stringToJsRegex: /pattern/flags, or a bare pattern anchored at both ends.
+_GRAFANA_REGEX = re.compile(r"/(.*?)/(g?i?m?y?s?)", re.S)
+_JS_FLAGS = {"i": re.I, "m": re.M, "s": re.S}  # g and y change nothing for one match
+
+
+def _grafana_regex_known(text) -> bool:
+    """Whether a variable's `regex` is none, or one Grafana and Python read alike."""
+    if not text:
+        return True
+    try:
+        _compiled(text)
+    except re.error:
+        return False
+    return True
+
+
+def _through_regex(text: str, value: str) -> str | None:
+    """The option Grafana makes of a value through a variable's `regex` (metricNamesToVariableValues): None when
+    it does not match; the named group `value` (or `text`), else the first group, else the value itself."""
+    match = _compiled(text).search(value)
+    if match is None:
         return None
-    exposing = {m.name: m.jobs for m in system.metrics}.get(selector.name or "", system.jobs)
-    jobs = []
-    for job in exposing:
-        labels = {"job": job}
-        if all(_matches(m, labels) for m in selector.matchers.matchers if m.name == "job"):
-            jobs.append(job)
-    return jobs
+    named = match.groupdict()
+    return named.get("value") or named.get("text") or (match[1] if match.re.groups else value)
 
 
-def _matches(matcher, labels: dict[str, str]) -> bool:
-    op, value, actual = str(matcher.op).rpartition(".")[2], matcher.value, labels.get(matcher.name, "")
-    return {
-        "Equal": actual == value,
-        "NotEqual": actual != value,
-        "Re": re.fullmatch(value, actual) is not None,
-        "NotRe": re.fullmatch(value, actual) is None,
-    }[op]
-
-
-def _grafana_regex(text) -> re.Pattern | None:
-    """A variable's `regex` option, /pattern/flags as Grafana writes it (a bare pattern too)."""
-    if not isinstance(text, str) or not text:
-        return None
-    match = re.fullmatch(r"/(.*)/([gimsuy]*)", text, re.S)
-    pattern, flags = (match[1], match[2]) if match else (text, "")
+def _compiled(text: str) -> re.Pattern:
+    match = _GRAFANA_REGEX.fullmatch(text) if text.startswith("/") else None
+    if text.startswith("/") and not match:
+        raise re.error(f"{text!r} is not a valid regular expression")  # as Grafana says
+    pattern, flags = (match[1], match[2]) if match else (f"^{text}$", "")
     pattern = re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", pattern)  # a named group as JavaScript writes it
-    return re.compile(pattern, re.I if "i" in flags else 0)
+    return re.compile(pattern, sum(_JS_FLAGS.get(flag, 0) for flag in flags))
 
 
 def _reaches_a_level(op: str, value: str) -> bool:
