@@ -94,10 +94,60 @@ def test_prods_kerp_target_on_upstreams_cadvisor_port_stops_preview():
             "(job app), and only one process listens on a port: give this postgres server the port it really listens "
             "on, or correct scrapeTargets[1].targets[0]",
         ),
+        (  # the own host under its given address, and under host.docker.internal all the same
+            {
+                "hosts": [{"name": "local", "address": "Gateway.Local"}],
+                "scrapeTargets": [
+                    MINDHIT,
+                    {"job": "app", "targets": ["gateway.local:9100"]},
+                ],
+            },
+            "scrapeTargets[1].targets[0]: gateway.local:9100 is also node-exporter's port on host local",
+        ),
+        (
+            {
+                "hosts": [{"name": "local", "address": "Gateway.Local"}],
+                "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["host.docker.internal:9338"]}],
+            },
+            "scrapeTargets[1].targets[0]: host.docker.internal:9338 is also cadvisor's port on host local",
+        ),
+        (  # another host's name in any case; an IPv6 address
+            {
+                "hosts": [{"name": "local"}, {**WEB_1, "address": "web-1.internal"}],
+                "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["WEB-1.internal:9100"]}],
+            },
+            "scrapeTargets[1].targets[0]: WEB-1.internal:9100 is also node-exporter's port on host web-1",
+        ),
+        (
+            {
+                "hosts": [{"name": "local"}, {**WEB_1, "dockerHost": "ssh://deploy@fd00::5", "address": "fd00::5"}],
+                "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["[fd00::5]:9100"]}],
+            },
+            "scrapeTargets[1].targets[0]: [fd00::5]:9100 is also node-exporter's port on host web-1",
+        ),
+        (  # a datastore at an IPv6 address, on a scrape target's port
+            {
+                "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["[fd00::7]:6379"]}],
+                "exporters": [{"system": "mindhit", "kind": "redis", "address": "redis://[fd00::7]"}],
+            },
+            "exporters[0].address: [fd00::7]:6379 is also the scrape target scrapeTargets[1].targets[0] (job app)",
+        ),
+        (  # two datastores of different kinds on one port
+            {
+                "exporters": [
+                    {"system": "mindhit", "kind": "postgres", "address": "postgresql://db.internal:5433/app"},
+                    {"system": "kerp", "kind": "redis", "address": "redis://db.internal:5433"},
+                ]
+            },
+            "exporters[1].address: db.internal:5433 is also the postgres server exporters[0] reads, and only one "
+            "process listens on a port: give this redis server the port it really listens on, or correct "
+            "exporters[0].address",
+        ),
     ],
 )
 def test_two_processes_on_one_host_port_stop_preview_naming_both(values, expected):
-    assert problems(*dev_with(**values)) == [expected]
+    (problem,) = problems(*dev_with(**values))
+    assert problem.startswith(expected)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +159,11 @@ def test_two_processes_on_one_host_port_stop_preview_naming_both(values, expecte
         {
             "hosts": [{"name": "local"}, WEB_1],
             "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["10.0.0.7:9100", "host.docker.internal:9200"]}],
+        },
+        # another host's agent port at the own host's address, where nothing listens on it
+        {
+            "hosts": [{"name": "local"}, {**WEB_1, "ports": {"cadvisor": 8081}}],
+            "scrapeTargets": [MINDHIT, {"job": "app", "targets": ["host.docker.internal:8081"]}],
         },
         # a service's port on another host: services are published on the stack's own host only
         {"hosts": [{"name": "local"}, WEB_1], "scrapeTargets": [{"job": "app", "targets": ["10.0.0.5:3010"]}]},

@@ -382,3 +382,14 @@ def test_a_dashboard_the_lint_file_excludes_does_not_hide_the_next_one(content_c
         load_content(content_copy)
     (problem,) = [p for p in raised.value.problems if "[log-services]" in p]
     assert problem.startswith("dashboards/weAlist/service-detail.json: [log-services] ")
+
+
+def test_a_systems_services_are_a_mapping(content_copy):
+    path = content_copy / "systems/observer.yml"
+    path.write_text(path.read_text() + "services: [collector]\n")
+    with pytest.raises(InputError) as raised:
+        load_content(content_copy)
+    assert (
+        "systems/observer.yml:4: services: must be a mapping of compose service names to what they run, got "
+        "['collector']"
+    ) in raised.value.problems

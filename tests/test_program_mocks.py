@@ -477,6 +477,9 @@ def test_grafana_managed_rules_query_loki_in_the_platform_folder(stack):
         "Alerting",
         "Error",
     )
+    # Its condition "< 1": a threshold below, not above.
+    missing_threshold = json.loads(rules["ContainerLogsMissing"]["datas"][1]["model"])
+    assert missing_threshold["conditions"] == [{"evaluator": {"type": "lt", "params": [1.0]}}]
     query, threshold = surge["datas"]
     assert (query["refId"], threshold["refId"]) == ("A", "B")
     assert (json.loads(query["model"])["refId"], json.loads(threshold["model"])["refId"]) == ("A", "B")
