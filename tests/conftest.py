@@ -60,23 +60,27 @@ TEST_SECRETS = {
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/STAGING/CRITICAL",
         "alerting.receivers[2].webhooks[0].url": "https://deadman.test/ping/staging-0001",
     },
-    "prod": {"grafanaAdminPassword": "prod-Secret-pw-1", **_PROD_RECEIVERS},
+    "prod": {
+        "grafanaAdminPassword": "prod-Secret-pw-1",
+        **_PROD_RECEIVERS,
+        "exporters[0].address": "postgresql://monitor:prod-Pg-pw-1@host.docker.internal:5432/kerp?sslmode=disable",
+        "exporters[1].password": "prod-Redis-pw-1",
+    },
     "cluster": _PROD_RECEIVERS,  # prod's routing on the cluster, with no Grafana of its own
 }
 
 
 def _set_path(config: dict, path: str, value: str) -> None:
     """`pulumi config set --path` semantics for the paths used above."""
-    head, _, rest = path.partition(".")
+    head, *parts = path.replace("]", "").replace("[", ".").split(".")
     key = f"monitoring:{head}"
-    if not rest:
+    if not parts:
         config[key] = value
         return
     node = config[key]
-    parts = rest.replace("]", "").replace("[", ".").split(".")
     for part in parts[:-1]:
         node = node[int(part)] if part.isdigit() else node[part]
-    node[parts[-1]] = value
+    node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
 
 
 def configured_stack(stack: str) -> tuple[dict, list[str]]:
@@ -85,7 +89,7 @@ def configured_stack(stack: str) -> tuple[dict, list[str]]:
     secret_keys = set()
     for path, value in TEST_SECRETS.get(stack, {}).items():
         _set_path(config, path, value)
-        secret_keys.add(f"monitoring:{path.split('.')[0]}")
+        secret_keys.add(f"monitoring:{path.split('.')[0].split('[')[0]}")
     return config, sorted(secret_keys)
 
 

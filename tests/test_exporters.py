@@ -77,9 +77,9 @@ def test_prometheus_scrapes_each_exporter_as_its_systems_job():
             "exporters[0].kind: must be one of postgres, redis, got 'mysql'",
         ),
         (
-            [{"system": "kerp", "kind": "postgres", "address": POSTGRES_URI}],
-            "exporters[0]: is scraped as job kerp-postgres-exporter, which systems/kerp.yml does not declare "
-            "(kerp-api)",
+            [{"system": "mindhit", "kind": "postgres", "address": POSTGRES_URI}],
+            "exporters[0]: is scraped as job mindhit-postgres-exporter, which systems/mindhit.yml does not declare "
+            "(mindhit-api)",
         ),
         (
             [{"system": "billing", "kind": "redis", "address": "redis://r:6379"}],

@@ -48,6 +48,7 @@ DOCKER_KEYS = (
     "services",
     "images",
     "grafanaAdminPassword",
+    "exporters",
 )
 
 
@@ -57,7 +58,7 @@ def kubernetes_config(stack: str = "dev", **kubernetes) -> tuple[dict, list[str]
     for key in DOCKER_KEYS:
         config.pop(f"monitoring:{key}", None)
     config["monitoring:kubernetes"] = {**KUBERNETES, **kubernetes}
-    return config, [key for key in secrets if key != "monitoring:grafanaAdminPassword"]
+    return config, [key for key in secrets if key.removeprefix("monitoring:") not in DOCKER_KEYS]
 
 
 def run(stack: str = "dev", **kubernetes) -> ProgramRun:

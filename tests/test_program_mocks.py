@@ -78,6 +78,9 @@ def test_every_resource_type_and_name(stack):
         (CONTAINER, "monitoring-host-local-node-exporter"),
         (CONTAINER, "monitoring-host-local-cadvisor"),
     ]
+    # Prod watches K-ERP's datastores (seed 002's postgres and redis jobs): an exporter each.
+    for job in ("kerp-postgres-exporter", "kerp-redis-exporter") if stack == "prod" else ():
+        expected += [("monitoring:index:Exporter", f"monitoring-{job}"), (CONTAINER, f"monitoring-{job}-container")]
     content = "monitoring-grafana-content"
     expected += [("monitoring:index:GrafanaContent", content), ("pulumi:providers:grafana", f"{content}-provider")]
     expected += [("grafana:oss/dataSource:DataSource", f"{content}-datasource-{d}") for d in SERVICES_WITH_DATASOURCE]
@@ -131,7 +134,8 @@ def test_docker_resources_use_the_stack_docker_provider(stack):
         r for r in rec.registrations if r.type.startswith("docker:") and r.parent.endswith("::monitoring-host-local")
     ]
     docker_resources = [r for r in rec.registrations if r.type.startswith("docker:") and r not in agents]
-    assert len(docker_resources) == 13  # network, five volumes, five containers, two check containers
+    # network, five volumes, five containers, two check containers; prod: K-ERP's two exporters
+    assert len(docker_resources) == (15 if stack == "prod" else 13)
     assert all(r.provider.startswith(provider.urn + "::") for r in docker_resources)
     # The own host's agents go through the host's provider, which talks to the same daemon.
     host_provider = rec.one("pulumi:providers:docker", "monitoring-host-local-docker")
@@ -187,7 +191,9 @@ def test_uploaded_configuration_files(stack):
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
     # Every stack scrapes the jobs of the systems it deploys (prod: K-ERP's API beside MindHit's).
-    app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", "kerp-api"}}[stack]
+    # Prod also K-ERP's datastores, through their exporters.
+    kerp = {"kerp-api", "kerp-postgres-exporter", "kerp-redis-exporter"}
+    app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", *kerp}}[stack]
     platform = {"prometheus", "alertmanager", "loki", "promtail", "grafana", "node-exporter", "cadvisor"}
     assert set(jobs) == {*platform, *app_jobs, APP_DISCOVERY_JOB}
     # Staging's own MindHit beside dev's on one host (its ports are dev's plus 10000).
@@ -581,8 +587,9 @@ def test_the_servers_that_reload_take_new_files_in_place_after_their_check(stack
 
 def test_every_long_running_container_is_given_time_to_shut_down_cleanly(stack):
     containers = [r for r in program(stack).recorder.by_type(CONTAINER) if not r.inputs.get("attach")]
-    assert sorted(c.name for c in containers) == sorted(  # five services and the own host's two agents
-        [f"monitoring-{s}-container" for s in ("prometheus", "alertmanager", "loki", "promtail", "grafana")]
+    exporters = ["kerp-postgres-exporter", "kerp-redis-exporter"] if stack == "prod" else []
+    assert sorted(c.name for c in containers) == sorted(  # five services, the own host's two agents, exporters
+        [f"monitoring-{s}-container" for s in ("prometheus", "alertmanager", "loki", "promtail", "grafana", *exporters)]
         + ["monitoring-host-local-node-exporter", "monitoring-host-local-cadvisor"]
     )
     for container in containers:

@@ -24,7 +24,7 @@ def test_every_declared_job_of_the_shipped_systems_has_its_down_and_missing_aler
 
 def test_a_job_without_a_missing_target_alert_stops_preview(content_copy):
     rules = content_copy / "rules/kerp.yml"
-    rules.write_text(rules.read_text().replace('expr: absent(up{job="kerp-api"})', 'expr: absent(up{job="kerp-web"})'))
+    rules.write_text(rules.read_text().replace('absent(up{job="kerp-api"})', 'absent(up{job="kerp-web"})'))
     assert (
         "systems/kerp.yml: [silence-alerts] jobs.kerp-api: no alert of kerp fires when it has no target: "
         'add one on absent(up{job="kerp-api"}) (to turn the rule off for this file: rules/.lint: exclusions: '
