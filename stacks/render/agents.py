@@ -77,7 +77,8 @@ def agent_specs(host: HostSettings, settings: StackSettings) -> list[AgentSpec]:
                 name=CADVISOR.name,
                 image=settings.images[CADVISOR.name],
                 command=[
-                    f"--listen_ip={host.address.strip('[]')}",
+                    # An IPv6 address without the brackets a URL needs (HostSettings.address has them).
+                    f"--listen_ip={host.address.removeprefix('[').removesuffix(']')}",
                     f"--port={host.ports[CADVISOR.name]}",
                     # Only the Docker containers (and the host's root cgroup), without their labels as metric
                     # labels: both bound the series per container (README, "Sizing").
