@@ -4,7 +4,11 @@ stop preview, naming the rule file and line."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import yaml
+from repo import ROOT
 
 from stacks.content import load_content
 from stacks.content.contract import contract_problems
@@ -114,3 +118,15 @@ def test_an_slo_threshold_between_two_buckets_stops_preview(content_copy):
 def test_bucket_boundaries_as_clients_write_them_and_prometheus_3_stores_them(value, go, stored):
     assert go_float(value) == go
     assert bucket_label(value) == stored
+
+
+def test_the_note_to_kerps_team_asks_for_the_contracts_buckets():
+    """docs/kerp-bucket-boundaries.md gives K-ERP's team the Go lines: the contract's buckets, which are seed 002's
+    plus 0.2 and 30 (systems/kerp.yml)."""
+    note = (ROOT / "docs/kerp-bucket-boundaries.md").read_text()
+    contract = yaml.safe_load((ROOT / "systems/kerp.yml").read_text())["metrics"]
+    for name, added in (("http_request_duration_seconds", 0.2), ("external_api_request_duration_seconds", 30)):
+        (line,) = [row for row in note.splitlines() if row.startswith("Buckets:") and row.endswith(f"// {name}")]
+        asked = [float(b) for b in re.search(r"\{(.*)\}", line)[1].split(",")]
+        assert asked == contract[name]["buckets"]
+        assert added in asked
