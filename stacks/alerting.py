@@ -289,7 +289,7 @@ def _receiver(item: Any, where: str, problems: Problems, secret: _SecretCheck, s
         )
     for i, e in enumerate(r.list("email")):
         er = r.child(f"email[{i}]", e, {"to", *EMAIL_FIELDS, "sendResolved"})
-        to = er.str("to", required=True)
+        to = er.str("to", required=True, expected="the address the alerts are sent to, such as oncall@example.com")
         if to and not _EMAIL.match(to):
             problems.add(er.at("to"), f"must be an email address, got {to!r}")
         _template(er.at("to"), to, problems)
@@ -412,12 +412,13 @@ def _inhibit_rule(item: Any, where: str, problems: Problems) -> InhibitRule:
 
 def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
     r = Reader(item, "alerting.smtp", problems, {"smarthost", "from", "username", "password"})
-    smarthost = r.str("smarthost", required=True)
+    smarthost = r.str("smarthost", required=True, expected="the SMTP relay as host:port, such as smtp.example.com:587")
     if smarthost and not re.match(r"^[^\s:]+:\d+$", smarthost):
         problems.add("alerting.smtp.smarthost", f"must look like host:port, got {smarthost!r}")
     username = r.str("username")
     password = secret("alerting.smtp.password", r.str("password")) if username else ""
-    return Smtp(smarthost=smarthost, from_=r.str("from", required=True), username=username, password=password)
+    from_ = r.str("from", required=True, expected="the sender address, such as alerts@example.com")
+    return Smtp(smarthost=smarthost, from_=from_, username=username, password=password)
 
 
 def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:

@@ -50,7 +50,17 @@ _PROD_RECEIVERS = {
     "alerting.receivers[6].slack[0].url": "https://hooks.slack.test/services/PROD/PLATFORM",
     "alerting.receivers[7].slack[0].url": "https://hooks.slack.test/services/PROD/PLATFORM-CRITICAL",
     "alerting.receivers[7].pagerduty[0].routingKey": "pdv2Prod0002IntegrationKey000002",
+    "alerting.smtp.password": "prod-Smtp-pw-1",
 }
+
+# Values an operator sets once that are no secrets (their keys are, as parts of a secret object).
+_PROD_SETTINGS = {
+    "alerting.receivers[5].email[0].to": "mindhit-oncall@mail.test",
+    "alerting.smtp.smarthost": "smtp.mail.test:587",
+    "alerting.smtp.from": "monitoring-prod@mail.test",
+    "alerting.smtp.username": "monitoring-prod",
+}
+TEST_SETTINGS = {"prod": _PROD_SETTINGS, "cluster": _PROD_SETTINGS}
 
 # Values an operator would set with `pulumi config set --secret`; fake, but shaped like the real ones.
 TEST_SECRETS = {
@@ -86,6 +96,8 @@ def _set_path(config: dict, path: str, value: str) -> None:
 def configured_stack(stack: str) -> tuple[dict, list[str]]:
     """A stack's config with its secrets set, and the secret keys, as `pulumi up` would see them."""
     config = stack_config(stack)
+    for path, value in TEST_SETTINGS.get(stack, {}).items():
+        _set_path(config, path, value)
     secret_keys = set()
     for path, value in TEST_SECRETS.get(stack, {}).items():
         _set_path(config, path, value)

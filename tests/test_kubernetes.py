@@ -159,13 +159,13 @@ def test_the_alertmanager_config_is_the_routing_definition_with_its_urls_in_a_se
     assert [r["name"] for r in spec["receivers"]] == [r["name"] for r in config["receivers"]]
     # No URL or key in the AlertmanagerConfig itself: references into the Secret, which holds them as secrets.
     text = json.dumps(spec)
-    assert "https://" not in text and "pdv2Prod0001" not in text
+    assert "https://" not in text and "pdv2Prod0001" not in text and "prod-Smtp-pw-1" not in text
     (secret_record,) = program.recorder.by_type(SECRET)
     secret = unwrap(secret_record.inputs)
     refs = [
-        c.get("urlSecret") or c.get("apiURL") or c.get("routingKey")
+        c.get("urlSecret") or c.get("apiURL") or c.get("routingKey") or c.get("authPassword")
         for r in spec["receivers"]
-        for kind in ("webhookConfigs", "slackConfigs", "pagerdutyConfigs")
+        for kind in ("webhookConfigs", "slackConfigs", "pagerdutyConfigs", "emailConfigs")
         for c in r.get(kind, [])
     ]
     assert refs and {ref["name"] for ref in refs} == {secret["metadata"]["name"]}

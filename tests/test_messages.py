@@ -482,7 +482,10 @@ def test_the_renderers_refuse_what_the_program_never_asks():
             "dev",
             {},
             True,
-            ["alerting.smtp.smarthost: is required: a string", "alerting.smtp.from: is required: a string"],
+            [
+                "alerting.smtp.smarthost: is required: the SMTP relay as host:port, such as smtp.example.com:587",
+                "alerting.smtp.from: is required: the sender address, such as alerts@example.com",
+            ],
         ),
         (
             "dev",
@@ -494,7 +497,7 @@ def test_the_renderers_refuse_what_the_program_never_asks():
             "dev",
             {"smarthost": "mail:25", "username": "am", "password": "pw"},
             True,
-            ["alerting.smtp.from: is required: a string"],
+            ["alerting.smtp.from: is required: the sender address, such as alerts@example.com"],
         ),
         (
             "staging",
@@ -679,3 +682,23 @@ def test_every_validation_message_is_asserted_by_a_test():
             if not any(probe in tests for probe in probes):
                 untested.append(f"{path.relative_to(ROOT)}:{line}: {max(parts, key=len)}")
     assert untested == [], f"{len(untested)} messages no test asserts:\n" + "\n".join(untested)
+
+
+def test_prod_before_its_values_are_set_names_each_one_and_how():
+    """Pulumi.prod.yaml as committed: its secret keys set, none of their values (as on a new machine)."""
+    from mockstack import stack_config
+
+    secret_keys = ["monitoring:alerting", "monitoring:exporters", "monitoring:grafanaAdminPassword"]
+    with pytest.raises(InputError) as raised:
+        load_settings(stack_config("prod"), frozenset(secret_keys))
+    lines = problem_lines(str(raised.value))
+    assert {
+        "alerting.smtp.smarthost: is required: the SMTP relay as host:port, such as smtp.example.com:587",
+        "alerting.smtp.from: is required: the sender address, such as alerts@example.com",
+        "alerting.receivers[5].email[0].to: is required: the address the alerts are sent to, such as "
+        "oncall@example.com",
+        "exporters[0].address: is required: a connection URI such as postgresql://user:pass@db:5432/app",
+        "alerting.receivers[6].slack[0].url: missing secret: pulumi config set --secret --path "
+        "'alerting.receivers[6].slack[0].url' <value>",
+    } <= set(lines)
+    assert len(lines) == 15

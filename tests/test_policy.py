@@ -156,11 +156,12 @@ def test_secrets_are_secret_passes_secret_receivers_and_plain_config_without_cre
 def test_secrets_are_secret_fails_plain_receiver_urls_and_keys_without_showing_them(violations):
     (message,) = violations("secrets-are-secret", CONTAINER, alertmanager(content_secret=False))
     assert message.startswith(
-        "uploads[0].content (/etc/alertmanager/alertmanager.yml: receivers[0].slack_configs[0].api_url, "
-        "receivers[1].slack_configs[0].api_url, receivers[1].pagerduty_configs[0].routing_key and 7 more) "
+        "uploads[0].content (/etc/alertmanager/alertmanager.yml: global.smtp_auth_password, "
+        "receivers[0].slack_configs[0].api_url, receivers[1].slack_configs[0].api_url and 8 more) "
         "holds a password, key or webhook URL but is not a Pulumi secret"
     )
     assert "hooks.slack.test" not in message and "pdv2Prod0001" not in message and "mindhit.test" not in message
+    assert "prod-Smtp-pw-1" not in message
 
 
 def test_secrets_are_secret_checks_the_files_delivered_into_a_running_server(violations):
@@ -172,7 +173,7 @@ def test_secrets_are_secret_checks_the_files_delivered_into_a_running_server(vio
     (message,) = violations("secrets-are-secret", CONFIG_RELOAD, {**delivered, "files": {path: content}})
     assert message.startswith(
         "files['/etc/alertmanager/alertmanager.yml'] (/etc/alertmanager/alertmanager.yml: "
-        "receivers[0].slack_configs[0].api_url, "
+        "global.smtp_auth_password, receivers[0].slack_configs[0].api_url, "
     )
     assert "holds a password, key or webhook URL but is not a Pulumi secret" in message
     assert "hooks.slack.test" not in message
