@@ -72,6 +72,10 @@ def test_a_dashboard_variable_is_read_as_every_job_it_can_take():
     assert selector_problems('up{job="(?:kerp-.+)"}', KERP, JobIndex(SYSTEMS), set(), {"(?:kerp-.+)"}) == []
 
 
+# K-ERP's jobs (systems/kerp.yml): its API and its datastores' exporters.
+KERP_JOBS = 'job=~"kerp-api|kerp-postgres-exporter|kerp-redis-exporter"'
+
+
 def _preview_error(tmp_path_content: Path) -> str:
     """The program run on the edited content: the message, and nothing registered before it."""
     recorder = Recorder()
@@ -91,7 +95,7 @@ def test_a_rule_without_its_job_matcher_stops_preview_naming_file_and_line(conte
     )
     line = text.splitlines().index("      - alert: HighErrorRate") + 1
     assert (
-        f'rules/kerp.yml: [job-ownership] line {line}: http_requests_total selects no job: add job="kerp-api"'
+        f"rules/kerp.yml: [job-ownership] line {line}: http_requests_total selects no job: add {KERP_JOBS}"
         in _preview_error(content_copy)
     )
 
@@ -102,7 +106,7 @@ def test_a_rule_reading_another_systems_job_stops_preview(content_copy):
         rules.read_text().replace('expr: up{job="kerp-api"} == 0', 'expr: up{job=~"kerp-api|mindhit-api"} == 0')
     )
     message = _preview_error(content_copy)
-    assert 'would also read other systems\' jobs (mindhit-api): select job="kerp-api"' in message
+    assert f"would also read other systems' jobs (mindhit-api): select {KERP_JOBS}" in message
 
 
 def test_a_panel_whose_variable_reads_every_job_stops_preview_naming_the_json_path(content_copy):
