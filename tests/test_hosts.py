@@ -128,6 +128,10 @@ def test_promtail_on_another_host_ships_to_the_push_url_with_its_host_label_and_
     program = run(HOSTS, loki={"pushUrl": PUSH_URL})
     promtail = agents(program, "web-1")["promtail"]
     assert promtail["image"] == IMAGES["promtail"]
+    # Root, to read that daemon's socket (no docker group of that host is known); healthy once ready.
+    assert promtail["user"] == "root"
+    assert promtail["healthcheck"]["tests"] == ["CMD", "wget", "-q", "--spider", "http://127.0.0.1:9080/ready"]
+    assert promtail["command"] == ["-config.file=/etc/promtail/promtail.yaml"]
     config = yaml.safe_load(
         next(u["content"] for u in promtail["uploads"] if u["file"] == "/etc/promtail/promtail.yaml")
     )
