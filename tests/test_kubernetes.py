@@ -234,7 +234,16 @@ def test_each_kubernetes_stack_file_registers_its_objects_for_kube_prometheus_st
         objects = inputs(program, type_)
         assert objects, type_
         assert all(o["metadata"]["labels"].items() >= release.items() for o in objects.values()), type_
-    assert "monitoring-cluster-kerp-api" in inputs(program, POD_MONITOR)
+    # K-ERP's API pods by the label seed 002's scrape job keeps (__meta_kubernetes_pod_label_app: kerp-api).
+    kerp = inputs(program, POD_MONITOR)["monitoring-cluster-kerp-api"]["spec"]
+    assert kerp["selector"] == {"matchLabels": {"app": "kerp-api"}}
+    # Every job the cluster's systems declare has a monitor: none of their TargetMissing alerts fires for want of one.
+    monitored = {
+        o["metadata"]["name"].removeprefix("monitoring-cluster-")
+        for t in (SERVICE_MONITOR, POD_MONITOR)
+        for o in inputs(program, t).values()
+    }
+    assert {"mindhit-api", "kerp-api", "kerp-postgres-exporter", "kerp-redis-exporter"} <= monitored
     (amc,) = inputs(program, AMC).values()
     assert amc["metadata"]["labels"]["alertmanagerConfig"] == "monitoring"
     assert {u["metadata"]["namespace"] for u in inputs(program, CONFIGMAP).values()} == {"monitoring"}
