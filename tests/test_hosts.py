@@ -138,6 +138,10 @@ def test_promtail_on_another_host_ships_to_the_push_url_with_its_host_label_and_
     assert config["clients"] == [{"url": PUSH_URL, "external_labels": {"environment": "dev", "host": "web-1"}}]
     volume = program.recorder.one("docker:index/volume:Volume", "monitoring-host-web-1-promtail-data")
     assert unwrap(volume.inputs)["name"] == "monitoring-dev-web-1-promtail-data"
+    # Its positions survive a new container: the volume is mounted where Promtail keeps them.
+    assert {"volumeName": "monitoring-dev-web-1-promtail-data", "containerPath": "/var/lib/promtail"} in promtail[
+        "volumes"
+    ]
     # The stack's own Promtail (the service) labels its logs with the own host's name and stays on the network.
     own = unwrap(program.recorder.one(CONTAINER, "monitoring-promtail-container").inputs)
     own_config = yaml.safe_load(

@@ -189,6 +189,8 @@ def test_uploaded_configuration_files(stack):
     assert set(uploads["prometheus"]) == {"/etc/prometheus/prometheus.yml", *rule_files}
     assert uploads["prometheus"]["/etc/prometheus/rules/mindhit.yml"] == (ROOT / "rules/mindhit.yml").read_text()
     prometheus_yml = yaml.safe_load(uploads["prometheus"]["/etc/prometheus/prometheus.yml"])
+    # It lists each uploaded rule file by name, no glob: a file delivered once and since deleted is not read.
+    assert prometheus_yml["rule_files"] == sorted(rule_files)
     jobs = {job["job_name"]: job for job in prometheus_yml["scrape_configs"]}
     # Every stack scrapes the jobs of the systems it deploys (prod: K-ERP's API beside MindHit's).
     # Prod also K-ERP's datastores, through their exporters.
