@@ -565,6 +565,15 @@ def test_the_servers_that_reload_take_new_files_in_place_after_their_check(stack
     dynamic resource, stacks/reload.py), never by a replace; the others are replaced (README, "How a change reaches
     the servers")."""
     recorder = program(stack).recorder
+    # What the delivery reads after its reload: the server's success gauge, the time of its last good reload, and
+    # the line its log writes when it refuses the files.
+    watched = {
+        "prometheus": ("prometheus_config_last_reload_success_timestamp_seconds", "Error reloading config"),
+        "alertmanager": (
+            "alertmanager_config_last_reload_success_timestamp_seconds",
+            "Loading configuration file failed",
+        ),
+    }
     for service, port, metric in (
         ("prometheus", 9090, "prometheus_config_last_reload_successful"),
         ("alertmanager", 9093, "alertmanager_config_last_reload_successful"),
@@ -578,6 +587,7 @@ def test_the_servers_that_reload_take_new_files_in_place_after_their_check(stack
         uploads = {u["file"]: u["content"] for u in unwrap(server.inputs["uploads"])}
         assert inputs["files"] == uploads
         assert (inputs["service"], inputs["port"], inputs["successMetric"]) == (service, port, metric)
+        assert (inputs["timestampMetric"], inputs["failureLog"]) == watched[service]
         assert (inputs["container"], inputs["checked"]) == (f"monitoring-{service}-container-id", "passed")
         # After the container; the check is awaited, not a dependency (a delete-first replacement of the check,
         # on every change of the files, would delete its dependents first).
