@@ -1,5 +1,8 @@
 """Checks of a stack's settings against the content it deploys, before anything is registered.
 
+Logs on Kubernetes: the stack runs no log collector there, so its log panels and log rules read what the cluster's
+own Loki holds, if anything (a warning).
+
 Retention: Prometheus keeps `prometheus.retentionTime` of samples, and a rule, an SLO window or a panel that reads
 further back answers from what is kept, silently: a 30-day SLO on 15 days of data is a 15-day SLO. Left out, the
 retention is the content's own (stacks/content/retention.py); given, it must cover the longest window.
@@ -8,6 +11,7 @@ retention is the content's own (stacks/content/retention.py); given, it must cov
 from __future__ import annotations
 
 from stacks.content import Content
+from stacks.content.dashboard_lint import datasource_of, panels
 from stacks.content.retention import content_retention, days, readers
 from stacks.durations import parse_duration
 from stacks.settings import StackSettings
@@ -34,3 +38,30 @@ def retention_problems(settings: StackSettings, content: Content) -> list[str]:
             f"{content_retention(content)}, or leave it out for the longest window the deployed content reads"
         )
     return problems
+
+
+def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:
+    """A Kubernetes stack's dashboards and Grafana-managed rules that read the loki datasource: the stack runs no
+    Loki and no collector there, so they show what the cluster's own do, with the Docker pipeline's labels only if
+    that collector writes them."""
+    if not settings.kubernetes:
+        return []
+    sources = [
+        d.source
+        for d in content.dashboards
+        if any(
+            datasource_of(p, t) == "loki"
+            for _, p in panels(d.model)
+            for t in p.get("targets") or []
+            if isinstance(t, dict)
+        )
+    ]
+    if settings.kubernetes.grafana != "configmaps":  # ConfigMaps carry the dashboards only
+        loki_rules = [g for g in content.grafana_rule_groups if any(r.datasource == "loki" for r in g.rules)]
+        sources += [f"rules/grafana/{g.path.name}" for g in loki_rules]
+    return [
+        f"{source}: reads logs (the loki datasource), and a Kubernetes stack runs no log collector: it shows what "
+        "the cluster's own Loki holds, and its selectors (job=\"docker\", service) match only if the cluster's "
+        'collector writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+        for source in dict.fromkeys(sources)
+    ]

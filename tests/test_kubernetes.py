@@ -319,3 +319,35 @@ def test_a_rule_file_named_with_dots_keeps_them_in_its_object_name(content_copy)
     settings = stack_settings("cluster")
     names = [obj.name for obj in prometheus_rules(settings, select_systems(load_content(), settings.systems))]
     assert "monitoring-cluster-node.rules" in names and "monitoring-cluster-node" not in names
+
+
+def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_collector(monkeypatch):
+    """The stack runs no Loki and no collector on Kubernetes: its log panels show only what the cluster's do."""
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    run_program("cluster", *configured_stack("cluster"))  # dashboards as ConfigMaps: no Grafana-managed rules
+    reads_logs = [w for w in warnings if "reads logs (the loki datasource)" in w]
+    assert reads_logs == [
+        "dashboards/Platform/logs.json: reads logs (the loki datasource), and a Kubernetes stack runs no log "
+        'collector: it shows what the cluster\'s own Loki holds, and its selectors (job="docker", service) match '
+        'only if the cluster\'s collector writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+    ]
+    warnings.clear()
+    run_program("dev", *configured_stack("dev"))
+    assert not [w for w in warnings if "reads logs" in w]
+
+
+def test_through_the_grafana_provider_its_log_rules_are_named_too():
+    from dataclasses import replace
+
+    from stacks.preflight import log_source_warnings
+
+    settings = stack_settings("cluster")
+    provider = replace(settings, kubernetes=replace(settings.kubernetes, grafana="provider"))
+    content = select_systems(load_content(), settings.systems)
+    assert [w.split(":")[0] for w in log_source_warnings(provider, content)] == [
+        "dashboards/Platform/logs.json",
+        "rules/grafana/platform-logs.yml",
+    ]
