@@ -123,6 +123,7 @@ def test_children_are_parented_to_their_component(stack):
         assert rec.one(CONTAINER, f"monitoring-{service}-container").parent == component.urn
         assert rec.one(VOLUME, f"monitoring-{service}-data").parent == component.urn
     content = rec.one("monitoring:index:GrafanaContent", "monitoring-grafana-content")
+    assert content.parent == top.urn
     grafana_resources = [r for r in rec.registrations if r.type.startswith(("grafana:", "pulumi:providers:grafana"))]
     assert grafana_resources and all(r.parent == content.urn for r in grafana_resources)
 
