@@ -416,6 +416,9 @@ def test_grafana_admin_credentials_and_access(stack):
     provider = unwrap(rec.one("pulumi:providers:grafana", "monitoring-grafana-content-provider").inputs)
     assert provider["auth"] == f"admin:{password}"
     assert provider["url"] == f"http://127.0.0.1:{HOST_PORTS[stack]['grafana']}"
+    # Retries while Grafana starts (10, 2 s apart), on the provider's own default codes only: never on a 401.
+    # Provider inputs reach the engine as strings.
+    assert (provider["retries"], provider["retryWait"], provider["retryStatusCodes"]) == ("10", "2", '["429", "5xx"]')
 
 
 def test_every_grafana_resource_waits_for_the_healthy_grafana_container(stack):
