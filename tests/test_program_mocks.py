@@ -441,11 +441,37 @@ def test_every_grafana_resource_waits_for_the_healthy_grafana_container(stack):
 def test_datasources_have_fixed_uids_and_prometheus_is_default(stack):
     rec = program(stack).recorder
     sources = {unwrap(r.inputs)["uid"]: unwrap(r.inputs) for r in rec.by_type("grafana:oss/dataSource:DataSource")}
-    assert set(sources) == {"prometheus", "loki", "alertmanager"}
-    assert sources["prometheus"]["isDefault"] is True
-    assert sources["prometheus"]["url"] == "http://prometheus:9090"
-    assert sources["loki"]["url"] == "http://loki:3100" and not sources["loki"].get("isDefault")
-    assert sources["alertmanager"]["type"] == "alertmanager"
+    # Each whole: proxied by Grafana's backend, with its service's settings as canonical JSON (keys sorted: the
+    # same settings are always the same text to the provider).
+    assert sources == {
+        "prometheus": {
+            "name": "Prometheus",
+            "uid": "prometheus",
+            "type": "prometheus",
+            "url": "http://prometheus:9090",
+            "accessMode": "proxy",
+            "isDefault": True,
+            "jsonDataEncoded": '{"httpMethod": "POST"}',
+        },
+        "loki": {
+            "name": "Loki",
+            "uid": "loki",
+            "type": "loki",
+            "url": "http://loki:3100",
+            "accessMode": "proxy",
+            "isDefault": False,
+            "jsonDataEncoded": '{"maxLines": 1000}',
+        },
+        "alertmanager": {
+            "name": "Alertmanager",
+            "uid": "alertmanager",
+            "type": "alertmanager",
+            "url": "http://alertmanager:9093",
+            "accessMode": "proxy",
+            "isDefault": False,
+            "jsonDataEncoded": '{"handleGrafanaManagedAlerts": false, "implementation": "prometheus"}',
+        },
+    }
 
 
 def test_dashboards_are_normalised_into_their_folder(stack):
