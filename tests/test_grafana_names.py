@@ -230,3 +230,14 @@ def test_a_uid_with_no_room_for_a_prefix_is_named_with_its_file():
         "takes at most 40: a prefix of at most 1 characters fits every uid the stack gives"
     ]
     assert uid_problems(GrafanaNames("p"), {"u" * 38: "dashboards/A/u.json"}) == []
+
+
+def test_a_panel_naming_a_datasource_by_its_name_reads_the_scoped_one(content_copy):
+    """Exports from older Grafanas name their datasource ("Prometheus"), imported as they are: scoped like a uid."""
+    model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
+    model["uid"], model["panels"][0]["datasource"] = "vendor-old", "Prometheus"
+    (content_copy / "dashboards/Vendor").mkdir()
+    (content_copy / "dashboards/Vendor/old.json").write_text(json.dumps(model))
+    models = [json.loads(d["configJson"]) for d in registered(existing_grafana(namePrefix=PREFIX), DASHBOARD)]
+    (old,) = [m for m in models if m["uid"] == f"{PREFIX}-vendor-old"]
+    assert old["panels"][0]["datasource"] == f"{PREFIX}-prometheus"

@@ -95,7 +95,8 @@ def test_a_queryable_store_gets_a_datasource():
             "grafana:oss/dataSource:DataSource", "monitoring-grafana-content-datasource-store-long-term"
         ).inputs
     )
-    assert (source["type"], source["uid"], source["url"], source["isDefault"]) == (
+    assert (source["name"], source["type"], source["uid"], source["url"], source["isDefault"]) == (
+        "Prometheus long-term (long-term)",
         "prometheus",
         "store-long-term",
         "https://vm.example.com",

@@ -305,9 +305,14 @@ def test_without_group_by_both_trees_group_by_alertname():
 
 def test_alerting_content_is_provisioned_locked_against_edits_in_the_ui():
     rec = shipped("prod").recorder
-    kinds = ("contactPoint:ContactPoint", "notificationPolicy:NotificationPolicy", "ruleGroup:RuleGroup")
+    kinds = (
+        "contactPoint:ContactPoint",
+        "notificationPolicy:NotificationPolicy",
+        "ruleGroup:RuleGroup",
+        "messageTemplate:MessageTemplate",
+    )
     resources = [r for kind in kinds for r in rec.by_type(f"grafana:alerting/{kind}")]
-    assert len(resources) >= 6
+    assert {r.type.rsplit(":", 1)[1] for r in resources} == {kind.split(":")[1] for kind in kinds}  # one of each
     assert {unwrap(r.inputs).get("disableProvenance") for r in resources} == {False}
 
 
