@@ -11,7 +11,7 @@ retention is the content's own (stacks/content/retention.py); given, it must cov
 from __future__ import annotations
 
 from stacks.content import Content
-from stacks.content.dashboard_lint import datasource_of, panels
+from stacks.content.log_labels import loki_queries
 from stacks.content.retention import content_retention, days, readers
 from stacks.durations import parse_duration
 from stacks.settings import StackSettings
@@ -28,6 +28,7 @@ def retention_problems(settings: StackSettings, content: Content) -> list[str]:
     for reader in sorted(readers(content), key=lambda reader: -reader[0]):
         if reader[0] > kept:
             by_file.setdefault(reader[1].split(":")[0], []).append(reader)
+    needed = content_retention(content) if by_file else ""
     problems = []
     for found in by_file.values():
         seconds, where, expr = found[0]
@@ -35,7 +36,7 @@ def retention_problems(settings: StackSettings, content: Content) -> list[str]:
         problems.append(
             f"{where}: reads {days(seconds)} back ({expr}){more}, and prometheus.retentionTime keeps {given}: it "
             f"would answer from {given} of samples; set prometheus.retentionTime to at least "
-            f"{content_retention(content)}, or leave it out for the longest window the deployed content reads"
+            f"{needed}, or leave it out for the longest window the deployed content reads"
         )
     return problems
 
@@ -46,16 +47,7 @@ def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:
     that collector writes them."""
     if not settings.kubernetes:
         return []
-    sources = [
-        d.source
-        for d in content.dashboards
-        if any(
-            datasource_of(p, t) == "loki"
-            for _, p in panels(d.model)
-            for t in p.get("targets") or []
-            if isinstance(t, dict)
-        )
-    ]
+    sources = [d.source for d in content.dashboards if any(loki_queries(d.model))]
     if settings.kubernetes.grafana != "configmaps":  # ConfigMaps carry the dashboards only
         loki_rules = [g for g in content.grafana_rule_groups if any(r.datasource == "loki" for r in g.rules)]
         sources += [f"rules/grafana/{g.path.name}" for g in loki_rules]

@@ -30,7 +30,7 @@ def check_log_labels(
 ) -> None:
     for dashboard in dashboards:
         domains = variable_domains(dashboard.model)
-        for where, expr in _loki_queries(dashboard.model):
+        for where, expr in loki_queries(dashboard.model):
             for message in log_selector_problems(variables_in_strings(expr, domains)[0]):
                 problems.add(f"{dashboard.source}: {where}", message)
     for group in groups:
@@ -40,7 +40,8 @@ def check_log_labels(
                     problems.add(f"{relative(group.path, root)}: group {group.name!r}, rule {rule.alert!r}", message)
 
 
-def _loki_queries(model: dict) -> Iterator[tuple[str, str]]:
+def loki_queries(model: dict) -> Iterator[tuple[str, str]]:
+    """(JSON path, LogQL) of every Loki query of a dashboard."""
     for where, panel in panels(model):
         for j, target in enumerate(panel.get("targets") or []):
             expr = target.get("expr") if isinstance(target, dict) else None
@@ -82,7 +83,7 @@ def check_log_services(dashboards: Iterable[Dashboard], systems: dict[str, Syste
         if dashboard.system in systems and LOG_SERVICES not in dashboard.excluded_rules:
             system = systems[dashboard.system]
             values = _variable_values(dashboard.model, system)
-            for where, expr in _loki_queries(dashboard.model):
+            for where, expr in loki_queries(dashboard.model):
                 for message in _service_problems(expr, system, values):
                     found.append((dashboard.lint_file, Finding(LOG_SERVICES, ERROR, where, message)))
     return found
