@@ -6,6 +6,7 @@ from stacks.alerting import route_warnings, unrouted_severities
 from stacks.content import (
     check_exporters,
     check_templates,
+    for_kubernetes,
     load_content,
     select_datasources,
     select_systems,
@@ -24,6 +25,8 @@ from stacks.settings_scraping import label_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)
+if settings.kubernetes:  # the platform's content watches the Docker stack's own containers
+    content = for_kubernetes(content)
 short_retention = retention_problems(settings, content)
 if short_retention:
     raise InputError(short_retention)

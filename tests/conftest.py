@@ -40,7 +40,7 @@ STACKS = ("dev", "staging", "prod")
 KUBERNETES_STACKS = ("cluster",)  # stacks with a `kubernetes` block: the operator's objects, no containers
 
 _PROD_RECEIVERS = {
-    "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/DEFAULT",
+    "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/PROD/KERP",
     "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/PROD/CRITICAL",
     "alerting.receivers[1].pagerduty[0].routingKey": "pdv2Prod0001IntegrationKey000001",
     "alerting.receivers[2].slack[0].url": "https://hooks.slack.test/services/PROD/WARNING",

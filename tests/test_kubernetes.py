@@ -88,9 +88,16 @@ def test_it_registers_the_operators_objects_through_a_provider_of_its_context_an
 
 def test_one_prometheus_rule_per_rule_file_with_the_selector_labels_and_the_files_groups(dev):
     rules = inputs(dev, RULE)
-    shipped = select_systems(load_content(), ()).rule_files
-    assert sorted(rules) == sorted(f"monitoring-dev-{f.name.removesuffix('.yml')}" for f in shipped)
-    assert "monitoring-dev-slo-mindhit" in rules  # the generated SLO rules too
+    # Every system's, the generated SLO rules too; not the platform's, which watch the Docker stack's containers.
+    assert sorted(rules) == [
+        "monitoring-dev-kerp",
+        "monitoring-dev-mindhit",
+        "monitoring-dev-observer",
+        "monitoring-dev-slo-kerp",
+        "monitoring-dev-slo-mindhit",
+        "monitoring-dev-wealist",
+    ]
+    shipped = [f for f in load_content().rule_files if f.system != "platform"]
     for rule_file in shipped:
         rule = rules[f"monitoring-dev-{rule_file.name.removesuffix('.yml')}"]
         assert {k: rule["metadata"]["labels"].get(k) for k in ("release", "role")} == {
@@ -170,7 +177,7 @@ def test_the_alertmanager_config_is_the_routing_definition_with_its_urls_in_a_se
     ]
     assert refs and {ref["name"] for ref in refs} == {secret["metadata"]["name"]}
     assert {ref["key"] for ref in refs} == set(secret["stringData"])
-    assert "https://hooks.slack.test/services/PROD/DEFAULT" in secret["stringData"].values()
+    assert "https://hooks.slack.test/services/PROD/KERP" in secret["stringData"].values()
     assert secret_on_path(secret_record.inputs, "stringData")
     matcher = spec["route"]["routes"][0]["matchers"][0]
     assert set(matcher) == {"name", "value", "matchType"}
@@ -180,7 +187,7 @@ def test_alertmanager_config_matchers_keep_their_operators():
     config, secrets = kubernetes_config("prod")
     config["monitoring:alerting"]["route"]["routes"].insert(
         0,
-        {"matchers": ['severity=~"critical|warning"', 'system!="platform"', 'team!~"ops.*"'], "receiver": "default"},
+        {"matchers": ['severity=~"critical|warning"', 'system!="platform"', 'team!~"ops.*"'], "receiver": "kerp"},
     )
     (amc,) = inputs(run_program("prod", config, secrets), AMC).values()
     assert amc["spec"]["route"]["routes"][0]["matchers"] == [
@@ -192,8 +199,9 @@ def test_alertmanager_config_matchers_keep_their_operators():
 
 def test_dashboards_go_as_configmaps_for_the_sidecar_with_their_folder(dev):
     maps = inputs(dev, CONFIGMAP)
-    shipped = select_systems(load_content(), ()).dashboards
-    assert len(maps) == len(shipped)
+    folders = [m["metadata"]["annotations"]["grafana_folder"] for m in maps.values()]
+    assert sorted(set(folders)) == ["K-ERP", "MindHit", "Observer", "SLOs", "weAlist"]  # no Platform
+    assert len(maps) == len([d for d in load_content().dashboards if d.folder != "Platform"])
     overview = maps["monitoring-dev-dashboard-mindhit-api-overview"]
     assert overview["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert overview["metadata"]["annotations"] == {"grafana_folder": "MindHit"}
@@ -247,9 +255,12 @@ def test_each_kubernetes_stack_file_registers_its_objects_for_kube_prometheus_st
     (amc,) = inputs(program, AMC).values()
     assert amc["metadata"]["labels"]["alertmanagerConfig"] == "monitoring"
     assert {u["metadata"]["namespace"] for u in inputs(program, CONFIGMAP).values()} == {"monitoring"}
-    # Only the systems it names: MindHit's and K-ERP's rules, the platform's, and their SLOs.
+    # Only the systems it names: MindHit's and K-ERP's rules and their SLOs. The platform's rules watch the Docker
+    # stack's own containers: kube-prometheus-stack brings its own.
     names = {name.removeprefix("monitoring-cluster-") for name in inputs(program, RULE)}
-    assert names == {"mindhit", "kerp", "platform", "slo-mindhit", "slo-kerp"}
+    assert names == {"mindhit", "kerp", "slo-mindhit", "slo-kerp"}
+    folders = {o["metadata"]["annotations"]["grafana_folder"] for o in inputs(program, CONFIGMAP).values()}
+    assert folders == {"MindHit", "K-ERP", "SLOs"}
     (secret,) = rec.by_type(SECRET)
     assert secret_on_path(secret.inputs, "stringData")
 
@@ -327,15 +338,21 @@ def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_col
 
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    run_program("cluster", *configured_stack("cluster"))  # dashboards as ConfigMaps: no Grafana-managed rules
+    run()  # every system, dashboards as ConfigMaps: no Grafana-managed rules
     reads_logs = [w for w in warnings if "reads logs (the loki datasource)" in w]
-    assert reads_logs == [
-        "dashboards/Platform/logs.json: reads logs (the loki datasource), and a Kubernetes stack runs no log "
-        'collector: it shows what the cluster\'s own Loki holds, and its selectors (job="docker", service) match '
-        'only if the cluster\'s collector writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+    assert [w.split(":")[0] for w in reads_logs] == [
+        "dashboards/weAlist/developer.json",
+        "dashboards/weAlist/log-analysis.json",
+        "dashboards/weAlist/service-detail.json",
     ]
+    assert reads_logs[0].endswith(
+        ": reads logs (the loki datasource), and a Kubernetes stack runs no log collector: it shows what the "
+        "cluster's own Loki holds, and its selectors (job=\"docker\", service) match only if the cluster's collector "
+        'writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+    )
     warnings.clear()
-    run_program("dev", *configured_stack("dev"))
+    run_program("cluster", *configured_stack("cluster"))  # MindHit and K-ERP: no log panels
+    run_program("dev", *configured_stack("dev"))  # Docker: the stack's own Loki
     assert not [w for w in warnings if "reads logs" in w]
 
 

@@ -97,7 +97,7 @@ def test_every_resource_type_and_name(stack):
     receivers = {
         "dev": ["critical", "default", "kerp", "observer", "watchdog", "wealist"],
         "staging": ["default", "mindhit-critical", "watchdog"],
-        "prod": ["default", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "platform"]
+        "prod": ["kerp", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "platform"]
         + ["platform-critical", "watchdog"],
     }[stack]
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]

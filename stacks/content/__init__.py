@@ -68,6 +68,7 @@ __all__ = [
     "select_systems",
     "check_exporters",
     "check_templates",
+    "for_kubernetes",
     "slug",
     "system_of",
     "unscraped_jobs",
@@ -130,6 +131,20 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
         dashboards=tuple(d for d in content.dashboards if deployed(d.system)),
         rule_files=tuple(f for f in content.rule_files if deployed(f.system)),
         grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if deployed(system_of(g.folder))),
+    )
+
+
+def for_kubernetes(content: Content) -> Content:
+    """The content of a Kubernetes stack: without the platform's. Its rules, dashboards and log alerts watch the
+    Docker stack's own services, agents and host by their job names (prometheus, cadvisor, node-exporter...),
+    which a cluster does not have; kube-prometheus-stack ships its own for what it runs (its values'
+    defaultRules.rules: alertmanager, general (Watchdog), prometheus, nodeExporterAlerting, kubernetesResources...,
+    and grafana.defaultDashboardsEnabled: true)."""
+    return replace(
+        content,
+        dashboards=tuple(d for d in content.dashboards if d.system != ALWAYS_DEPLOYED),
+        rule_files=tuple(f for f in content.rule_files if f.system != ALWAYS_DEPLOYED),
+        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) != ALWAYS_DEPLOYED),
     )
 
 

@@ -7,8 +7,9 @@ resource select this stack's objects; the real Pulumi CLI and the pulumi-kuberne
 stack of the project into the namespace.
 What the operator then generates (the rule files it would mount into Prometheus, the Alertmanager configuration
 it would hand to Alertmanager) passes promtool and amtool, and the Alertmanager configuration routes every row
-of tests/routing_table.yaml. The operator's StatefulSets get their pods scheduled onto the simulated node, which
-reports them ready; no container runs, so no Prometheus evaluates these rules (README, "Status").
+of tests/routing_table.yaml's prod section, the cluster stack's routing. The operator's StatefulSets get their
+pods scheduled onto the simulated node, which reports them ready; no container runs, so no Prometheus evaluates
+these rules (README, "Status").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 
 import pytest
 import yaml
+from conftest import TEST_SECRETS, TEST_SETTINGS
 from engine.kubernetes import api, get, start_cluster, start_operator, stop_cluster
 from engine.stack import ROOT, new_stack, project_copy, wait_for
 from routing import route_test, routing_rows
@@ -31,8 +33,9 @@ NAMESPACE = "monitoring-e2e"
 STACK = "k8s"
 SELECTOR = {"release": "e2e"}
 AMC_SELECTOR = {"alertmanagerConfig": "e2e"}
-# dev's routing, which tests/routing_table.yaml states; its Docker-only keys stay out of a Kubernetes stack.
-DOCKER_ONLY = ("scrapeTargets",)
+# Pulumi.cluster.yaml, pointed at this cluster: prod's systems and routing (tests/routing_table.yaml, prod).
+SHIPPED = "cluster"
+PREFIX = "monitoring-cluster"
 MANAGED = "app.kubernetes.io/managed-by=pulumi"
 
 
@@ -88,18 +91,20 @@ def cluster(tmp_path_factory):
 def stack(tmp_path_factory, cluster):
     kubeconfig, _ = cluster
     workdir = project_copy(tmp_path_factory.mktemp("project"))
-    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    config = {key: value for key, value in dev.items() if key.removeprefix("monitoring:") not in DOCKER_ONLY}
-    config["monitoring:kubernetes"] = {
-        "context": "monitoring-local",
-        "namespace": NAMESPACE,
-        "ruleLabels": SELECTOR,
-        "monitorLabels": SELECTOR,
-        "alertmanagerConfigLabels": AMC_SELECTOR,
-        "monitors": [{"job": "mindhit-api", "selector": {"app": "mindhit-api"}, "port": "http"}],
-    }
+    config = yaml.safe_load((ROOT / f"Pulumi.{SHIPPED}.yaml").read_text())["config"]
+    config["monitoring:kubernetes"].update(
+        context="monitoring-local",
+        namespace=NAMESPACE,
+        ruleLabels=SELECTOR,
+        monitorLabels=SELECTOR,
+        alertmanagerConfigLabels=AMC_SELECTOR,
+    )
     (workdir / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     stack = new_stack(workdir, STACK, tmp_path_factory.mktemp("state"))
+    for path, value in TEST_SETTINGS[SHIPPED].items():
+        stack.set_config(path, value, path=True)
+    for path, value in TEST_SECRETS[SHIPPED].items():
+        stack.set_config(path, value, secret=True, path=True)
     stack.env["KUBECONFIG"] = str(kubeconfig)
     try:
         yield stack
@@ -146,7 +151,13 @@ def test_preview_lists_the_operators_objects(stack):
 def test_up_creates_them_and_the_operator_generates_rules_promtool_accepts(stack, tmp_path):
     stack.up()
     rules = managed("prometheusrules")
-    assert len(rules) >= 5 and all(r["metadata"]["labels"]["release"] == "e2e" for r in rules)
+    assert sorted(r["metadata"]["name"] for r in rules) == [
+        f"{PREFIX}-kerp",
+        f"{PREFIX}-mindhit",
+        f"{PREFIX}-slo-kerp",
+        f"{PREFIX}-slo-mindhit",
+    ]
+    assert all(r["metadata"]["labels"]["release"] == "e2e" for r in rules)
     expected = {f"{NAMESPACE}-{r['metadata']['name']}-{r['metadata']['uid']}.yaml" for r in rules}
     files = wait_for(lambda: (f := generated_rule_files()) and set(f) >= expected and f, 120, "the rule files")
     for name in expected:
@@ -170,7 +181,7 @@ def test_the_generated_alertmanager_config_passes_amtool_and_routes_the_table(st
     prefix = f"{NAMESPACE}/{managed('alertmanagerconfigs')[0]['metadata']['name']}/"
     failures = []
     for stack_name, labels, receivers in routing_rows():
-        if stack_name != "dev":
+        if stack_name != "prod":
             continue
         result = route_test(path, labels, [prefix + r for r in receivers])
         if result.returncode != 0:
@@ -179,7 +190,7 @@ def test_the_generated_alertmanager_config_passes_amtool_and_routes_the_table(st
     # The URLs came from the Secret the AlertmanagerConfig references, not from the object.
     webhook = yaml.safe_load(config_text)["receivers"]
     urls = [c["url"] for r in webhook for c in r.get("webhook_configs", [])]
-    assert "http://host.docker.internal:9000/webhooks/alerts" in urls
+    assert TEST_SECRETS[SHIPPED]["alerting.receivers[4].webhooks[0].url"] in urls
 
 
 def test_the_operators_prometheus_and_alertmanager_become_available_on_the_simulated_node(stack):
@@ -207,9 +218,9 @@ def test_editing_a_rule_file_changes_exactly_one_prometheus_rule(stack):
     path.write_text(path.read_text().replace("> 100\n", "> 200\n"))
     steps = stack.preview_steps()
     changed = sorted((s["op"], s["urn"].split("::")[-1]) for s in steps if s["op"] not in ("same", "refresh"))
-    assert changed == [("update", "monitoring-prometheusrule-monitoring-dev-mindhit")], changed
+    assert changed == [("update", f"monitoring-prometheusrule-{PREFIX}-mindhit")], changed
     stack.up()
-    mindhit = get(f"/apis/monitoring.coreos.com/v1/namespaces/{NAMESPACE}/prometheusrules/monitoring-dev-mindhit")
+    mindhit = get(f"/apis/monitoring.coreos.com/v1/namespaces/{NAMESPACE}/prometheusrules/{PREFIX}-mindhit")
     assert "> 200" in json.dumps(mindhit["spec"])
 
 
@@ -218,4 +229,4 @@ def test_destroy_leaves_nothing_behind(stack):
     for kind in ("prometheusrules", "servicemonitors", "podmonitors", "alertmanagerconfigs", "configmaps", "secrets"):
         assert managed(kind) == [], kind
     # And the operator takes our rules out of what it generates.
-    wait_for(lambda: not any("monitoring-dev-" in name for name in generated_rule_files()), 60, "no rule files")
+    wait_for(lambda: not any(f"{PREFIX}-" in name for name in generated_rule_files()), 60, "no rule files")
