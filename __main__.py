@@ -18,7 +18,7 @@ from stacks.errors import InputError
 from stacks.grafana_content import check_grafana_names
 from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
-from stacks.preflight import log_source_warnings, retention_problems, retention_warnings
+from stacks.preflight import log_source_warnings, retention_problems, retention_warnings, shared_target_warnings
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.settings import grafana_warnings
 from stacks.settings_scraping import label_warnings
@@ -54,6 +54,7 @@ warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
 warnings += label_warnings(settings.scrape_targets)
 warnings += log_source_warnings(settings, content)
 warnings += retention_warnings(settings, content)
+warnings += shared_target_warnings(settings, pulumi.get_stack())
 check_policy_owner(settings, pulumi.get_stack())
 check_grafana_names(settings, content)
 warnings += grafana_warnings(settings, grafana_rules=bool(content.grafana_rule_groups))

@@ -3,6 +3,10 @@
 Logs on Kubernetes: the stack runs no log collector there, so its log panels and log rules read what the cluster's
 own Loki holds, if anything (a warning).
 
+Shared targets: a scrape target another stack file of the repo also scrapes, on the same Docker host when the
+address is the host's own (host.docker.internal), is one deployment watched by two stacks: staging's MindHit
+alerts read dev's MindHit (a warning, naming the other file).
+
 Retention: Prometheus keeps `prometheus.retentionTime` of samples, and a rule, an SLO window or a panel that reads
 further back answers from what is kept, silently: a 30-day SLO on 15 days of data is a 15-day SLO. Left out, the
 retention is the content's own (stacks/content/retention.py); given, it must cover the longest window a declared
@@ -11,10 +15,15 @@ system's content reads (an error), and is warned of when imported content reads 
 
 from __future__ import annotations
 
-from stacks.content import Content
+from pathlib import Path
+
+import yaml
+
+from stacks.content import ROOT, Content
 from stacks.content.log_labels import loki_queries
 from stacks.content.retention import Reader, content_retention, days, readers
 from stacks.durations import parse_duration
+from stacks.layout import OWN_HOST_ADDRESS
 from stacks.settings import StackSettings
 
 
@@ -67,3 +76,42 @@ def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:
         'collector writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
         for source in dict.fromkeys(sources)
     ]
+
+
+def shared_target_warnings(settings: StackSettings, stack: str, root: Path = ROOT) -> list[str]:
+    """This stack's scrape targets that another Pulumi.<stack>.yaml of the project also scrapes. An address on
+    the Docker host itself (host.docker.internal) is the same process only when both stacks deploy to the same
+    Docker host (the same dockerHost, or both unset)."""
+    if settings.kubernetes:
+        return []
+    warnings = []
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+        if other == stack or config.get("monitoring:kubernetes"):
+            continue
+        other_host = config.get("monitoring:dockerHost") or ""
+        theirs = {
+            str(address).lower(): str(target.get("job"))
+            for target in config.get("monitoring:scrapeTargets") or []
+            if isinstance(target, dict)
+            for address in target.get("targets") or []
+        }
+        for i, target in enumerate(settings.scrape_targets):
+            for j, address in enumerate(target.targets):
+                job = theirs.get(address.lower())
+                on_own_host = address.lower().startswith(f"{OWN_HOST_ADDRESS}:")
+                if job is None or (on_own_host and other_host != settings.docker_host):
+                    continue
+                where = (
+                    f" on the same Docker host (dockerHost {settings.docker_host or 'unset'} in both)"
+                    if on_own_host
+                    else ""
+                )
+                warnings.append(
+                    f"scrapeTargets[{i}].targets[{j}]: {address} is also a target of {path.name} (job {job}){where}: "
+                    f"both stacks watch one deployment, and this stack's alerts and panels read the other's; give "
+                    f"this stack its own deployment's address"
+                    + (", or set dockerHost where the two stacks run on different hosts" if on_own_host else "")
+                )
+    return warnings

@@ -69,14 +69,18 @@ TEST_SECRETS = {
         "alerting.receivers[0].slack[0].url": "https://hooks.slack.test/services/STAGING/DEFAULT",
         "alerting.receivers[1].slack[0].url": "https://hooks.slack.test/services/STAGING/CRITICAL",
         "alerting.receivers[2].webhooks[0].url": "https://deadman.test/ping/staging-0001",
+        "alerting.receivers[3].slack[0].url": "https://hooks.slack.test/services/STAGING/OBSERVER",
     },
     "prod": {
         "grafanaAdminPassword": "prod-Secret-pw-1",
         **_PROD_RECEIVERS,
+        "alerting.receivers[8].slack[0].url": "https://hooks.slack.test/services/PROD/OBSERVER",
+        "alerting.receivers[9].slack[0].url": "https://hooks.slack.test/services/PROD/OBSERVER-CRITICAL",
+        "alerting.receivers[9].pagerduty[0].routingKey": "pdv2Prod0003IntegrationKey000003",
         "exporters[0].address": "postgresql://monitor:prod-Pg-pw-1@host.docker.internal:5432/kerp?sslmode=disable",
         "exporters[1].password": "prod-Redis-pw-1",
     },
-    "cluster": _PROD_RECEIVERS,  # prod's routing on the cluster, with no Grafana of its own
+    "cluster": _PROD_RECEIVERS,  # prod's routing but Observer's on the cluster, with no Grafana of its own
 }
 
 

@@ -34,17 +34,21 @@ def running_stack(
     errors: Mapping[str, float] | None = None,
     history: float = 0,
     history_step: float = 1800,
+    quiet: bool = False,
+    history_gap: float = 600,
 ) -> Iterator[str]:
     """Prometheus's URL, once every target is up: the caller polls for what it needs (rules evaluated, rates
     over a few scrapes), with a deadline. `history`: seconds of the workload's past backfilled (every
-    `history_step`) before Prometheus starts."""
+    `history_step`, until `history_gap` seconds ago) before Prometheus starts; `quiet`: the workload's."""
     prometheus_bin, alertmanager_bin = stack_binary("prometheus"), stack_binary("alertmanager")
     workload_port, am_port, prom_port = free_port(), free_port(), free_port()
     processes: list[subprocess.Popen] = []
-    with WorkloadServer(Workload(catalogue(), errors, history), workload_port) as server:
+    with WorkloadServer(Workload(catalogue(), errors, history, quiet), workload_port) as server:
         if history:
             past = workdir / "past.om"
-            past.write_text(server.workload.backfill(time.time() - 600, history_step, f"127.0.0.1:{workload_port}"))
+            past.write_text(
+                server.workload.backfill(time.time() - history_gap, history_step, f"127.0.0.1:{workload_port}")
+            )
             promtool = str(Path(prometheus_bin).with_name("promtool"))
             command = [promtool, "tsdb", "create-blocks-from", "openmetrics", str(past), str(workdir / "prom-data")]
             subprocess.run(command, check=True, capture_output=True)

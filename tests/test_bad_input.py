@@ -294,7 +294,7 @@ def test_a_declared_systems_alert_with_a_severity_no_route_names(content_copy):
     rule_line = text.splitlines().index(f"      - alert: {alert}") + 1
     assert (
         f"rules/kerp.yml:{rule_line}: alert '{alert}' has severity 'crit', which no route compares with (they split "
-        "on critical, warning, info): it stops at alerting.route.routes[1], whose own receiver default gets it; "
+        "on critical, warning, info): it stops at alerting.route.routes[1], whose own receiver kerp gets it; "
         'give it one of those severities, or route severity="crit" there'
     ) in message
 
@@ -421,7 +421,7 @@ def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_r
 
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    config, secrets = configured_stack("staging")  # deploys mindhit (and the platform)
+    config, secrets = configured_stack("staging")  # deploys mindhit and observer (and the platform)
     routes = config["monitoring:alerting"]["route"]["routes"]
     routes.append({"matchers": ['system="kerp"'], "receiver": "default"})
     routes.append({"matchers": ['system=~"kerp|wealist"'], "receiver": "default"})
@@ -429,10 +429,10 @@ def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_r
     run = run_program("staging", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
     assert warnings == [
-        'alerting.route.routes[3]: matcher system="kerp" names no system this stack deploys (mindhit, platform); '
-        "this route can never match",
-        'alerting.route.routes[4]: matcher system=~"kerp|wealist" names no system this stack deploys '
-        "(mindhit, platform); this route can never match",
+        'alerting.route.routes[4]: matcher system="kerp" names no system this stack deploys (mindhit, observer, '
+        "platform); this route can never match",
+        'alerting.route.routes[5]: matcher system=~"kerp|wealist" names no system this stack deploys '
+        "(mindhit, observer, platform); this route can never match",
     ]
 
 

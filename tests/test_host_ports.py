@@ -34,8 +34,9 @@ def test_prod_gives_kerp_and_cadvisor_a_port_each():
     config, secrets = configured_stack("prod")
     settings = load_settings(config, frozenset(secrets))
     assert [(t.job, t.targets) for t in settings.scrape_targets] == [
-        ("mindhit-api", ("host.docker.internal:9000",)),
+        ("mindhit-api", ("host.docker.internal:29000",)),
         ("kerp-api", ("host.docker.internal:8080",)),  # seed 002's port
+        ("observer-collector", ("host.docker.internal:28000",)),
     ]
     assert dict(settings.hosts[0].ports) == {"node-exporter": 9100, "cadvisor": 9338}
 
@@ -174,12 +175,3 @@ def test_two_processes_on_one_host_port_stop_preview_naming_both(values, expecte
 def test_processes_on_ports_of_their_own_pass(values):
     config, secrets = dev_with(**values)
     load_settings(config, frozenset(secrets))
-
-
-def test_staging_beside_dev_on_one_host_scrapes_its_own_mindhit():
-    """Staging runs beside dev on one host (Pulumi.staging.yaml): sharing dev's target, it watched dev's MindHit."""
-    targets = {
-        stack: {t for job in configured_stack(stack)[0]["monitoring:scrapeTargets"] for t in job["targets"]}
-        for stack in ("dev", "staging")
-    }
-    assert targets == {"dev": {"host.docker.internal:9000"}, "staging": {"host.docker.internal:19000"}}

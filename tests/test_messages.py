@@ -360,13 +360,17 @@ CONTENT_CASES = [
             "jobs:\n  billing-api: the API\nmetrics:\n  billing_requests_total:\n    type: counter\n"
             "    help: requests\n    jobs: [billing-web]\n    labels:\n      code: 200\n"
             "  billing_seconds:\n    type: histogram\n    help: latency\n    jobs: [billing-api]\n"
-            "    buckets: [1, 0.5]\n",
+            "    buckets: [1, 0.5]\n    idle: 0.1\n  billing_queue:\n    type: gauge\n    help: queued\n"
+            "    jobs: [billing-api]\n    idle: low\n",
         ),
         [
             "metrics.billing_requests_total.jobs: names 'billing-web', which is not one of the system's jobs "
             "(billing-api)",
             "metrics.billing_requests_total.labels.code: must be a list of example values, got 200",
             "metrics.billing_seconds.buckets: must be ascending bucket boundaries (numbers), got [1, 0.5]",
+            "metrics.billing_seconds.idle: is a gauge's value or a counter's rate at rest; a histogram's observations "
+            "are the workload's",
+            "metrics.billing_queue.idle: must be a gauge's value or a counter's rate at rest (a number), got 'low'",
         ],
     ),
     (
@@ -701,4 +705,4 @@ def test_prod_before_its_values_are_set_names_each_one_and_how():
         "alerting.receivers[6].slack[0].url: missing secret: pulumi config set --secret --path "
         "'alerting.receivers[6].slack[0].url' <value>",
     } <= set(lines)
-    assert len(lines) == 15
+    assert len(lines) == 18  # and Observer's three (receivers[8] and [9])

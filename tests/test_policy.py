@@ -157,7 +157,7 @@ def test_secrets_are_secret_fails_plain_receiver_urls_and_keys_without_showing_t
     (message,) = violations("secrets-are-secret", CONTAINER, alertmanager(content_secret=False))
     assert message.startswith(
         "uploads[0].content (/etc/alertmanager/alertmanager.yml: global.smtp_auth_password, "
-        "receivers[0].slack_configs[0].api_url, receivers[1].slack_configs[0].api_url and 8 more) "
+        "receivers[0].slack_configs[0].api_url, receivers[1].slack_configs[0].api_url and 11 more) "
         "holds a password, key or webhook URL but is not a Pulumi secret"
     )
     assert "hooks.slack.test" not in message and "pdv2Prod0001" not in message and "mindhit.test" not in message

@@ -96,9 +96,9 @@ def test_every_resource_type_and_name(stack):
     expected += [("grafana:oss/dashboard:Dashboard", f"{content}-dashboard-{d.uid}") for d in shipped.dashboards]
     receivers = {
         "dev": ["critical", "default", "kerp", "observer", "watchdog", "wealist"],
-        "staging": ["default", "mindhit-critical", "watchdog"],
-        "prod": ["kerp", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "platform"]
-        + ["platform-critical", "watchdog"],
+        "staging": ["default", "mindhit-critical", "observer", "watchdog"],
+        "prod": ["kerp", "kerp-critical", "kerp-warning", "mindhit", "mindhit-critical", "observer"]
+        + ["observer-critical", "platform", "platform-critical", "watchdog"],
     }[stack]
     expected += [("grafana:alerting/contactPoint:ContactPoint", f"{content}-contact-point-{r}") for r in receivers]
     expected += [("grafana:alerting/messageTemplate:MessageTemplate", f"{content}-message-template-slack")]
@@ -196,11 +196,16 @@ def test_uploaded_configuration_files(stack):
     # Every stack scrapes the jobs of the systems it deploys (prod: K-ERP's API beside MindHit's).
     # Prod also K-ERP's datastores, through their exporters.
     kerp = {"kerp-api", "kerp-postgres-exporter", "kerp-redis-exporter"}
-    app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api"}, "prod": {"mindhit-api", *kerp}}[stack]
+    observer = "observer-collector"
+    app_jobs = {"dev": {"mindhit-api"}, "staging": {"mindhit-api", observer}, "prod": {"mindhit-api", observer, *kerp}}[
+        stack
+    ]
     platform = {"prometheus", "alertmanager", "loki", "promtail", "grafana", "node-exporter", "cadvisor"}
     assert set(jobs) == {*platform, *app_jobs, APP_DISCOVERY_JOB}
-    # Staging's own MindHit beside dev's on one host (its ports are dev's plus 10000).
-    mindhit = {"staging": "host.docker.internal:19000"}.get(stack, "host.docker.internal:9000")
+    # Staging's and prod's own MindHit beside dev's on one host (their ports are dev's plus 10000 and 20000).
+    mindhit = {"dev": "host.docker.internal:9000", "staging": "host.docker.internal:19000"}.get(
+        stack, "host.docker.internal:29000"
+    )
     assert jobs["mindhit-api"]["static_configs"][0]["targets"] == [mindhit]
     # The own host's agents, on the Docker host's gateway address, with its name.
     assert jobs["node-exporter"]["static_configs"] == [

@@ -10,6 +10,9 @@ alerts fire and where they go, not how long they wait.
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 import pytest
 import yaml
 from engine.stack import http_json, wait_for
@@ -103,3 +106,32 @@ def test_a_systems_errors_fire_only_its_alerts_and_reach_its_receivers(system, t
             wait_for(lambda: delivered() == DELIVERED[system], 30, f"{system}'s alerts at {DELIVERED[system]}", 0.5)
     finally:
         hooks.close()
+
+
+def test_at_rest_no_systems_rule_fires(tmp_path):
+    """Every system healthy and at rest (the workload's quiet mode: no failure, every latency in the lowest bucket,
+    each gauge at its contract's `idle` value), with ten minutes of that past backfilled so that every rate window
+    is full: none of the systems' rules fires, even without its `for`. The platform's rules watch the stack's
+    own services and agents, which run here only as fixtures: the engine tier measures them
+    (tests/engine/test_idle_dev.py)."""
+    hooks = WebhookReceiver()
+    systems_rules = {name: text for name, text in rules_firing_at_once().items() if name != "platform.yml"}
+    try:
+        with running_stack(
+            tmp_path, systems_rules, alertmanager_yml(hooks), history=600, history_step=5, history_gap=5, quiet=True
+        ) as url:
+            evaluated = f"{url}/api/v1/rules"
+            # Each group evaluated at least twice after every target was up (1 s intervals).
+            wait_for(lambda: _evaluated_since(evaluated, time.time() - 1), 30, "the rules evaluated", 0.5)
+            time.sleep(3)
+            alerts = http_json(f"{url}/api/v1/alerts")["data"]["alerts"]
+            assert sorted({(a["labels"]["alertname"], a["labels"].get("system", "")) for a in alerts}) == []
+    finally:
+        hooks.close()
+
+
+def _evaluated_since(rules_url: str, moment: float) -> bool:
+    groups = http_json(rules_url)["data"]["groups"]
+    return bool(groups) and all(
+        datetime.fromisoformat(group["lastEvaluation"]).timestamp() >= moment for group in groups
+    )

@@ -5,7 +5,8 @@ port, one path per scrape job (/metrics/<job>), for a real Prometheus to scrape.
 Nothing here reads the dashboards or the rules: the series exist because the contract says the applications
 expose them. Counters grow with time, histograms observe a spread of values across their buckets, gauges
 hold steady values. A system can be given errors: its status-like labels' failure values then take that
-share of the traffic (`errors={"kerp": 0.3}`), and its latencies move to the top buckets.
+share of the traffic (`errors={"kerp": 0.3}`), and its latencies move to the top buckets. Quiet, every system
+is at rest and healthy, as its contract's `idle` values say.
 """
 
 from __future__ import annotations
@@ -95,10 +96,14 @@ class Workload:
         catalogue: Mapping[str, tuple[Metric, ...]],
         errors: Mapping[str, float] | None = None,
         history: float = 0,
+        quiet: bool = False,
     ):
-        """`history`: seconds the workload has already run (counters start that long ago, see `backfill`)."""
+        """`history`: seconds the workload has already run (counters start that long ago, see `backfill`).
+        `quiet`: systems at rest, healthy: no failure at all, every latency in the lowest bucket, each gauge at
+        the value and each counter at the rate its contract gives it at rest (`idle`)."""
         self.catalogue = catalogue
         self.errors = dict(errors or {})
+        self.quiet = quiet
         self.started = time.time() - history
         self.system_of_job = {job: system for system, metrics in catalogue.items() for m in metrics for job in m.jobs}
         self.label_sets = {(system, m.name): _label_sets(m) for system, metrics in catalogue.items() for m in metrics}
@@ -119,19 +124,22 @@ class Workload:
             label_sets = self.label_sets[(system, metric.name)]
             failing = [labels for labels in label_sets if _failing(labels)]
             counts_failures = metric.kind == "counter" and any(word in metric.name for word in _FAILURE_COUNTERS)
+            trickle = 0.0 if self.quiet else _TRICKLE
+            at_rest = self.quiet and metric.idle is not None
             for labels in label_sets:
-                share = self._share(labels, label_sets, failing, error_share)
+                share = self._share(labels, label_sets, failing, error_share, trickle)
                 if counts_failures:
-                    share *= max(error_share, _TRICKLE)
-                lines += self._samples(metric, labels, share * elapsed * _EVENTS_PER_SECOND, error_share, now)
+                    share *= max(error_share, trickle)
+                per_second = metric.idle if at_rest and metric.kind == "counter" else _EVENTS_PER_SECOND
+                lines += self._samples(metric, labels, share * elapsed * per_second, error_share, now)
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def _share(labels, label_sets, failing, error_share) -> float:
+    def _share(labels, label_sets, failing, error_share, trickle) -> float:
         """The share of the metric's events with these labels: failures get error_share (at least a trickle)."""
         if not failing or len(failing) == len(label_sets):
             return 1 / len(label_sets)
-        failure_share = max(error_share, _TRICKLE)
+        failure_share = max(error_share, trickle)
         if labels in failing:
             return failure_share / len(failing)
         return (1 - failure_share) / (len(label_sets) - len(failing))
@@ -160,18 +168,19 @@ class Workload:
         if metric.kind == "counter":
             return [_series(metric.name, labels, events)]
         if metric.kind == "gauge":
-            return [_series(metric.name, labels, self._gauge(metric.name, now))]
+            at_rest = self.quiet and metric.idle is not None
+            return [_series(metric.name, labels, metric.idle if at_rest else self._gauge(metric.name, now))]
         count = events
         if metric.kind == "histogram":
             # A spread over the buckets (the median near the middle), pushed to the top buckets by errors.
             bounds = metric.buckets
             lines = []
             for i, bound in enumerate(bounds):
-                below = (i + 1) / (len(bounds) + 1) * (1 - error_share)
+                below = 1.0 if self.quiet else (i + 1) / (len(bounds) + 1) * (1 - error_share)
                 # `le` as client libraries write it (Go: 1, 0.005, 1e+06); Prometheus 3 normalises it on ingestion.
                 lines.append(_series(f"{metric.name}_bucket", {**labels, "le": go_float(bound)}, count * below))
             lines.append(_series(f"{metric.name}_bucket", {**labels, "le": "+Inf"}, count))
-            middle = bounds[len(bounds) // 2] if bounds else 1.0
+            middle = (bounds[0] / 2 if self.quiet else bounds[len(bounds) // 2]) if bounds else 1.0
             return [
                 *lines,
                 _series(f"{metric.name}_sum", labels, count * middle),
@@ -192,12 +201,13 @@ class Workload:
 
 
 class WorkloadServer:
-    """Serves each job's exposition at /metrics/<job> on 127.0.0.1."""
+    """Serves each job's exposition at /metrics/<job> on `host` (0.0.0.0 when containers scrape it over the
+    Docker bridge)."""
 
-    def __init__(self, workload: Workload, port: int):
+    def __init__(self, workload: Workload, port: int, host: str = "127.0.0.1"):
         self.workload, self.port = workload, port
         handler = self._handler()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server = http.server.ThreadingHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def _handler(self):

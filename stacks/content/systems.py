@@ -30,6 +30,9 @@ class Metric:
     """Each label with a few of the values the application gives it."""
     buckets: tuple[float, ...] = ()
     """A histogram's finite bucket boundaries, ascending."""
+    idle: float | None = None
+    """On a healthy system at rest, a gauge's value or a counter's rate per second (what the test workload's
+    quiet mode serves): what the rules must not alert on."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ PLATFORM = System(ALWAYS_DEPLOYED, _PLATFORM_JOBS, services=_PLATFORM_JOBS)
 _KINDS = ("counter", "gauge", "histogram", "summary")
 # The stack's exporters run as the compose service of their job, <system>-<kind>-exporter (stacks/exporter.py).
 _EXPORTER_SERVICE = re.compile(r"[a-z0-9]+-(postgres|redis)-exporter")
-_METRIC_KEYS = ("buckets", "help", "jobs", "labels", "type")
+_METRIC_KEYS = ("buckets", "help", "idle", "jobs", "labels", "type")
 _NUMBER = (int, float)
 _COMPOSE_SERVICE = re.compile(r"[a-zA-Z0-9._-]+")  # the compose spec's rule for a service name
 
@@ -114,11 +117,11 @@ def _services(top: Reader, jobs: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_metrics(top: Reader, jobs: tuple[str, ...]) -> tuple[Metric, ...]:
-    """The `metrics` of a contract file: each {type, help, jobs, labels, buckets}; jobs among `jobs`."""
+    """The `metrics` of a contract file: each {type, help, jobs, labels, buckets, idle}; jobs among `jobs`."""
     metrics = top.child("metrics", top.get("metrics") or {}, expected="a mapping of metric names to their contract")
     parsed = []
     for name, spec in metrics.value.items():
-        r = metrics.child(str(name), spec, _METRIC_KEYS, expected="a metric: {type, help, jobs, labels, buckets}")
+        r = metrics.child(str(name), spec, _METRIC_KEYS, expected="a metric: {type, help, jobs, labels, buckets, idle}")
         kind = r.str("type", required=True, expected=", ".join(_KINDS))
         if kind and kind not in _KINDS:
             r.add("type", f"must be one of {', '.join(_KINDS)}, got {kind!r}")
@@ -138,7 +141,22 @@ def parse_metrics(top: Reader, jobs: tuple[str, ...]) -> tuple[Metric, ...]:
         ):
             r.add("buckets", f"must be ascending bucket boundaries (numbers), got {buckets!r}")
             buckets = []
+        idle = (
+            r.number("idle", expected="a gauge's value or a counter's rate at rest (a number)")
+            if r.has("idle")
+            else None
+        )
+        if idle is not None and kind not in ("gauge", "counter"):
+            r.add("idle", f"is a gauge's value or a counter's rate at rest; a {kind}'s observations are the workload's")
+            idle = None
         parsed.append(
-            Metric(str(name), kind or "", tuple(str(j) for j in exposed_by), labels, tuple(float(b) for b in buckets))
+            Metric(
+                str(name),
+                kind or "",
+                tuple(str(j) for j in exposed_by),
+                labels,
+                tuple(float(b) for b in buckets),
+                None if idle is None else float(idle),
+            )
         )
     return tuple(parsed)
