@@ -245,6 +245,36 @@ def test_a_histogram_panel_of_observations_is_no_finding(expr):
     assert lint(model) == []
 
 
+def histogram_findings(*targets: object, **panel_fields) -> list[tuple[str, str]]:
+    model = dashboard(panel(type="histogram", targets=list(targets), **panel_fields))
+    return [(f.where, f.message) for f in lint(model, excluded={"schema"}) if f.rule == "histogram-panel"]
+
+
+def test_a_histogram_panel_of_rates_of_buckets_bins_counts_too():
+    """rate() of the buckets is still a count per bucket: only histogram_quantile turns buckets into values."""
+    expr = 'sum by (le) (rate(x_seconds_bucket{job=~"imported-.+"}[5m]))'
+    assert histogram_findings({"refId": "A", "datasource": PROMETHEUS, "expr": expr}, title="Latency") == [
+        (
+            "$.panels[0].targets[0].expr",
+            "histogram panel 'Latency' bins the values of x_seconds_bucket, cumulative counters of observations, so "
+            "it shows counts, not the observations: use a bar gauge or heatmap of sum by (le) "
+            "(increase(...[$__range])) with the query's format heatmap",
+        )
+    ]
+
+
+def test_a_histogram_panel_without_a_title_is_named_by_its_empty_title():
+    untitled = {k: v for k, v in panel(type="histogram").items() if k != "title"}
+    untitled["targets"] = [{"refId": "A", "datasource": PROMETHEUS, "expr": 'x_bucket{job=~"imported-.+"}'}]
+    (finding,) = [f for f in lint(dashboard(untitled), excluded={"schema"}) if f.rule == "histogram-panel"]
+    assert finding.message.startswith("histogram panel '' bins the values of x_bucket,")
+
+
+def test_a_histogram_panels_other_datasources_and_odd_targets_are_not_read():
+    loki = {"refId": "A", "datasource": {"type": "loki", "uid": "loki"}, "expr": "x_bucket"}
+    assert histogram_findings(loki, "not a target", {"refId": "B", "datasource": PROMETHEUS}) == []
+
+
 def test_mindhits_seed_histogram_panel_of_raw_buckets_stops_preview(content_copy):
     """Seed 000's "Session Duration Distribution": a histogram panel over the raw buckets, which showed session
     counts with the unit seconds."""

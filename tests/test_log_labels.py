@@ -328,6 +328,42 @@ def custom(name: str, values: str, **fields) -> dict:
             '{job="docker", service="user-service", service=~"nope.*"}',
             '{job="docker", service="user-service", service=~"nope.*"} compares service=~"nope.*", and no log stream',
         ),
+        (  # a negative matcher selects the other services; the next one is still read
+            [],
+            '{job="docker", service!="user-service", service="nope"}',
+            '{job="docker", service!="user-service", service="nope"} compares service="nope", and no log stream',
+        ),
+        (  # the group named text when there is no group named value, not the first group
+            [{**JOBS, "regex": "/^(wealist)-(?<text>.+)-service$/"}],
+            '{service="$service"}',
+            '{service="$service"}: service="$service" finds no log stream with $service = \'user\', $service = '
+            "'board', $service = 'chat' and 3 more",
+        ),
+        (  # a named group of any name is a group: the first one, here a capital's
+            [{**JOBS, "regex": "/^(?<System>wealist)-(.+)$/"}],
+            '{service="$service"}',
+            '{service="$service"}: service="$service" finds no log stream with $service = \'wealist\'',
+        ),
+        (  # no group: the value itself; and the flag g, which changes nothing for one match
+            [{**JOBS, "regex": "/^wealist-user-service$/g"}],
+            '{service="$service"}',
+            '{service="$service"}: service="$service" finds no log stream with $service = \'wealist-user-service\'',
+        ),
+        (  # a second variable in a regex matcher is escaped as the first is: serv.ce is no service then
+            [custom("a", "user"), custom("b", "serv.ce")],
+            '{service=~"$a-$b"}',
+            "{service=~\"$a-$b\"}: service=~\"$a-$b\" finds no log stream with $a = 'user' and $b = 'serv.ce'",
+        ),
+        (  # a variable whose regex is not known is passed over, and the next one still read
+            [{**JOBS, "regex": "/^wealist-(.+"}, custom("s", "nope")],
+            '{service="$service", service="$s"}',
+            '{service="$service", service="$s"}: service="$s" finds no log stream with $s = \'nope\'',
+        ),
+        (  # a custom option's value keeps its spaces
+            [custom("s", "Mine : my service")],
+            '{service="$s"}',
+            '{service="$s"}: service="$s" finds no log stream with $s = \'my service\'',
+        ),
     ],
 )
 def test_each_option_of_a_log_querys_variables_must_find_a_service(content_copy, variables, expr, finding):
@@ -344,6 +380,10 @@ def test_each_option_of_a_log_querys_variables_must_find_a_service(content_copy,
         ([{**JOBS, "regex": "/^wealist-(?<text>.+)$/"}], '{service="$service"}'),
         ([{**JOBS, "regex": "user.*"}], '{service="$service"}'),  # bare: anchored, so no job is an option
         ([{**JOBS, "regex": "/^wealist-(.+"}], '{service="$service"}'),  # not a regex: Grafana refuses it
+        (  # no closing slash: Grafana refuses it, so not even the All value is known
+            [{**JOBS, "regex": "/wealist", "includeAll": True, "allValue": "nope"}],
+            '{service="$service"}',
+        ),
         ([{**JOBS, "regex": "/wealist-/x"}], '{service="$service"}'),  # a flag JavaScript has not
         ([custom("s", "user-service", includeAll=False, allValue="nope")], '{service="$s"}'),  # no All option
         ([{**JOBS, "type": "textbox"}], '{service="$service"}'),  # typed in: not known here
@@ -393,3 +433,17 @@ def test_a_systems_services_are_a_mapping(content_copy):
         "systems/observer.yml:4: services: must be a mapping of compose service names to what they run, got "
         "['collector']"
     ) in raised.value.problems
+
+
+def test_odd_targets_and_variables_are_passed_over(content_copy):
+    """What Grafana would skip (a target or a variable that is not an object) is no crash at preview, with the
+    schema rule that refuses them turned off, as for a dashboard imported as its vendor publishes it."""
+    reason = {"reason": "exported as is", "dashboards": ["developer.json"]}
+    (content_copy / "dashboards/weAlist/.lint").write_text(yaml.safe_dump({"exclusions": {"schema": reason}}))
+    path = content_copy / "dashboards/weAlist/developer.json"
+    model = json.loads(path.read_text())
+    model["templating"]["list"].insert(0, "not a variable")
+    (logs,) = [p for p in model["panels"] if p["id"] == 12]
+    logs["targets"].append("not a target")
+    path.write_text(json.dumps(model))
+    assert load_content(content_copy).dashboards
