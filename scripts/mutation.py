@@ -49,6 +49,8 @@ CORE_MODULES = (
     "stacks/content/prometheus_rules.py",
     "stacks/content/systems.py",
     "stacks/content/templates.py",
+    "stacks/content/retention.py",
+    "stacks/preflight.py",
     "stacks/render/alertmanager.py",
     "stacks/render/prometheus.py",
     "stacks/render/agents.py",
