@@ -98,6 +98,8 @@ LOG_LABELS = {
 }
 # A level as the pipeline writes it: what a `level` matcher may compare with.
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic", "trace")
+# The Docker log stream a line came from (Promtail's __meta_docker_container_log_stream).
+LOG_STREAMS = ("stdout", "stderr")
 
 
 @dataclass(frozen=True)

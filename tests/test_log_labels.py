@@ -71,8 +71,22 @@ def test_stream_selectors_are_found_outside_strings():
         ),
         (
             '{job="containerlogs"} |= "mindhit"',
-            ['{job="containerlogs"} selects job="containerlogs": every log stream is job="docker"'],
+            [
+                "{job=\"containerlogs\"} compares job with 'containerlogs', which no stream has: every log stream is "
+                'job="docker"'
+            ],
         ),
+        ('{job=~"container.*"}', ["compares job with 'container.*', which no stream has"]),
+        ('{job="docker", stream="stderr"}', []),
+        ('{job="docker", stream=~"std(out|err)", stream!="stdin"}', []),
+        (
+            '{job="docker", stream="error"}',
+            [
+                '{job="docker", stream="error"} compares stream with \'error\', which no stream has: streams are '
+                "stdout and stderr"
+            ],
+        ),
+        ('{job="docker", stream=~"STDERR"}', ["compares stream with 'STDERR'"]),
         (
             '{job="docker", level="ERROR"}',
             [

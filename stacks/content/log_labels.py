@@ -1,8 +1,11 @@
 """Logs that queries can find: every LogQL stream selector of the dashboards and the Grafana-managed rules
-selects on the labels the Promtail pipeline writes (stacks/layout.py LOG_LABELS), and compares `level` with a
-level as the pipeline writes it (lower case: LOG_LEVELS). A query on `compose_service`, or on level="ERROR",
-finds no log. In a declared system's dashboards, `service` is compared with the compose services of the system or
-the stack (lint rule log-services): a Prometheus job name there (wealist-user-service) finds no log.
+selects on the labels the Promtail pipeline writes (stacks/layout.py LOG_LABELS), and compares the labels whose
+values it knows with one of them: `job` (always docker), `stream` (stdout, stderr) and `level` (lower case:
+LOG_LEVELS). A query on `compose_service`, on level="ERROR" or on job=~"container.*" finds no log. In a declared
+system's dashboards, `service` is compared with the compose services of the system or the stack (lint rule
+log-services): a Prometheus job name there (wealist-user-service) finds no log. The other labels' values depend on
+the stack (environment, host) or are the container's own name (container), which dashboards select through
+variables: not checked.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from stacks.content.grafana_rules import GrafanaRuleGroup
 from stacks.content.ownership import VARIABLE_IN_STRING, JobIndex, variable_domains, variables_in_strings
 from stacks.content.systems import PLATFORM, System
 from stacks.errors import Problems
-from stacks.layout import LOG_JOB, LOG_LABELS, LOG_LEVELS
+from stacks.layout import LOG_JOB, LOG_LABELS, LOG_LEVELS, LOG_STREAMS
 from stacks.promql import expression_facts
 
 
@@ -65,14 +68,20 @@ def log_selector_problems(expr: str) -> list[str]:
                     f"{selector} selects on {matcher.name!r}, which no log stream has: the labels are "
                     f"{', '.join(LOG_LABELS)} (stacks/layout.py)"
                 )
-            elif matcher.name == "job" and op == "Equal" and value != LOG_JOB:
-                found.append(f'{selector} selects job="{value}": every log stream is job="{LOG_JOB}"')
-            elif matcher.name == "level" and not _reaches_a_level(op, value):
+            elif matcher.name in _CLOSED_VALUES and not _reaches_one(op, value, _CLOSED_VALUES[matcher.name][0]):
                 found.append(
-                    f"{selector} compares level with {value!r}, which no stream has: levels are lower case "
-                    f"({', '.join(LOG_LEVELS)})"
+                    f"{selector} compares {matcher.name} with {value!r}, which no stream has: "
+                    f"{_CLOSED_VALUES[matcher.name][1]}"
                 )
     return found
+
+
+# The labels whose every value the pipeline knows: (values, what to tell).
+_CLOSED_VALUES = {
+    "job": ((LOG_JOB,), f'every log stream is job="{LOG_JOB}"'),
+    "stream": (LOG_STREAMS, f"streams are {' and '.join(LOG_STREAMS)}"),
+    "level": (LOG_LEVELS, f"levels are lower case ({', '.join(LOG_LEVELS)})"),
+}
 
 
 def check_log_services(dashboards: Iterable[Dashboard], systems: dict[str, System]) -> list[tuple[LintFile, Finding]]:
@@ -227,12 +236,12 @@ def _compiled(text: str) -> re.Pattern:
     return re.compile(pattern, sum(_JS_FLAGS.get(flag, 0) for flag in flags))
 
 
-def _reaches_a_level(op: str, value: str) -> bool:
+def _reaches_one(op: str, value: str, values: tuple[str, ...]) -> bool:
     if op == "Equal":
-        return value in LOG_LEVELS
+        return value in values
     if op == "Re":
-        return any(re.fullmatch(value, level) for level in LOG_LEVELS)
-    return True  # a negative matcher selects the other levels
+        return any(re.fullmatch(value, known) for known in values)
+    return True  # a negative matcher selects the other values
 
 
 def stream_selectors(expr: str) -> list[str]:
