@@ -21,7 +21,7 @@ import yaml
 
 from stacks.content import ROOT, Content
 from stacks.content.log_labels import loki_queries
-from stacks.content.retention import Reader, content_retention, days, readers
+from stacks.content.retention import LookBack, content_retention, days, readers
 from stacks.durations import parse_duration
 from stacks.layout import OWN_HOST_ADDRESS
 from stacks.settings import StackSettings
@@ -43,7 +43,7 @@ def _short_retention(settings: StackSettings, content: Content, declared: bool) 
     if settings.kubernetes or not given:
         return []
     kept = parse_duration(given) / 1000
-    by_file: dict[str, list[Reader]] = {}
+    by_file: dict[str, list[LookBack]] = {}
     for reader in sorted(readers(content), key=lambda reader: -reader.seconds):
         if reader.seconds > kept and reader.declared == declared:
             by_file.setdefault(reader.where.split(":")[0], []).append(reader)

@@ -25,7 +25,7 @@ _DAY = 86_400
 
 
 @dataclass(frozen=True)
-class Reader:
+class LookBack:
     """One rule, query or panel range, and how far back it reads."""
 
     seconds: float
@@ -44,7 +44,7 @@ def content_retention(content: Content) -> str:
     return days(max([floor, *(reader.seconds for reader in readers(content))]))
 
 
-def readers(content: Content) -> Iterator[Reader]:
+def readers(content: Content) -> Iterator[LookBack]:
     """Every Prometheus rule, Grafana-managed rule and dashboard query the stack deploys that reads back in time,
     and every panel's fixed relative range (timeFrom)."""
     for rule_file in content.rule_files:
@@ -68,16 +68,16 @@ def readers(content: Content) -> Iterator[Reader]:
             fixed = re.fullmatch(r"(?:now-)?(\d+[smhdwy])", str(panel.get("timeFrom") or ""))
             if fixed:
                 seconds = parse_duration(fixed[1]) / 1000
-                yield Reader(seconds, f"{dashboard.source}: {where}.timeFrom", f"timeFrom {fixed[0]}", declared)
+                yield LookBack(seconds, f"{dashboard.source}: {where}.timeFrom", f"timeFrom {fixed[0]}", declared)
 
 
-def _read(expr: str, where: str, declared: bool, extra: float = 0.0) -> Iterator[Reader]:
+def _read(expr: str, where: str, declared: bool, extra: float = 0.0) -> Iterator[LookBack]:
     try:
         seconds = lookback_seconds(expr)
     except (ValueError, TypeError):
         return  # not PromQL once Grafana's variables are substituted: the lint reports it
     if seconds:
-        yield Reader(seconds + extra, where, " ".join(expr.split())[:120], declared)
+        yield LookBack(seconds + extra, where, " ".join(expr.split())[:120], declared)
 
 
 def days(seconds: float) -> str:
