@@ -1,4 +1,5 @@
-"""Checks of a stack's settings against the content it deploys, before anything is registered.
+"""Checks of a stack's settings against the content it deploys and the project's other stack files, before anything
+is registered.
 
 Logs on Kubernetes: the stack runs no log collector there, so its log panels and log rules read what the cluster's
 own Loki holds, if anything (a warning).
