@@ -4,11 +4,16 @@ content reads (at least 15d); given shorter, preview stops naming what reads fur
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
+import yaml
 from conftest import configured_stack
 from mockstack import run_expecting_error, run_program, unwrap
+from rendering import stack_settings
 
+from stacks.content import load_content, select_systems
+from stacks.preflight import retention_problems, retention_warnings
 from stacks.promql import lookback_seconds
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -114,3 +119,85 @@ def test_imported_content_reading_further_back_than_retention_is_a_warning(conte
         "prometheus.retentionTime keeps 30d: it would answer from 30d of samples; set prometheus.retentionTime to "
         "at least 45d, or leave it out for the longest window the deployed content reads"
     ]
+
+
+def grafana_rules(folder: str, system: str, rules: list[tuple[str, str, str]]) -> str:
+    """A rules/grafana file of one group: (alert, datasource, expr) each."""
+    return yaml.safe_dump(
+        {
+            "groups": [
+                {
+                    "name": "slow",
+                    "folder": folder,
+                    "interval": "1m",
+                    "rules": [
+                        {
+                            "alert": alert,
+                            "datasource": datasource,
+                            "expr": expr,
+                            "condition": "> 1",
+                            "for": "5m",
+                            "labels": {"severity": "warning", **({"system": system} if system else {})},
+                            "annotations": {"summary": alert},
+                        }
+                        for alert, datasource, expr in rules
+                    ],
+                }
+            ]
+        }
+    )
+
+
+def test_grafana_managed_rules_read_back_with_their_query_range_and_a_rule_files_line_is_named(content_copy):
+    """A Grafana-managed rule on Prometheus reads its expression's range plus its query's relative time range
+    (600 s, render/grafana.py): 40 days and 10 minutes, kept as 41 whole days. One on Loki reads logs, not
+    samples. A rule file names its line."""
+    (content_copy / "rules/grafana/mindhit-slow.yml").write_text(
+        grafana_rules(
+            "MindHit",
+            "mindhit",
+            [
+                (
+                    "MindHitMonthlyDrop",
+                    "prometheus",
+                    'sum(increase(mindhit_api_requests_total{job="mindhit-api"}[40d]))',
+                ),
+                ("MindHitLogQuiet", "loki", 'sum(count_over_time({job="docker", service="mindhit-api"}[90d]))'),
+            ],
+        )
+    )
+    rules = content_copy / "rules/mindhit.yml"
+    rules.write_text(rules.read_text().replace("[5m]", "[35d]", 1))
+    rows = rules.read_text().splitlines()
+    at = next(i for i, row in enumerate(rows) if "[35d]" in row)
+    line = next(i + 1 for i in range(at, -1, -1) if rows[i].strip().startswith("- alert:"))  # the rule's own line
+    settings = replace(
+        stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
+    )
+    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    assert [p.split(" back (")[0] for p in problems] == [
+        "rules/grafana/mindhit-slow.yml: group 'slow', rule 'MindHitMonthlyDrop': reads 41d",
+        f"rules/mindhit.yml:{line}: reads 35d",
+    ]
+    assert all(
+        p.endswith(
+            "set prometheus.retentionTime to at least 41d, or leave it out for the longest window "
+            "the deployed content reads"
+        )
+        for p in problems
+    )
+
+
+def test_an_imported_folders_grafana_rules_are_warned_of(content_copy):
+    (content_copy / "rules/grafana/vendor.yml").write_text(
+        grafana_rules("Vendor", "", [("VendorMonthly", "prometheus", "sum(increase(vendor_total[40d]))")])
+    )
+    settings = replace(
+        stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
+    )
+    content = select_systems(load_content(content_copy), settings.systems)
+    assert retention_problems(settings, content) == []
+    (warning,) = retention_warnings(settings, content)
+    assert warning.startswith(
+        "[retention] rules/grafana/vendor.yml: group 'slow', rule 'VendorMonthly': reads 41d back"
+    )
