@@ -201,3 +201,21 @@ def test_an_imported_folders_grafana_rules_are_warned_of(content_copy):
     assert warning.startswith(
         "[retention] rules/grafana/vendor.yml: group 'slow', rule 'VendorMonthly': reads 41d back"
     )
+
+
+def test_a_grafana_rule_reading_exactly_the_retention_fits_and_a_dashboard_query_is_named(content_copy):
+    """30 days less the query's 10 minutes is 30 days: kept. A dashboard query names its file and JSON path."""
+    (content_copy / "rules/grafana/mindhit-slow.yml").write_text(
+        grafana_rules("MindHit", "mindhit", [("MindHitMonth", "prometheus", "sum(increase(x_total[43190m]))")])
+    )
+    path = content_copy / "dashboards/MindHit/business-metrics.json"
+    model = json.loads(path.read_text())
+    model["panels"][0]["targets"][0]["expr"] = 'sum(increase(mindhit_api_requests_total{job="mindhit-api"}[45d]))'
+    path.write_text(json.dumps(model))
+    settings = replace(
+        stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
+    )
+    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    assert [p.split(" back (")[0] for p in problems] == [
+        "dashboards/MindHit/business-metrics.json: $.panels[0].targets[0].expr: reads 45d"
+    ]
