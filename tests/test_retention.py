@@ -79,12 +79,12 @@ def test_a_retention_shorter_than_an_slo_window_stops_preview():
 def test_a_panels_fixed_range_counts_and_names_its_path(content_copy):
     path = content_copy / "dashboards/MindHit/business-metrics.json"
     model = json.loads(path.read_text())
-    model["panels"][0]["timeFrom"] = "45d"
+    model["panels"][0]["timeFrom"] = "now-45d"
     path.write_text(json.dumps(model))
     config, secrets = configured_stack("prod")  # keeps 30d (seed 002)
     message = run_expecting_error("prod", config, secrets)
     assert (
-        "dashboards/MindHit/business-metrics.json: $.panels[0].timeFrom: reads 45d back (timeFrom 45d), and "
+        "dashboards/MindHit/business-metrics.json: $.panels[0].timeFrom: reads 45d back (timeFrom now-45d), and "
         "prometheus.retentionTime keeps 30d: it would answer from 30d of samples; set prometheus.retentionTime to at "
         "least 45d"
     ) in message
@@ -107,7 +107,7 @@ def test_imported_content_reading_further_back_than_retention_is_a_warning(conte
     imported.mkdir()
     model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
     model.update(uid="vendor-sessions", title="Vendor sessions")
-    model["panels"][0]["timeFrom"] = "45d"
+    model["panels"][0]["timeFrom"] = "now-45d"
     (imported / "sessions.json").write_text(json.dumps(model))
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
@@ -115,7 +115,7 @@ def test_imported_content_reading_further_back_than_retention_is_a_warning(conte
     program = run_program("prod", config, secrets)
     assert program.recorder.registrations, "a warning must not stop the stack"
     assert [w for w in warnings if w.startswith("[retention]")] == [
-        "[retention] dashboards/Vendor/sessions.json: $.panels[0].timeFrom: reads 45d back (timeFrom 45d), and "
+        "[retention] dashboards/Vendor/sessions.json: $.panels[0].timeFrom: reads 45d back (timeFrom now-45d), and "
         "prometheus.retentionTime keeps 30d: it would answer from 30d of samples; set prometheus.retentionTime to "
         "at least 45d, or leave it out for the longest window the deployed content reads"
     ]
@@ -179,6 +179,15 @@ def test_grafana_managed_rules_read_back_with_their_query_range_and_a_rule_files
         "rules/grafana/mindhit-slow.yml: group 'slow', rule 'MindHitMonthlyDrop': reads 41d",
         f"rules/mindhit.yml:{line}: reads 35d",
     ]
+    # The expression on one line, cut at 120 characters.
+    assert (
+        problems[1]
+        .split(" back (", 1)[1]
+        .startswith(
+            '( sum(rate(mindhit_http_requests_total{job=~"mindhit-.+", status=~"5.."}[35d])) / '
+            "sum(rate(mindhit_http_requests_total{j), and "
+        )
+    )
     assert all(
         p.endswith(
             "set prometheus.retentionTime to at least 41d, or leave it out for the longest window "
@@ -219,3 +228,16 @@ def test_a_grafana_rule_reading_exactly_the_retention_fits_and_a_dashboard_query
     assert [p.split(" back (")[0] for p in problems] == [
         "dashboards/MindHit/business-metrics.json: $.panels[0].targets[0].expr: reads 45d"
     ]
+
+
+@pytest.mark.parametrize(("time_from", "short"), [("2592000s", False), ("2592001s", True), ("30d", False)])
+def test_a_panels_range_one_second_past_the_retention_is_too_long(content_copy, time_from, short):
+    path = content_copy / "dashboards/MindHit/business-metrics.json"
+    model = json.loads(path.read_text())
+    model["panels"][0]["timeFrom"] = time_from
+    path.write_text(json.dumps(model))
+    settings = replace(
+        stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
+    )
+    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    assert bool(problems) == short
