@@ -373,3 +373,6 @@ def test_through_the_grafana_provider_its_log_rules_are_named_too():
         "dashboards/Platform/logs.json",
         "rules/grafana/platform-logs.yml",
     ]
+    # ConfigMaps carry the dashboards only: the Grafana-managed rules are not deployed, so not named.
+    configmaps = replace(settings, kubernetes=replace(settings.kubernetes, grafana="configmaps"))
+    assert [w.split(":")[0] for w in log_source_warnings(configmaps, content)] == ["dashboards/Platform/logs.json"]

@@ -72,3 +72,19 @@ def test_any_other_address_is_one_process_whatever_the_docker_host(tmp_path):
         "deployment's address"
     ]
     assert shared_target_warnings(settings, "a", root=tmp_path) == []  # a stack's own file is not another's
+
+
+def test_two_files_naming_one_docker_host_share_its_own_address(tmp_path):
+    (tmp_path / "Pulumi.a.yaml").write_text(
+        "config:\n  monitoring:dockerHost: ssh://deploy@a.example.com\n"
+        "  monitoring:scrapeTargets:\n    - {job: shop-api, targets: ['host.docker.internal:9000']}\n"
+    )
+    mine = (ScrapeTarget("mindhit-api", ("host.docker.internal:9000",)),)
+    same = replace(stack_settings("dev"), docker_host="ssh://deploy@a.example.com", scrape_targets=mine)
+    assert shared_target_warnings(same, "b", root=tmp_path) == [
+        "scrapeTargets[0].targets[0]: host.docker.internal:9000 is also a target of Pulumi.a.yaml (job shop-api) on "
+        "the same Docker host (dockerHost ssh://deploy@a.example.com in both): both stacks watch one deployment, and "
+        "this stack's alerts and panels read the other's; give this stack its own deployment's address, or set "
+        "dockerHost where the two stacks run on different hosts"
+    ]
+    assert shared_target_warnings(replace(same, docker_host=""), "b", root=tmp_path) == []
