@@ -241,3 +241,16 @@ def test_a_panels_range_one_second_past_the_retention_is_too_long(content_copy, 
     )
     problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
     assert bool(problems) == short
+
+
+def test_one_line_per_file_naming_its_longest_window(content_copy):
+    rules = content_copy / "rules/mindhit.yml"
+    text = rules.read_text().replace("[5m]", "[35d]", 1)  # the first rule
+    head, _, tail = text.rpartition("[5m]")  # and the last
+    rules.write_text(f"{head}[40d]{tail}")
+    settings = replace(
+        stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
+    )
+    (problem,) = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    assert problem.startswith("rules/mindhit.yml:")
+    assert " reads 40d back (" in problem and "(and 1 more in this file)" in problem
