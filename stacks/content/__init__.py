@@ -12,7 +12,7 @@ for rules, Grafana's API for dashboards); what the project's checks find in it a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -123,15 +123,7 @@ def select_systems(content: Content, systems: tuple[str, ...]) -> Content:
     problems.raise_if_any()
     wanted = {*systems, ALWAYS_DEPLOYED}
 
-    def deployed(system: str) -> bool:
-        return system in wanted or content.imported(system)
-
-    return replace(
-        content,
-        dashboards=tuple(d for d in content.dashboards if deployed(d.system)),
-        rule_files=tuple(f for f in content.rule_files if deployed(f.system)),
-        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if deployed(system_of(g.folder))),
-    )
+    return _keeping(content, lambda system: system in wanted or content.imported(system))
 
 
 def for_kubernetes(content: Content) -> Content:
@@ -140,11 +132,16 @@ def for_kubernetes(content: Content) -> Content:
     which a cluster does not have; kube-prometheus-stack ships its own for what it runs (its values'
     defaultRules.rules: alertmanager, general (Watchdog), prometheus, nodeExporterAlerting, kubernetesResources...,
     and grafana.defaultDashboardsEnabled: true)."""
+    return _keeping(content, lambda system: system != ALWAYS_DEPLOYED)
+
+
+def _keeping(content: Content, keep: Callable[[str], bool]) -> Content:
+    """The dashboards, rule files and Grafana rule groups of the systems `keep` says yes to."""
     return replace(
         content,
-        dashboards=tuple(d for d in content.dashboards if d.system != ALWAYS_DEPLOYED),
-        rule_files=tuple(f for f in content.rule_files if f.system != ALWAYS_DEPLOYED),
-        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if system_of(g.folder) != ALWAYS_DEPLOYED),
+        dashboards=tuple(d for d in content.dashboards if keep(d.system)),
+        rule_files=tuple(f for f in content.rule_files if keep(f.system)),
+        grafana_rule_groups=tuple(g for g in content.grafana_rule_groups if keep(system_of(g.folder))),
     )
 
 
