@@ -18,7 +18,7 @@ from stacks.errors import InputError
 from stacks.grafana_content import check_grafana_names
 from stacks.kubernetes_stack import KubernetesStack
 from stacks.monitoring import MonitoringStack
-from stacks.preflight import log_source_warnings, retention_problems, retention_warnings, shared_target_warnings
+from stacks.preflight import log_source_warnings, retention_findings, shared_target_warnings
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.settings import grafana_warnings
 from stacks.settings_scraping import label_warnings
@@ -27,7 +27,7 @@ settings = read_settings()
 content = select_systems(load_content(), settings.systems)
 if settings.kubernetes:  # the platform's content watches the Docker stack's own containers
     content = for_kubernetes(content)
-short_retention = retention_problems(settings, content)
+short_retention, retention_warnings = retention_findings(settings, content)
 if short_retention:
     raise InputError(short_retention)
 # The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
@@ -53,7 +53,7 @@ if settings.kubernetes:
 warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
 warnings += label_warnings(settings.scrape_targets)
 warnings += log_source_warnings(settings, content)
-warnings += retention_warnings(settings, content)
+warnings += retention_warnings
 warnings += shared_target_warnings(settings, pulumi.get_stack())
 check_policy_owner(settings, pulumi.get_stack())
 check_grafana_names(settings, content)

@@ -22,43 +22,39 @@ import yaml
 
 from stacks.content import ROOT, Content
 from stacks.content.log_labels import loki_queries
-from stacks.content.retention import LookBack, content_retention, days, readers
+from stacks.content.retention import LookBack, days, needed_retention, readers
 from stacks.durations import parse_duration
 from stacks.layout import OWN_HOST_ADDRESS
 from stacks.settings import StackSettings
 
 
-def retention_problems(settings: StackSettings, content: Content) -> list[str]:
-    """A given prometheus.retentionTime shorter than a window a declared system's content reads, one line per
-    file. A Kubernetes stack's Prometheus is the operator's, whose retention is the cluster's."""
-    return _short_retention(settings, content, declared=True)
-
-
-def retention_warnings(settings: StackSettings, content: Content) -> list[str]:
-    """The same for imported content: Prometheus and Grafana load it all the same, so it is a warning."""
-    return [f"[retention] {line}" for line in _short_retention(settings, content, declared=False)]
-
-
-def _short_retention(settings: StackSettings, content: Content, declared: bool) -> list[str]:
+def retention_findings(settings: StackSettings, content: Content) -> tuple[list[str], list[str]]:
+    """(problems, warnings): a given prometheus.retentionTime shorter than a window the content reads, one line per
+    file; a problem for a declared system's file, a warning for an imported one, which Prometheus and Grafana load
+    all the same. A Kubernetes stack's Prometheus is the operator's, whose retention is the cluster's."""
     given = settings.prometheus.retention_time
     if settings.kubernetes or not given:
-        return []
+        return [], []
     kept = parse_duration(given) / 1000
-    by_file: dict[str, list[LookBack]] = {}
-    for reader in sorted(readers(content), key=lambda reader: -reader.seconds):
-        if reader.seconds > kept and reader.declared == declared:
-            by_file.setdefault(reader.where.split(":")[0], []).append(reader)
-    needed = content_retention(content) if by_file else ""
-    lines = []
-    for found in by_file.values():
+    look_backs = sorted(readers(content), key=lambda look_back: -look_back.seconds)
+    by_file: dict[tuple[bool, str], list[LookBack]] = {}
+    for look_back in look_backs:
+        if look_back.seconds > kept:
+            by_file.setdefault((look_back.declared, look_back.where.split(":")[0]), []).append(look_back)
+    problems, warnings = [], []
+    for (declared, _), found in by_file.items():
         more = f" (and {len(found) - 1} more in this file)" if len(found) > 1 else ""
-        lines.append(
+        line = (
             f"{found[0].where}: reads {days(found[0].seconds)} back ({found[0].what}){more}, and "
             f"prometheus.retentionTime keeps {given}: it would answer from {given} of samples; set "
-            f"prometheus.retentionTime to at least {needed}, or leave it out for the longest window the deployed "
-            "content reads"
+            f"prometheus.retentionTime to at least {needed_retention(look_backs)}, or leave it out for the longest "
+            "window the deployed content reads"
         )
-    return lines
+        if declared:
+            problems.append(line)
+        else:
+            warnings.append(f"[retention] {line}")
+    return problems, warnings
 
 
 def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:

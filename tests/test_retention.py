@@ -13,7 +13,7 @@ from mockstack import run_expecting_error, run_program, unwrap
 from rendering import stack_settings
 
 from stacks.content import load_content, select_systems
-from stacks.preflight import retention_problems, retention_warnings
+from stacks.preflight import retention_findings
 from stacks.promql import lookback_seconds
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -174,7 +174,7 @@ def test_grafana_managed_rules_read_back_with_their_query_range_and_a_rule_files
     settings = replace(
         stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
     )
-    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    problems = retention_findings(settings, select_systems(load_content(content_copy), settings.systems))[0]
     assert [p.split(" back (")[0] for p in problems] == [
         "rules/grafana/mindhit-slow.yml: group 'slow', rule 'MindHitMonthlyDrop': reads 41d",
         f"rules/mindhit.yml:{line}: reads 35d",
@@ -205,8 +205,9 @@ def test_an_imported_folders_grafana_rules_are_warned_of(content_copy):
         stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
     )
     content = select_systems(load_content(content_copy), settings.systems)
-    assert retention_problems(settings, content) == []
-    (warning,) = retention_warnings(settings, content)
+    problems, warnings = retention_findings(settings, content)
+    assert problems == []
+    (warning,) = warnings
     assert warning.startswith(
         "[retention] rules/grafana/vendor.yml: group 'slow', rule 'VendorMonthly': reads 41d back"
     )
@@ -224,7 +225,7 @@ def test_a_grafana_rule_reading_exactly_the_retention_fits_and_a_dashboard_query
     settings = replace(
         stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
     )
-    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    problems = retention_findings(settings, select_systems(load_content(content_copy), settings.systems))[0]
     assert [p.split(" back (")[0] for p in problems] == [
         "dashboards/MindHit/business-metrics.json: $.panels[0].targets[0].expr: reads 45d"
     ]
@@ -239,7 +240,7 @@ def test_a_panels_range_one_second_past_the_retention_is_too_long(content_copy, 
     settings = replace(
         stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
     )
-    problems = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    problems = retention_findings(settings, select_systems(load_content(content_copy), settings.systems))[0]
     assert bool(problems) == short
 
 
@@ -251,6 +252,6 @@ def test_one_line_per_file_naming_its_longest_window(content_copy):
     settings = replace(
         stack_settings("prod"), prometheus=replace(stack_settings("prod").prometheus, retention_time="30d")
     )
-    (problem,) = retention_problems(settings, select_systems(load_content(content_copy), settings.systems))
+    (problem,) = retention_findings(settings, select_systems(load_content(content_copy), settings.systems))[0]
     assert problem.startswith("rules/mindhit.yml:")
     assert " reads 40d back (" in problem and "(and 1 more in this file)" in problem

@@ -7,7 +7,7 @@ is warned of for imported content, which Prometheus and Grafana load all the sam
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,8 +40,13 @@ class LookBack:
 def content_retention(content: Content) -> str:
     """The retention the content needs when the stack gives none: the longest window it reads, in whole days,
     and at least RETENTION_FLOOR."""
+    return needed_retention(readers(content))
+
+
+def needed_retention(look_backs: Iterable[LookBack]) -> str:
+    """The longest of these windows in whole days, and at least RETENTION_FLOOR."""
     floor = parse_duration(RETENTION_FLOOR) / 1000
-    return days(max([floor, *(reader.seconds for reader in readers(content))]))
+    return days(max([floor, *(look_back.seconds for look_back in look_backs)]))
 
 
 def readers(content: Content) -> Iterator[LookBack]:
