@@ -163,3 +163,13 @@ def processes():
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def logged_warnings(monkeypatch) -> list[str]:
+    """The warnings the program logs (pulumi.log.warn), as preview would print them."""
+    import pulumi
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    return warnings

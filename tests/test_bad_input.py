@@ -401,26 +401,18 @@ def test_an_export_for_an_unprovisioned_datasource_names_the_input(content_copy)
     )
 
 
-def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(monkeypatch):
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(logged_warnings):
     config, secrets = dev()
     config["monitoring:alerting"]["route"]["routes"].append({"matchers": ['team="payments"'], "receiver": "critical"})
     run = run_program("dev", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
-    assert warnings == [
+    assert logged_warnings == [
         "alerting.route.routes[6]: matcher team=\"payments\" names label 'team', which no alert rule sets; "
         "this route can never match"
     ]
 
 
-def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_route(monkeypatch):
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_route(logged_warnings):
     config, secrets = configured_stack("staging")  # deploys mindhit and observer (and the platform)
     routes = config["monitoring:alerting"]["route"]["routes"]
     routes.append({"matchers": ['system="kerp"'], "receiver": "default"})
@@ -428,7 +420,7 @@ def test_a_route_on_a_system_the_stack_does_not_deploy_is_a_warning_naming_the_r
     routes.append({"matchers": ['system=~"mind.*"'], "receiver": "default"})  # matches mindhit: no warning
     run = run_program("staging", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
-    assert warnings == [
+    assert logged_warnings == [
         'alerting.route.routes[4]: matcher system="kerp" names no system this stack deploys (mindhit, observer, '
         "platform); this route can never match",
         'alerting.route.routes[5]: matcher system=~"kerp|wealist" names no system this stack deploys '
@@ -637,19 +629,15 @@ def test_a_pagerduty_routing_key_that_is_not_an_integration_key():
     assert "pd-key-0001" not in message
 
 
-def test_a_deployed_systems_job_without_a_scrape_target_is_a_warning_when_discovery_is_off(monkeypatch):
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+def test_a_deployed_systems_job_without_a_scrape_target_is_a_warning_when_discovery_is_off(logged_warnings):
     config, secrets = configured_stack("prod")  # deploys mindhit and kerp, and scrapes both APIs
     config["monitoring:appDiscovery"] = {"enabled": False}
     run_program("prod", config, secrets)
-    assert warnings == []
+    assert logged_warnings == []
     config["monitoring:scrapeTargets"] = [t for t in config["monitoring:scrapeTargets"] if t["job"] != "kerp-api"]
     run = run_program("prod", config, secrets)
     assert run.recorder.registrations  # a warning: the stack still deploys
-    assert warnings == [
+    assert logged_warnings == [
         "scrapeTargets: no job kerp-api of system kerp, which this stack deploys, and app discovery is off: its "
         "panels will have no data and its TargetMissing alert will fire"
     ]
@@ -724,12 +712,8 @@ def test_what_prometheus_refuses_in_a_rule_file_stops_preview(content_copy, text
     assert expected in run_expecting_error("dev", *dev())
 
 
-def test_two_dashboards_of_one_title_in_a_folder_are_a_warning(content_copy, monkeypatch):
+def test_two_dashboards_of_one_title_in_a_folder_are_a_warning(content_copy, logged_warnings):
     """Grafana 13 takes the second (README, "Adding a dashboard"): a warning naming lint rule title-unique."""
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     title = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())["title"]
     model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
     write(content_copy / "dashboards/MindHit/copy.json", json.dumps({**model, "uid": "mindhit-copy", "title": title}))
@@ -738,7 +722,7 @@ def test_two_dashboards_of_one_title_in_a_folder_are_a_warning(content_copy, mon
         f"dashboards/MindHit/copy.json: [title-unique] $.title: {title!r} is already the title of "
         "dashboards/MindHit/api-overview.json in folder 'MindHit' (to turn the rule off for this file: "
         'dashboards/MindHit/.lint: exclusions: {title-unique: {reason: "<why>", dashboards: [copy.json]}})'
-    ) in warnings
+    ) in logged_warnings
 
 
 def test_a_dashboard_of_the_wrong_structure_stops_preview_by_file_and_json_path(content_copy):

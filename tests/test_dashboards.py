@@ -200,11 +200,7 @@ def test_a_bad_lint_file_is_named(content_copy, lint_file, expected):
     assert expected in str(raised.value)
 
 
-def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, monkeypatch):
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, logged_warnings):
     shutil.copytree(FIXTURES, content_copy / "dashboards/Imported")
     run = run_program("dev", *configured_stack("dev"))
     sent = {
@@ -224,9 +220,9 @@ def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, 
     old = sent["Old schema with rows, graph and singlestat"]
     assert [p["type"] for p in old["rows"][0]["panels"]] == ["singlestat", "graph"]
     # Preview says what in them falls short of the shipped dashboards, naming file, place and rule.
-    by_name = [w for w in warnings if w.startswith("dashboards/Imported/datasource-by-name.json")]
-    assert any("[datasource-by-uid]" in w for w in by_name), warnings
-    lint_warnings = [w for w in warnings if w.startswith("dashboards/Imported/")]
+    by_name = [w for w in logged_warnings if w.startswith("dashboards/Imported/datasource-by-name.json")]
+    assert any("[datasource-by-uid]" in w for w in by_name), logged_warnings
+    lint_warnings = [w for w in logged_warnings if w.startswith("dashboards/Imported/")]
     assert lint_warnings and all(
         re.search(r": \[[a-z-]+\] .*\(to turn the rule off for this file: dashboards/Imported/\.lint: ", w)
         for w in lint_warnings

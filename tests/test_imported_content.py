@@ -205,12 +205,10 @@ def test_the_platforms_histograms_are_declared_in_systems_platform_yml(tmp_path)
     )
 
 
-def test_an_imported_dashboard_reading_a_service_the_stack_lacks_is_left_out_with_a_warning(content_copy, monkeypatch):
+def test_an_imported_dashboard_reading_a_service_the_stack_lacks_is_left_out_with_a_warning(
+    content_copy, logged_warnings
+):
     """The corpus' nginx logs dashboard reads Loki: a stack without Loki deploys the rest, and says what it left."""
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     folder = content_copy / "dashboards/Vendor"
     folder.mkdir()
     shutil.copy(CORPUS / "dashboards/mixin_nginx_nginx-logs.json", folder)
@@ -224,7 +222,7 @@ def test_an_imported_dashboard_reading_a_service_the_stack_lacks_is_left_out_wit
     assert metrics in sent and logs not in sent
     assert (
         "dashboards/Vendor/mixin_nginx_nginx-logs.json: reads the loki datasource, which this stack does not run: "
-        "left out of this stack (add it to services)" in warnings
+        "left out of this stack (add it to services)" in logged_warnings
     )
 
 
@@ -258,17 +256,15 @@ def test_what_grafana_trims_is_taken(tmp_path):
     assert dashboard.uid == "nginx-metrics"
 
 
-def test_preview_ends_with_a_total_per_severity(content_copy, monkeypatch):
+def test_preview_ends_with_a_total_per_severity(content_copy, monkeypatch, logged_warnings):
     import pulumi
 
     infos: list[str] = []
-    warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "info", lambda message, *args, **kwargs: infos.append(message))
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     (content_copy / "dashboards/Vendor").mkdir()
     shutil.copy(CORPUS / "dashboards/mixin_nginx_nginx-metrics.json", content_copy / "dashboards/Vendor")
     run_program("dev", *configured_stack("dev"))
-    assert len(warnings) == 1 and infos[-1] == "content: 0 errors, 1 warning"  # the dashboard's schema findings
+    assert len(logged_warnings) == 1 and infos[-1] == "content: 0 errors, 1 warning"  # the dashboard's schema findings
     config, secrets = configured_stack("dev")
     config["monitoring:bindAdress"] = "127.0.0.1"
     assert run_expecting_error("dev", config, secrets).endswith("\n1 error")

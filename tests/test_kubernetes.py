@@ -337,14 +337,10 @@ def test_a_rule_file_named_with_dots_keeps_them_in_its_object_name(content_copy)
     assert "monitoring-cluster-node.rules" in names and "monitoring-cluster-node" not in names
 
 
-def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_collector(monkeypatch):
+def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_collector(logged_warnings):
     """The stack runs no Loki and no collector on Kubernetes: its log panels show only what the cluster's do."""
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     run()  # every system, dashboards as ConfigMaps: no Grafana-managed rules
-    reads_logs = [w for w in warnings if "reads logs (the loki datasource)" in w]
+    reads_logs = [w for w in logged_warnings if "reads logs (the loki datasource)" in w]
     assert [w.split(":")[0] for w in reads_logs] == [
         "dashboards/weAlist/developer.json",
         "dashboards/weAlist/log-analysis.json",
@@ -355,10 +351,10 @@ def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_col
         "cluster's own Loki holds, and its selectors (job=\"docker\", service) match only if the cluster's collector "
         'writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
     )
-    warnings.clear()
+    logged_warnings.clear()
     run_program("cluster", *configured_stack("cluster"))  # MindHit and K-ERP: no log panels
     run_program("dev", *configured_stack("dev"))  # Docker: the stack's own Loki
-    assert not [w for w in warnings if "reads logs" in w]
+    assert not [w for w in logged_warnings if "reads logs" in w]
 
 
 def test_through_the_grafana_provider_its_log_rules_are_named_too():

@@ -98,23 +98,19 @@ def test_a_given_retention_that_covers_every_window_is_kept():
     assert retention_flag("dev", config, secrets) == "400d"
 
 
-def test_imported_content_reading_further_back_than_retention_is_a_warning(content_copy, monkeypatch):
+def test_imported_content_reading_further_back_than_retention_is_a_warning(content_copy, logged_warnings):
     """Prometheus and Grafana load a dashboard whatever its range: for content nobody here declared, a short
     retention is the project's own finding, so a warning that names its rule and the setting that clears it."""
-    import pulumi
-
     imported = content_copy / "dashboards/Vendor"
     imported.mkdir()
     model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
     model.update(uid="vendor-sessions", title="Vendor sessions")
     model["panels"][0]["timeFrom"] = "now-45d"
     (imported / "sessions.json").write_text(json.dumps(model))
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     config, secrets = configured_stack("prod")  # keeps 30d
     program = run_program("prod", config, secrets)
     assert program.recorder.registrations, "a warning must not stop the stack"
-    assert [w for w in warnings if w.startswith("[retention]")] == [
+    assert [w for w in logged_warnings if w.startswith("[retention]")] == [
         "[retention] dashboards/Vendor/sessions.json: $.panels[0].timeFrom: reads 45d back (timeFrom now-45d), and "
         "prometheus.retentionTime keeps 30d: it would answer from 30d of samples; set prometheus.retentionTime to "
         "at least 45d, or leave it out for the longest window the deployed content reads"

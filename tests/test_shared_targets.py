@@ -15,24 +15,21 @@ from stacks.preflight import shared_target_warnings
 from stacks.settings_scraping import ScrapeTarget
 
 
-def preview_warnings(monkeypatch, stack: str, config: dict, secrets: list[str]) -> list[str]:
-    import pulumi
-
-    warnings: list[str] = []
-    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+def shared_target_lines(logged_warnings: list[str], stack: str, config: dict, secrets: list[str]) -> list[str]:
+    """The shared-target warnings preview logs for this config."""
     run_program(stack, config, secrets)
-    return [w for w in warnings if " is also a target of " in w]
+    return [w for w in logged_warnings if " is also a target of " in w]
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_shipped_stack_scrapes_another_ones_target(monkeypatch, stack):
-    assert preview_warnings(monkeypatch, stack, *configured_stack(stack)) == []
+def test_no_shipped_stack_scrapes_another_ones_target(logged_warnings, stack):
+    assert shared_target_lines(logged_warnings, stack, *configured_stack(stack)) == []
 
 
-def test_staging_scraping_devs_mindhit_is_warned_of(monkeypatch):
+def test_staging_scraping_devs_mindhit_is_warned_of(logged_warnings):
     config, secrets = configured_stack("staging")
     config["monitoring:scrapeTargets"][0]["targets"] = ["host.docker.internal:9000"]  # as staging had it
-    assert preview_warnings(monkeypatch, "staging", config, secrets) == [
+    assert shared_target_lines(logged_warnings, "staging", config, secrets) == [
         "scrapeTargets[0].targets[0]: host.docker.internal:9000 is also a target of Pulumi.dev.yaml (job "
         "mindhit-api) on the same Docker host (dockerHost unset in both): both stacks watch one deployment, and this "
         "stack's alerts and panels read the other's; give this stack its own deployment's address, or set "
