@@ -94,6 +94,16 @@ class Stack:
     def stack_file(self) -> Path:
         return self.workdir / f"Pulumi.{self.name}.yaml"
 
+    def set_test_values(self, shipped: str) -> None:
+        """The values a shipped stack file leaves to its operator (tests/conftest.py TEST_SETTINGS and
+        TEST_SECRETS), set as they would: with `pulumi config set --path`, the secrets with `--secret`."""
+        from conftest import TEST_SECRETS, TEST_SETTINGS
+
+        for path, value in TEST_SETTINGS.get(shipped, {}).items():
+            self.set_config(path, value, path=True)
+        for path, value in TEST_SECRETS.get(shipped, {}).items():
+            self.set_config(path, value, secret=True, path=True)
+
     def edit_config(self, edit) -> None:
         """Change the stack file's config in place (plain values), as a person editing it would."""
         data = yaml.safe_load(self.stack_file.read_text())

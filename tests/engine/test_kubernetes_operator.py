@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import TEST_SECRETS, TEST_SETTINGS
+from conftest import TEST_SECRETS
 from engine.kubernetes import api, get, start_cluster, start_operator, stop_cluster
 from engine.stack import ROOT, new_stack, project_copy, wait_for
 from routing import route_test, routing_rows
@@ -101,10 +101,7 @@ def stack(tmp_path_factory, cluster):
     )
     (workdir / f"Pulumi.{STACK}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
     stack = new_stack(workdir, STACK, tmp_path_factory.mktemp("state"))
-    for path, value in TEST_SETTINGS[SHIPPED].items():
-        stack.set_config(path, value, path=True)
-    for path, value in TEST_SECRETS[SHIPPED].items():
-        stack.set_config(path, value, secret=True, path=True)
+    stack.set_test_values(SHIPPED)
     stack.env["KUBECONFIG"] = str(kubeconfig)
     try:
         yield stack

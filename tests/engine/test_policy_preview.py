@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TEST_SECRETS, TEST_SETTINGS
+from conftest import TEST_SECRETS
 from engine.stack import ROOT, Stack, new_stack, project_copy
 
 from stacks.versions import IMAGES
@@ -34,10 +34,7 @@ def policy_stack(tmp_path: Path, name: str, **config) -> Stack:
             {"monitoring:grafanaContent": False, **{f"monitoring:{k}": v for k, v in config.items()}}
         )
     )
-    for path, value in TEST_SETTINGS.get(name, {}).items():  # values set once that are no secrets
-        stack.set_config(path, value, path=True)
-    for path, value in TEST_SECRETS.get(name, {}).items():
-        stack.set_config(path, value, secret=True, path=True)
+    stack.set_test_values(name)
     return stack
 
 
