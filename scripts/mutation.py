@@ -109,6 +109,10 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The verdicts so far, tracked: mutmut keeps its verdicts in mutants/ of one copy, which a new machine does not have,
+# and the whole run takes longer than a session. mutmut's own rule applies to them: a verdict is kept while its
+# function's code hashes the same (StrykerJS commits its incremental file for the same reason).
+RECORD = ROOT / "scripts/mutation-verdicts.json"
 STATS = "mutants/mutmut-stats.json"  # mutmut's record of each test's time and of which tests call which function
 # mutmut results lines: "    stacks.durations.x_parse_duration__mutmut_6: survived"
 CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
@@ -137,6 +141,22 @@ def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[s
     return by_module
 
 
+# mutmut 3.8.1's names for the exit codes it records (mutmut/stats.py status_by_exit_code); any other is "suspicious".
+STATUS_BY_EXIT_CODE = {0: "survived", 1: "killed", 3: "killed", 5: "no tests", 33: "no tests", 34: "skipped"}
+STATUS_BY_EXIT_CODE |= dict.fromkeys((36, 24, -24, 152, 255), "timeout")
+
+
+def record_results(record: dict) -> str:
+    """The record as `mutmut results --all true` prints verdicts, for `scores`."""
+    return "".join(
+        f"    {module.removesuffix('.py').replace('/', '.')}.{function}__mutmut_{number}: "
+        f"{STATUS_BY_EXIT_CODE.get(code, 'suspicious')}\n"
+        for module, functions in record.items()
+        for function, entry in functions.items()
+        for number, code in entry["exit_codes"].items()
+    )
+
+
 def survivors(results: str, modules: list[str]) -> list[str]:
     """The names of the mutants that survived, from `mutmut results --all true`."""
     return [name.split()[0] for _, _, missed in scores(results, modules).values() for name in missed]
@@ -148,6 +168,69 @@ def tree_name(root: Path = ROOT) -> str:
     commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     changed = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
     return f"{commit or 'no commit'}{' + changes' if changed else ''}"
+
+
+def meta_path(work: Path, module: str) -> Path:
+    """mutmut's file of one module's verdicts and function hashes in the copy `work`."""
+    return work / "mutants" / f"{module}.meta"
+
+
+def load_record(path: Path) -> dict:
+    """Module -> function -> {"hash", "exit_codes" (mutant number -> mutmut's exit code)}; {} before any run."""
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def seed_verdicts(work: Path, record: dict, modules: list[str]) -> list[str]:
+    """Writes the recorded verdicts as mutmut's meta files in a copy that has none; the modules seeded. mutmut
+    then keeps a verdict where its function's code hashes as recorded, and tries the rest."""
+    seeded = []
+    for module in modules:
+        functions = record.get(module)
+        if not functions or meta_path(work, module).exists():
+            continue
+        prefix = module.removesuffix(".py").replace("/", ".")
+        meta = {
+            "exit_code_by_key": {
+                f"{prefix}.{function}__mutmut_{number}": code
+                for function, entry in functions.items()
+                for number, code in entry["exit_codes"].items()
+            },
+            "hash_by_function_name": {function: entry["hash"] for function, entry in functions.items()},
+            "durations_by_key": {},
+            "estimated_durations_by_key": {},
+        }
+        meta_path(work, module).parent.mkdir(parents=True, exist_ok=True)
+        meta_path(work, module).write_text(json.dumps(meta))
+        seeded.append(module)
+    return seeded
+
+
+_MUTANT_KEY = re.compile(r"^.*\.(\w+)__mutmut_(\d+)$")
+
+
+def recorded_verdicts(work: Path, record: dict, modules: list[str]) -> dict:
+    """The record with the decided verdicts of `modules` in the copy `work` in place of the recorded ones."""
+    updated = dict(record)
+    for module in modules:
+        if not meta_path(work, module).is_file():
+            continue
+        meta = json.loads(meta_path(work, module).read_text())
+        functions = {name: {"hash": digest, "exit_codes": {}} for name, digest in meta["hash_by_function_name"].items()}
+        for key, code in meta["exit_code_by_key"].items():
+            match = _MUTANT_KEY.match(key)
+            if code is not None and match and match[1] in functions:
+                functions[match[1]]["exit_codes"][match[2]] = code
+        updated[module] = {name: entry for name, entry in sorted(functions.items()) if entry["exit_codes"]}
+    return {module: updated[module] for module in sorted(updated) if updated[module]}
+
+
+def save_record(path: Path, record: dict) -> None:
+    """One line per function, so that a diff of the record shows which functions' verdicts changed."""
+    lines = []
+    for module, functions in record.items():
+        entries = [f"    {json.dumps(name)}: {json.dumps(entry)}" for name, entry in functions.items()]
+        lines.append(f"  {json.dumps(module)}: {{\n" + ",\n".join(entries) + "\n  }")
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n")
 
 
 def run_environment(environ: Mapping[str, str], work: Path, *, mapping: bool) -> dict[str, str]:
@@ -175,15 +258,30 @@ def test_map(work: Path) -> dict:
     return {name: sorted(tests) for name, tests in stats["tests_by_mangled_function_name"].items()}
 
 
+def print_table(table: dict[str, tuple[int, int, list[str]]]) -> None:
+    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
+    for module, (killed, tried, _) in table.items():
+        score = f"{100 * killed / tried:.1f} %" if tried else "-"
+        print(f"{module:<40} {killed:>7} {tried:>6} {score:>8}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules to score (default: the core modules)")
     parser.add_argument("--keep", metavar="DIR", help="run in DIR and leave it (mutmut browse there)")
+    parser.add_argument("--save", metavar="DIR", help="record the verdicts of the run in DIR so far, and stop")
+    parser.add_argument("--table", action="store_true", help="print the scores of the recorded verdicts, and stop")
     arguments = parser.parse_args()
     modules = arguments.modules or list(CORE_MODULES)
     for module in modules:
         if not (ROOT / module).is_file():
             parser.error(f"no module {module}")
+    if arguments.save:
+        save_record(RECORD, recorded_verdicts(Path(arguments.save), load_record(RECORD), modules))
+        arguments.table = True
+    if arguments.table:
+        print_table(scores(record_results(load_record(RECORD)), modules))
+        return 0
     # The tree the figures are about, first: a score read later against a newer tree would mislead.
     print(f"tree: {tree_name()}", flush=True)
     work = Path(arguments.keep or tempfile.mkdtemp(prefix="mutation-"))
@@ -191,6 +289,9 @@ def main() -> int:
     files = tracked_copy(work)
     with (work / "pyproject.toml").open("a") as pyproject:
         pyproject.write(mutmut_config(modules, files))
+    seeded = seed_verdicts(work, load_record(RECORD), modules)
+    if seeded:
+        print(f"verdicts recorded in {RECORD.relative_to(ROOT)} kept where the code is unchanged: {seeded}")
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     mutmut_run = [mutmut, "run", "--max-children", str(os.cpu_count() or 2)]
     env = run_environment(os.environ, work, mapping=False)
@@ -218,11 +319,9 @@ def main() -> int:
         run = subprocess.run([*mutmut_run, *retry], cwd=work, env=env)
     if test_map(work) != tests_by_function:  # mutmut mapped again, with shared runs: survivors may be false
         print("mutmut recorded a new test map in the second run: the scores below may count false survivors")
+    save_record(RECORD, recorded_verdicts(work, load_record(RECORD), modules))
     table = scores(results(), modules)
-    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
-    for module, (killed, tried, _) in table.items():
-        score = f"{100 * killed / tried:.0f} %" if tried else "-"
-        print(f"{module:<40} {killed:>7} {tried:>6} {score:>6}")
+    print_table(table)
     for _, _, missed in table.values():
         for survivor in missed:
             print(f"survived: {survivor}")

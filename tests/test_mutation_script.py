@@ -150,3 +150,76 @@ def test_a_kept_copy_is_copied_into_again(tmp_path, monkeypatch):
     assert mutation.tracked_copy(copy) == ["a.py", "policy/PulumiPolicy.yaml"]
     assert (copy / "a.py").read_text() == "x = 2\n"
     assert (copy / "policy/.venv").resolve() == source / "policy/.venv"
+
+
+RECORD = {
+    "stacks/durations.py": {
+        "x_parse_duration": {"hash": "aa", "exit_codes": {"1": 1, "2": 0}},
+        "x_is_size": {"hash": "bb", "exit_codes": {"1": 36}},
+    }
+}
+
+
+def test_recorded_verdicts_are_seeded_as_mutmut_s_meta_files_once(tmp_path):
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py", "stacks/errors.py"]) == [
+        "stacks/durations.py"
+    ]
+    meta = json.loads((tmp_path / "mutants/stacks/durations.py.meta").read_text())
+    # The keys and fields mutmut 3.8.1's SourceFileMutationData.load reads, and nothing else (it asserts so).
+    assert meta == {
+        "exit_code_by_key": {
+            "stacks.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.durations.x_parse_duration__mutmut_2": 0,
+            "stacks.durations.x_is_size__mutmut_1": 36,
+        },
+        "hash_by_function_name": {"x_parse_duration": "aa", "x_is_size": "bb"},
+        "durations_by_key": {},
+        "estimated_durations_by_key": {},
+    }
+    assert not (tmp_path / "mutants/stacks/errors.py.meta").exists()  # nothing recorded for it
+    # A kept copy resuming has its own, newer verdicts: they are not overwritten.
+    (tmp_path / "mutants/stacks/durations.py.meta").write_text("{}")
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py"]) == []
+    assert (tmp_path / "mutants/stacks/durations.py.meta").read_text() == "{}"
+
+
+def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(tmp_path):
+    other = {"stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}}}
+    meta = {
+        "exit_code_by_key": {
+            "stacks.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.durations.x_parse_duration__mutmut_2": None,  # not tried yet: not recorded
+            "stacks.durations.x_parse_duration__mutmut_10": 0,
+            "stacks.durations.x_is_size__mutmut_1": None,
+        },
+        "hash_by_function_name": {"x_parse_duration": "a2", "x_is_size": "bb"},
+        "durations_by_key": {"stacks.durations.x_parse_duration__mutmut_1": 0.5},
+        "estimated_durations_by_key": {},
+    }
+    (tmp_path / "mutants/stacks").mkdir(parents=True)
+    (tmp_path / "mutants/stacks/durations.py.meta").write_text(json.dumps(meta))
+    updated = mutation.recorded_verdicts(tmp_path, {**RECORD, **other}, ["stacks/durations.py", "stacks/alerting.py"])
+    assert updated == {
+        "stacks/durations.py": {"x_parse_duration": {"hash": "a2", "exit_codes": {"1": 1, "10": 0}}},
+        "stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}},
+    }
+    record = tmp_path / "record.json"
+    mutation.save_record(record, updated)
+    assert mutation.load_record(record) == updated
+    assert '    "x_fail": {"hash": "cc", "exit_codes": {"3": 1}}\n' in record.read_text()  # a line per function
+    assert mutation.load_record(tmp_path / "none.json") == {}
+
+
+def test_the_record_scores_as_mutmut_s_results_do():
+    assert mutation.record_results(RECORD) == (
+        "    stacks.durations.x_parse_duration__mutmut_1: killed\n"
+        "    stacks.durations.x_parse_duration__mutmut_2: survived\n"
+        "    stacks.durations.x_is_size__mutmut_1: timeout\n"
+    )
+    assert mutation.scores(mutation.record_results(RECORD), ["stacks/durations.py"]) == {
+        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"])
+    }
+
+
+def test_the_tracked_record_names_core_modules_only():
+    assert set(mutation.load_record(mutation.RECORD)) <= set(mutation.CORE_MODULES)
