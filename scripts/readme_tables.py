@@ -1,5 +1,6 @@
-"""Prints the README's generated tables: the config keys (from the Pulumi.yaml schema) and the services (from
-stacks/layout.py and stacks/versions.py). `--write` updates README.md."""
+"""Prints the documentation's generated tables: the config keys (from the Pulumi.yaml schema) and the services (from
+stacks/layout.py and stacks/versions.py). `--write` updates them where they are, between their
+`<!-- <name>:start -->` and `<!-- <name>:end -->` lines in the files of TABLE_FILES (docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -40,20 +41,23 @@ def services_table() -> str:
 
 
 TABLES = {"config-table": config_table, "services-table": services_table}
+TABLE_FILES = (ROOT / "docs" / "configuration.md",)
+"""The files that hold the tables' blocks."""
 
 
-def readme_with_tables(readme: str) -> str:
+def with_tables(text: str) -> str:
+    """`text` with each table's block, where it has one, holding the table as it is generated now."""
     for name, render in TABLES.items():
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
         block = f"{start}\n{render()}\n{end}"
-        readme = pattern.sub(lambda _, block=block: block, readme)  # a function: the table's text is not a template
-    return readme
+        text = pattern.sub(lambda _, block=block: block, text)  # a function: the table's text is not a template
+    return text
 
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
-        path = ROOT / "README.md"
-        path.write_text(readme_with_tables(path.read_text()))
+        for path in TABLE_FILES:
+            path.write_text(with_tables(path.read_text()))
     else:
         print(config_table(), services_table(), sep="\n\n")

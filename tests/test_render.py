@@ -104,15 +104,19 @@ def test_app_discovery_can_be_switched_off():
     assert discovery_job(stack_settings("dev")) is not None
 
 
-def test_readme_tables_are_generated_from_the_schema_the_layout_and_the_pins():
+def test_docs_tables_are_generated_from_the_schema_the_layout_and_the_pins():
     import sys
 
     sys.path.insert(0, str(GOLDEN.parent.parent / "scripts"))
-    from readme_tables import readme_with_tables
+    from readme_tables import TABLE_FILES, TABLES, with_tables
 
-    readme = (GOLDEN.parent.parent / "README.md").read_text()
-    assert readme_with_tables(readme) == readme, "run: python scripts/readme_tables.py --write"
-    assert "| `prometheus` | `prom/prometheus:v3.16.0` | 9090 | 9091 | `/-/ready` | yes |" in readme
+    docs = {path: path.read_text() for path in TABLE_FILES}
+    for path, text in docs.items():
+        assert with_tables(text) == text, f"{path.name}: run: python scripts/readme_tables.py --write"
+    everything = "\n".join(docs.values())
+    for name in TABLES:  # each table has its block in one of the files
+        assert everything.count(f"<!-- {name}:start -->") == everything.count(f"<!-- {name}:end -->") == 1, name
+    assert "| `prometheus` | `prom/prometheus:v3.16.0` | 9090 | 9091 | `/-/ready` | yes |" in everything
 
 
 # ---------------------------------------------------------------- the Kubernetes objects of the settings
