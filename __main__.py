@@ -31,7 +31,7 @@ short_retention, retention_warnings = retention_findings(settings, content)
 if short_retention:
     raise InputError(short_retention)
 # The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
-# (README, "Kubernetes").
+# (docs/kubernetes.md, "Pointing it at kube-prometheus-stack").
 sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.grafana == "configmaps"
 if settings.grafana_content and not sidecar_dashboards:
     content = select_datasources(content, set(settings.datasource_urls))

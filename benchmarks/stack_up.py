@@ -1,9 +1,10 @@
 """How `pulumi up` takes changes, this design beside a previous one and beside `docker-compose up`.
 
-The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and Alertmanager
-from their local builds; Grafana, Loki and Promtail are AGPL and not built here (README, "Status"). For this
-design and for the program of --baseline (a git revision, by default the last one that replaced Prometheus on a
-rule edit), on the same images, each run in a fresh project copy with a `for: 5m` alert of its own:
+The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and Alertmanager from
+their local builds; Grafana, Loki and Promtail are AGPL and not built here (docs/building-without-registries.md,
+"Never built or downloaded"). For this design and for the program of --baseline (a git revision, by default the last
+one that replaced Prometheus on a rule edit), on the same images, each run in a fresh project copy with a `for: 5m`
+alert of its own:
 - a cold `pulumi up` until every container is healthy, against `docker-compose up` of the same containers
   (stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health);
 - a no-op once the containers have settled (their CPU use below 5% of a core): `scripts/up`, the command users

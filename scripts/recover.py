@@ -137,7 +137,7 @@ def no_update_running(backend: str, project: str, stack: str) -> Owners | None:
         kind = backend.partition("://")[0] or "Pulumi Cloud"
         say(
             f"the lock of a {kind} backend cannot be read from here, so nothing is touched: after a killed update, "
-            "see README, 'When things go wrong'"
+            "see docs/operations.md, 'When things go wrong'"
         )
         return None
     backend_dir = Path(backend.removeprefix("file://")).expanduser()

@@ -196,7 +196,7 @@ class Alerting:
 def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_secret: bool) -> Alerting:
     """Validate the `alerting` config object; every problem names its path under `alerting`."""
     if value is None:
-        problems.add("alerting", "is required: receivers and a route (see README, 'Alert routes')")
+        problems.add("alerting", "is required: receivers and a route (see docs/content.md, 'Alert routes')")
         return Alerting(receivers=(), route=Route(receiver=None))
     top = Reader(value, "alerting", problems, {"receivers", "route", "inhibitRules", "smtp"})
     secrets = _SecretCheck(problems, require_secrets and not is_secret)

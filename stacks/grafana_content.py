@@ -239,7 +239,7 @@ class GrafanaContent(pulumi.ComponentResource):
                 opts=options(*self.contact_points.values()),
             )
         # The same inhibit rules as alertmanager.yml. Grafana 13 applies them with the alertingMultiplePolicies
-        # feature toggle, which the stack's Grafana container turns on (README, "Adding an alert rule or route").
+        # feature toggle, which the stack's Grafana container turns on (docs/content.md, "Alert routes").
         v1beta1 = grafana.alerting.v1beta1
         self.inhibition_rules = [
             v1beta1.NotificationsInhibitionRule(
@@ -274,7 +274,8 @@ class GrafanaContent(pulumi.ComponentResource):
         # Applications push their own dashboards and rules with this account rather than the admin password, into
         # the stack's folders only: Viewer (it reads the org and queries datasources, which saving a rule checks)
         # and Edit on each of those folders (dashboards and alert rules there). It cannot create folders, nor touch
-        # the org's other folders, datasources, users or alerting config (README, "Bring your own Grafana").
+        # the org's other folders, datasources, users or alerting config (docs/configuration.md, "Bring your own
+        # Grafana").
         self.app_service_account = grafana.oss.ServiceAccount(
             f"{name}-app-service-account", name=names("applications"), role="Viewer", opts=options()
         )

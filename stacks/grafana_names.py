@@ -11,7 +11,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# What Grafana takes as a uid (util.IsValidShortUID and IsShortUIDTooLong, README "Bring your own Grafana").
+# What Grafana takes as a uid (util.IsValidShortUID and IsShortUIDTooLong; docs/configuration.md, "Bring your own
+# Grafana").
 UID_CHARACTERS = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_UID = 40
 

@@ -70,7 +70,7 @@ def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:
     return [
         f"{source}: reads logs (the loki datasource), and a Kubernetes stack runs no log collector: it shows what "
         "the cluster's own Loki holds, and its selectors (job=\"docker\", service) match only if the cluster's "
-        'collector writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+        'collector writes the labels stacks/layout.py LOG_LABELS names (docs/kubernetes.md, "Logs on Kubernetes")'
         for source in dict.fromkeys(sources)
     ]
 

@@ -130,7 +130,8 @@ def _systems_file(system: NewSystem) -> str:
     jobs = "".join(f"  {job}: scraped at {target}\n" for job, target in system.jobs.items())
     return (
         f"# {system.title}: declared by `python -m stacks new-system`. Its rules and dashboards get the strict checks\n"
-        '# (README, "Systems"): add each metric its rules and panels read to `metrics`, with a histogram\'s buckets.\n'
+        '# (docs/systems.md, "The metrics contract"): add each metric its rules and panels read to `metrics`, with a\n'
+        "# histogram's buckets.\n"
         f"jobs:\n{jobs}"
         "metrics:\n"
         "  process_start_time_seconds:  # every official Prometheus client library exposes it\n"
@@ -168,7 +169,10 @@ def _alerts(system: NewSystem) -> list[dict]:
 
 
 def _rules_file(system: NewSystem) -> str:
-    header = f'# {system.title}: silence is an alert (README, "Systems"): a target down, and a job with no target.\n'
+    header = (
+        f'# {system.title}: silence is an alert (docs/systems.md, "Silence is an alert"): a target down, and a job\n'
+        "# with no target.\n"
+    )
     return header + _yaml({"groups": [{"name": f"{system.name}-targets", "rules": _alerts(system)}]})
 
 

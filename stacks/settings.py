@@ -53,7 +53,8 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 ALWAYS_RUN = ("prometheus", "alertmanager")  # the stack is its alerting: without these there is nothing to deploy
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
-INHIBITION_SINCE = (13, 1)  # the first Grafana to serve the inhibition rule API (README, "Bring your own Grafana")
+# The first Grafana to serve the inhibition rule API (docs/configuration.md, "Bring your own Grafana").
+INHIBITION_SINCE = (13, 1)
 _GRAFANA_VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _SYSTEM = re.compile(r"[a-z0-9]+")

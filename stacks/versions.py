@@ -11,7 +11,8 @@ cAdvisor (its containers' metrics).
 source this project may build (Apache-2.0 Go modules) for machines without a registry. Those images are
 tagged under `LOCAL_REGISTRY`, never under the upstream name, so a local build can never shadow the real
 image, and a stack selects them through `images` (`local_images()`, the services) and the agents' images
-(`local_agent_images()`). Grafana, Loki and Promtail are AGPL: they are never built here (README, "Status").
+(`local_agent_images()`). Grafana, Loki and Promtail are AGPL: they are never built here
+(docs/building-without-registries.md, "Never built or downloaded").
 
 `TEST_RECEIVERS` are servers the tests send to (Prometheus remote write into a real receiver) that no stack
 deploys: they have no upstream pin in `IMAGES`, only a local build (`TEST_RECEIVER_BUILDS`, built by the same

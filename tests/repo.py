@@ -14,7 +14,8 @@ CORPUS = Path(os.environ.get("MONITORING_CORPUS", ROOT.parent / "shared" / "corp
 
 def declared_rule_files() -> list[Path]:
     """rules/<system>.yml of the declared systems (systems/<system>.yml, and the platform): the content the
-    project's own checks hold to its truths. Imported rule files (README, "Two kinds of content") are not."""
+    project's own checks hold to its truths. Imported rule files (docs/content.md, "Declared and imported content")
+    are not."""
     declared = {path.stem for path in (ROOT / "systems").glob("*.yml")} | {"platform"}
     return [path for path in sorted((ROOT / "rules").glob("*.yml")) if path.stem in declared]
 

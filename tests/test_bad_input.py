@@ -713,7 +713,7 @@ def test_what_prometheus_refuses_in_a_rule_file_stops_preview(content_copy, text
 
 
 def test_two_dashboards_of_one_title_in_a_folder_are_a_warning(content_copy, logged_warnings):
-    """Grafana 13 takes the second (README, "Adding a dashboard"): a warning naming lint rule title-unique."""
+    """Grafana 13 takes the second (docs/content.md, "Dashboards"): a warning naming lint rule title-unique."""
     title = json.loads((content_copy / "dashboards/MindHit/api-overview.json").read_text())["title"]
     model = json.loads((content_copy / "dashboards/MindHit/business-metrics.json").read_text())
     write(content_copy / "dashboards/MindHit/copy.json", json.dumps({**model, "uid": "mindhit-copy", "title": title}))

@@ -1,12 +1,12 @@
 """The real images on a real Docker engine, running the rendered configuration (through docker-compose).
 
-The same images, files, volumes, ports and healthchecks as the Pulumi components (stacks/render/
-compose.py), so this proves the configuration against Prometheus 3 and Alertmanager themselves:
-health, scraping, rules, the alert path, data on volumes. The stack runs without Loki, Promtail and
-Grafana (`services`): their images come only from a registry, and their source is AGPL, which this
-project does not build (README, "Status"). The images are the local builds of the pinned releases,
-selected through `images` as a stack would select a mirror. The stack's own host runs its agents (node-exporter and
-cAdvisor, local builds too) in the host's network, on ports of this test's own, and Prometheus scrapes them.
+The same images, files, volumes, ports and healthchecks as the Pulumi components (stacks/render/ compose.py), so
+this proves the configuration against Prometheus 3 and Alertmanager themselves: health, scraping, rules, the alert
+path, data on volumes. The stack runs without Loki, Promtail and Grafana (`services`): their images come only from a
+registry, and their source is AGPL, which this project does not build (docs/building-without-registries.md, "Never
+built or downloaded"). The images are the local builds of the pinned releases, selected through `images` as a stack
+would select a mirror. The stack's own host runs its agents (node-exporter and cAdvisor, local builds too) in the
+host's network, on ports of this test's own, and Prometheus scrapes them.
 """
 
 from __future__ import annotations

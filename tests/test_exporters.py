@@ -3,7 +3,7 @@ connection a Pulumi secret, scraped as a job its system declares; and the bad in
 
 The exporters' images cannot be built here: the Go module proxy refuses github.com/prometheus-community/
 postgres_exporter and github.com/oliver006/redis_exporter (403, "This module version is not available"), so
-these are checked under mocks and with promtool, not run (README, "Status")."""
+these are checked under mocks and with promtool, not run (docs/testing.md, "What is proven, and by what")."""
 
 from __future__ import annotations
 

@@ -349,7 +349,7 @@ def test_a_kubernetes_stack_warns_of_the_log_panels_it_deploys_without_a_log_col
     assert reads_logs[0].endswith(
         ": reads logs (the loki datasource), and a Kubernetes stack runs no log collector: it shows what the "
         "cluster's own Loki holds, and its selectors (job=\"docker\", service) match only if the cluster's collector "
-        'writes the labels stacks/layout.py LOG_LABELS names (README, "Kubernetes")'
+        'writes the labels stacks/layout.py LOG_LABELS names (docs/kubernetes.md, "Logs on Kubernetes")'
     )
     logged_warnings.clear()
     run_program("cluster", *configured_stack("cluster"))  # MindHit and K-ERP: no log panels

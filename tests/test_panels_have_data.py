@@ -5,7 +5,8 @@ Prometheus query of every shipped dashboard and SLO dashboard, with its
 variables resolved the way Grafana does, returns a series with a value, unless its panel is empty by design
 (it shows only failures, and says what it shows when there are none: Grafana's `noValue`).
 
-Loki panels are not run: Loki is AGPL and does not run here (README, "Status").
+Loki panels are not run: Loki is AGPL and does not run here
+(docs/building-without-registries.md, "Never built or downloaded").
 """
 
 from __future__ import annotations

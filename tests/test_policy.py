@@ -374,7 +374,7 @@ def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, st
     assert {"grafana:alerting/contactPoint:ContactPoint", "pulumi:providers:grafana"} <= {r.type for r in registrations}
     pack.configure(stack_policy_config(stack))
     found = {(v.policy, v.level, r.name) for r in registrations for v in pack.analyze(r.type, r.name, r.inputs)}
-    # dev keeps the seed's admin/admin (README): an advisory, and the only finding anywhere.
+    # dev keeps the seed's admin/admin (README, "What to open"): an advisory, and the only finding anywhere.
     expected = {("grafana-admin-password", "advisory", "monitoring-grafana-container")} if stack == "dev" else set()
     assert found == expected
 

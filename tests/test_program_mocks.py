@@ -597,8 +597,8 @@ def test_each_check_container_loads_the_files_its_service_will_run_with():
 
 def test_the_servers_that_reload_take_new_files_in_place_after_their_check(stack):
     """Prometheus and Alertmanager: their files reach the running container through `<service>-config` (a
-    dynamic resource, stacks/reload.py), never by a replace; the others are replaced (README, "How a change reaches
-    the servers")."""
+    dynamic resource, stacks/reload.py), never by a replace; the others are replaced (docs/operations.md, "How a
+    change reaches the servers")."""
     recorder = program(stack).recorder
     # What the delivery reads after its reload: the server's success gauge, the time of its last good reload, and
     # the line its log writes when it refuses the files.

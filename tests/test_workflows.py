@@ -1,6 +1,6 @@
 """The GitHub Actions workflows in .github/workflows/: actionlint (with shellcheck on the run scripts)
 passes every one, broken fixtures fail the same check naming the file and line, and the workflows do
-what the README says: every stack previewed with the policy pack on pull requests, dev deployed on
+what docs/operations.md, "Workflows", says: every stack previewed with the policy pack on pull requests, dev deployed on
 merge and staging/prod behind environments, every stack drift-checked nightly, least privilege."""
 
 from __future__ import annotations

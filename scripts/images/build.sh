@@ -6,7 +6,7 @@
 # `docker import`ed under its LOCAL name (monitoring.local/<name>:<tag>), never the upstream one: a local
 # build must not shadow the real image on a machine that later reaches a registry. Stacks select these
 # through their `images` config.
-# Grafana, Loki and Promtail are AGPL and are never built here (README, "Status").
+# Grafana, Loki and Promtail are AGPL and are never built here (docs/building-without-registries.md, "Never built or downloaded").
 # cAdvisor's own main (module github.com/google/cadvisor/cmd) is not on the Go module proxy: its image is
 # built from this project's main (LOCAL_BUILDS["cadvisor"].main) over the release's served modules.
 # VictoriaMetrics single-node (Apache-2.0; stacks/versions.py TEST_RECEIVERS) is a receiver of the tests'

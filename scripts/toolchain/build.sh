@@ -5,7 +5,7 @@
 # version) exists is skipped, so a second run only checks. Build output goes to logs/ under the cache;
 # stdout gets one timed line per step.
 # The Grafana provider plugin is never built here: pulumiverse-grafana's provider module pulls Grafana's
-# AGPL modules (README, "Status"). Users get it from the Pulumi registry with the official CLI.
+# AGPL modules (docs/building-without-registries.md, "Never built or downloaded"). Users get it from the Pulumi registry with the official CLI.
 # Usage: scripts/toolchain/build.sh [--cli-only] && source scripts/toolchain/env.sh
 #   --cli-only: the CLI and the language host only.
 set -euo pipefail

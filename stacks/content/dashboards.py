@@ -15,7 +15,7 @@ from stacks.errors import Problems, Reader
 from stacks.grafana_names import is_grafana_uid
 from stacks.slugs import slug
 
-# What Grafana's dashboard API refuses (README, "Adding a dashboard", cites where): these stop preview for every
+# What Grafana's dashboard API refuses (docs/content.md, "Dashboards", cites where): these stop preview for every
 # dashboard, imported or not. The uid's rule is the one every Grafana uid follows (stacks/grafana_names.py).
 _MAX_TITLE = 5000
 LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
@@ -111,8 +111,8 @@ def lint_exclusions(
 
 def check_unique_titles(dashboards: tuple[Dashboard, ...]) -> list[tuple[LintFile, Finding]]:
     """A second dashboard of one title in a folder: a warning, as Grafana 13 takes it (its save path no longer
-    checks titles, and the unique index on folder and title was dropped; README cites where), but the two are hard
-    to tell apart in the folder and in search."""
+    checks titles, and the unique index on folder and title was dropped; docs/content.md, "Dashboards", cites
+    where), but the two are hard to tell apart in the folder and in search."""
     seen: dict[tuple[str, str], str] = {}
     found = []
     for dashboard in dashboards:

@@ -19,7 +19,7 @@ from stacks.gotemplate import ALERTMANAGER_FUNCTIONS, template_error, template_n
 
 # The templates Alertmanager 0.35 defines itself (github.com/prometheus/alertmanager@v0.35.0, template/default.tmpl
 # and template/email.tmpl), which a receiver may run without defining them. Grafana's own defaults have other names
-# (README, "Notification templates").
+# (docs/content.md, "Notification templates").
 ALERTMANAGER_TEMPLATES = frozenset(
     {"__alertmanager", "__alertmanagerURL", "__description", "__subject", "__text_alert_list"}
     | {"__text_alert_list_markdown", "email.default.subject", "email.default.html"}

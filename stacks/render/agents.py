@@ -81,7 +81,7 @@ def agent_specs(host: HostSettings, settings: StackSettings) -> list[AgentSpec]:
                     f"--listen_ip={host.address.removeprefix('[').removesuffix(']')}",
                     f"--port={host.ports[CADVISOR.name]}",
                     # Only the Docker containers (and the host's root cgroup), without their labels as metric
-                    # labels: both bound the series per container (README, "Sizing").
+                    # labels: both bound the series per container (docs/hosts.md, "Sizing").
                     "--docker_only=true",
                     "--store_container_labels=false",
                     "--housekeeping_interval=10s",

@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from stacks.versions import local_agent_images, local_images  # noqa: E402
 
-# What a stack can run on a machine without a registry: Prometheus and Alertmanager from their local
-# builds (scripts/images/), no Loki, Promtail or Grafana (their source is AGPL: README, "Status"). The host
-# agents' local builds are selected too; a test that runs them gives `hosts` with ports of its own (the default,
-# 9100 and 9338 on the Docker host's gateway, belongs to a developer's dev stack), the others run none.
+# What a stack can run on a machine without a registry: Prometheus and Alertmanager from their local builds
+# (scripts/images/), no Loki, Promtail or Grafana (their source is AGPL: docs/building-without-registries.md, "Never
+# built or downloaded"). The host agents' local builds are selected too; a test that runs them gives `hosts` with
+# ports of its own (the default, 9100 and 9338 on the Docker host's gateway, belongs to a developer's dev stack),
+# the others run none.
 PERMITTED_SERVICES = {
     "services": ["prometheus", "alertmanager"],
     "images": local_images() | local_agent_images(),

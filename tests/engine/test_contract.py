@@ -1,10 +1,10 @@
 """The output contract on the real engine: a second Pulumi project registers its own scrape target.
 
-The monitoring dev stack, with what this machine may run (engine.stack.PERMITTED_SERVICES: Prometheus
-and Alertmanager, no Grafana or its plugin, README "Status"), is deployed once; then `examples/app`, a
-project of its own in the same file backend, reads it through a StackReference, runs a container on its
-network with the scrape labels, and Prometheus scrapes it without the monitoring stack being touched.
-The tests run in order on one deployment.
+The monitoring dev stack, with what this machine may run (engine.stack.PERMITTED_SERVICES: Prometheus and
+Alertmanager, no Grafana or its plugin, docs/building-without-registries.md, "Never built or downloaded"), is
+deployed once; then `examples/app`, a project of its own in the same file backend, reads it through a
+StackReference, runs a container on its network with the scrape labels, and Prometheus scrapes it without the
+monitoring stack being touched. The tests run in order on one deployment.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """End to end on the real engine: `pulumi preview/up/destroy` of the dev stack's containers on Docker.
 
-The dev stack with what this machine may run (engine.stack.PERMITTED_SERVICES): Prometheus and
-Alertmanager from their local builds, selected through `images`, without Loki, Promtail, Grafana or its
-content (their source, and the Grafana plugin's, is AGPL: README, "Status"). Through the real Pulumi
-engine, the docker plugin and the real servers. The tests run in order on one deployment.
+The dev stack with what this machine may run (engine.stack.PERMITTED_SERVICES): Prometheus and Alertmanager from
+their local builds, selected through `images`, without Loki, Promtail, Grafana or its content (their source, and the
+Grafana plugin's, is AGPL: docs/building-without-registries.md, "Never built or downloaded"). Through the real
+Pulumi engine, the docker plugin and the real servers. The tests run in order on one deployment.
 """
 
 from __future__ import annotations
@@ -313,7 +313,8 @@ def test_a_second_scripts_up_waits_for_the_first_and_removes_nothing_of_it(stack
 # A regex Go's RE2 refuses ("invalid repeat count": nested repeats above 1000). Preview refuses it too
 # (stacks/promql.py, regex_error), exactly as the server does: to show what the last line does when preview misses
 # something (a gap not yet known, an image of another release), the test takes that check out of its own copy of
-# the program, and the rule reaches `up` as one only the server refuses (README, "When things go wrong").
+# the program, and the rule reaches `up` as one only the server refuses (docs/operations.md, "Configuration the
+# servers refuse").
 ONLY_THE_SERVER_REFUSES = 'instance=~"(a{30}){40}", '
 PREVIEW_REGEX_CHECK = "return disabled_feature(expr) or regex_error(expr)"
 
@@ -456,7 +457,7 @@ def test_an_update_killed_mid_replace_is_recovered_by_the_next_scripts_up(stack)
     finally:
         update.kill()
         update.wait()
-    # What the killed CLI leaves running (README, "When things go wrong"), ended as the README says.
+    # What the killed CLI leaves running (docs/operations.md, "An update killed midway"), ended as that section says.
     left = wait_for(lambda: _orphaned_pulumi_helpers().keys() - helpers_before.keys(), 30, "the orphaned helpers")
     names = {_orphaned_pulumi_helpers()[group] for group in left}
     assert {"pulumi-language-python", "pulumi-resource-docker"} <= names, names
@@ -489,7 +490,7 @@ def test_an_update_killed_mid_replace_is_recovered_by_the_next_scripts_up(stack)
 
 
 def _orphaned_pulumi_helpers() -> dict[str, str]:
-    """Process group -> program name, of each line README's command finds:
+    """Process group -> program name, of each line that section's command finds:
     ps -A -ww -o pid,ppid,pgid,etime,args | awk '$2 == 1 && /pulumi-(language|resource)-/'"""
     out = subprocess.run(
         ["bash", "-c", "ps -A -ww -o pid,ppid,pgid,etime,args | awk '$2 == 1 && /pulumi-(language|resource)-/'"],

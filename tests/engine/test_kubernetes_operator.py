@@ -9,7 +9,7 @@ What the operator then generates (the rule files it would mount into Prometheus,
 it would hand to Alertmanager) passes promtool and amtool, and the Alertmanager configuration routes every row
 of tests/routing_table.yaml's prod section but Observer's, the cluster stack's routing. The operator's
 StatefulSets get their pods scheduled onto the simulated node, which reports them ready; no container runs, so
-no Prometheus evaluates these rules (README, "Status").
+no Prometheus evaluates these rules (docs/kubernetes.md, "Proven on a real API server").
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def cluster(tmp_path_factory):
                 "spec": {
                     "replicas": 1,
                     "alertmanagerConfigSelector": {"matchLabels": AMC_SELECTOR},
-                    # The routing table's alerts carry no namespace label: no namespace matcher (README, "Kubernetes").
+                    # The routing table's alerts carry no namespace label: no namespace matcher
+                    # (docs/kubernetes.md, "Pointing it at kube-prometheus-stack").
                     "alertmanagerConfigMatcherStrategy": {"type": "None"},
                 },
             },

@@ -2,7 +2,7 @@
 its own socket, data-root and bridge), each with its agents (node-exporter, cAdvisor) from their local builds,
 through the real Pulumi engine and docker plugin. Prometheus scrapes both hosts' agents with their `host` label.
 
-The tests run in order on one deployment. The sizing figures of the README ("Sizing") are printed by
+The tests run in order on one deployment. The sizing figures of docs/hosts.md, "Sizing", are printed by
 test_both_hosts_report_node_and_container_series (run with -s to see them).
 """
 
@@ -154,7 +154,7 @@ def test_both_hosts_report_node_and_container_series(stack):
         lambda: query(f'container_cpu_usage_seconds_total{{host="second",name="{second_agent}"}}'), 90, second_agent
     )
     assert not query(f'container_memory_working_set_bytes{{host="second",name="{own}"}}')
-    # The figures of the README's sizing section.
+    # The figures of docs/hosts.md, "Sizing".
     per_host = {r["metric"]["host"]: int(r["value"][1]) for r in query('count by (host) ({job="node-exporter"})')}
     per_container = query('count by (host, name) ({job="cadvisor", name!=""})')
     root = query('count by (host) ({job="cadvisor", name=""})')
