@@ -259,7 +259,7 @@ def test_map(work: Path) -> dict:
 
 
 def print_table(table: dict[str, tuple[int, int, list[str]]]) -> None:
-    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>6}")
+    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>8}")
     for module, (killed, tried, _) in table.items():
         score = f"{100 * killed / tried:.1f} %" if tried else "-"
         print(f"{module:<40} {killed:>7} {tried:>6} {score:>8}")
