@@ -19,7 +19,7 @@ Webhook and Slack URLs, PagerDuty keys and the SMTP password are secrets: outsid
 
 Alertmanager reads every text field of a target (a Slack title, an email's html, a PagerDuty description...), an
 email address, a v1 PagerDuty service key and a webhook URL as Go templates (`{{ .CommonAnnotations.summary }}`):
-each must parse (stacks/gotemplate/), and each `{{ template "name" }}` must be defined (templates/*.tmpl or
+each must parse (stacks/syntax/gotemplate/), and each `{{ template "name" }}` must be defined (templates/*.tmpl or
 Alertmanager's own: stacks/content/templates.py).
 """
 
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
-from stacks.go_regexp import compile_go_regexp, go_regexp_error
-from stacks.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
-from stacks.promql import expression_labels
 from stacks.slugs import slug_collisions
+from stacks.syntax.go_regexp import compile_go_regexp, go_regexp_error
+from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
+from stacks.syntax.promql import expression_labels
 
 if TYPE_CHECKING:
     from stacks.content import Content

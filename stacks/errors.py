@@ -63,7 +63,7 @@ class Reader:
     """Reads one mapping, of the stack config or of a content file, reporting every problem at its key.
 
     `path` is the mapping's own key path (empty for a whole file). A mapping from a YAML content file
-    (stacks/content/_yaml.py) knows its line: give `file`, and each problem is prefixed with `file:line: `.
+    (stacks/syntax/yaml_io.py) knows its line: give `file`, and each problem is prefixed with `file:line: `.
     After a problem a getter returns its default, so that parsing goes on and one run reports everything.
     """
 

@@ -25,8 +25,8 @@ from stacks.content import ROOT, load_content, system_of
 from stacks.content.systems import System, load_systems
 from stacks.errors import InputError, Problems
 from stacks.layout import JOB_NAME
-from stacks.promql import expression_facts
 from stacks.settings_scraping import HOST_PORT
+from stacks.syntax.promql import expression_facts
 
 _NAME = re.compile(r"[a-z][a-z0-9]*")
 _SEVERITIES = ("critical", "warning", "info")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.errors import Problems, Reader
-from stacks.go_regexp import RELABEL, go_regexp_error
+from stacks.syntax.go_regexp import RELABEL, go_regexp_error
 
 _HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")

@@ -17,7 +17,7 @@ from typing import Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
-from stacks.promql import LABEL_NAME, bucket_label, promql_error
+from stacks.syntax.promql import LABEL_NAME, bucket_label, promql_error
 
 WINDOW_PLACEHOLDER = "{{window}}"
 SLO_WINDOWS = ("28d", "30d")

@@ -14,7 +14,7 @@ from stacks.content import load_content
 from stacks.content.contract import contract_problems
 from stacks.content.systems import Metric, System
 from stacks.errors import InputError
-from stacks.promql import bucket_label, go_float
+from stacks.syntax.promql import bucket_label, go_float
 
 KERP = System(
     "kerp",

@@ -1,4 +1,4 @@
-"""stacks/gotemplate/, Go's text/template parser in Python, against the real one: the stack's own promtool and
+"""stacks/syntax/gotemplate/, Go's text/template parser in Python, against the real one: the stack's own promtool and
 amtool (built with the Go the servers are built with) judge a corpus of templates, and the checker must say what
 they say, template by template: the same verdict, in the same words."""
 
@@ -15,7 +15,7 @@ import yaml
 from servers import stack_binary
 
 from stacks.content import load_content
-from stacks.gotemplate import (
+from stacks.syntax.gotemplate import (
     ALERTMANAGER_FUNCTIONS,
     GO_BUILTINS,
     PROMETHEUS_FUNCTIONS,

@@ -18,7 +18,7 @@ from stacks.content.contract import contract_problems
 from stacks.content.ownership import JobIndex, selector_problems
 from stacks.content.systems import PLATFORM, System
 from stacks.errors import InputError
-from stacks.promql import expression_facts, promql_error
+from stacks.syntax.promql import expression_facts, promql_error
 
 KERP = System("kerp", ("kerp-api",))
 DASHBOARD = "grafana:oss/dashboard:Dashboard"

@@ -1,5 +1,5 @@
-"""stacks/promql.py's promql_error against the real one: the stack's own promtool (Prometheus 3.16, which parses a
-rule's expression as the server does, with the same default feature flags) judges a corpus of expressions, one
+"""stacks/syntax/promql.py's promql_error against the real one: the stack's own promtool (Prometheus 3.16, which
+parses a rule's expression as the server does, with the same default feature flags) judges a corpus of expressions, one
 recording rule a file, and preview must give the same verdict for each: what the server would refuse stops
 preview, what it accepts does not.
 
@@ -23,8 +23,8 @@ from rendering import stack_settings
 from servers import stack_binary
 
 from stacks.content import load_content
-from stacks.promql import EXPERIMENTAL_AGGREGATIONS, EXPERIMENTAL_FUNCTIONS, promql_error
 from stacks.render.prometheus import prometheus_command
+from stacks.syntax.promql import EXPERIMENTAL_AGGREGATIONS, EXPERIMENTAL_FUNCTIONS, promql_error
 
 pytestmark = pytest.mark.tools
 

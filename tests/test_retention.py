@@ -14,7 +14,7 @@ from rendering import stack_settings
 
 from stacks.content import load_content, select_systems
 from stacks.preflight import retention_findings
-from stacks.promql import lookback_seconds
+from stacks.syntax.promql import lookback_seconds
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 

@@ -24,7 +24,7 @@ import yaml
 
 from stacks.content.systems import Metric, load_systems, parse_metrics
 from stacks.errors import Problems, Reader
-from stacks.promql import bucket_label, go_float
+from stacks.syntax.promql import bucket_label, go_float
 
 # Label values that mean a failed event, whatever the label (status="500", result="miss", outcome="SERVER_ERROR"),
 # and words of counters that count failures (external_api_errors_total, cache_misses_total).

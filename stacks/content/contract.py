@@ -16,7 +16,7 @@ import promql_parser
 from stacks.content.findings import ERROR, Finding, LintFile
 from stacks.content.prometheus_rules import METRICS_CONTRACT, RuleFile
 from stacks.content.systems import System
-from stacks.promql import bucket_label, expression_facts, metric_name, vector_selectors
+from stacks.syntax.promql import bucket_label, expression_facts, metric_name, vector_selectors
 
 
 def check_contract(rule_files: Iterable[RuleFile], systems: dict[str, System]) -> list[tuple[LintFile, Finding]]:

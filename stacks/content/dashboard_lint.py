@@ -25,7 +25,7 @@ import promql_parser
 from stacks.content.dashboard_schema import schema_findings
 from stacks.content.findings import ERROR, WARNING, Finding
 from stacks.layout import DATASOURCE_SERVICES
-from stacks.promql import parse_promql, promql_error, vector_selectors
+from stacks.syntax.promql import parse_promql, promql_error, vector_selectors
 
 DATASOURCE_UIDS = {service: service for service in DATASOURCE_SERVICES}  # type -> uid
 DATASOURCE_NAMES = {service.capitalize(): service for service in DATASOURCE_SERVICES}  # name -> uid

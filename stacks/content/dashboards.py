@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content._yaml import load_yaml
 from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, RULE_NAMES, TITLE_UNIQUE, lint
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile, summarise
 from stacks.errors import Problems, Reader
 from stacks.grafana_names import is_grafana_uid
 from stacks.slugs import slug
+from stacks.syntax.yaml_io import load_yaml
 
 # What Grafana's dashboard API refuses (docs/content.md, "Dashboards", cites where): these stop preview for every
 # dashboard, imported or not. The uid's rule is the one every Grafana uid follows (stacks/grafana_names.py).

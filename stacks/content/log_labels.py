@@ -25,7 +25,7 @@ from stacks.content.ownership import VARIABLE_IN_STRING, JobIndex, variable_doma
 from stacks.content.systems import PLATFORM, System
 from stacks.errors import Problems
 from stacks.layout import LOG_JOB, LOG_LABELS, LOG_LEVELS, LOG_STREAMS
-from stacks.promql import expression_facts
+from stacks.syntax.promql import expression_facts
 
 
 def check_log_labels(

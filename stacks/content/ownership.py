@@ -15,7 +15,7 @@ from stacks.content.dashboards import Dashboard
 from stacks.content.findings import ERROR, Finding, LintFile
 from stacks.content.prometheus_rules import RuleFile
 from stacks.content.systems import System
-from stacks.promql import expression_facts
+from stacks.syntax.promql import expression_facts
 
 _SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule
 # A variable reference as ownership reads it inside a query string: ${x}, ${x:fmt}, $x or [[x]].

@@ -9,15 +9,14 @@ from pathlib import Path
 
 from stacks import slo
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content._yaml import load_yaml
 from stacks.content.dashboard_lint import JOB_OWNERSHIP
 from stacks.content.dashboards import Dashboard, build_dashboard
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile
 from stacks.errors import Problems, Reader
-from stacks.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
-from stacks.promql import expression_labels, promql_error
-from stacks.render import to_yaml
 from stacks.slo_dashboard import slo_dashboard
+from stacks.syntax.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
+from stacks.syntax.promql import expression_labels, promql_error
+from stacks.syntax.yaml_io import load_yaml, to_yaml
 
 
 @dataclass(frozen=True)

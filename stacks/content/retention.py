@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from stacks.content._names import system_of
 from stacks.content.dashboard_lint import panels, prometheus_queries
 from stacks.durations import parse_duration
-from stacks.promql import lookback_seconds
+from stacks.syntax.promql import lookback_seconds
 
 if TYPE_CHECKING:
     from stacks.content import Content

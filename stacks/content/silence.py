@@ -15,7 +15,7 @@ from stacks.content.ownership import JobIndex
 from stacks.content.prometheus_rules import RULES_LINT_FILE, SILENCE_ALERTS, RuleFile
 from stacks.content.systems import System
 from stacks.layout import METRIC_AGENTS
-from stacks.promql import expression_facts
+from stacks.syntax.promql import expression_facts
 
 
 def check_silence(rule_files: Iterable[RuleFile], systems: dict[str, System]) -> list[tuple[LintFile, Finding]]:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
-from stacks.content._yaml import load_yaml
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME, METRIC_AGENTS, SERVICES
+from stacks.syntax.yaml_io import load_yaml
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from stacks.layout import (
     STOP_GRACE_SECONDS,
     healthcheck_command,
 )
-from stacks.render import to_yaml
 from stacks.render.agents import AgentSpec, agent_specs
 from stacks.render.containers import container_specs
 from stacks.settings import StackSettings
+from stacks.syntax.yaml_io import to_yaml
 
 
 def render_compose(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import LOKI
-from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
 from stacks.settings import StackSettings
+from stacks.syntax.yaml_io import to_yaml
 
 # The schema applies from this date on; it must be in the past on a new install and never change after.
 SCHEMA_FROM = "2024-04-01"

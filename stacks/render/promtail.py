@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
-from stacks.render import to_yaml
 from stacks.render.containers import ContainerSpec
 from stacks.settings import HostSettings, StackSettings
+from stacks.syntax.yaml_io import to_yaml
 
 PROMTAIL_CONFIG = PROMTAIL.config_path
 

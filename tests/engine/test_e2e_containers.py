@@ -311,9 +311,9 @@ def test_a_second_scripts_up_waits_for_the_first_and_removes_nothing_of_it(stack
 
 
 # A regex Go's RE2 refuses ("invalid repeat count": nested repeats above 1000). Preview refuses it too
-# (stacks/promql.py, regex_error), exactly as the server does: to show what the last line does when preview misses
-# something (a gap not yet known, an image of another release), the test takes that check out of its own copy of
-# the program, and the rule reaches `up` as one only the server refuses (docs/operations.md, "Configuration the
+# (stacks/syntax/promql.py, regex_error), exactly as the server does: to show what the last line does when preview
+# misses something (a gap not yet known, an image of another release), the test takes that check out of its own
+# copy of the program, and the rule reaches `up` as one only the server refuses (docs/operations.md, "Configuration the
 # servers refuse").
 ONLY_THE_SERVER_REFUSES = 'instance=~"(a{30}){40}", '
 PREVIEW_REGEX_CHECK = "return disabled_feature(expr) or regex_error(expr)"
@@ -332,7 +332,7 @@ def test_a_rule_only_the_server_refuses_stops_up_and_the_old_prometheus_keeps_se
     """The last line: promtool, from the Prometheus image, checks the new files in a container of its own
     before the running Prometheus is removed. It refuses them, so `up` fails with its message and the old
     Prometheus, its rules and its data stay as they were."""
-    promql = stack.workdir / "stacks/promql.py"
+    promql = stack.workdir / "stacks/syntax/promql.py"
     program = promql.read_text()
     assert PREVIEW_REGEX_CHECK in program
     promql.write_text(program.replace(PREVIEW_REGEX_CHECK, "return disabled_feature(expr)"))
@@ -374,7 +374,7 @@ def test_a_reload_the_server_refuses_fails_up_with_its_log_and_it_runs_on_its_ol
     made to run `promtool --version` instead), the rule reaches the running Prometheus, which refuses to reload it:
     `up` fails with the server's own log lines, the files it had are put back, and it runs on, on its old rules,
     in the same container."""
-    promql, renderer = stack.workdir / "stacks/promql.py", stack.workdir / "stacks/render/prometheus.py"
+    promql, renderer = stack.workdir / "stacks/syntax/promql.py", stack.workdir / "stacks/render/prometheus.py"
     program, rendering = promql.read_text(), renderer.read_text()
     assert PREVIEW_REGEX_CHECK in program and PROMTOOL_CHECK in rendering
     promql.write_text(program.replace(PREVIEW_REGEX_CHECK, "return disabled_feature(expr)"))

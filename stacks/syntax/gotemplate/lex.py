@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import NamedTuple
 
-from stacks.gotemplate.literals import go_quote, go_unicode
+from stacks.syntax.gotemplate.literals import go_quote, go_unicode
 
 
 class ItemType(IntEnum):

@@ -1,4 +1,5 @@
-"""A YAML loader that remembers the line of every mapping, so problems name file:line."""
+"""YAML in and out: a loader that remembers the line of every mapping, so problems name file:line, and a dumper
+that writes the same data the same way on every run."""
 
 from __future__ import annotations
 
@@ -64,3 +65,23 @@ def load_yaml(text: str, name: str, problems: Problems, *, first_document: bool 
         line = f":{mark.line + 1}" if mark else ""
         problems.add(f"{name}{line}", f"malformed YAML: {error.problem or error.context}")
         return None
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (PromQL expressions) as literal blocks; repeated dicts written out, not as &anchors."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def _string(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text and not any(line != line.rstrip() for line in text.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
+def to_yaml(data: object) -> str:
+    """YAML in the order the data was built, block style, stable across runs."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)

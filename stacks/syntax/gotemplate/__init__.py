@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stacks.gotemplate.lex import Lexer
-from stacks.gotemplate.parse import TemplateSyntaxError, Tree
+from stacks.syntax.gotemplate.lex import Lexer
+from stacks.syntax.gotemplate.parse import TemplateSyntaxError, Tree
 
 # text/template's builtins (Go's src/text/template/funcs.go, builtins()): every template has them.
 GO_BUILTINS = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, NoReturn
 
-from stacks.gotemplate.lex import KEYWORDS, Item, ItemType, Lexer
-from stacks.gotemplate.literals import char_constant_error, complex_error, go_quote, number_error, unquote_char
+from stacks.syntax.gotemplate.lex import KEYWORDS, Item, ItemType, Lexer
+from stacks.syntax.gotemplate.literals import char_constant_error, complex_error, go_quote, number_error, unquote_char
 
 
 class TemplateSyntaxError(Exception):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import promql_parser
 
-from stacks.go_regexp import PROMQL_MATCHER, go_regexp_error
+from stacks.syntax.go_regexp import PROMQL_MATCHER, go_regexp_error
 
 
 @functools.lru_cache(maxsize=65536)
@@ -135,7 +135,7 @@ EXPERIMENTAL_AGGREGATIONS = frozenset({"limitk", "limit_ratio"})
 # negative offsets need no flag. The Rust parser refuses duration expressions and anchored / smoothed (a false
 # alarm at preview, never a miss) and, like Prometheus, unquoted UTF-8 names (promql-unquoted-utf8-names).
 # A regex Go's RE2 refuses and the Rust parser accepts (a repeat count over 1000, nested repeats such as
-# `(a{30}){40}`) is refused by regex_error, with RE2 itself (stacks/go_regexp.py).
+# `(a{30}){40}`) is refused by regex_error, with RE2 itself (stacks/syntax/go_regexp.py).
 # A token that may name one of them, anywhere in the text (a string too): where there is none, the tree has none.
 _FEATURE_WORD = re.compile(
     r"(?<![A-Za-z0-9_:])(?:"
