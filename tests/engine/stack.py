@@ -112,12 +112,19 @@ class Stack:
         self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def project_copy(destination: Path) -> Path:
+NOT_THE_PROJECT = ("tests/", "benchmarks/", ".ci/")  # what a project copy leaves out
+
+
+def project_copy(destination: Path, commit: str | None = None) -> Path:
     """The project's files (tracked, and new ones not ignored: what a commit would hold), so a test may edit
-    dashboards and rules without touching the repo."""
-    files = project_files()
-    for name in files:
-        if name.startswith(("tests/", "benchmarks/", ".ci/")) or not (ROOT / name).is_file():
+    dashboards and rules without touching the repo; with `commit`, the files of that commit instead."""
+    if commit:
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+        for name in NOT_THE_PROJECT:
+            shutil.rmtree(destination / name, ignore_errors=True)
+    for name in [] if commit else project_files():
+        if name.startswith(NOT_THE_PROJECT) or not (ROOT / name).is_file():
             continue
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,14 +191,22 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def deployed_dev_stack(
-    workdir: Path, backend: Path, prefix: str, ports: dict[str, int], webhook_url, passphrase="e2e-passphrase", **config
+    workdir: Path,
+    backend: Path,
+    prefix: str,
+    ports: dict[str, int],
+    webhook_url,
+    passphrase="e2e-passphrase",
+    commit: str | None = None,
+    **config,
 ):
-    """The dev stack of a project copy with the services this machine can run (PERMITTED_SERVICES), its own
-    names and ports, receivers pointed at `webhook_url(path)`, fast alert timings and any extra config.
+    """The dev stack of a project copy (of `commit`, if given) with the services this machine can run
+    (PERMITTED_SERVICES), its own names and ports, receivers pointed at `webhook_url(path)`, fast alert timings and
+    any extra config.
 
     A generator for module fixtures: yields the stack, then destroys everything it made.
     """
-    stack = new_stack(project_copy(workdir), "dev", backend, passphrase)
+    stack = new_stack(project_copy(workdir, commit), "dev", backend, passphrase)
     config = {**PERMITTED_SERVICES, **config}
 
     def configure(values: dict) -> None:
