@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Service:
-    """One service of the stack. Its renderer is stacks/render/<name>.py (a `container_spec`), its component
-    stacks/<name>.py, its image pin IMAGES[<name>] in stacks/versions.py (docs/configuration.md, "Adding a service")."""
+    """One service of the stack. Its renderer is stacks/render/<name>.py (a `container_spec`, in RENDERERS), its
+    component type COMPONENT_TYPES[<name>] in stacks/service.py, its image pin IMAGES[<name>] in stacks/versions.py
+    (docs/configuration.md, "Adding a service")."""
 
     name: str  # also the DNS alias on the stack network
     port: int  # inside the container

@@ -14,7 +14,7 @@ from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
-from stacks.service import ServiceArgs, ServiceComponent, component_class
+from stacks.service import ServiceArgs, ServiceComponent
 from stacks.settings import StackSettings
 
 
@@ -68,7 +68,7 @@ class MonitoringStack(pulumi.ComponentResource):
         components: dict[str, ServiceComponent] = {}
         for service_name, spec in container_specs(settings, content, docker_socket_group).items():
             after = [components[other] for other in spec.after]
-            components[service_name] = component_class(service_name)(
+            components[service_name] = ServiceComponent(
                 f"{name}-{service_name}",
                 service(service_name),
                 spec,

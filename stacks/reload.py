@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ResourceProvider, UpdateResult
 
-from stacks.render.containers import ReloadSpec
+from stacks.render.spec import ReloadSpec
 
 RELOAD_TIMEOUT = 120  # seconds for a reload to show in the metrics: thousands of rules load in a few
 POLL_INTERVAL = 0.2

@@ -10,7 +10,6 @@ replaces the container. The volume is a separate resource and is never replaced 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ import pulumi_docker as docker
 
 from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS, Service, healthcheck_command, published_url
 from stacks.reload import ConfigReload
-from stacks.render.containers import ContainerSpec
+from stacks.render.spec import ContainerSpec
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,19 @@ class ServiceArgs:
     configuration is delivered."""
 
 
+# Each service's component type, by the service's name (stacks/layout.py SERVICES): the type in its URN.
+COMPONENT_TYPES = {
+    "prometheus": "monitoring:index:Prometheus",  # prometheus.yml and the rule files; the TSDB on the volume
+    "alertmanager": "monitoring:index:Alertmanager",  # silences and notification log on the volume
+    "loki": "monitoring:index:Loki",  # single binary; chunks and index on the volume
+    # The log collector: its read positions on the volume, so that a new container does not send logs again.
+    # Promtail reached end of life on 2026-03-02; its renderer (stacks/render/promtail.py) is all that is
+    # collector-specific, so Grafana Alloy can replace it.
+    "promtail": "monitoring:index:Promtail",
+    # Grafana applies the admin password only when its database is created: docs/configuration.md, "Secrets".
+    "grafana": "monitoring:index:Grafana",
+}
+
 CHECK_LABEL = "monitoring.config-check"
 """On a service container whose image checks its files: "passed", set once the check container has."""
 
@@ -56,7 +68,7 @@ def child_name(prefix: str, service: Service, role: str) -> str:
 
 
 class ServiceComponent(pulumi.ComponentResource):
-    """Base of the service components: one data volume and one healthy container, as its ContainerSpec says.
+    """A service's component: one data volume and one healthy container, as its ContainerSpec says.
 
     Attributes: `volume` (docker.Volume), `container` (docker.Container), `check` (docker.Container that ran
     the image's own check of the files, or None for a service whose image has none), `config` (ConfigReload,
@@ -68,16 +80,9 @@ class ServiceComponent(pulumi.ComponentResource):
     container: docker.Container
     url: str
 
-    def __init__(
-        self,
-        type_name: str,
-        name: str,
-        args: ServiceArgs,
-        spec: ContainerSpec,
-        opts: pulumi.ResourceOptions | None = None,
-    ):
-        super().__init__(type_name, name, None, opts)
+    def __init__(self, name: str, args: ServiceArgs, spec: ContainerSpec, opts: pulumi.ResourceOptions | None = None):
         service = spec.service
+        super().__init__(COMPONENT_TYPES[service.name], name, None, opts)
         labels = {
             # Compose-style labels: Promtail turns the service label into the `service` log label.
             "com.docker.compose.project": args.name_prefix,
@@ -215,16 +220,3 @@ def _check_passed(service: str, check: Sequence[str], exit_code: int | None, out
             f"container is left as it is:\n{(output or '').strip()}"
         )
     return "passed"
-
-
-def component_class(service: str) -> type[ServiceComponent]:
-    """The component of a service: the one ServiceComponent subclass that stacks/<service>.py defines."""
-    module = importlib.import_module(f"stacks.{service}")
-    classes = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type) and issubclass(value, ServiceComponent) and value.__module__ == module.__name__
-    ]
-    if len(classes) != 1:
-        raise TypeError(f"stacks/{service}.py must define one ServiceComponent subclass, found {len(classes)}")
-    return classes[0]

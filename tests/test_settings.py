@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from conftest import TEST_SECRETS, configured_stack, fake_group
 from rendering import stack_settings
-from repo import ROOT
 
 from stacks.alerting import Matcher
 from stacks.durations import canonical_duration, parse_duration
@@ -215,37 +214,31 @@ def test_a_missing_local_socket_is_named(tmp_path):
 
 def test_layout_versions_renderers_and_components_name_the_same_services():
     """A service is declared in stacks/layout.py; its pin (stacks/versions.py), its renderer's container_spec
-    (stacks/render/<name>.py) and its component (stacks/<name>.py) must exist for it, and nothing else. The
-    config schema keeps no per-service list of its own: `ports` and `services` default from the layout."""
-    import importlib
-
+    (stacks/render/<name>.py, in RENDERERS) and its component type (stacks/service.py COMPONENT_TYPES) must exist
+    for it, and nothing else. The config schema keeps no per-service list of its own: `ports` and `services`
+    default from the layout."""
     from stacks.layout import SERVICES as LAYOUT
-    from stacks.service import ServiceComponent, component_class
+    from stacks.render.containers import RENDERERS
+    from stacks.service import COMPONENT_TYPES
     from stacks.settings import load_schema
     from stacks.versions import IMAGES
 
     names = [service.name for service in LAYOUT]
     assert names == ["prometheus", "alertmanager", "loki", "promtail", "grafana"]
     assert list(IMAGES) == names
-    renderers = sorted(p.stem for p in (ROOT / "stacks/render").glob("*.py"))
-    assert set(names) <= set(renderers)
-    for service in LAYOUT:
-        assert callable(importlib.import_module(f"stacks.render.{service.name}").container_spec)
-        assert issubclass(component_class(service.name), ServiceComponent)
+    for name in names:  # each renderer is its service's module's own
+        assert RENDERERS[name].__module__ == f"stacks.render.{name}"
+    assert list(RENDERERS) == names
+    assert COMPONENT_TYPES == {
+        "prometheus": "monitoring:index:Prometheus",  # the URNs of deployed stacks: never renamed
+        "alertmanager": "monitoring:index:Alertmanager",
+        "loki": "monitoring:index:Loki",
+        "promtail": "monitoring:index:Promtail",
+        "grafana": "monitoring:index:Grafana",
+    }
     schema = load_schema()
     assert schema["ports"]["default"] == {}
     assert schema["services"]["default"] == []
     settings = stack_settings("dev")
     assert settings.services == tuple(names)
     assert settings.ports == {"prometheus": 9091, "alertmanager": 9093, "loki": 3100, "promtail": 9080, "grafana": 3010}
-
-
-def test_a_component_module_without_exactly_one_component_is_named(monkeypatch):
-    import sys
-    import types
-
-    from stacks.service import component_class
-
-    monkeypatch.setitem(sys.modules, "stacks.tempo", types.ModuleType("stacks.tempo"))
-    with pytest.raises(TypeError, match=r"stacks/tempo.py must define one ServiceComponent subclass, found 0"):
-        component_class("tempo")

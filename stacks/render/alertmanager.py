@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Receiver, Route
 from stacks.content import Content
 from stacks.layout import ALERTMANAGER
-from stacks.render.containers import ContainerSpec, ReloadSpec
+from stacks.render.spec import ContainerSpec, ReloadSpec
 from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 

@@ -1,62 +1,29 @@
-"""What each service's container runs with: command, configuration files, environment, host mounts, user.
-
-One pure description per service the stack runs, from the settings and the content: the `container_spec` of
-the service's renderer, stacks/render/<name>.py. The Pulumi components (stacks/service.py) and the compose file
-(stacks/render/compose.py) are both built from it, so the two cannot drift.
+"""What each service's container runs with, from the settings and the content: one ContainerSpec
+(stacks/render/spec.py) per service the stack runs, from its renderer, stacks/render/<name>.py. The Pulumi
+components (stacks/service.py) and the compose file (stacks/render/compose.py) are both built from it, so the two
+cannot drift.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from stacks.layout import Service
+from stacks.render import alertmanager, grafana, loki, prometheus, promtail
+from stacks.render.spec import ContainerSpec
 
 if TYPE_CHECKING:
     from stacks.content import Content
     from stacks.settings import StackSettings
 
-
-@dataclass(frozen=True)
-class ReloadSpec:
-    """How a server says it reloaded its files in place (POST /-/reload): its own metrics, and its log line when it
-    refuses them (stacks/reload.py)."""
-
-    success_metric: str
-    """1 when the last reload succeeded, 0 when it failed (e.g. prometheus_config_last_reload_successful)."""
-    timestamp_metric: str
-    """Unix time of the last successful reload."""
-    failure_log: str
-    """The message the server logs when a reload fails."""
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    """The service-specific part of a container."""
-
-    service: Service
-    command: Sequence[str] = ()
-    files: Mapping[str, str] = field(default_factory=dict)
-    """Container path -> content, uploaded before start."""
-    envs: Sequence[str] = ()
-    host_binds: Sequence[tuple[str, str]] = ()
-    """(host path, container path), read-only."""
-    user: str | None = None
-    group_adds: Sequence[str] = ()
-    """Supplementary groups (numeric ids) of the image's user."""
-    secret: bool = False
-    """The files and environment hold secrets (receiver URLs, the admin password): sent as Pulumi secrets."""
-    after: Sequence[str] = ()
-    """Services this one starts after (their containers healthy first)."""
-    check: Sequence[str] = ()
-    """The image's own check of the files (argv, the executable first), run in a container of its own before the
-    files reach the server (delivered, or in a new container): a configuration it would refuse never takes it
-    down."""
-    reload: ReloadSpec | None = None
-    """How the server takes new files without a restart: then a change of the files is delivered into the running
-    container (stacks/reload.py); without it, the container is replaced."""
+# Each service's renderer, by the service's name (stacks/layout.py SERVICES).
+RENDERERS: dict[str, Callable[[StackSettings, Content, str | None], ContainerSpec]] = {
+    "prometheus": prometheus.container_spec,
+    "alertmanager": alertmanager.container_spec,
+    "loki": loki.container_spec,
+    "promtail": promtail.container_spec,
+    "grafana": grafana.container_spec,
+}
 
 
 def container_specs(
@@ -70,7 +37,4 @@ def container_specs(
     if settings.app_discovery.enabled and not docker_socket_group:
         raise ValueError("app discovery needs the Docker socket's group id (stacks.environment.docker_socket_group)")
     group = docker_socket_group if settings.app_discovery.enabled else None
-    return {
-        name: importlib.import_module(f"stacks.render.{name}").container_spec(settings, content, group)
-        for name in settings.services
-    }
+    return {name: RENDERERS[name](settings, content, group) for name in settings.services}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stacks.content import Content, GrafanaRule
 from stacks.layout import GRAFANA
-from stacks.render.containers import ContainerSpec
+from stacks.render.spec import ContainerSpec
 from stacks.settings import StackSettings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import LOKI
-from stacks.render.containers import ContainerSpec
+from stacks.render.spec import ContainerSpec
 from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 

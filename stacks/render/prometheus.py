@@ -10,8 +10,8 @@ from stacks.content.retention import content_retention
 from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render.agents import agent_scrape_jobs
-from stacks.render.containers import ContainerSpec, ReloadSpec
 from stacks.render.exporters import exporter_scrape_jobs
+from stacks.render.spec import ContainerSpec, ReloadSpec
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
-from stacks.render.containers import ContainerSpec
+from stacks.render.spec import ContainerSpec
 from stacks.settings import HostSettings, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
