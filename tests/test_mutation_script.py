@@ -46,10 +46,11 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config
     assert "--timeout=120" in config and "not live" in config
     assert '\nprocess_isolation = "forkserver"\n' in config  # no worker inherits a clean run's cached programs
-    # The test that reads the package's source would "catch" every mutant of a message string.
-    assert f'"--deselect", "{mutation.SOURCE_READER}"' in config
-    path, _, name = mutation.SOURCE_READER.partition("::")
-    assert f"\ndef {name}(" in (ROOT / path).read_text()
+    # The tests that read the package's source would "catch" every mutant of a string.
+    for test in mutation.SOURCE_READERS:
+        assert f'"--deselect", "{test}"' in config
+        path, _, name = test.partition("::")
+        assert f"\ndef {name}(" in (ROOT / path).read_text()
 
 
 def test_the_mapping_run_has_each_test_run_the_program_itself_and_both_runs_find_the_corpus():
