@@ -1,14 +1,12 @@
 """An exporter of a system's datastore (postgres_exporter, redis_exporter): one container on the stack network,
-scraped by Prometheus under its job name. No data, no published port; the upstream images are built FROM
-scratch, with nothing to run a healthcheck, so `pulumi up` waits for it to run, not to be healthy."""
+scraped by Prometheus under its job name (stacks/render/exporters.py)."""
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_docker as docker
 
-from stacks.layout import LOG_OPTIONS, STOP_GRACE_SECONDS
-from stacks.render.exporters import ExporterSpec
+from stacks.docker_container import docker_container
+from stacks.render.spec import ContainerSpec
 
 
 class Exporter(pulumi.ComponentResource):
@@ -17,25 +15,17 @@ class Exporter(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        spec: ExporterSpec,
+        spec: ContainerSpec,
         name_prefix: str,
         network_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("monitoring:index:Exporter", name, None, opts)
-        labels = {"com.docker.compose.project": name_prefix, "com.docker.compose.service": spec.job}
-        self.container = docker.Container(
+        self.container = docker_container(
             f"{name}-container",
-            name=f"{name_prefix}-{spec.job}",
-            image=spec.image,
-            envs=pulumi.Output.secret(list(spec.envs)),  # the connection's credentials
-            restart="unless-stopped",
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network_name, aliases=[spec.job])],
-            labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-            log_driver="json-file",
-            log_opts=LOG_OPTIONS,
-            destroy_grace_seconds=STOP_GRACE_SECONDS,
-            stop_timeout=STOP_GRACE_SECONDS,
+            spec,
+            name_prefix=name_prefix,
+            network_name=network_name,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"containerName": self.container.name, "job": spec.job})
+        self.register_outputs({"containerName": self.container.name, "job": spec.name})

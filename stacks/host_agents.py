@@ -12,12 +12,10 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
-from stacks.render.agents import AgentSpec
+from stacks.docker_container import docker_container
+from stacks.layout import compose_labels
+from stacks.render.spec import ContainerSpec
 from stacks.settings import HostSettings
-
-HOST_LABEL = "monitoring.host"
-"""On every agent container and volume: the host's name as `hosts` gives it."""
 
 
 class HostAgents(pulumi.ComponentResource):
@@ -28,7 +26,7 @@ class HostAgents(pulumi.ComponentResource):
         self,
         name: str,
         host: HostSettings,
-        specs: Sequence[AgentSpec],
+        specs: Sequence[ContainerSpec],
         name_prefix: str,
         retain_volumes: bool = False,
         opts: pulumi.ResourceOptions | None = None,
@@ -42,51 +40,18 @@ class HostAgents(pulumi.ComponentResource):
         self.containers: dict[str, docker.Container] = {}
         self.volumes: dict[str, docker.Volume] = {}
         for spec in specs:
-            labels = {
-                "com.docker.compose.project": name_prefix,
-                "com.docker.compose.service": spec.name,
-                HOST_LABEL: host.name,
-            }
-            mounts = [
-                docker.ContainerVolumeArgs(host_path=path, container_path=inside, read_only=True)
-                for path, inside in spec.host_binds
-            ]
+            volume_name = None
             if spec.data_path:
+                labels = {**compose_labels(name_prefix, spec.name), **spec.labels}
                 self.volumes[spec.name] = docker.Volume(
                     f"{name}-{spec.name}-data",
-                    name=f"{name_prefix}-{host.name}-{spec.name}-data",
+                    name=f"{spec.container_name}-data",
                     labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
                     opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(retain_on_delete=retain_volumes)),
                 )
-                mounts.append(
-                    docker.ContainerVolumeArgs(volume_name=self.volumes[spec.name].name, container_path=spec.data_path)
-                )
-            self.containers[spec.name] = docker.Container(
-                f"{name}-{spec.name}",
-                name=f"{name_prefix}-{host.name}-{spec.name}",
-                image=spec.image,
-                command=list(spec.command),
-                user=spec.user,
-                network_mode="host" if spec.host_network else None,
-                pid_mode="host" if spec.host_pid else None,
-                devices=[docker.ContainerDeviceArgs(host_path=d, container_path=d) for d in spec.devices] or None,
-                hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")]
-                if spec.add_host_gateway
-                else None,
-                uploads=[docker.ContainerUploadArgs(file=path, content=text) for path, text in spec.files.items()]
-                or None,
-                volumes=mounts,
-                restart="unless-stopped",
-                healthcheck=docker.ContainerHealthcheckArgs(tests=list(spec.healthcheck), **HEALTHCHECK),
-                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
-                log_driver="json-file",
-                log_opts=LOG_OPTIONS,
-                wait=True,
-                wait_timeout=120,
-                destroy_grace_seconds=STOP_GRACE_SECONDS,
-                stop_timeout=STOP_GRACE_SECONDS,
-                # A fixed name (and, in the host's network, a fixed port): the old container goes first.
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=True)),
+                volume_name = self.volumes[spec.name].name
+            self.containers[spec.name] = docker_container(
+                f"{name}-{spec.name}", spec, name_prefix=name_prefix, volume_name=volume_name, opts=child
             )
         self.register_outputs(
             {

@@ -60,7 +60,6 @@ GRAFANA = Service(
 SERVICES = (PROMETHEUS, ALERTMANAGER, LOKI, PROMTAIL, GRAFANA)
 SERVICE_BY_NAME = {service.name: service for service in SERVICES}
 DATASOURCE_SERVICES = tuple(service.name for service in SERVICES if service.datasource is not None)
-HOST_GATEWAY_SERVICES = frozenset(service.name for service in SERVICES if service.host_gateway)
 # A scrape job's name, whether a stack's scrapeTargets or an application's `monitoring.job` label sets it.
 JOB_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 RULES_DIR = "/etc/prometheus/rules"
@@ -133,6 +132,15 @@ OWN_HOST_ADDRESS = "host.docker.internal"
 EXPORTER_PORTS = {"postgres": 9187, "redis": 9121}
 
 DOCKER_SOCKET = "/var/run/docker.sock"
+
+HOST_LABEL = "monitoring.host"
+"""On every agent container and volume: the host's name as `hosts` gives it."""
+
+
+def compose_labels(name_prefix: str, service: str) -> dict[str, str]:
+    """The labels of each container and volume of the stack, as compose would set them: Promtail turns the service
+    into the `service` log label, and `docker compose ls` and `docker ps --filter` find the stack by its project."""
+    return {"com.docker.compose.project": name_prefix, "com.docker.compose.service": service}
 
 
 def published_url(bind_address: str, port: int) -> str:

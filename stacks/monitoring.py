@@ -10,7 +10,6 @@ from stacks.contract import network_name, stack_outputs
 from stacks.exporter import Exporter
 from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.host_agents import HostAgents
-from stacks.layout import HOST_GATEWAY_SERVICES
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
@@ -53,29 +52,26 @@ class MonitoringStack(pulumi.ComponentResource):
             opts=child,
         )
 
-        def service(name: str) -> ServiceArgs:
-            return ServiceArgs(
-                image=settings.images[name],
-                network_name=self.network.name,
-                name_prefix=prefix,
-                host_port=settings.ports[name],
-                bind_address=settings.bind_address,
-                protect_volume=settings.protect_volumes,
-                host_gateway=name in HOST_GATEWAY_SERVICES,
-                docker_host=settings.docker_host or "",
-            )
+        service = ServiceArgs(
+            network_name=self.network.name,
+            name_prefix=prefix,
+            protect_volume=settings.protect_volumes,
+            docker_host=settings.docker_host or "",
+        )
 
         components: dict[str, ServiceComponent] = {}
         for service_name, spec in container_specs(settings, content, docker_socket_group).items():
             after = [components[other] for other in spec.after]
             components[service_name] = ServiceComponent(
                 f"{name}-{service_name}",
-                service(service_name),
+                service,
                 spec,
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)) if after else child,
             )
         self.exporters = {
-            exporter.job: Exporter(f"{name}-{exporter.job}", exporter_spec(exporter), prefix, self.network.name, child)
+            exporter.job: Exporter(
+                f"{name}-{exporter.job}", exporter_spec(exporter, prefix), prefix, self.network.name, child
+            )
             for exporter in settings.exporters
         }
         self.hosts = {

@@ -16,31 +16,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS, Service, healthcheck_command, published_url
+from stacks.docker_container import docker_container, upload_args
+from stacks.layout import compose_labels, published_url
 from stacks.reload import ConfigReload
 from stacks.render.spec import ContainerSpec
 
 
 @dataclass(frozen=True)
 class ServiceArgs:
-    """What a service container takes from the stack. Defaults suit a single local Docker host."""
+    """What a service's component takes from the stack besides its spec."""
 
-    image: str
-    """Pinned image reference (stacks/versions.py)."""
     network_name: pulumi.Input[str]
     """The stack's Docker network; the container joins it under the service name."""
     name_prefix: str
     """Prefix of the container and volume names, unique per stack on a Docker host."""
-    host_port: int
-    """Host port the service's port is published on."""
-    bind_address: str = "127.0.0.1"
-    """Host address the port binds to."""
     protect_volume: bool = False
     """Keep the data volume on the Docker host when Pulumi deletes or replaces it (prod)."""
-    wait_timeout: int = 180
-    """Seconds `pulumi up` waits for the container to become healthy."""
-    host_gateway: bool = False
-    """Add host.docker.internal -> the Docker host (for targets and receivers on the host)."""
     docker_host: str = ""
     """The Docker host the stack's provider talks to ("" for DOCKER_HOST or the local socket): where a
     configuration is delivered."""
@@ -63,10 +54,6 @@ CHECK_LABEL = "monitoring.config-check"
 """On a service container whose image checks its files: "passed", set once the check container has."""
 
 
-def child_name(prefix: str, service: Service, role: str) -> str:
-    return f"{prefix}-{service.name}" + (f"-{role}" if role else "")
-
-
 class ServiceComponent(pulumi.ComponentResource):
     """A service's component: one data volume and one healthy container, as its ContainerSpec says.
 
@@ -81,39 +68,32 @@ class ServiceComponent(pulumi.ComponentResource):
     url: str
 
     def __init__(self, name: str, args: ServiceArgs, spec: ContainerSpec, opts: pulumi.ResourceOptions | None = None):
-        service = spec.service
-        super().__init__(COMPONENT_TYPES[service.name], name, None, opts)
-        labels = {
-            # Compose-style labels: Promtail turns the service label into the `service` log label.
-            "com.docker.compose.project": args.name_prefix,
-            "com.docker.compose.service": service.name,
-        }
+        super().__init__(COMPONENT_TYPES[spec.name], name, None, opts)
+        labels = compose_labels(args.name_prefix, spec.name)
         self.volume = docker.Volume(
             f"{name}-data",
-            name=child_name(args.name_prefix, service, "data"),
+            name=f"{spec.container_name}-data",
             labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
             # Retained, not `protect`ed: `pulumi destroy` then removes the containers and the network and
             # leaves the data on the Docker host (with `protect`, destroy keeps everything that depends on it).
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect_volume),
         )
-        secret = pulumi.Output.secret if spec.secret else (lambda value: value)
-        uploads = [docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()]
         self.check = None
-        container_labels = [docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()]
+        check_label = []
         if spec.check:
             self.check = docker.Container(
                 f"{name}-check",
-                name=child_name(args.name_prefix, service, "check"),
-                image=args.image,
+                name=f"{spec.container_name}-check",
+                image=spec.image,
                 entrypoints=[spec.check[0]],
                 command=list(spec.check[1:]),
                 user=spec.user,
-                uploads=uploads,
+                uploads=upload_args(spec),
                 network_mode="none",
                 must_run=False,
                 attach=True,  # the provider waits for it to exit and records exit_code and its output
                 logs=True,
-                labels=container_labels,
+                labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in labels.items()],
                 opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["containerLogs"]),
             )
             # The service's container is registered only once the check has passed: when it fails, the update
@@ -121,71 +101,38 @@ class ServiceComponent(pulumi.ComponentResource):
             # goes in through a label, which no policy reads: at preview it is unknown while the check is to
             # run, and the image, command and files the policies check stay known.
             passed = pulumi.Output.all(self.check.exit_code, pulumi.Output.unsecret(self.check.container_logs)).apply(
-                lambda result: _check_passed(service.name, spec.check, *result)
+                lambda result: _check_passed(spec.name, spec.check, *result)
             )
-            container_labels = [
-                *container_labels,
-                docker.ContainerLabelArgs(label=CHECK_LABEL, value=_awaited_without_dependency(passed)),
-            ]
+            check_label = [docker.ContainerLabelArgs(label=CHECK_LABEL, value=_awaited_without_dependency(passed))]
         ignored = []
         if spec.reload:
             # A server that reloads takes new files through `config`, never through a new container; nor is the
-            # check's result a reason to replace it, unknown at preview while the check is to run again.
-            ignored = ["uploads", *([f"labels[{len(container_labels) - 1}]"] if spec.check else [])]
-        self.container = docker.Container(
+            # check's result a reason to replace it, unknown at preview while the check is to run again (the last
+            # label).
+            ignored = ["uploads", *([f"labels[{len(labels) + len(spec.labels)}]"] if spec.check else [])]
+        self.container = docker_container(
             f"{name}-container",
-            name=child_name(args.name_prefix, service, ""),
-            image=args.image,
-            command=list(spec.command) or None,
-            envs=secret(list(spec.envs)) if spec.envs else None,
-            user=spec.user,
-            group_adds=list(spec.group_adds) or None,
-            restart="unless-stopped",
-            uploads=uploads,
-            volumes=[
-                docker.ContainerVolumeArgs(volume_name=self.volume.name, container_path=service.data_path),
-                *(
-                    docker.ContainerVolumeArgs(host_path=host, container_path=inside, read_only=True)
-                    for host, inside in spec.host_binds
-                ),
-            ],
-            ports=[docker.ContainerPortArgs(internal=service.port, external=args.host_port, ip=args.bind_address)],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=args.network_name, aliases=[service.name])],
-            hosts=[docker.ContainerHostArgs(host="host.docker.internal", ip="host-gateway")]
-            if args.host_gateway
-            else None,
-            healthcheck=docker.ContainerHealthcheckArgs(
-                tests=healthcheck_command(service),
-                **HEALTHCHECK,
-            ),
-            labels=container_labels,
-            log_driver="json-file",
-            log_opts=LOG_OPTIONS,
-            wait=True,
-            wait_timeout=args.wait_timeout,
-            destroy_grace_seconds=STOP_GRACE_SECONDS,  # `pulumi up` replacing it, `pulumi destroy`
-            stop_timeout=STOP_GRACE_SECONDS,  # `docker stop`, a daemon shutdown
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # Fixed container name and host port: the old container must go before the new one starts.
-                delete_before_replace=True,
-                ignore_changes=ignored or None,
-            ),
+            spec,
+            name_prefix=args.name_prefix,
+            network_name=args.network_name,
+            volume_name=self.volume.name,
+            labels=check_label,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ignored or None),
         )
         self.config = None
         if spec.reload:
             self.config = ConfigReload(
                 f"{name}-config",
-                service=service.name,
+                service=spec.name,
                 container_id=self.container.id,
-                files=secret(dict(spec.files)),
-                port=service.port,
+                files=pulumi.Output.secret(dict(spec.files)) if spec.secret else dict(spec.files),
+                port=spec.port,
                 reload=spec.reload,
                 docker_host=args.docker_host,
                 checked=_awaited_without_dependency(passed) if self.check else None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.url = published_url(args.bind_address, args.host_port)
+        self.url = published_url(spec.published.ip, spec.published.host_port)
         self.register_outputs(
             {
                 "url": self.url,

@@ -12,35 +12,20 @@ where the daemon lacks CAP_SYS_RESOURCE), which its metrics here do not need.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-from stacks.layout import CADVISOR, DOCKER_SOCKET, LOG_AGENT, METRIC_AGENTS, NODE_EXPORTER, OWN_HOST_ADDRESS
+from stacks.layout import (
+    CADVISOR,
+    DOCKER_SOCKET,
+    HOST_LABEL,
+    LOG_AGENT,
+    METRIC_AGENTS,
+    NODE_EXPORTER,
+    OWN_HOST_ADDRESS,
+)
 from stacks.render.promtail import PROMTAIL_CONFIG, render_promtail_config
+from stacks.render.spec import ContainerSpec
 from stacks.settings import HostSettings, StackSettings
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """One agent's container on one host."""
-
-    name: str
-    """The agent (stacks/layout.py AGENT_NAMES)."""
-    image: str
-    command: Sequence[str]
-    healthcheck: Sequence[str]
-    host_binds: Sequence[tuple[str, str]] = ()
-    """(host path, container path), read-only."""
-    host_network: bool = False
-    host_pid: bool = False
-    devices: Sequence[str] = ()
-    files: Mapping[str, str] = field(default_factory=dict)
-    """Container path -> content, uploaded before start."""
-    data_path: str = ""
-    """Where it keeps state in a named volume of its own (the log collector's read positions); empty: none."""
-    user: str | None = None
-    add_host_gateway: bool = False
-    """host.docker.internal -> the daemon's gateway, in the container's /etc/hosts."""
 
 
 def _wget(url: str) -> list[str]:
@@ -52,16 +37,26 @@ def _docker_socket(host: HostSettings) -> list[tuple[str, str]]:
     return [(host.docker_socket, DOCKER_SOCKET)] if host.docker_socket != DOCKER_SOCKET else []
 
 
-def agent_specs(host: HostSettings, settings: StackSettings) -> list[AgentSpec]:
+def agent_specs(host: HostSettings, settings: StackSettings) -> list[ContainerSpec]:
     """The host's agents, in stacks/layout.py order."""
     gateway = host.address == OWN_HOST_ADDRESS
+
+    def agent(name: str, **specific) -> ContainerSpec:
+        return ContainerSpec(
+            name=name,
+            container_name=f"{settings.name_prefix}-{host.name}-{name}",
+            image=settings.images[name],
+            labels={HOST_LABEL: host.name},
+            wait_timeout=120,
+            **specific,
+        )
+
     specs = []
     if NODE_EXPORTER.name in host.agents:
         listen = host.target(NODE_EXPORTER.name)
         specs.append(
-            AgentSpec(
-                name=NODE_EXPORTER.name,
-                image=settings.images[NODE_EXPORTER.name],
+            agent(
+                NODE_EXPORTER.name,
                 command=["--path.rootfs=/host", f"--web.listen-address={listen}"],
                 healthcheck=_wget(f"http://{listen}{NODE_EXPORTER.health_path}"),
                 host_binds=[("/", "/host")],
@@ -73,9 +68,8 @@ def agent_specs(host: HostSettings, settings: StackSettings) -> list[AgentSpec]:
     if CADVISOR.name in host.agents:
         listen = host.target(CADVISOR.name)
         specs.append(
-            AgentSpec(
-                name=CADVISOR.name,
-                image=settings.images[CADVISOR.name],
+            agent(
+                CADVISOR.name,
                 command=[
                     # An IPv6 address without the brackets a URL needs (HostSettings.address has them).
                     f"--listen_ip={host.address.removeprefix('[').removesuffix(']')}",
@@ -102,9 +96,8 @@ def agent_specs(host: HostSettings, settings: StackSettings) -> list[AgentSpec]:
         )
     if LOG_AGENT in host.agents:
         specs.append(
-            AgentSpec(
-                name=LOG_AGENT,
-                image=settings.images[LOG_AGENT],
+            agent(
+                LOG_AGENT,
                 command=[f"-config.file={PROMTAIL_CONFIG}"],
                 healthcheck=_wget("http://127.0.0.1:9080/ready"),
                 host_binds=[(host.docker_socket, DOCKER_SOCKET)],  # container discovery and their logs

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Receiver, Route
 from stacks.content import Content
 from stacks.layout import ALERTMANAGER
-from stacks.render.spec import ContainerSpec, ReloadSpec
+from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
 from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
@@ -118,8 +118,9 @@ def alertmanager_command(settings: StackSettings) -> list[str]:
 
 
 def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(
-        service=ALERTMANAGER,
+    return service_spec(
+        ALERTMANAGER,
+        settings,
         command=alertmanager_command(settings),
         files={
             ALERTMANAGER.config_path: render_alertmanager_config(

@@ -1,42 +1,36 @@
-"""The exporters of the systems' datastores (the `exporters` key): what each container runs with."""
+"""The exporters of the systems' datastores (the `exporters` key): what each container runs with, and how
+Prometheus scrapes it. No data, no published port: Prometheus scrapes it on the stack network under its job name.
+The upstream images are built FROM scratch, with nothing to run a healthcheck."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from stacks.layout import EXPORTER_PORTS
+from stacks.render.spec import ContainerSpec
 from stacks.settings_scraping import ExporterSettings
 from stacks.versions import EXPORTER_IMAGES
 
 
-@dataclass(frozen=True)
-class ExporterSpec:
-    job: str
-    """The scrape job, and the container's name on the stack network."""
-    image: str
-    port: int
-    envs: tuple[str, ...]
-    """The connection, with its credentials: sent as a Pulumi secret."""
-
-
-def exporter_spec(exporter: ExporterSettings) -> ExporterSpec:
+def exporter_spec(exporter: ExporterSettings, name_prefix: str) -> ContainerSpec:
     if exporter.kind == "postgres":
         envs = (f"DATA_SOURCE_NAME={exporter.address}",)
     else:  # redis: a password as REDIS_PASSWORD (REDIS_PASSWORD_FILE would want a JSON map of address -> password)
         envs = (f"REDIS_ADDR={exporter.address}",) + (
             (f"REDIS_PASSWORD={exporter.password}",) if exporter.password else ()
         )
-    return ExporterSpec(
-        job=exporter.job,
+    return ContainerSpec(
+        name=exporter.job,
+        container_name=f"{name_prefix}-{exporter.job}",
         image=exporter.image or EXPORTER_IMAGES[exporter.kind],
-        port=EXPORTER_PORTS[exporter.kind],
         envs=envs,
+        secret=True,  # the connection, with its credentials
+        port=EXPORTER_PORTS[exporter.kind],
+        on_network=True,
     )
 
 
 def exporter_scrape_jobs(exporters: tuple[ExporterSettings, ...]) -> list[dict]:
     """One scrape job per exporter, on the stack network under its job name."""
     return [
-        {"job_name": spec.job, "static_configs": [{"targets": [f"{spec.job}:{spec.port}"]}]}
-        for spec in map(exporter_spec, exporters)
+        {"job_name": exporter.job, "static_configs": [{"targets": [f"{exporter.job}:{EXPORTER_PORTS[exporter.kind]}"]}]}
+        for exporter in exporters
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stacks.content import Content, GrafanaRule
 from stacks.layout import GRAFANA
-from stacks.render.spec import ContainerSpec
+from stacks.render.spec import ContainerSpec, service_spec
 from stacks.settings import StackSettings
 
 
@@ -63,4 +63,4 @@ def grafana_rule_queries(rule: GrafanaRule) -> list[dict]:
 
 
 def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(service=GRAFANA, envs=grafana_environment(settings), secret=True)  # the admin password
+    return service_spec(GRAFANA, settings, envs=grafana_environment(settings), secret=True)  # the admin password

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import LOKI
-from stacks.render.spec import ContainerSpec
+from stacks.render.spec import ContainerSpec, service_spec
 from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
@@ -54,4 +54,4 @@ def loki_command() -> list[str]:
 
 
 def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(service=LOKI, command=loki_command(), files={LOKI.config_path: render_loki_config(settings)})
+    return service_spec(LOKI, settings, command=loki_command(), files={LOKI.config_path: render_loki_config(settings)})

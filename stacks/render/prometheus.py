@@ -11,7 +11,7 @@ from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
 from stacks.render.agents import agent_scrape_jobs
 from stacks.render.exporters import exporter_scrape_jobs
-from stacks.render.spec import ContainerSpec, ReloadSpec
+from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
 from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
@@ -133,8 +133,9 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
     """prometheus.yml and the rule files uploaded; for application discovery, the Docker socket read-only, and
     the image's user, nobody, in the socket's group (enough to read it; never root)."""
     rule_files = {f.name: f.text for f in content.rule_files}
-    return ContainerSpec(
-        service=PROMETHEUS,
+    return service_spec(
+        PROMETHEUS,
+        settings,
         command=prometheus_command(settings, content),
         files={
             PROMETHEUS.config_path: render_prometheus_config(settings, list(rule_files)),

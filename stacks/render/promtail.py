@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
-from stacks.render.spec import ContainerSpec
+from stacks.render.spec import ContainerSpec, service_spec
 from stacks.settings import HostSettings, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
@@ -67,8 +67,9 @@ def promtail_command() -> list[str]:
 
 
 def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
-    return ContainerSpec(
-        service=PROMTAIL,
+    return service_spec(
+        PROMTAIL,
+        settings,
         command=promtail_command(),
         files={PROMTAIL.config_path: render_promtail_config(settings)},
         host_binds=[(DOCKER_SOCKET, DOCKER_SOCKET)],  # container discovery and their log files
