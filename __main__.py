@@ -71,7 +71,7 @@ else:
     socket_group = docker_socket_group(settings) if settings.app_discovery.enabled else None
     stack = MonitoringStack("monitoring", settings, content, socket_group)
 
-# The contract with application projects (stacks/contract.py): they read these through a StackReference. A
+# The contract with application projects (stacks/outputs.py): they read these through a StackReference. A
 # Kubernetes stack exports what it registered in its namespace.
 for output_name, value in stack.exports.items():
     pulumi.export(output_name, value)

@@ -6,10 +6,10 @@ import pulumi
 import pulumi_docker as docker
 
 from stacks.content import Content
-from stacks.contract import network_name, stack_outputs
 from stacks.exporter import Exporter
 from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.host_agents import HostAgents
+from stacks.outputs import network_name, stack_outputs
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
@@ -24,7 +24,7 @@ class MonitoringStack(pulumi.ComponentResource):
     components; None for a service the stack does not run), `exporters` (job -> Exporter), `hosts` (host name
     -> HostAgents, for the hosts that run agents), `content`
     (GrafanaContent, None when the stack leaves Grafana's content alone), `urls` (service -> published URL,
-    for the services it runs), `exports` (the stack outputs by name, stacks/contract.py).
+    for the services it runs), `exports` (the stack outputs by name, stacks/outputs.py).
     """
 
     def __init__(

@@ -17,9 +17,9 @@ from rendering import stack_settings
 from repo import ROOT
 
 from stacks.content import load_content
-from stacks.contract import scrape_labels
 from stacks.durations import parse_duration
 from stacks.errors import InputError
+from stacks.outputs import scrape_labels
 from stacks.render.containers import container_specs
 from stacks.render.kubernetes import monitors
 from stacks.scaffold import parse_new_system

@@ -13,7 +13,7 @@ import yaml
 from conftest import STACKS, TEST_SECRETS, configured_stack, fake_group
 from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, shared_run, unwrap
 
-from stacks import contract
+from stacks import outputs as contract
 from stacks.content import Content, load_content, select_systems, slug
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET, SERVICES

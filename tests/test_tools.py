@@ -18,8 +18,8 @@ from routing import route_test, routing_rows
 from servers import stack_release
 
 from stacks.content import load_content, select_systems
-from stacks.contract import network_name
 from stacks.layout import RULES_DIR
+from stacks.outputs import network_name
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
 from stacks.versions import local_images

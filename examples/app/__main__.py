@@ -1,6 +1,6 @@
 """An application that registers its own scrape target with the monitoring stack, without editing it.
 
-It reads the monitoring stack's outputs through a StackReference (stacks/contract.py), joins its
+It reads the monitoring stack's outputs through a StackReference (stacks/outputs.py), joins its
 Docker network and sets the scrape labels on its container; Prometheus's Docker discovery finds it.
 """
 
@@ -12,7 +12,7 @@ import pulumi_docker as docker
 
 # The contract module ships with the monitoring repository, two directories up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from stacks.contract import MonitoringOutputs  # noqa: E402
+from stacks.outputs import MonitoringOutputs  # noqa: E402
 from stacks.versions import IMAGES  # noqa: E402
 
 # Any image that serves Prometheus metrics will do; the pinned Alertmanager serves /metrics on 9093 with

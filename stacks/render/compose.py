@@ -10,8 +10,8 @@ password, receiver URLs): write them only to a private directory.
 from __future__ import annotations
 
 from stacks.content import Content
-from stacks.contract import network_name
 from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
+from stacks.outputs import network_name
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.spec import ContainerSpec

@@ -3,7 +3,7 @@ the content, each returning the objects' specs (stacks/kubernetes_stack.py regis
 
 - one PrometheusRule per rule file (the generated SLO rules included), labelled for the Prometheus' ruleSelector;
 - a ServiceMonitor or PodMonitor per `kubernetes.monitors` entry, and for app discovery a PodMonitor of the pods
-  labelled monitoring.scrape="true" (the Docker contract's labels, stacks/contract.py), each setting its job;
+  labelled monitoring.scrape="true" (the Docker contract's labels, stacks/outputs.py), each setting its job;
 - one AlertmanagerConfig from the routing definition, its webhook URLs, keys and passwords in a Secret;
 - the dashboards as ConfigMaps labelled for the Grafana sidecar (kubernetes.grafana configmaps).
 
@@ -21,7 +21,7 @@ import yaml
 
 from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Matcher, Receiver
 from stacks.content import Content
-from stacks.contract import LABELS
+from stacks.outputs import LABELS
 from stacks.render.alertmanager import route_tree, target_fields
 from stacks.settings import StackSettings
 from stacks.settings_kubernetes import KubernetesSettings, Monitor

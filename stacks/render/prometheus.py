@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from stacks.content import Content
 from stacks.content.retention import content_retention
-from stacks.contract import LABELS, network_name
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
+from stacks.outputs import LABELS, network_name
 from stacks.render.agents import agent_scrape_jobs
 from stacks.render.exporters import exporter_scrape_jobs
 from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
@@ -65,7 +65,7 @@ def render_prometheus_config(settings: StackSettings, rule_files: Sequence[str] 
 
 
 def app_discovery_job(settings: StackSettings, reserved_jobs: list[str]) -> dict:
-    """Containers that opt in with labels (stacks/contract.py) and join the stack network, found through the
+    """Containers that opt in with labels (stacks/outputs.py) and join the stack network, found through the
     Docker socket: address = the container's IP on our network and its `port` label, path and job from labels."""
     network = network_name(settings.name_prefix)
 

@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 from engine.stack import PERMITTED_SERVICES, Stack, deployed_dev_stack, docker, http_json, new_stack, wait_for
 
-from stacks import contract
+from stacks import outputs as contract
 from stacks.layout import DOCKER_SOCKET
 
 pytestmark = pytest.mark.engine

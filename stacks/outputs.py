@@ -137,7 +137,7 @@ class MonitoringOutputs:
                 if value is None:
                     raise ValueError(
                         f"the referenced stack has no output {name!r}: is it a monitoring stack, deployed with "
-                        "this version of stacks/contract.py?"
+                        "this version of stacks/outputs.py?"
                     )
                 return value
 
