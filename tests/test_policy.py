@@ -15,8 +15,9 @@ import pytest
 from conftest import KUBERNETES_STACKS, STACKS, configured_stack
 from mockstack import run_program
 
-from policy import checks
 from policy.harness import PolicyPackProcess, StackResource, secret, urn_of
+from policy.policies import POLICIES
+from policy.policies.retention_bounds import duration_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -72,7 +73,7 @@ def with_env(name: str, value: str | None) -> list[str]:
 
 def test_the_pack_serves_every_policy_mandatory_by_default(pack):
     assert pack.info.name == "monitoring-policies"
-    assert sorted(pack.policies) == sorted(spec.name for spec in checks.POLICIES)
+    assert sorted(pack.policies) == sorted(spec.name for spec in POLICIES)
     pack.configure({})
     assert {v.level for v in pack.analyze(CONTAINER, "c", container(image="grafana/grafana"))} == {"mandatory"}
 
@@ -396,7 +397,7 @@ def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, st
     ],
 )
 def test_duration_seconds(text, seconds):
-    assert checks.duration_seconds(text) == seconds
+    assert duration_seconds(text) == seconds
 
 
 # --- the Kubernetes target's objects ---------------------------------------------------------------------
