@@ -1,6 +1,6 @@
 """The policy pack (policy/): every policy passes one resource and fails another.
 
-Resources go to the real pack process over the Analyzer protocol (policy/harness.py), as the engine
+Resources go to the real pack process over the Analyzer protocol (tests/policy_harness.py), as the engine
 sends them during a preview: inputs, with Pulumi secrets wrapped. The pack's virtualenv
 (policy/.venv) is built by scripts/toolchain/build.sh. The engine itself runs the pack in
 tests/engine/test_policy_preview.py.
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import KUBERNETES_STACKS, STACKS, configured_stack
 from mockstack import run_program
+from policy_harness import PolicyPackProcess, StackResource, secret, urn_of
 
-from policy.harness import PolicyPackProcess, StackResource, secret, urn_of
 from policy.policies import POLICIES
 from policy.policies.retention_bounds import duration_seconds
 
