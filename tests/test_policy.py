@@ -8,7 +8,9 @@ tests/engine/test_policy_preview.py.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,18 @@ def with_env(name: str, value: str | None) -> list[str]:
 
 
 # --- the pack itself ----------------------------------------------------------------------------------
+
+
+def test_the_registry_holds_each_policy_modules_policy_exactly_once():
+    """policy/policies/: each module but the _private ones declares one POLICY named after it, and
+    policies.POLICIES lists each of those once and nothing else."""
+    names = sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "policy" / "policies")]) if m.name[0] != "_")
+    declared = [importlib.import_module(f"policy.policies.{name}").POLICY for name in names]
+    assert [spec.name for spec in declared] == [name.replace("_", "-") for name in names]
+    registered = [spec.name for spec in POLICIES]
+    assert len(registered) == len(set(registered)), registered
+    assert sorted(registered) == [spec.name for spec in declared]
+    assert sorted(POLICIES, key=lambda spec: spec.name) == declared  # the modules' own specs, not copies
 
 
 def test_the_pack_serves_every_policy_mandatory_by_default(pack):
