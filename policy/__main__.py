@@ -3,16 +3,16 @@
     pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json
 
 The CLI runs `python policy <engine address>` in policy/.venv through the Python language host; this
-prints the port of the analyzer it serves. The checks live in checks.py; this file only wires them into
-pulumi_policy. Without a config file every policy is mandatory.
+prints the port of the analyzer it serves. The policies live in policies/, one module each, listed in
+policies.POLICIES; this file only wires them into pulumi_policy. Without a config file every policy is mandatory.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import checks
 import secrets_on_wire
+from policies import POLICIES, PolicySpec, Resource
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -22,10 +22,8 @@ from pulumi_policy import (
 )
 
 
-def _resource(
-    args: Any, secret_paths: frozenset = frozenset(), parent: checks.Resource | None = None
-) -> checks.Resource:
-    return checks.Resource(
+def _resource(args: Any, secret_paths: frozenset = frozenset(), parent: Resource | None = None) -> Resource:
+    return Resource(
         type=args.resource_type,
         name=args.name,
         props=args.props,
@@ -35,7 +33,7 @@ def _resource(
     )
 
 
-def _resource_policy(spec: checks.PolicySpec) -> ResourceValidationPolicy:
+def _resource_policy(spec: PolicySpec) -> ResourceValidationPolicy:
     def validate(args, report_violation):
         for message in spec.check(_resource(args, secrets_on_wire.current()), args.get_config()):
             report_violation(message)
@@ -45,10 +43,10 @@ def _resource_policy(spec: checks.PolicySpec) -> ResourceValidationPolicy:
     )
 
 
-def _stack_policy(spec: checks.PolicySpec) -> StackValidationPolicy:
+def _stack_policy(spec: PolicySpec) -> StackValidationPolicy:
     def validate(args, report_violation):
         # Parents first, so that each resource can carry its parent's view.
-        views: dict[str, checks.Resource] = {}
+        views: dict[str, Resource] = {}
 
         def view(r):
             if r.urn not in views:
@@ -63,7 +61,7 @@ def _stack_policy(spec: checks.PolicySpec) -> StackValidationPolicy:
     )
 
 
-def _schema(spec: checks.PolicySpec) -> PolicyConfigSchema | None:
+def _schema(spec: PolicySpec) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=spec.config_schema) if spec.config_schema else None
 
 
@@ -71,5 +69,5 @@ secrets_on_wire.install()
 PolicyPack(
     name="monitoring-policies",
     enforcement_level=EnforcementLevel.MANDATORY,
-    policies=[_stack_policy(spec) if spec.stack else _resource_policy(spec) for spec in checks.POLICIES],
+    policies=[_stack_policy(spec) if spec.stack else _resource_policy(spec) for spec in POLICIES],
 )

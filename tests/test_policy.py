@@ -1,6 +1,6 @@
 """The policy pack (policy/): every policy passes one resource and fails another.
 
-Resources go to the real pack process over the Analyzer protocol (policy/harness.py), as the engine
+Resources go to the real pack process over the Analyzer protocol (tests/policy_harness.py), as the engine
 sends them during a preview: inputs, with Pulumi secrets wrapped. The pack's virtualenv
 (policy/.venv) is built by scripts/toolchain/build.sh. The engine itself runs the pack in
 tests/engine/test_policy_preview.py.
@@ -8,15 +8,18 @@ tests/engine/test_policy_preview.py.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import pytest
 from conftest import KUBERNETES_STACKS, STACKS, configured_stack
 from mockstack import run_program
+from policy_harness import PolicyPackProcess, StackResource, secret, urn_of
 
-from policy import checks
-from policy.harness import PolicyPackProcess, StackResource, secret, urn_of
+from policy.policies import POLICIES
+from policy.policies.retention_bounds import duration_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -70,9 +73,21 @@ def with_env(name: str, value: str | None) -> list[str]:
 # --- the pack itself ----------------------------------------------------------------------------------
 
 
+def test_the_registry_holds_each_policy_modules_policy_exactly_once():
+    """policy/policies/: each module but the _private ones declares one POLICY named after it, and
+    policies.POLICIES lists each of those once and nothing else."""
+    names = sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "policy" / "policies")]) if m.name[0] != "_")
+    declared = [importlib.import_module(f"policy.policies.{name}").POLICY for name in names]
+    assert [spec.name for spec in declared] == [name.replace("_", "-") for name in names]
+    registered = [spec.name for spec in POLICIES]
+    assert len(registered) == len(set(registered)), registered
+    assert sorted(registered) == [spec.name for spec in declared]
+    assert sorted(POLICIES, key=lambda spec: spec.name) == declared  # the modules' own specs, not copies
+
+
 def test_the_pack_serves_every_policy_mandatory_by_default(pack):
     assert pack.info.name == "monitoring-policies"
-    assert sorted(pack.policies) == sorted(spec.name for spec in checks.POLICIES)
+    assert sorted(pack.policies) == sorted(spec.name for spec in POLICIES)
     pack.configure({})
     assert {v.level for v in pack.analyze(CONTAINER, "c", container(image="grafana/grafana"))} == {"mandatory"}
 
@@ -396,7 +411,7 @@ def test_every_resource_the_program_declares_passes_its_stacks_policies(pack, st
     ],
 )
 def test_duration_seconds(text, seconds):
-    assert checks.duration_seconds(text) == seconds
+    assert duration_seconds(text) == seconds
 
 
 # --- the Kubernetes target's objects ---------------------------------------------------------------------

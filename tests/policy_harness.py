@@ -4,8 +4,8 @@ It starts the real pack (`policy/.venv/bin/python policy`), configures it as `--
 would, and sends resources over the Analyzer gRPC protocol (Configure, Analyze, AnalyzeStack), with
 secrets wrapped as the engine wraps them. Tests use it instead of calling validate functions on a
 hand-made ResourceValidationArgs because
-  - pulumi_policy cannot be imported where the tests run (the program's .venv; see requirements.txt),
-  - the pack reads secretness off the wire (secrets_on_wire.py), which only a real request exercises.
+  - pulumi_policy cannot be imported where the tests run (the program's .venv; see policy/requirements.txt),
+  - the pack reads secretness off the wire (policy/secrets_on_wire.py), which only a real request exercises.
 
 It needs only what the program's .venv has: grpcio and pulumi's generated analyzer stubs.
 """
@@ -22,8 +22,9 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from repo import ROOT
 
-POLICY_DIR = Path(__file__).resolve().parent
+POLICY_DIR = ROOT / "policy"
 PACK_PYTHON = POLICY_DIR / ".venv" / "bin" / "python"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
