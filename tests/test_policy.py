@@ -138,7 +138,7 @@ def test_grafana_admin_password_fails_a_known_default(violations, password):
 
 def test_grafana_admin_password_fails_when_not_a_secret_without_showing_it(violations):
     (message,) = violations("grafana-admin-password", CONTAINER, grafana(secret_envs=False))
-    assert "not a Pulumi secret" in message and "pulumi.Output.secret()" in message
+    assert "not a Pulumi secret" in message and "container spec `secret` (stacks/render/grafana.py)" in message
     assert "staging-Secret-pw-1" not in message
 
 

@@ -296,7 +296,7 @@ def test_pull_requests_build_what_their_tiers_run_and_nothing_more():
         assert heavy not in without_build, heavy
 
 
-POLICY_TESTS = "tests/test_policy.py"  # starts the pack as policy/.venv/bin/python policy (policy/harness.py)
+POLICY_TESTS = "tests/test_policy.py"  # starts the pack as policy/.venv/bin/python policy (tests/policy_harness.py)
 SHELL_OPERATORS = {"&&", "||", ";", "|", "&", "(", ")"}
 
 

@@ -30,7 +30,8 @@ def grafana_admin_password(resource: Resource, config: Mapping[str, Any]) -> lis
     if not resource.is_secret(("envs", index)):
         problems.append(
             f"{ADMIN_PASSWORD} is in envs, which is not a Pulumi secret, so the password is stored in plain "
-            "text: pass Grafana's environment through pulumi.Output.secret() (stacks/grafana.py)."
+            "text: mark Grafana's container spec `secret` (stacks/render/grafana.py), which sends its environment as a "
+            "Pulumi secret (stacks/docker_container.py)."
         )
     return problems
 
