@@ -16,10 +16,10 @@ from stacks.content.findings import total_line
 from stacks.environment import check_policy_owner, docker_socket_group, read_settings
 from stacks.errors import InputError
 from stacks.grafana_content import check_grafana_names
-from stacks.kubernetes_stack import KubernetesStack
-from stacks.monitoring import MonitoringStack
 from stacks.preflight import log_source_warnings, retention_findings, shared_target_warnings
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
+from stacks.resources.docker_stack import MonitoringStack
+from stacks.resources.kubernetes_stack import KubernetesStack
 from stacks.settings import grafana_warnings
 from stacks.settings_scraping import label_warnings
 

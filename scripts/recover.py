@@ -47,9 +47,9 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stacks.layout import name_prefix  # noqa: E402 - after the repository is on the path
+from stacks.layout import COMPOSE_PROJECT_LABEL, name_prefix  # noqa: E402 - after the repository is on the path
 
-PROJECT_LABEL = "com.docker.compose.project"  # what stacks/service.py and stacks/monitoring.py label with
+PROJECT_LABEL = COMPOSE_PROJECT_LABEL  # on every container, volume and network of a stack (stacks/layout.py)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Service:
     """One service of the stack. Its renderer is stacks/render/<name>.py (a `container_spec`, in RENDERERS), its
-    component type COMPONENT_TYPES[<name>] in stacks/service.py, its image pin IMAGES[<name>] in stacks/versions.py
-    (docs/configuration.md, "Adding a service")."""
+    component type COMPONENT_TYPES[<name>] in stacks/resources/service.py, its image pin IMAGES[<name>] in
+    stacks/versions.py (docs/configuration.md, "Adding a service")."""
 
     name: str  # also the DNS alias on the stack network
     port: int  # inside the container
@@ -137,10 +137,14 @@ HOST_LABEL = "monitoring.host"
 """On every agent container and volume: the host's name as `hosts` gives it."""
 
 
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"  # the stack's name prefix, on its network too
+COMPOSE_SERVICE_LABEL = "com.docker.compose.service"
+
+
 def compose_labels(name_prefix: str, service: str) -> dict[str, str]:
     """The labels of each container and volume of the stack, as compose would set them: Promtail turns the service
     into the `service` log label, and `docker compose ls` and `docker ps --filter` find the stack by its project."""
-    return {"com.docker.compose.project": name_prefix, "com.docker.compose.service": service}
+    return {COMPOSE_PROJECT_LABEL: name_prefix, COMPOSE_SERVICE_LABEL: service}
 
 
 def published_url(bind_address: str, port: int) -> str:

@@ -2,8 +2,8 @@
 the container, the state of unchanged alerting rules, the silences and the notification log.
 
 ConfigReload is a Pulumi dynamic resource (pulumi.dynamic: Python the engine runs, no plugin to build), created
-after the server's container and the image's own check of the files (stacks/service.py). On every change of the
-files or of the container (and on create, unless the container holds the files already), it
+after the server's container and the image's own check of the files (stacks/resources/service.py). On every change
+of the files or of the container (and on create, unless the container holds the files already), it
 1. copies the files into the running container (the Docker API's archive upload, through the stack's Docker host);
 2. asks the server to reload them (POST /-/reload, from inside the container);
 3. reads the server's own metrics until its last reload is successful and newer than the delivery.

@@ -2,7 +2,7 @@
 
 Each host: {name, dockerHost, address, agents, ports}. The stack's own Docker daemon (its `dockerHost`, else
 DOCKER_HOST or the local socket) is the host whose dockerHost is left out; with `hosts` empty it is the only
-one, named `local`. Every host gets its own Docker provider and agents (stacks/host_agents.py); Prometheus
+one, named `local`. Every host gets its own Docker provider and agents (stacks/resources/host_agents.py); Prometheus
 scrapes each agent at the host's address with a `host` label.
 """
 

@@ -123,3 +123,15 @@ def test_create_delivers_nothing_into_a_container_that_holds_the_files_and_anyth
     with pytest.raises(AssertionError, match="delivered"):
         reload.deliver(props)  # an update: the files changed in the state, so they go in whatever the container has
     assert server.put == ["/", "/"]
+
+
+def test_the_dynamic_providers_module_is_the_one_every_deployed_stacks_state_names():
+    """Pulumi keeps a dynamic resource's provider in its state, pickled by reference: moving stacks/reload.py would
+    change every deployed ConfigReload's inputs (an update on the next `up`), and an old state would name a module
+    that is gone. It stays where deployed stacks have it."""
+    import base64
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    pickled = base64.b64decode(serialize_provider(reload.ConfigReloadProvider()))
+    assert b"\x8c\rstacks.reload\x94\x8c\x14ConfigReloadProvider" in pickled

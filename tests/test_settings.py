@@ -214,12 +214,12 @@ def test_a_missing_local_socket_is_named(tmp_path):
 
 def test_layout_versions_renderers_and_components_name_the_same_services():
     """A service is declared in stacks/layout.py; its pin (stacks/versions.py), its renderer's container_spec
-    (stacks/render/<name>.py, in RENDERERS) and its component type (stacks/service.py COMPONENT_TYPES) must exist
-    for it, and nothing else. The config schema keeps no per-service list of its own: `ports` and `services`
+    (stacks/render/<name>.py, in RENDERERS) and its component type (stacks/resources/service.py COMPONENT_TYPES)
+    must exist for it, and nothing else. The config schema keeps no per-service list of its own: `ports` and `services`
     default from the layout."""
     from stacks.layout import SERVICES as LAYOUT
     from stacks.render.containers import RENDERERS
-    from stacks.service import COMPONENT_TYPES
+    from stacks.resources.service import COMPONENT_TYPES
     from stacks.settings import load_schema
     from stacks.versions import IMAGES
 

@@ -27,7 +27,7 @@ def data_volumes_retained(resources: list[Resource], config: Mapping[str, Any]) 
         if declared is None:
             message = (
                 f"data volume {name} does not say whether it is retained (its parent reports no "
-                f"'{RETAINED_OUTPUT}' output): create data volumes through stacks.service.ServiceComponent."
+                f"'{RETAINED_OUTPUT}' output): create data volumes through stacks.resources.service.ServiceComponent."
             )
         else:
             message = (

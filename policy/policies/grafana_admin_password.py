@@ -31,7 +31,7 @@ def grafana_admin_password(resource: Resource, config: Mapping[str, Any]) -> lis
         problems.append(
             f"{ADMIN_PASSWORD} is in envs, which is not a Pulumi secret, so the password is stored in plain "
             "text: mark Grafana's container spec `secret` (stacks/render/grafana.py), which sends its environment as a "
-            "Pulumi secret (stacks/docker_container.py)."
+            "Pulumi secret (stacks/resources/container.py)."
         )
     return problems
 

@@ -61,12 +61,13 @@ class System:
 
 
 # The platform watches the stack itself and its hosts: Prometheus scrapes each service and each host agent under its
-# name (stacks/render/prometheus.py), and each runs as the compose service of that name (stacks/service.py,
-# stacks/host_agents.py).
+# name (stacks/render/prometheus.py), and each runs as the compose service of that name (stacks/resources/service.py,
+# stacks/resources/host_agents.py).
 _PLATFORM_JOBS = (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS))
 PLATFORM = System(ALWAYS_DEPLOYED, _PLATFORM_JOBS, services=_PLATFORM_JOBS)
 _KINDS = ("counter", "gauge", "histogram", "summary")
-# The stack's exporters run as the compose service of their job, <system>-<kind>-exporter (stacks/exporter.py).
+# The stack's exporters run as the compose service of their job, <system>-<kind>-exporter
+# (stacks/resources/exporter.py).
 _EXPORTER_SERVICE = re.compile(r"[a-z0-9]+-(postgres|redis)-exporter")
 _METRIC_KEYS = ("buckets", "help", "idle", "jobs", "labels", "type")
 _NUMBER = (int, float)

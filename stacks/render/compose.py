@@ -10,7 +10,7 @@ password, receiver URLs): write them only to a private directory.
 from __future__ import annotations
 
 from stacks.content import Content
-from stacks.layout import HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
+from stacks.layout import COMPOSE_SERVICE_LABEL, HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
 from stacks.outputs import network_name
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
@@ -71,7 +71,7 @@ def compose_service(spec: ContainerSpec) -> dict:
         definition["pid"] = "host"
     if spec.healthcheck:
         definition["healthcheck"] = {"test": list(spec.healthcheck), **HEALTHCHECK}
-    definition["labels"] = {"com.docker.compose.service": spec.name, **spec.labels}
+    definition["labels"] = {COMPOSE_SERVICE_LABEL: spec.name, **spec.labels}
     definition["logging"] = {"driver": "json-file", "options": dict(LOG_OPTIONS)}
     optional = {
         "command": list(spec.command),

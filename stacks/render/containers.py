@@ -1,7 +1,7 @@
 """What each service's container runs with, from the settings and the content: one ContainerSpec
 (stacks/render/spec.py) per service the stack runs, from its renderer, stacks/render/<name>.py. The Pulumi
-components (stacks/service.py) and the compose file (stacks/render/compose.py) are both built from it, so the two
-cannot drift.
+components (stacks/resources/service.py) and the compose file (stacks/render/compose.py) are both built from it, so
+the two cannot drift.
 """
 
 from __future__ import annotations

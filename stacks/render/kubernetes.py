@@ -1,5 +1,5 @@
 """The content as the Prometheus Operator's objects (a stack with `kubernetes`): pure functions of the settings and
-the content, each returning the objects' specs (stacks/kubernetes_stack.py registers them).
+the content, each returning the objects' specs (stacks/resources/kubernetes_stack.py registers them).
 
 - one PrometheusRule per rule file (the generated SLO rules included), labelled for the Prometheus' ruleSelector;
 - a ServiceMonitor or PodMonitor per `kubernetes.monitors` entry, and for app discovery a PodMonitor of the pods

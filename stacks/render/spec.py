@@ -1,6 +1,6 @@
 """One container of the stack, as Docker runs it: a service's (stacks/render/<service>.py), a host agent's
 (stacks/render/agents.py) or a datastore exporter's (stacks/render/exporters.py). The Pulumi program builds its
-docker.Container from it (stacks/docker_container.py) and the compose peer its service (stacks/render/compose.py),
+docker.Container from it (stacks/resources/container.py) and the compose peer its service (stacks/render/compose.py),
 so image, ports, labels and healthcheck cannot drift between the two."""
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from stacks.docker_container import docker_container, upload_args
 from stacks.layout import compose_labels, published_url
 from stacks.reload import ConfigReload
 from stacks.render.spec import ContainerSpec
+from stacks.resources.container import docker_container, upload_args
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,15 @@ import pulumi
 import pulumi_docker as docker
 
 from stacks.content import Content
-from stacks.exporter import Exporter
 from stacks.grafana_content import GrafanaContent, grafana_content_args
-from stacks.host_agents import HostAgents
+from stacks.layout import COMPOSE_PROJECT_LABEL
 from stacks.outputs import network_name, stack_outputs
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
-from stacks.service import ServiceArgs, ServiceComponent
+from stacks.resources.exporter import Exporter
+from stacks.resources.host_agents import HostAgents
+from stacks.resources.service import ServiceArgs, ServiceComponent
 from stacks.settings import StackSettings
 
 
@@ -48,7 +49,7 @@ class MonitoringStack(pulumi.ComponentResource):
             f"{name}-network",
             name=network_name(prefix),
             driver="bridge",
-            labels=[docker.NetworkLabelArgs(label="com.docker.compose.project", value=prefix)],
+            labels=[docker.NetworkLabelArgs(label=COMPOSE_PROJECT_LABEL, value=prefix)],
             opts=child,
         )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pulumi
 
-from stacks.docker_container import docker_container
 from stacks.render.spec import ContainerSpec
+from stacks.resources.container import docker_container
 
 
 class Exporter(pulumi.ComponentResource):

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.docker_container import docker_container
 from stacks.layout import compose_labels
 from stacks.render.spec import ContainerSpec
+from stacks.resources.container import docker_container
 from stacks.settings import HostSettings
 
 
