@@ -2,21 +2,21 @@
 
 import pulumi
 
-from stacks.alerting import route_warnings, unrouted_severities
-from stacks.content import (
-    check_exporters,
-    check_templates,
-    for_kubernetes,
-    load_content,
-    select_datasources,
-    select_systems,
-    unscraped_jobs,
-)
+from stacks.content import for_kubernetes, load_content, select_datasources, select_systems
 from stacks.content.findings import total_line
 from stacks.environment import check_policy_owner, docker_socket_group, read_settings
 from stacks.errors import InputError
 from stacks.grafana_content import check_grafana_names
-from stacks.preflight import log_source_warnings, retention_findings, shared_target_warnings
+from stacks.preflight import (
+    check_exporters,
+    check_templates,
+    log_source_warnings,
+    retention_findings,
+    route_warnings,
+    shared_target_warnings,
+    unrouted_severities,
+    unscraped_jobs,
+)
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.resources.docker_stack import MonitoringStack
 from stacks.resources.kubernetes_stack import KubernetesStack

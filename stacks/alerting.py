@@ -28,17 +28,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
 from stacks.slugs import slug_collisions
 from stacks.syntax.go_regexp import compile_go_regexp, go_regexp_error
 from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
-from stacks.syntax.promql import expression_labels
-
-if TYPE_CHECKING:
-    from stacks.content import Content
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 _URL = re.compile(r"^https?://[^\s/]+")
@@ -419,96 +415,3 @@ def _smtp(item: Any, problems: Problems, secret: _SecretCheck) -> Smtp:
     password = secret("alerting.smtp.password", r.str("password")) if username else ""
     from_ = r.str("from", required=True, expected="the sender address, such as alerts@example.com")
     return Smtp(smarthost=smarthost, from_=from_, username=username, password=password)
-
-
-def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:
-    """Routes that can never match (a warning, not an error): a matcher on a label no alert rule sets, or on
-    a `system` the stack does not deploy."""
-    known = set(external_labels)
-    for rule_file in content.rule_files:
-        known |= rule_file.label_names
-    for group in content.grafana_rule_groups:
-        for rule in group.rules:
-            known |= {"alertname", "grafana_folder"} | {k for k, _ in rule.labels} | expression_labels(rule.expr)
-    warnings = []
-    deployed = content.systems
-
-    def walk(node: Route, where: str) -> None:
-        for i, child in enumerate(node.routes):
-            path = f"{where}.routes[{i}]"
-            for matcher in child.matchers:
-                if matcher.label not in known:
-                    warnings.append(
-                        f"{path}: matcher {matcher.alertmanager()} names label {matcher.label!r}, "
-                        "which no alert rule sets; this route can never match"
-                    )
-                elif matcher.label == "system" and matcher.op in ("=", "=~") and not _any_matches(matcher, deployed):
-                    warnings.append(
-                        f"{path}: matcher {matcher.alertmanager()} names no system this stack deploys "
-                        f"({', '.join(deployed)}); this route can never match"
-                    )
-            walk(child, path)
-
-    walk(route, "alerting.route")
-    return warnings
-
-
-def _any_matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
-    if matcher.op == "=":
-        return matcher.value in values
-    pattern = compile_go_regexp(matcher.value)
-    return any(pattern.fullmatch(value) for value in values)
-
-
-def unrouted_severities(route: Route, content: Content) -> list[str]:
-    """A declared system's alert whose severity no route of the tree compares with (`crit` where the routes say
-    `critical`) and which stops at a route that splits on severity: it falls silently to that route's own
-    receiver, a warning channel for what was meant to page. Alerts of imported content are not checked (their
-    labels are the publisher's)."""
-    splitting = [m for node in _routes(route) for m in node.matchers if m.label == "severity" and m.op in ("=", "=~")]
-    named = ", ".join(dict.fromkeys(m.value for m in splitting))
-    problems = []
-    for where, alert, labels in _declared_alerts(content):
-        severity = labels.get("severity")
-        if not splitting or severity is None or any(m.matches({"severity": severity}) for m in splitting):
-            continue
-        for path, node, receiver in _stops(route, labels):
-            if any(m.label == "severity" for child in node.routes for m in child.matchers):
-                problems.append(
-                    f"{where}: alert {alert!r} has severity {severity!r}, which no route compares with (they split "
-                    f"on {named}): it stops at {path}, whose own receiver {receiver} gets it; give it one of those "
-                    f'severities, or route severity="{severity}" there'
-                )
-                break
-    return problems
-
-
-def _routes(route: Route) -> list[Route]:
-    return [route, *(node for child in route.routes for node in _routes(child))]
-
-
-def _stops(route: Route, labels: dict[str, str]) -> list[tuple[str, Route, str | None]]:
-    """(path, route, receiver) of each route an alert stops at, walking as Alertmanager does (receivers_for)."""
-
-    def walk(node: Route, path: str, receiver: str | None) -> list[tuple[str, Route, str | None]]:
-        found = []
-        for i, child in enumerate(node.routes):
-            if all(m.matches(labels) for m in child.matchers):
-                found += walk(child, f"{path}.routes[{i}]", child.receiver or receiver)
-                if not child.continue_:
-                    break
-        return found or [(path, node, receiver)]
-
-    return walk(route, "alerting.route", route.receiver)
-
-
-def _declared_alerts(content: Content):
-    """(where, alert, labels) of every alert rule of the declared systems, Prometheus' and Grafana's."""
-    for rule_file in content.rule_files:
-        if not content.imported(rule_file.system):
-            for line, alert, labels in rule_file.alert_labels:
-                yield f"{rule_file.source}:{line}", alert, {"alertname": alert, **dict(labels)}
-    for group in (g for g in content.grafana_rule_groups if not content.imported(g.system)):
-        for rule in group.rules:
-            labels = {"alertname": rule.alert, "grafana_folder": group.folder, **dict(rule.labels)}
-            yield f"rules/grafana/{group.path.name}: group {group.name!r}", rule.alert, labels

@@ -1,5 +1,9 @@
 """Checks of a stack's settings against the content it deploys and the project's other stack files, before anything
-is registered.
+is registered: the one module that reads both (stacks/settings.py and stacks/content/ never import each other).
+
+Routes: a route no alert can reach (a warning), and a declared alert whose severity no route compares with, which
+falls to a route's own receiver (an error). Templates every receiver field runs, exporters of deployed systems'
+declared jobs (errors), and declared jobs nothing scrapes (a warning).
 
 Logs on Kubernetes: the stack runs no log collector there, so its log panels and log rules read what the cluster's
 own Loki holds, if anything (a warning).
@@ -16,16 +20,22 @@ system's content reads (an error), and is warned of when imported content reads 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
+from stacks.alerting import Alerting, Matcher, Route, template_fields
 from stacks.content import ROOT, Content
 from stacks.content.log_labels import loki_queries
 from stacks.content.retention import LookBack, days, needed_retention, readers
+from stacks.content.templates import undefined_templates
 from stacks.durations import parse_duration
+from stacks.errors import Problems
 from stacks.layout import OWN_HOST_ADDRESS
 from stacks.settings import StackSettings
+from stacks.syntax.go_regexp import compile_go_regexp
+from stacks.syntax.promql import expression_labels
 
 
 def retention_findings(settings: StackSettings, content: Content) -> tuple[list[str], list[str]]:
@@ -112,3 +122,137 @@ def shared_target_warnings(settings: StackSettings, stack: str, root: Path = ROO
                     + (", or set dockerHost where the two stacks run on different hosts" if on_own_host else "")
                 )
     return warnings
+
+
+def check_exporters(content: Content, exporters: Iterable) -> None:
+    """Each exporter is scraped as a job its system declares, of a system the stack deploys."""
+    problems = Problems()
+    for i, exporter in enumerate(exporters):
+        declared = content.jobs.get(exporter.system)
+        if exporter.system not in content.systems or declared is None:
+            problems.add(f"exporters[{i}].system", f"{exporter.system!r} is not a system this stack deploys")
+        elif exporter.job not in declared:
+            problems.add(
+                f"exporters[{i}]",
+                f"is scraped as job {exporter.job}, which systems/{exporter.system}.yml does not declare "
+                f"({', '.join(declared)})",
+            )
+    problems.raise_if_any()
+
+
+def check_templates(content: Content, alerting: Alerting, *, carried: bool = True) -> None:
+    """Every template a receiver field or a template file runs is defined. `carried`: whether templates/ reaches
+    the stack's Alertmanager (a Kubernetes stack's AlertmanagerConfig cannot carry them)."""
+    problems = Problems()
+    undefined_templates(content.templates if carried else (), template_fields(alerting), problems)
+    problems.raise_if_any()
+
+
+def unscraped_jobs(content: Content, scrape_jobs: set[str], app_discovery: bool) -> list[str]:
+    """Warnings for the deployed systems' jobs that no scrapeTargets job scrapes, when app discovery (the
+    other way a job is scraped: a container labelled monitoring.job) is off: their TargetMissing alerts will
+    fire and their panels stay empty."""
+    if app_discovery:
+        return []
+    warnings = []
+    for system in content.systems:
+        missing = [job for job in content.jobs.get(system, ()) if job not in scrape_jobs]
+        if missing:
+            warnings.append(
+                f"scrapeTargets: no job {', '.join(missing)} of system {system}, which this stack deploys, and app "
+                "discovery is off: its panels will have no data and its TargetMissing alert will fire"
+            )
+    return warnings
+
+
+def route_warnings(route: Route, content: Content, external_labels: set[str]) -> list[str]:
+    """Routes that can never match (a warning, not an error): a matcher on a label no alert rule sets, or on
+    a `system` the stack does not deploy."""
+    known = set(external_labels)
+    for rule_file in content.rule_files:
+        known |= rule_file.label_names
+    for group in content.grafana_rule_groups:
+        for rule in group.rules:
+            known |= {"alertname", "grafana_folder"} | {k for k, _ in rule.labels} | expression_labels(rule.expr)
+    warnings = []
+    deployed = content.systems
+
+    def walk(node: Route, where: str) -> None:
+        for i, child in enumerate(node.routes):
+            path = f"{where}.routes[{i}]"
+            for matcher in child.matchers:
+                if matcher.label not in known:
+                    warnings.append(
+                        f"{path}: matcher {matcher.alertmanager()} names label {matcher.label!r}, "
+                        "which no alert rule sets; this route can never match"
+                    )
+                elif matcher.label == "system" and matcher.op in ("=", "=~") and not _any_matches(matcher, deployed):
+                    warnings.append(
+                        f"{path}: matcher {matcher.alertmanager()} names no system this stack deploys "
+                        f"({', '.join(deployed)}); this route can never match"
+                    )
+            walk(child, path)
+
+    walk(route, "alerting.route")
+    return warnings
+
+
+def _any_matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
+    if matcher.op == "=":
+        return matcher.value in values
+    pattern = compile_go_regexp(matcher.value)
+    return any(pattern.fullmatch(value) for value in values)
+
+
+def unrouted_severities(route: Route, content: Content) -> list[str]:
+    """A declared system's alert whose severity no route of the tree compares with (`crit` where the routes say
+    `critical`) and which stops at a route that splits on severity: it falls silently to that route's own
+    receiver, a warning channel for what was meant to page. Alerts of imported content are not checked (their
+    labels are the publisher's)."""
+    splitting = [m for node in _routes(route) for m in node.matchers if m.label == "severity" and m.op in ("=", "=~")]
+    named = ", ".join(dict.fromkeys(m.value for m in splitting))
+    problems = []
+    for where, alert, labels in _declared_alerts(content):
+        severity = labels.get("severity")
+        if not splitting or severity is None or any(m.matches({"severity": severity}) for m in splitting):
+            continue
+        for path, node, receiver in _stops(route, labels):
+            if any(m.label == "severity" for child in node.routes for m in child.matchers):
+                problems.append(
+                    f"{where}: alert {alert!r} has severity {severity!r}, which no route compares with (they split "
+                    f"on {named}): it stops at {path}, whose own receiver {receiver} gets it; give it one of those "
+                    f'severities, or route severity="{severity}" there'
+                )
+                break
+    return problems
+
+
+def _routes(route: Route) -> list[Route]:
+    return [route, *(node for child in route.routes for node in _routes(child))]
+
+
+def _stops(route: Route, labels: dict[str, str]) -> list[tuple[str, Route, str | None]]:
+    """(path, route, receiver) of each route an alert stops at, walking as Alertmanager does (receivers_for)."""
+
+    def walk(node: Route, path: str, receiver: str | None) -> list[tuple[str, Route, str | None]]:
+        found = []
+        for i, child in enumerate(node.routes):
+            if all(m.matches(labels) for m in child.matchers):
+                found += walk(child, f"{path}.routes[{i}]", child.receiver or receiver)
+                if not child.continue_:
+                    break
+        return found or [(path, node, receiver)]
+
+    return walk(route, "alerting.route", route.receiver)
+
+
+def _declared_alerts(content: Content):
+    """(where, alert, labels) of every alert rule of the declared systems, Prometheus' and Grafana's."""
+    for rule_file in content.rule_files:
+        if not content.imported(rule_file.system):
+            for line, alert, labels in rule_file.alert_labels:
+                yield f"{rule_file.source}:{line}", alert, {"alertname": alert, **dict(labels)}
+    for group in (g for g in content.grafana_rule_groups if not content.imported(g.system)):
+        for rule in group.rules:
+            labels = {"alertname": rule.alert, "grafana_folder": group.folder, **dict(rule.labels)}
+            yield f"rules/grafana/{group.path.name}: group {group.name!r}", rule.alert, labels

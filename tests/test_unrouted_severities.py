@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from stacks.alerting import parse_alerting, unrouted_severities
+from stacks.alerting import parse_alerting
 from stacks.errors import Problems
+from stacks.preflight import unrouted_severities
 
 
 def route(tree: dict):

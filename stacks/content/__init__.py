@@ -12,11 +12,10 @@ for rules, Grafana's API for dashboards); what the project's checks find in it a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from stacks.alerting import Alerting, template_fields
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content.contract import check_contract
 from stacks.content.dashboard_lint import prometheus_queries
@@ -46,7 +45,7 @@ from stacks.content.prometheus_rules import (
 )
 from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
-from stacks.content.templates import NotificationTemplate, load_templates, undefined_templates
+from stacks.content.templates import NotificationTemplate, load_templates
 from stacks.errors import Problems
 from stacks.slugs import slug, slug_collisions
 
@@ -174,47 +173,6 @@ def select_datasources(content: Content, available: set[str]) -> Content:
     )
     problems.raise_if_any()
     return replace(content, dashboards=dashboards, grafana_rule_groups=groups, warnings=(*content.warnings, *left_out))
-
-
-def check_exporters(content: Content, exporters: Iterable) -> None:
-    """Each exporter is scraped as a job its system declares, of a system the stack deploys."""
-    problems = Problems()
-    for i, exporter in enumerate(exporters):
-        declared = content.jobs.get(exporter.system)
-        if exporter.system not in content.systems or declared is None:
-            problems.add(f"exporters[{i}].system", f"{exporter.system!r} is not a system this stack deploys")
-        elif exporter.job not in declared:
-            problems.add(
-                f"exporters[{i}]",
-                f"is scraped as job {exporter.job}, which systems/{exporter.system}.yml does not declare "
-                f"({', '.join(declared)})",
-            )
-    problems.raise_if_any()
-
-
-def check_templates(content: Content, alerting: Alerting, *, carried: bool = True) -> None:
-    """Every template a receiver field or a template file runs is defined. `carried`: whether templates/ reaches
-    the stack's Alertmanager (a Kubernetes stack's AlertmanagerConfig cannot carry them)."""
-    problems = Problems()
-    undefined_templates(content.templates if carried else (), template_fields(alerting), problems)
-    problems.raise_if_any()
-
-
-def unscraped_jobs(content: Content, scrape_jobs: set[str], app_discovery: bool) -> list[str]:
-    """Warnings for the deployed systems' jobs that no scrapeTargets job scrapes, when app discovery (the
-    other way a job is scraped: a container labelled monitoring.job) is off: their TargetMissing alerts will
-    fire and their panels stay empty."""
-    if app_discovery:
-        return []
-    warnings = []
-    for system in content.systems:
-        missing = [job for job in content.jobs.get(system, ()) if job not in scrape_jobs]
-        if missing:
-            warnings.append(
-                f"scrapeTargets: no job {', '.join(missing)} of system {system}, which this stack deploys, and app "
-                "discovery is off: its panels will have no data and its TargetMissing alert will fire"
-            )
-    return warnings
 
 
 def load_content(root: Path | None = None) -> Content:
