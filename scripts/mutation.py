@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -280,8 +281,9 @@ def main() -> int:
     for module in modules:
         if not (ROOT / module).is_file():
             parser.error(f"no module {module}")
-    if arguments.save:
-        save_record(RECORD, recorded_verdicts(Path(arguments.save), load_record(RECORD), modules))
+    if arguments.save:  # the modules that run mutated, as its copy names them
+        ran = tomllib.loads((Path(arguments.save) / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
+        save_record(RECORD, recorded_verdicts(Path(arguments.save), load_record(RECORD), ran))
         arguments.table = True
     if arguments.table:
         print_table(scores(record_results(load_record(RECORD)), modules))

@@ -224,3 +224,23 @@ def test_the_record_scores_as_mutmut_s_results_do():
 
 def test_the_tracked_record_names_core_modules_only():
     assert set(mutation.load_record(mutation.RECORD)) <= set(mutation.CORE_MODULES)
+
+
+def test_save_records_the_modules_the_run_mutated_as_its_copy_names_them(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    (run / "mutants/stacks").mkdir(parents=True)
+    (run / "pyproject.toml").write_text(mutation.mutmut_config(["stacks/gone.py"], []))  # moved since the run began
+    meta = {
+        "exit_code_by_key": {"stacks.gone.x_f__mutmut_1": 1, "stacks.gone.x_f__mutmut_2": 0},
+        "hash_by_function_name": {"x_f": "h"},
+        "durations_by_key": {},
+        "estimated_durations_by_key": {},
+    }
+    (run / "mutants/stacks/gone.py.meta").write_text(json.dumps(meta))
+    monkeypatch.setattr(mutation, "RECORD", tmp_path / "record.json")
+    monkeypatch.setattr(sys, "argv", ["mutation.py", "--save", str(run), "stacks/durations.py"])
+    assert mutation.main() == 0
+    assert mutation.load_record(tmp_path / "record.json") == {
+        "stacks/gone.py": {"x_f": {"hash": "h", "exit_codes": {"1": 1, "2": 0}}}
+    }
+    assert "stacks/durations.py" in capsys.readouterr().out  # the table, of the modules asked for
