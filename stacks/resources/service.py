@@ -100,10 +100,8 @@ class ServiceComponent(pulumi.ComponentResource):
             # stops here and the running container (removed first on a replace) is never touched. The result
             # goes in through a label, which no policy reads: at preview it is unknown while the check is to
             # run, and the image, command and files the policies check stay known.
-            passed = pulumi.Output.all(self.check.exit_code, pulumi.Output.unsecret(self.check.container_logs)).apply(
-                lambda result: _check_passed(spec.name, spec.check, *result)
-            )
-            check_label = [docker.ContainerLabelArgs(label=CHECK_LABEL, value=_awaited_without_dependency(passed))]
+            passed = _check_verdict(self.check, spec.name, spec.check)
+            check_label = [docker.ContainerLabelArgs(label=CHECK_LABEL, value=passed)]
         ignored = []
         if spec.reload:
             # A server that reloads takes new files through `config`, never through a new container; nor is the
@@ -129,7 +127,7 @@ class ServiceComponent(pulumi.ComponentResource):
                 port=spec.port,
                 reload=spec.reload,
                 docker_host=args.docker_host,
-                checked=_awaited_without_dependency(passed) if self.check else None,
+                checked=passed if self.check else None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.url = published_url(spec.published.ip, spec.published.host_port)
@@ -143,21 +141,29 @@ class ServiceComponent(pulumi.ComponentResource):
         )  # policy packs cannot see retain_on_delete
 
 
-def _awaited_without_dependency(value: pulumi.Output[str]) -> pulumi.Output[str]:
-    """`value`, awaited before registration, but not recorded as a dependency on the check container.
+def _check_verdict(check: docker.Container, service: str, argv: Sequence[str]) -> pulumi.Output[str]:
+    """The check container's verdict: "passed", or its failure as the update's error. The service's container and
+    its delivery await it before they are registered, but it is recorded as a dependency of neither.
 
     Containers are replaced delete-first (pulumi-docker), and the engine deletes a delete-first replacement's
-    dependents before it: a recorded dependency would remove the running service before the new check runs.
+    dependents before it: a recorded dependency would remove the running service before the new check runs. So the
+    verdict is an Output made from a plain awaitable (Output.from_input), which carries no resource; it is unknown
+    while the check's result is (at a preview, before the check runs again).
     """
+    verdict: asyncio.Future = asyncio.get_event_loop().create_future()
 
-    async def flag(read) -> bool:
+    def settle(result: list) -> None:
+        if pulumi.contains_unknowns(result):
+            verdict.set_result(pulumi.UNKNOWN)
+            return
         try:
-            return await read()
-        except Exception:  # the value's own error reaches the container through the value
-            return False
+            verdict.set_result(_check_passed(service, argv, *result))
+        except pulumi.RunError as error:
+            verdict.set_exception(error)
 
-    known, secret = (asyncio.ensure_future(flag(read)) for read in (value.is_known, value.is_secret))
-    return pulumi.Output(set(), value.future(), known, secret)
+    outputs = pulumi.Output.all(check.exit_code, pulumi.Output.unsecret(check.container_logs))
+    outputs.apply(settle, run_with_unknowns=True)
+    return pulumi.Output.from_input(verdict)
 
 
 def _check_passed(service: str, check: Sequence[str], exit_code: int | None, output: str | None) -> str:

@@ -457,12 +457,16 @@ def test_an_update_killed_mid_replace_is_recovered_by_the_next_scripts_up(stack)
     finally:
         update.kill()
         update.wait()
+
     # What the killed CLI leaves running (docs/operations.md, "An update killed midway"), ended as that section says.
-    left = wait_for(lambda: _orphaned_pulumi_helpers().keys() - helpers_before.keys(), 30, "the orphaned helpers")
-    names = {_orphaned_pulumi_helpers()[group] for group in left}
-    assert {"pulumi-language-python", "pulumi-resource-docker"} <= names, names
-    for group in left:
-        subprocess.run(["kill", "--", f"-{group}"], check=True)
+    def orphaned() -> dict[str, str] | None:
+        """The helpers the killed CLI left, from one listing, once both are there."""
+        found = {group: name for group, name in _orphaned_pulumi_helpers().items() if group not in helpers_before}
+        return found if {"pulumi-language-python", "pulumi-resource-docker"} <= set(found.values()) else None
+
+    left = wait_for(orphaned, 30, "the orphaned language host and docker plugin")
+    for group in left:  # one may have ended by itself since the listing
+        subprocess.run(["kill", "--", f"-{group}"], check=False)
     wait_for(lambda: not (_orphaned_pulumi_helpers().keys() & left), 30, "the helpers to end", interval=0.2)
     assert _locked(stack)
     refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
