@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root on sys.path, stack configs with test secrets."""
+"""Shared fixtures: the repository root and the tests' helpers (tests/support/) on sys.path, stack configs with
+test secrets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The helpers are imported as top-level modules (`from repo import ROOT`), and this file as `conftest`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from mockstack import stack_config  # noqa: E402
 from servers import stack_build_dir  # noqa: E402

@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from engine.stack import wait_for
+from polling import wait_for
 
 from stacks.versions import local_agent_images
 

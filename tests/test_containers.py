@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import configured_stack
-from engine.stack import http_json, wait_for, wait_for_component_targets
+from engine_stack import wait_for_component_targets
+from polling import http_json, wait_for
 
 from stacks.content import load_content
 from stacks.environment import docker_socket_group

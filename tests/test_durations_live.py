@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from engine.stack import http_json
+from polling import http_json
 from servers import start_alertmanager
 
 from stacks.durations import canonical_duration

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from engine.stack import http_json, wait_for
+from polling import http_json, wait_for
 from rendering import dev_settings
 from servers import free_port, ready, stack_binary, start_alertmanager
 

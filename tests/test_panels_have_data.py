@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from engine.stack import wait_for
 from panels import empty_by_design, has_data, interpolate, prometheus_targets, query, variable_values
+from polling import wait_for
 from stack_run import running_stack
 from webhooks import WebhookReceiver
 

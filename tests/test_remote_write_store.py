@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 from conftest import configured_stack
-from engine.stack import wait_for
+from polling import wait_for
 
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import load_settings

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 import yaml
-from engine.stack import http_json, wait_for
+from polling import http_json, wait_for
 from rendering import dev_settings
 from stack_run import running_stack
 from webhooks import WebhookReceiver

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import STACKS, configured_stack
-from engine.stack import wait_for
+from polling import wait_for
 from rendering import rendered_files, stack_settings
 from repo import declared_rule_files
 from routing import route_test, routing_rows

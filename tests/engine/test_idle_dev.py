@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from engine.stack import PERMITTED_SERVICES, deployed_dev_stack, http_json, wait_for
+from engine_stack import PERMITTED_SERVICES, deployed_dev_stack
+from polling import http_json, wait_for
 from repo import ROOT
 from servers import free_port
 from workload import Workload, WorkloadServer, load_metrics

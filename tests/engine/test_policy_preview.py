@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_SECRETS
-from engine.stack import ROOT, Stack, new_stack, project_copy
+from engine_stack import ROOT, Stack, new_stack, project_copy
 
 from stacks.versions import IMAGES
 

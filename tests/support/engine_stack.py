@@ -8,14 +8,12 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from base64 import b64encode
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from polling import http_json, wait_for
 from repo import project_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,31 +157,6 @@ def new_stack(workdir: Path, name: str, backend: Path, passphrase: str = "e2e-pa
         check=True,
     )
     return stack
-
-
-def http_json(url: str, auth: tuple[str, str] | None = None, data: dict | None = None, timeout: float = 10):
-    request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if auth:
-        request.add_header("Authorization", "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode())
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.load(response)
-
-
-def wait_for(check, timeout: float, what: str, interval: float = 1.0):
-    """Poll until check() returns something truthy; return it."""
-    deadline = time.monotonic() + timeout
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except (OSError, urllib.error.URLError, KeyError, ValueError) as error:
-            last_error = error
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:

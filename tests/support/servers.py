@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.stack import wait_for
+from polling import wait_for
 
 from stacks.versions import LOCAL_BUILDS
 

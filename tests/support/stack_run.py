@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import yaml
-from engine.stack import wait_for
 from panels import query
+from polling import wait_for
 from repo import ROOT
 from servers import free_port, ready, stack_binary
 from workload import Workload, WorkloadServer, load_metrics

@@ -1,4 +1,5 @@
-"""The repository's files as a commit would hold them: tracked, and new ones git does not ignore."""
+"""The repository's files as a commit would hold them (tracked, and new ones git does not ignore), and where the
+tests' own data lives."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+# The tests' data, shared by their tiers: expected renderer output (UPDATE_GOLDEN=1 rewrites it) and inputs.
+GOLDEN = ROOT / "tests" / "golden"
+FIXTURES = ROOT / "tests" / "fixtures"
 # The public rule files and dashboards beside the checkout (../shared/corpus, SOURCES.tsv), or where
 # MONITORING_CORPUS says (a copy of the tree elsewhere, such as the mutation run's).
 CORPUS = Path(os.environ.get("MONITORING_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -17,7 +17,7 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET_SIG = rpc._special_sig_key  # inputs that are secrets arrive wrapped: {SECRET_SIG: <secret sig>, "value": v}
 
 
