@@ -11,7 +11,7 @@ import logging
 
 import pytest
 from mockstack import unwrap
-from test_stack_variants import DASHBOARD, DATASOURCE, FOLDER, INHIBITION_RULE, POLICY, existing_grafana, run
+from variants import DASHBOARD, DATASOURCE, FOLDER, INHIBITION_RULE, POLICY, existing_grafana, run
 
 from stacks.content import ROOT
 from stacks.grafana_names import GrafanaNames, uid_problems

@@ -15,44 +15,28 @@ import json
 import yaml
 from conftest import configured_stack
 from mockstack import ProgramRun, is_secret, run_program, shared_run, unwrap
+from variants import (
+    DASHBOARD,
+    DATASOURCE,
+    EXTERNAL,
+    FOLDER,
+    INHIBITION_RULE,
+    POLICY,
+    TOKEN,
+    containers,
+    existing_grafana,
+    run,
+)
 
 from stacks.versions import IMAGES, LOCAL_REGISTRY, local_images
 
-CONTAINER = "docker:index/container:Container"
 PROVIDER = "pulumi:providers:grafana"
 CONTENT = "monitoring-grafana-content"
-INHIBITION_RULE = "grafana:alerting/v1beta1/notificationsInhibitionRule:NotificationsInhibitionRule"
-EXTERNAL = {
-    "url": "https://grafana.example.com",
-    "datasourceUrls": {
-        "prometheus": "http://metrics.example.com:9091",
-        "alertmanager": "http://metrics.example.com:9093",
-        "loki": "http://metrics.example.com:3100",
-    },
-}
-TOKEN = "glsa_external_token_0001"
-
-
-def run(stack: str = "dev", **config) -> ProgramRun:
-    values, secret_keys = configured_stack(stack)
-    values.update({f"monitoring:{key}": value for key, value in config.items()})
-    if "grafanaToken" in config:
-        secret_keys = [*secret_keys, "monitoring:grafanaToken"]
-    return run_program(stack, values, secret_keys)
 
 
 @shared_run
 def shipped(stack: str) -> ProgramRun:
     return run(stack)
-
-
-def containers(program: ProgramRun) -> dict[str, dict]:
-    """Container name suffix (the service) -> inputs."""
-    return {
-        r.name.removeprefix("monitoring-").removesuffix("-container"): unwrap(r.inputs)
-        for r in program.recorder.by_type(CONTAINER)
-        if r.name.endswith("-container")  # not the check containers
-    }
 
 
 def uploaded(inputs: dict, path: str) -> str:
@@ -152,22 +136,8 @@ def test_a_stack_with_an_existing_grafana_points_the_provider_at_it_with_the_tok
 
 # ---------------------------------------------------------------- an existing Grafana keeps what it had
 
-FOLDER, DASHBOARD, DATASOURCE = (
-    "grafana:oss/folder:Folder",
-    "grafana:oss/dashboard:Dashboard",
-    "grafana:oss/dataSource:DataSource",
-)
-POLICY = "grafana:alerting/notificationPolicy:NotificationPolicy"
-
-
 # An existing Grafana whose tree the stack owns, which applies inhibition rules.
 OWNED_TREE = {"ownNotificationPolicy": True, "version": "13.2.0", "alertingMultiplePolicies": True}
-
-
-def existing_grafana(**grafana) -> ProgramRun:
-    return run(
-        services=["prometheus", "alertmanager", "loki", "promtail"], grafana={**EXTERNAL, **grafana}, grafanaToken=TOKEN
-    )
 
 
 def test_an_existing_grafanas_default_datasource_stays_its_own():

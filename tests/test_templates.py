@@ -15,7 +15,7 @@ from mockstack import run_expecting_error, run_program, unwrap
 from rendering import stack_settings
 from repo import ROOT
 from servers import stack_binary
-from test_stack_variants import containers
+from variants import smtp_run
 
 from stacks.content import load_content
 from stacks.errors import InputError
@@ -184,19 +184,6 @@ def test_every_field_of_a_target_reaches_both_trees():
     assert contact["slacks"][0]["iconEmoji"] == ":fire:" and "footer" not in contact["slacks"][0]
     assert (contact["emails"][0]["subject"], contact["emails"][0]["message"]) == ("[{{ .Status }}]", "t")
     assert contact["webhooks"][0]["maxAlerts"] == 5
-
-
-def smtp_run(smtp: dict):
-    """Staging with an email receiver and this alerting.smtp (its password a secret)."""
-    config, secrets = configured_stack("staging")
-    config["monitoring:alerting"]["receivers"][0]["email"] = [{"to": "ops@example.com"}]
-    config["monitoring:alerting"]["smtp"] = smtp
-    run = run_program("staging", config, [*secrets, "monitoring:alerting"])
-    inputs = containers(run)
-    uploads = {u["file"]: u.get("content") for u in inputs["alertmanager"]["uploads"]}
-    rendered = yaml.safe_load(uploads["/etc/alertmanager/alertmanager.yml"])
-    grafana_env = dict(e.split("=", 1) for e in inputs["grafana"]["envs"])
-    return {k: v for k, v in rendered["global"].items() if k.startswith("smtp_")}, grafana_env, uploads
 
 
 def test_smtp_credentials_go_to_both_servers_only_with_a_user():
