@@ -48,6 +48,20 @@ def dev_settings(webhooks: WebhookReceiver, prefix: str, inhibit: bool = True) -
     return load_settings(config, frozenset(secret_keys))
 
 
+# A remote-write store with every setting.
+STORE = {
+    "name": "long-term",
+    "url": "https://vm.example.com/api/v1/write",
+    "queryUrl": "https://vm.example.com",
+    "basicAuth": {"username": "prometheus", "password": "s3cret-pass"},
+    "writeRelabel": [
+        {"sourceLabels": ["__name__"], "regex": "go_.*", "action": "drop"},
+        {"action": "labeldrop", "regex": "pod_template_hash"},
+    ],
+    "queue": {"capacity": 20000, "maxShards": 8, "maxSamplesPerSend": 4000, "batchSendDeadline": "10s"},
+}
+
+
 def with_remote_write(stack: str, *stores: dict, secret: bool = True) -> tuple[dict, list[str]]:
     """A stack's config and secret keys with these prometheus.remoteWrite stores; `secret`: the prometheus key
     is a Pulumi secret, as `pulumi config set --secret --path` makes it."""
