@@ -24,7 +24,7 @@ from servers import stack_build_dir  # noqa: E402
 
 # promtool and amtool are the releases the stack deploys (Prometheus 3.16, Alertmanager 0.35), built beside their
 # servers by scripts/setup.sh, ahead of any other on PATH (Debian's are 2.42 and 0.25): the tools tier proves
-# what the deployed servers accept. tests/test_tools.py checks which release answers.
+# what the deployed servers accept. tests/tools/test_tools.py checks which release answers.
 os.environ["PATH"] = os.pathsep.join(
     [str(stack_build_dir("prometheus")), str(stack_build_dir("alertmanager")), os.environ.get("PATH", "")]
 )

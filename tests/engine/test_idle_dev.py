@@ -1,9 +1,9 @@
 """Dev at rest, on the real engine: the dev stack with its agents (node-exporter and cAdvisor from their local
 builds, on ports of their own) and every system's jobs scraped from the workload in its quiet mode
-(tests/workload.py: healthy systems at rest, every metric of every contract), through the real Pulumi engine, docker
-plugin, Prometheus and Alertmanager. The Watchdog is the only alert pending or firing, and the only one any receiver
-gets. Loki, Promtail and Grafana do not run here (AGPL, docs/building-without-registries.md, "Never built or
-downloaded"): their rules have no series to read.
+(tests/support/workload.py: healthy systems at rest, every metric of every contract), through the real Pulumi engine,
+docker plugin, Prometheus and Alertmanager. The Watchdog is the only alert pending or firing, and the only one any
+receiver gets. Loki, Promtail and Grafana do not run here (AGPL, docs/building-without-registries.md, "Never built
+or downloaded"): their rules have no series to read.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def test_rule_test_naming_a_missing_rule_file(content_copy):
 
 
 def test_a_bad_slo_spec_stops_preview_naming_its_file_and_line(content_copy):
-    """Each field's message is tested on the spec loader (tests/test_slo.py); here, that the program stops."""
+    """Each field's message is tested on the spec loader (tests/unit/test_slo.py); here, that the program stops."""
     spec = content_copy / "rules/slos/mindhit.yml"
     write(spec, spec.read_text().replace("objective: 99.9", "objective: 100", 1))
     message = run_expecting_error("dev", *dev())
@@ -163,7 +163,8 @@ def test_a_severity_no_route_names_passes_where_no_route_splits_on_severity(cont
 
 
 def test_a_declared_systems_alert_without_severity(content_copy):
-    """Lint rule alert-severity: an error for a declared system (imported rules: tests/test_imported_content.py)."""
+    """Lint rule alert-severity: an error for a declared system (imported rules:
+    tests/program/test_imported_content.py)."""
     rules = content_copy / "rules/kerp.yml"
     rules.write_text(rules.read_text().replace("severity: warning", "team: erp", 1))
     message = run_expecting_error("dev", *dev())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 from conftest import STACKS
 from rendering import rendered_files, stack_settings
-from repo import declared_rule_files
+from repo import ROOT, declared_rule_files
 from routing import route_test, routing_rows
 from servers import stack_release
 
@@ -19,7 +18,6 @@ from stacks.layout import RULES_DIR
 from stacks.settings import APP_DISCOVERY_JOB
 
 pytestmark = pytest.mark.tools
-ROOT = Path(__file__).resolve().parent.parent
 RULE_FILES = sorted(ROOT.glob("rules/*.yml"))
 
 

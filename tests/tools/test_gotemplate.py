@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo import ROOT
 from servers import stack_binary
 
 from stacks.content import load_content
@@ -22,8 +23,6 @@ from stacks.syntax.gotemplate import (
     PROMETHEUS_VARIABLES,
     template_error,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Each construct of the lexer and parser, valid and not (what Go says of those that do not parse is the tools').
 SYNTAX = [

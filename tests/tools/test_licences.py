@@ -11,10 +11,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from repo import project_files
+from repo import FIXTURES, ROOT, project_files
 
-ROOT = Path(__file__).resolve().parent.parent
-LIST = ROOT / "tests" / "fixtures" / "not-to-use-go-modules.tsv"
+LIST = FIXTURES / "not-to-use-go-modules.tsv"
 # The env entry's package list, newer than the copy above when present (on this project's machines).
 LIVE_LIST = Path("/work/.library/env/packages/go-partial.tsv")
 # Where build and download steps live: every script, workflow, CI entry, benchmark and test, and go.mod files.
@@ -70,7 +69,7 @@ def scanned_files() -> list[Path]:
         if (name.startswith(SCANNED) or name.endswith(("go.mod", "go.sum")))
         and (ROOT / name).is_file()
         and ROOT / name != LIST
-        and name != "tests/test_licences.py"
+        and ROOT / name != Path(__file__).resolve()
     ]
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import pulumi
 import pytest
 import yaml
 from conftest import STACKS, TEST_SECRETS, configured_stack, fake_group
 from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, secret_on_path, shared_run, unwrap
+from repo import ROOT
 
 from stacks import outputs as contract
 from stacks.content import Content, load_content, select_systems, slug
@@ -20,7 +20,6 @@ from stacks.layout import DOCKER_SOCKET, SERVICES
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
 from stacks.versions import IMAGES
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"
 CONTAINER = "docker:index/container:Container"
 INHIBITION_RULE = "grafana:alerting/v1beta1/notificationsInhibitionRule:NotificationsInhibitionRule"
@@ -306,7 +305,7 @@ def test_outputs_follow_the_contract(stack):
 
 
 def test_applications_get_a_viewer_service_account_token(stack):
-    """Edit on the stack's folders comes on top (tests/test_grafana_names.py)."""
+    """Edit on the stack's folders comes on top (tests/program/test_grafana_names.py)."""
     rec = program(stack).recorder
     account = rec.one("grafana:oss/serviceAccount:ServiceAccount", "monitoring-grafana-content-app-service-account")
     token = rec.one("grafana:oss/serviceAccountToken:ServiceAccountToken", "monitoring-grafana-content-app-token")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from conftest import STACKS, configured_stack
 from rendering import assert_matches_golden, rendered_files, stack_settings
+from repo import GOLDEN, ROOT
 
 from stacks.render.kubernetes import alertmanager_config, manifest, monitors
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
-
-GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -107,7 +104,7 @@ def test_app_discovery_can_be_switched_off():
 def test_docs_tables_are_generated_from_the_schema_the_layout_and_the_pins():
     import sys
 
-    sys.path.insert(0, str(GOLDEN.parent.parent / "scripts"))
+    sys.path.insert(0, str(ROOT / "scripts"))
     from readme_tables import TABLE_FILES, TABLES, with_tables
 
     docs = {path: path.read_text() for path in TABLE_FILES}
@@ -169,7 +166,7 @@ def kubernetes_objects(settings) -> str:
 @pytest.mark.parametrize("variant", ["shipped", "every-receiver"])
 def test_the_kubernetes_objects_of_the_settings_match_golden(variant):
     """Monitors, the AlertmanagerConfig and its Secret of the cluster stack, field for field (the rule files and
-    dashboards they carry are the content's own: tests/test_kubernetes.py reads them back from the files)."""
+    dashboards they carry are the content's own: tests/program/test_kubernetes.py reads them back from the files)."""
     config, secret_keys = configured_stack("cluster")
     if variant == "every-receiver":
         config["monitoring:alerting"] = EVERY_RECEIVER

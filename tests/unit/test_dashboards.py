@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import configured_stack
 from mockstack import run_program, unwrap
+from repo import FIXTURES, ROOT
 
 from stacks.content import load_content
 from stacks.content.dashboard_lint import LOG_SERVICES_DESCRIPTION, RULE_NAMES, RULES, lint
 from stacks.errors import InputError
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
 PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}
 
 
@@ -81,14 +81,14 @@ def _excluded_with(rule: str) -> frozenset[str]:
 
 def test_every_rule_has_a_case_and_a_description():
     assert set(BREAKS) == {rule.name for rule in RULES}
-    # Checked over all the content: tests/test_ownership.py, tests/test_log_labels.py for log-services, and
-    # tests/test_bad_input.py for title-unique.
+    # Checked over all the content: tests/unit/test_ownership.py, tests/unit/test_log_labels.py for log-services, and
+    # tests/program/test_bad_dashboards.py for title-unique.
     assert set(RULE_NAMES) == {*BREAKS, "job-ownership", "log-services", "title-unique"}
     assert all(rule.description and rule.severity in ("error", "warning") for rule in RULES)
 
 
 def test_the_docs_list_every_rule():
-    docs = (Path(__file__).resolve().parent.parent / "docs" / "content.md").read_text()
+    docs = (ROOT / "docs" / "content.md").read_text()
     for rule in RULES:
         assert f"| `{rule.name}` | {rule.severity} | {rule.description} |" in docs
     assert f"| `log-services` | error | {LOG_SERVICES_DESCRIPTION} |" in docs
@@ -201,7 +201,7 @@ def test_a_bad_lint_file_is_named(content_copy, lint_file, expected):
 
 
 def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, logged_warnings):
-    shutil.copytree(FIXTURES, content_copy / "dashboards/Imported")
+    shutil.copytree(FIXTURES / "dashboards", content_copy / "dashboards/Imported")
     run = run_program("dev", *configured_stack("dev"))
     sent = {
         json.loads(unwrap(r.inputs)["configJson"])["title"]: json.loads(unwrap(r.inputs)["configJson"])
@@ -215,7 +215,7 @@ def test_real_world_dashboards_deploy_unchanged_and_preview_warns(content_copy, 
     # A datasource variable, names instead of uids and the old schema go to Grafana as they are.
     variable = sent["Datasource chosen by a variable"]
     assert variable["uid"] == "datasource-variable"  # derived from the file name
-    assert variable["panels"] == json.loads((FIXTURES / "datasource-variable.json").read_text())["panels"]
+    assert variable["panels"] == json.loads((FIXTURES / "dashboards/datasource-variable.json").read_text())["panels"]
     assert sent["Datasource by name"]["panels"][1]["datasource"] == "Loki"
     old = sent["Old schema with rows, graph and singlestat"]
     assert [p["type"] for p in old["rows"][0]["panels"]] == ["singlestat", "graph"]

@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from repo import project_files
+from repo import ROOT, project_files
 
-ROOT = Path(__file__).resolve().parent.parent
 HEREDOC = re.compile(r"<<-?\s*['\"]?[A-Za-z_]+['\"]?")  # `<<'EOF'`, `<<EOF`, `<<-END`; not a `<<<` here-string
 
 

@@ -19,7 +19,8 @@ def test_dev_defaults_come_from_the_pulumi_yaml_schema():
     assert settings.name_prefix == "monitoring-dev"
     assert settings.bind_address == "127.0.0.1"
     assert settings.ports == {"prometheus": 9091, "alertmanager": 9093, "loki": 3100, "promtail": 9080, "grafana": 3010}
-    # Retention by time left out: derived from the content it deploys (stacks/preflight.py, tests/test_retention.py).
+    # Retention by time left out: derived from the content it deploys (stacks/preflight.py,
+    # tests/program/test_retention.py).
     assert (settings.prometheus.retention_time, settings.prometheus.retention_size) == ("", "10GB")
     assert settings.loki_retention_period == "7d"
     assert settings.grafana_admin_password == "admin"  # the dev default, and only in dev

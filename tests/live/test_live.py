@@ -10,12 +10,12 @@ import math
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 from polling import http_json, wait_for
 from rendering import dev_settings
+from repo import ROOT
 from servers import free_port, ready, stack_binary, start_alertmanager
 
 from stacks.durations import parse_duration
@@ -84,7 +84,7 @@ def test_an_alert_reaches_the_receiver_the_route_tree_names(tmp_path, processes,
     (tmp_path / "live-test.yml").write_text(TEST_RULES)
     prometheus_yml["rule_files"] = [
         str(tmp_path / "live-test.yml"),
-        str(Path(__file__).parents[1] / "rules/mindhit.yml"),
+        str(ROOT / "rules/mindhit.yml"),
     ]
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prometheus_yml))
     processes(

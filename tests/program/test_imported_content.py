@@ -159,7 +159,7 @@ def test_a_declared_systems_rule_without_a_job_matcher_stays_an_error(tmp_path):
     [('up{job=~"(?=a)"}', True), ('up{job=~"(a{30}){40}"}', True), ('up{job=~"a{1000}"}', False)],
 )
 def test_a_regex_go_refuses_is_refused_at_preview(matcher, refused):
-    """Python's re takes all three, Go's RE2 (Prometheus) only the last: tests/test_rule_parity.py proves it."""
+    """Python's re takes all three, Go's RE2 (Prometheus) only the last: tests/tools/test_rule_parity.py proves it."""
     assert (promql_error(matcher) is not None) == refused
 
 

@@ -1,6 +1,6 @@
 """The policy pack (policy/): every policy passes one resource and fails another.
 
-Resources go to the real pack process over the Analyzer protocol (tests/policy_harness.py), as the engine
+Resources go to the real pack process over the Analyzer protocol (tests/support/policy_harness.py), as the engine
 sends them during a preview: inputs, with Pulumi secrets wrapped. The pack's virtualenv
 (policy/.venv) is built by scripts/toolchain/build.sh. The engine itself runs the pack in
 tests/engine/test_policy_preview.py.
@@ -11,18 +11,16 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from pathlib import Path
 
 import pytest
 from conftest import KUBERNETES_STACKS, STACKS, configured_stack
 from mockstack import run_program
 from policy_harness import PolicyPackProcess, StackResource, secret, urn_of
+from repo import GOLDEN, ROOT
 
 from policy.policies import POLICIES
 from policy.policies.retention_bounds import duration_seconds
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden"
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"

@@ -7,7 +7,7 @@ The corpus is about what the Rust parser accepts and the server refuses unless a
 experimental function and aggregation, the fill modifiers, those names nested in ordinary queries, and the same
 names where they are no call (strings, label values, metric and label names), which must stay accepted; and regex
 matchers, which Prometheus compiles with Go's RE2 while the Rust parser uses Rust's engine (each refuses some the
-other takes). tests/test_rule_parity.py does the same for whole rule files."""
+other takes). tests/tools/test_rule_parity.py does the same for whole rule files."""
 
 from __future__ import annotations
 

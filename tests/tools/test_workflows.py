@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "workflows"
+FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
 VERSIONS_ENV = ROOT / "scripts" / "toolchain" / "versions.env"
 TOOLCHAIN_DIR = Path(os.environ.get("MONITORING_TOOLCHAIN_DIR", Path.home() / ".cache" / "monitoring-toolchain"))
 
@@ -272,7 +272,7 @@ def test_pull_requests_preview_every_stack_with_the_policy_pack_and_comment():
 
 
 def test_pull_requests_build_what_their_tiers_run_and_nothing_more():
-    """The tools and live tiers run the stack's own Prometheus and Alertmanager (tests/servers.py stack_binary):
+    """The tools and live tiers run the stack's own Prometheus and Alertmanager (tests/support/servers.py stack_binary):
     the job builds them, cached under the pins, before the tests; never the images, the toolchain or Docker."""
     steps = load_workflow("pull-request.yml")["jobs"]["tests"]["steps"]
     scripts = "\n".join(step.get("run", "") for step in steps)
@@ -296,7 +296,8 @@ def test_pull_requests_build_what_their_tiers_run_and_nothing_more():
         assert heavy not in without_build, heavy
 
 
-POLICY_TESTS = "tests/test_policy.py"  # starts the pack as policy/.venv/bin/python policy (tests/policy_harness.py)
+# Starts the pack as policy/.venv/bin/python policy (tests/support/policy_harness.py).
+POLICY_TESTS = "tests/program/test_policy.py"
 SHELL_OPERATORS = {"&&", "||", ";", "|", "&", "(", ")"}
 
 
@@ -331,7 +332,7 @@ def pytest_commands(job: dict) -> list[tuple[int, tuple[str, ...]]]:
 
 @cache
 def runs_policy_tests(args: tuple[str, ...]) -> bool:
-    """Whether `pytest ARGS` at the repository root (as a job runs it) runs tests/test_policy.py: what pytest
+    """Whether `pytest ARGS` at the repository root (as a job runs it) runs tests/program/test_policy.py: what pytest
     itself collects, its paths, testpaths, -m and -k applied."""
     result = subprocess.run(
         [
@@ -361,7 +362,7 @@ def runs_policy_tests(args: tuple[str, ...]) -> bool:
 
 def policy_pack_runs(workflow: dict) -> dict[str, tuple[int, str]]:
     """job id -> (index of its first step that runs the policy pack, what that step runs): a pulumi/actions
-    step with policyPacks, or a pytest command that runs tests/test_policy.py."""
+    step with policyPacks, or a pytest command that runs tests/program/test_policy.py."""
     runs: dict[str, tuple[int, str]] = {}
     for job_id, job in workflow["jobs"].items():
         found = [
@@ -397,7 +398,7 @@ def jobs_without_the_policy_venv(workflow: dict) -> dict[str, str]:
 
 def test_every_job_that_runs_the_policy_pack_builds_its_own_virtualenv():
     """PulumiPolicy.yaml names policy/.venv; the pack's pins conflict with the program's (protobuf). The pack
-    runs in `pulumi preview`/`up` with policyPacks and in tests/test_policy.py, in every workflow."""
+    runs in `pulumi preview`/`up` with policyPacks and in tests/program/test_policy.py, in every workflow."""
     virtualenv = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     assert virtualenv == ".venv"
     runs = set()
@@ -415,7 +416,7 @@ def test_every_job_that_runs_the_policy_pack_builds_its_own_virtualenv():
 
 def test_the_policy_venv_check_names_a_job_that_runs_the_pack_tests_without_it():
     """The check can fail: the fast tests without the venv step's policy/ lines (the workflow before it built
-    the venv) are named; told to skip tests/test_policy.py, they need no venv."""
+    the venv) are named; told to skip tests/program/test_policy.py, they need no venv."""
     workflow = load_workflow("pull-request.yml")
     tests = workflow["jobs"]["tests"]
     for step in tests["steps"]:

@@ -34,7 +34,6 @@ from pulumiverse_grafana.alerting import (
 )
 from routing import route_test, routing_rows
 
-ROOT = Path(__file__).resolve().parent.parent
 POLICY = ("grafana:alerting/notificationPolicy:NotificationPolicy", "monitoring-grafana-content-notification-policy")
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 

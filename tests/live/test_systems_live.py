@@ -1,5 +1,5 @@
 """In dev, with every system deployed, one system's synthetic errors fire that system's alerts and no other's,
-and they reach that system's receivers: the workload (tests/workload.py) gives one system half of its
+and they reach that system's receivers: the workload (tests/support/workload.py) gives one system half of its
 traffic as failures and its latencies to the top bucket, the Prometheus and Alertmanager the stack deploys run
 every rule file and dev's rendered alertmanager.yml, and each alert that fires beyond those of a run without
 errors is checked for its system and the webhook it reached.
@@ -24,7 +24,7 @@ from stacks.content import load_content
 from stacks.render.alertmanager import render_alertmanager_config
 
 pytestmark = pytest.mark.live
-# What fires without errors, from the workload's latencies and rates alone (tests/workload.py is deterministic).
+# What fires without errors, from the workload's latencies and rates alone (tests/support/workload.py is deterministic).
 BASELINE = {
     ("APILatencyHigh", "observer"), ("APIUnresponsive", "observer"), ("ContainerOomKilled", "platform"),
     ("DatabaseConnectionPoolExhausted", "kerp"), ("ExternalAPITimeout", "kerp"), ("GapDetectionLatency", "observer"),

@@ -40,7 +40,7 @@ def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
 
 def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert all((ROOT / module).is_file() for module in mutation.CORE_MODULES)
-    files = ["stacks/durations.py", "tests/test_settings.py", "rules/kerp.yml", "Pulumi.dev.yaml", ".github/x.yml"]
+    files = ["stacks/durations.py", "tests/unit/test_settings.py", "rules/kerp.yml", "Pulumi.dev.yaml", ".github/x.yml"]
     config = mutation.mutmut_config(["stacks/durations.py"], files)
     assert 'only_mutate = ["stacks/durations.py"]' in config
     assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config

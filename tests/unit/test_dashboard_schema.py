@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from repo import FIXTURES, ROOT
 
 from stacks.content import dashboard_schema as schema
 from stacks.content import load_content
@@ -41,9 +42,6 @@ from stacks.content.dashboard_schema import (
 )
 from stacks.errors import InputError
 from stacks.versions import IMAGES
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures/dashboards"
 
 # The Grafana major whose dashboard schema each SDK release carries, and the schemaVersion its Dashboard model
 # defaults to (the check that the installed models are the ones described). 0.0.21 names no Grafana: it has no
@@ -321,7 +319,7 @@ def test_real_world_exports_as_the_program_sends_them(tmp_path):
         "old-schema-rows.json": ["$.rows"],
     }
     excluded, checked = tmp_path / "excluded", tmp_path / "checked"
-    for fixture in FIXTURES.glob("*.json"):
+    for fixture in (FIXTURES / "dashboards").glob("*.json"):
         _write(excluded, json.loads(fixture.read_text()), fixture.name, excluded=("schema",))
         _write(checked, json.loads(fixture.read_text()), fixture.name)
     dashboards = load_content(excluded).dashboards
