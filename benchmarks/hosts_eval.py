@@ -23,7 +23,7 @@ HOSTS = (1, 10, 100)
 # Runs inside the child process: times the program from the first line of __main__.py to the last output.
 CHILD = """
 import sys, time, json
-sys.path[:0] = [{root!r}, {tests!r}]
+sys.path[:0] = [{root!r}, {tests!r}, {support!r}]
 import stacks.content, pulumi  # imports are a constant, paid before the clock starts
 from conftest import configured_stack
 from mockstack import run_program, Recorder
@@ -53,7 +53,9 @@ def hosts_config(count: int) -> list[dict]:
 
 
 def run_once(count: int) -> dict:
-    code = CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), hosts=hosts_config(count))
+    code = CHILD.format(
+        root=str(ROOT), tests=str(ROOT / "tests"), support=str(ROOT / "tests" / "support"), hosts=hosts_config(count)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -38,7 +38,7 @@ FOLDERS = 10
 # Runs inside the child process: times the program from the first line of __main__.py to the last output.
 CHILD = """
 import sys, time, json
-sys.path[:0] = [{root!r}, {tests!r}]
+sys.path[:0] = [{root!r}, {tests!r}, {support!r}]  # the helpers: tests/support/, or tests/ before it
 import stacks.content, pulumi  # imports are a constant, paid before the clock starts
 stacks.content.ROOT = __import__("pathlib").Path({content!r})
 from conftest import configured_stack
@@ -102,7 +102,12 @@ def measure(dashboards: int, rules: int, repeat: int, programs: list[Path]) -> l
     with tempfile.TemporaryDirectory() as scratch:
         content = Path(scratch)
         generate(content, dashboards, rules)
-        codes = [CHILD.format(root=str(p), tests=str(p / "tests"), content=str(content)) for p in programs]
+        codes = [
+            CHILD.format(
+                root=str(p), tests=str(p / "tests"), support=str(p / "tests" / "support"), content=str(content)
+            )
+            for p in programs
+        ]
         runs: list[list[dict]] = [[] for _ in programs]
         for _ in range(repeat):
             for code, program_runs in zip(codes, runs, strict=True):

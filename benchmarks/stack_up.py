@@ -1,10 +1,10 @@
 """How `pulumi up` takes changes, this design beside a previous one and beside `docker-compose up`.
 
-The stack is what this machine may run (tests/engine/stack.py PERMITTED_SERVICES): Prometheus and Alertmanager from
-their local builds; Grafana, Loki and Promtail are AGPL and not built here (docs/building-without-registries.md,
-"Never built or downloaded"). For this design and for the program of --baseline (a git revision, by default the last
-one that replaced Prometheus on a rule edit), on the same images, each run in a fresh project copy with a `for: 5m`
-alert of its own:
+The stack is what this machine may run (tests/support/engine_stack.py PERMITTED_SERVICES): Prometheus and
+Alertmanager from their local builds; Grafana, Loki and Promtail are AGPL and not built here
+(docs/building-without-registries.md, "Never built or downloaded"). For this design and for the program of
+--baseline (a git revision, by default the last one that replaced Prometheus on a rule edit), on the same images,
+each run in a fresh project copy with a `for: 5m` alert of its own:
 - a cold `pulumi up` until every container is healthy, against `docker-compose up` of the same containers
   (stacks/render/compose.py; compose v1 has no --wait, so its time includes polling health);
 - a no-op once the containers have settled (their CPU use below 5% of a core): `scripts/up`, the command users
@@ -34,10 +34,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "support")]
 
 from conftest import configured_stack  # noqa: E402
-from engine.stack import (  # noqa: E402
+from engine_stack import (  # noqa: E402
     PERMITTED_SERVICES,
     Stack,
     alert_active_at,
@@ -46,8 +46,8 @@ from engine.stack import (  # noqa: E402
     new_stack,
     pending_alert_rules,
     project_copy,
-    wait_for,
 )
+from polling import wait_for  # noqa: E402
 
 from stacks.content import load_content, select_systems  # noqa: E402
 from stacks.environment import docker_socket_group  # noqa: E402
@@ -201,7 +201,7 @@ def baseline_copy(revision: str, destination: Path) -> Path:
     (venv / ".requirements.sha256").write_text(hashlib.sha256(wanted).hexdigest() + "\n")
     if (destination / "policy/requirements.txt").read_text() != (ROOT / "policy/requirements.txt").read_text():
         raise SystemExit("the baseline's policy pack requirements differ from this checkout's")
-    (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")  # as tests/engine/stack.py project_copy
+    (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")  # as tests/support/engine_stack.py project_copy
     return destination
 
 

@@ -12,7 +12,7 @@ step_executor.go), while its inputs, where these values are written, stay in the
 So the pack reads the secret marks from the request itself: `SecretAwareServicer.Analyze` records the
 paths of the wrapped values for the thread that runs the policies, then lets pulumi_policy do the rest.
 That needs pulumi_policy's analyzer class (private, hence the exact pin in requirements.txt);
-tests/test_policy.py drives the pack over gRPC with secret and plain values, so a pulumi_policy that
+tests/program/test_policy.py drives the pack over gRPC with secret and plain values, so a pulumi_policy that
 changes this breaks a test rather than passing every resource.
 """
 

@@ -64,8 +64,8 @@ TESTS = "not containers and not engine and not kubernetes and not live"
 # Tests that read the package's source (its messages, its citations of the docs): in mutmut's copy they would read
 # every mutant's strings too, and "catch" a mutant by a string it never produced.
 SOURCE_READERS = (
-    "tests/test_messages.py::test_every_validation_message_is_asserted_by_a_test",
-    "tests/test_docs.py::test_every_cited_section_is_a_heading_of_the_cited_file",
+    "tests/unit/test_messages.py::test_every_validation_message_is_asserted_by_a_test",
+    "tests/unit/test_docs.py::test_every_cited_section_is_a_heading_of_the_cited_file",
 )
 
 
@@ -83,11 +83,12 @@ def tracked_copy(destination: Path) -> list[str]:
         if source.is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
-    # The policy pack's own virtualenv, which tests/test_policy.py starts; already there when a kept copy resumes.
+    # The policy pack's own virtualenv, which tests/program/test_policy.py starts; already there when a kept copy
+    # resumes.
     if (ROOT / "policy/.venv").is_dir() and not (destination / "policy/.venv").is_symlink():
         (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
-    # A repository of its own: some tests list the project's files with `git ls-files` (tests/repo.py), run in
-    # mutmut's mutants/ copy, which nothing ignores.
+    # A repository of its own: some tests list the project's files with `git ls-files` (tests/support/repo.py), run
+    # in mutmut's mutants/ copy, which nothing ignores.
     subprocess.run(["git", "init", "-q"], cwd=destination, check=True)
     subprocess.run(["git", "add", "-A"], cwd=destination, check=True)
     return files
@@ -241,9 +242,9 @@ def save_record(path: Path, record: dict) -> None:
 def run_environment(environ: Mapping[str, str], work: Path, *, mapping: bool) -> dict[str, str]:
     """The tests' environment in the copy `work`: the corpus beside this checkout (the copy has none beside it).
     When `mapping` (mutmut records which tests call which function), MONITORING_MUTATION too, which makes every
-    test run the program itself (tests/mockstack.py, shared_run): a run tests share would be recorded for the first
-    of them only, and a bug another one catches would count as survived. Else MONITORING_TEST_DURATIONS, mutmut's
-    record of each test's time, by which tests/conftest.py runs a mutant's tests fastest first."""
+    test run the program itself (tests/support/mockstack.py, shared_run): a run tests share would be recorded for the
+    first of them only, and a bug another one catches would count as survived. Else MONITORING_TEST_DURATIONS,
+    mutmut's record of each test's time, by which tests/conftest.py runs a mutant's tests fastest first."""
     corpus = environ.get("MONITORING_CORPUS", str(ROOT.parent / "shared" / "corpus"))
     run = {
         key: value for key, value in environ.items() if key not in ("MONITORING_MUTATION", "MONITORING_TEST_DURATIONS")

@@ -297,7 +297,7 @@ def _dashboard(system: NewSystem) -> dict:
 
 def _systems_test(system: NewSystem, root: Path) -> str:
     """rules/tests/systems_test.yml with the new rule file and one case: its target down fires its alert, and none
-    of the alerts of the other systems that read `up` (tests/test_ownership.py wants a case per such pair)."""
+    of the alerts of the other systems that read `up` (tests/unit/test_ownership.py wants a case per such pair)."""
     path = root / "rules/tests/systems_test.yml"
     text = path.read_text(encoding="utf-8")
     content = load_content(root)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root on sys.path, stack configs with test secrets."""
+"""Shared fixtures: the repository root and the tests' helpers (tests/support/) on sys.path, stack configs with
+test secrets."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# The helpers are imported as top-level modules (`from repo import ROOT`), and this file as `conftest`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 from mockstack import stack_config  # noqa: E402
 from servers import stack_build_dir  # noqa: E402
 
 # promtool and amtool are the releases the stack deploys (Prometheus 3.16, Alertmanager 0.35), built beside their
 # servers by scripts/setup.sh, ahead of any other on PATH (Debian's are 2.42 and 0.25): the tools tier proves
-# what the deployed servers accept. tests/test_tools.py checks which release answers.
+# what the deployed servers accept. tests/tools/test_tools.py checks which release answers.
 os.environ["PATH"] = os.pathsep.join(
     [str(stack_build_dir("prometheus")), str(stack_build_dir("alertmanager")), os.environ.get("PATH", "")]
 )

@@ -6,7 +6,7 @@ that names and describes it. Shared readings live in `_shared.py`. Messages name
 secret's value) and say what to change in this project.
 
 To add a policy: a module here named after it (`my_policy.py` for `my-policy`) with its `POLICY`, and one
-entry in `POLICIES` below (tests/test_policy.py checks that every module has exactly one).
+entry in `POLICIES` below (tests/program/test_policy.py checks that every module has exactly one).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build actionlint, the GitHub Actions workflow checker that tests/test_workflows.py runs on
+# Build actionlint, the GitHub Actions workflow checker that tests/tools/test_workflows.py runs on
 # .github/workflows/, from its Go module into the toolchain cache's bin/. Builds only when the
 # binary is missing or is not the version pinned in versions.env; prints one line saying which.
 # actionlint hands `run:` scripts to shellcheck when shellcheck is on PATH (Debian's `shellcheck`,
@@ -44,5 +44,5 @@ fi
 if command -v shellcheck >/dev/null; then
   say "shellcheck $(shellcheck --version | sed -n 's/^version: //p') on PATH: run scripts are checked too"
 else
-  say "shellcheck not on PATH: run scripts are NOT checked (tests/test_workflows.py requires it)"
+  say "shellcheck not on PATH: run scripts are NOT checked (tests/tools/test_workflows.py requires it)"
 fi

@@ -2,7 +2,7 @@
 
 The SDK (Apache-2.0, pure Python, pinned in requirements.txt) ships Python models generated from Grafana's
 dashboard kind and from the panel and query plugins' schemas, but no JSON Schema, and it does not validate:
-`Dashboard.from_json` copies whatever it is given (tests/test_dashboard_schema.py shows it). So `schema_problems`
+`Dashboard.from_json` copies whatever it is given (tests/unit/test_dashboard_schema.py shows it). So `schema_problems`
 walks the JSON along the models: field names as the models' `to_json` writes them, types from their annotations
 (str, int, enums, literals, lists, nested models), panel options and field config by the panel plugin's model,
 queries by the datasource plugin's model, both found by the plugin's type. It reports wrong types, values
@@ -12,7 +12,7 @@ presence.
 
 The schema is the classic dashboard model (`models.dashboard`), the JSON the program sends through the provider's
 `config_json`; the SDK's dashboardv2 models are the other, Kubernetes-style API's. 0.0.21 carries Grafana 12's
-schema, one major behind the Grafana the stack runs (tests/test_dashboard_schema.py says why and checks the gap).
+schema, one major behind the Grafana the stack runs (tests/unit/test_dashboard_schema.py says why and checks the gap).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ with warnings.catch_warnings():
 # Panel type -> the SDK module of its options and field config models, and datasource type -> that of its query
 # models. The SDK's register_default_plugins() imports all 38 modules, which made the program ~10% slower on the
 # shipped content (benchmarks/program_eval.py) for plugins no dashboard here uses: a module is imported the first
-# time a dashboard names its type. tests/test_dashboard_schema.py checks both tables against the SDK's registry.
+# time a dashboard names its type. tests/unit/test_dashboard_schema.py checks both tables against the SDK's registry.
 PANEL_PLUGINS = {
     "annolist": "annotationslist",
     "dashlist": "dashboardlist",

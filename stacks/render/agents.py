@@ -4,7 +4,7 @@ node-exporter and cAdvisor run in the host's network namespace, listening on the
 own host's default, host.docker.internal, resolves to the daemon's gateway through --add-host host-gateway);
 each is scraped at that address with a `host` label. node-exporter also shares the host's PID namespace and
 reads its /proc, /sys and / read-only, as its README runs it. Two departures from the upstream READMEs, for
-Docker engines that refuse them (tests/test_agent_images.py quotes the errors): / is mounted without
+Docker engines that refuse them (tests/containers/test_agent_images.py quotes the errors): / is mounted without
 `rslave` propagation (refused where the host's / is a private mount), so a filesystem mounted on the host
 after the agent started is seen once the agent is recreated; cAdvisor runs without --privileged (refused
 where the daemon lacks CAP_SYS_RESOURCE), which its metrics here do not need.

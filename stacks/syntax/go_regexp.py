@@ -4,7 +4,7 @@ Prometheus compiles a PromQL matcher's value as `^(?s:<value>)$` (model/labels/r
 Alertmanager a route's or an inhibit rule's as `^(?:<value>)$` (pkg/labels/matcher.go). Python's `re` accepts
 what Go refuses (lookaround, a repeat count over 1000, `(a{30}){40}`), so preview checks them with RE2, which has
 Go's syntax and limits. The one difference known between the two: C++ RE2 takes `\\C` (any byte), Go does not.
-tests/test_rule_parity.py holds both to the real promtool.
+tests/tools/test_rule_parity.py holds both to the real promtool.
 """
 
 from __future__ import annotations

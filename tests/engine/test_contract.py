@@ -1,6 +1,6 @@
 """The output contract on the real engine: a second Pulumi project registers its own scrape target.
 
-The monitoring dev stack, with what this machine may run (engine.stack.PERMITTED_SERVICES: Prometheus and
+The monitoring dev stack, with what this machine may run (engine_stack.PERMITTED_SERVICES: Prometheus and
 Alertmanager, no Grafana or its plugin, docs/building-without-registries.md, "Never built or downloaded"), is
 deployed once; then `examples/app`, a project of its own in the same file backend, reads it through a
 StackReference, runs a container on its network with the scrape labels, and Prometheus scrapes it without the
@@ -14,7 +14,8 @@ import os
 import urllib.parse
 
 import pytest
-from engine.stack import PERMITTED_SERVICES, Stack, deployed_dev_stack, docker, http_json, new_stack, wait_for
+from engine_stack import PERMITTED_SERVICES, Stack, deployed_dev_stack, docker, new_stack
+from polling import http_json, wait_for
 
 from stacks import outputs as contract
 from stacks.layout import DOCKER_SOCKET

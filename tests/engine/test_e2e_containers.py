@@ -1,6 +1,6 @@
 """End to end on the real engine: `pulumi preview/up/destroy` of the dev stack's containers on Docker.
 
-The dev stack with what this machine may run (engine.stack.PERMITTED_SERVICES): Prometheus and Alertmanager from
+The dev stack with what this machine may run (engine_stack.PERMITTED_SERVICES): Prometheus and Alertmanager from
 their local builds, selected through `images`, without Loki, Promtail, Grafana or its content (their source, and the
 Grafana plugin's, is AGPL: docs/building-without-registries.md, "Never built or downloaded"). Through the real
 Pulumi engine, the docker plugin and the real servers. The tests run in order on one deployment.
@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from engine.stack import (
+from engine_stack import (
     PERMITTED_SERVICES,
     Stack,
     alert_active_at,
     deployed_dev_stack,
     docker,
-    http_json,
     largest_scrape_gap,
     pending_alert_rules,
-    wait_for,
     wait_for_component_targets,
 )
+from polling import http_json, wait_for
 
 pytestmark = pytest.mark.engine
 

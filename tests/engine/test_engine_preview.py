@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine.stack import Stack, new_stack, project_copy
+from engine_stack import Stack, new_stack, project_copy
 
 pytestmark = pytest.mark.engine
 

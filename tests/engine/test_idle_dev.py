@@ -1,9 +1,9 @@
 """Dev at rest, on the real engine: the dev stack with its agents (node-exporter and cAdvisor from their local
 builds, on ports of their own) and every system's jobs scraped from the workload in its quiet mode
-(tests/workload.py: healthy systems at rest, every metric of every contract), through the real Pulumi engine, docker
-plugin, Prometheus and Alertmanager. The Watchdog is the only alert pending or firing, and the only one any receiver
-gets. Loki, Promtail and Grafana do not run here (AGPL, docs/building-without-registries.md, "Never built or
-downloaded"): their rules have no series to read.
+(tests/support/workload.py: healthy systems at rest, every metric of every contract), through the real Pulumi engine,
+docker plugin, Prometheus and Alertmanager. The Watchdog is the only alert pending or firing, and the only one any
+receiver gets. Loki, Promtail and Grafana do not run here (AGPL, docs/building-without-registries.md, "Never built
+or downloaded"): their rules have no series to read.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from engine.stack import PERMITTED_SERVICES, deployed_dev_stack, http_json, wait_for
+from engine_stack import PERMITTED_SERVICES, deployed_dev_stack
+from polling import http_json, wait_for
 from repo import ROOT
 from servers import free_port
 from workload import Workload, WorkloadServer, load_metrics

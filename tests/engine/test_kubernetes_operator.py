@@ -22,8 +22,9 @@ import subprocess
 import pytest
 import yaml
 from conftest import TEST_SECRETS
-from engine.kubernetes import api, get, start_cluster, start_operator, stop_cluster
-from engine.stack import ROOT, new_stack, project_copy, wait_for
+from engine_stack import ROOT, new_stack, project_copy
+from kubernetes_cluster import api, get, start_cluster, start_operator, stop_cluster
+from polling import wait_for
 from routing import route_test, routing_rows
 
 # The engine tier's, with a cluster of its own: `-m "not engine"` leaves it out as it does the others.

@@ -4,7 +4,7 @@ The CLI starts the pack through the Python language host (scripts/toolchain/buil
 it) in policy/.venv, and runs it on what the program registers: every stack as shipped passes its own config; a
 stack file or a program change that breaks a policy fails preview with the policy's message and the resource's name.
 `grafanaContent: false`: there is no Grafana provider plugin here (docs/building-without-registries.md, "Never built
-or downloaded"); the unit tier (tests/test_policy.py) covers its resources.
+or downloaded"); the program tier (tests/program/test_policy.py) covers its resources.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_SECRETS
-from engine.stack import ROOT, Stack, new_stack, project_copy
+from engine_stack import ROOT, Stack, new_stack, project_copy
 
 from stacks.versions import IMAGES
 

@@ -11,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from engine.stack import ROOT, deployed_dev_stack
+from engine_stack import ROOT, deployed_dev_stack
 from repo import project_files
 
 pytestmark = pytest.mark.engine

@@ -14,7 +14,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from engine.stack import Stack, deployed_dev_stack, docker, http_json, wait_for
+from engine_stack import Stack, deployed_dev_stack, docker
+from polling import http_json, wait_for
 
 from stacks.versions import local_agent_images
 

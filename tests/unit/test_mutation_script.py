@@ -1,0 +1,246 @@
+"""scripts/mutation.py reads mutmut's results into a score per module: the caught, the tried, the survivors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from repo import ROOT
+
+spec = importlib.util.spec_from_file_location("mutation", ROOT / "scripts/mutation.py")
+mutation = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mutation)
+
+RESULTS = """\
+    stacks.durations.x_parse_duration__mutmut_1: killed
+    stacks.durations.x_parse_duration__mutmut_2: survived
+    stacks.durations.x_canonical_duration__mutmut_1: timeout
+    stacks.durations.x_is_size__mutmut_1: not checked
+    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_3: killed
+    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4: no tests
+    stacks.render.agents.x_agent_specs__mutmut_1: killed
+"""
+
+
+def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
+    assert mutation.scores(RESULTS, ["stacks/durations.py", "stacks/render/alertmanager.py"]) == {
+        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"]),
+        "stacks/render/alertmanager.py": (
+            1,
+            2,
+            ["stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4 (no tests)"],
+        ),
+    }
+
+
+def test_the_core_modules_exist_and_the_copy_config_names_them():
+    assert all((ROOT / module).is_file() for module in mutation.CORE_MODULES)
+    files = ["stacks/durations.py", "tests/unit/test_settings.py", "rules/kerp.yml", "Pulumi.dev.yaml", ".github/x.yml"]
+    config = mutation.mutmut_config(["stacks/durations.py"], files)
+    assert 'only_mutate = ["stacks/durations.py"]' in config
+    assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config
+    assert "--timeout=120" in config and "not live" in config
+    assert '\nprocess_isolation = "forkserver"\n' in config  # no worker inherits a clean run's cached programs
+    # The tests that read the package's source would "catch" every mutant of a string.
+    for test in mutation.SOURCE_READERS:
+        assert f'"--deselect", "{test}"' in config
+        path, _, name = test.partition("::")
+        assert f"\ndef {name}(" in (ROOT / path).read_text()
+
+
+def test_the_mapping_run_has_each_test_run_the_program_itself_and_both_runs_find_the_corpus():
+    corpus, work = str(ROOT.parent / "shared" / "corpus"), Path("/w")
+    mapping = mutation.run_environment({"PATH": "/bin", "MONITORING_TEST_DURATIONS": "/x"}, work, mapping=True)
+    assert mapping == {"PATH": "/bin", "MONITORING_CORPUS": corpus, "MONITORING_MUTATION": "1"}
+    # The second run shares program runs, whatever the caller's environment says, and orders tests by their time.
+    assert mutation.run_environment({"PATH": "/bin", "MONITORING_MUTATION": "1"}, work, mapping=False) == {
+        "PATH": "/bin",
+        "MONITORING_CORPUS": corpus,
+        "MONITORING_TEST_DURATIONS": "/w/mutants/mutmut-stats.json",
+    }
+    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, work, mapping=False)["MONITORING_CORPUS"] == "/c"
+
+
+def test_with_mutmut_s_test_times_the_fastest_tests_run_first(tmp_path):
+    (tmp_path / "test_order.py").write_text(
+        "def test_slow():\n    pass\n\n\ndef test_fast():\n    pass\n\n\ndef test_new():\n    pass\n"
+    )
+    stats = {"duration_by_test": {"test_order.py::test_slow": 9.0, "test_order.py::test_fast": 0.1}}
+    (tmp_path / "stats.json").write_text(json.dumps(stats))
+    (tmp_path / "conftest.py").write_text(  # the suite's hook
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('suite_conftest', {str(ROOT / 'tests/conftest.py')!r})\n"
+        "suite = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(suite)\n"
+        "pytest_collection_modifyitems = suite.pytest_collection_modifyitems\n"
+    )
+    for timed in (False, True):
+        env = {k: v for k, v in os.environ.items() if k != "MONITORING_TEST_DURATIONS"}
+        if timed:
+            env["MONITORING_TEST_DURATIONS"] = str(tmp_path / "stats.json")
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-v", "test_order.py"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        order = re.findall(r"test_order.py::(test_\w+) PASSED", run.stdout)
+        # A test mutmut has no time for (added since its stats) counts as instant.
+        assert order == (["test_new", "test_fast", "test_slow"] if timed else ["test_slow", "test_fast", "test_new"])
+
+
+def test_the_mapping_run_tries_the_first_mutant_of_each_function_of_one_module():
+    assert mutation.first_mutants("stacks/render/agents.py") == "stacks.render.agents.*__mutmut_1"
+
+
+def test_the_test_map_is_read_from_mutmut_s_stats(tmp_path):
+    (tmp_path / "mutants").mkdir()
+    stats = {"tests_by_mangled_function_name": {"stacks.durations.x_is_size": ["t::b", "t::a"]}, "other": 1}
+    (tmp_path / "mutants" / "mutmut-stats.json").write_text(json.dumps(stats))
+    assert mutation.test_map(tmp_path) == {"stacks.durations.x_is_size": ["t::a", "t::b"]}
+
+
+def test_the_output_names_the_tree_it_scored(tmp_path):
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    assert mutation.tree_name(tmp_path) == "no commit"
+    (tmp_path / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    commit = subprocess.run([*git, "log", "-1", "--format=%h"], capture_output=True, text=True).stdout.strip()
+    assert mutation.tree_name(tmp_path) == commit
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert mutation.tree_name(tmp_path) == f"{commit} + changes"
+
+
+def test_survivors_are_named_without_their_status():
+    results = "\n".join(
+        [
+            "    stacks.durations.x_parse__mutmut_1: killed",
+            "    stacks.durations.x_parse__mutmut_2: survived",
+            "    stacks.durations.x_parse__mutmut_3: no tests",
+            "    stacks.durations.x_parse__mutmut_4: not checked",
+            "    stacks.errors.x_fail__mutmut_1: survived",
+        ]
+    )
+    assert mutation.survivors(results, ["stacks/durations.py"]) == [
+        "stacks.durations.x_parse__mutmut_2",
+        "stacks.durations.x_parse__mutmut_3",
+    ]
+
+
+def test_a_kept_copy_is_copied_into_again(tmp_path, monkeypatch):
+    source = tmp_path / "tree"
+    (source / "policy/.venv").mkdir(parents=True)
+    (source / "policy/PulumiPolicy.yaml").write_text("runtime: python\n")
+    (source / "a.py").write_text("x = 1\n")
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "a.py", "policy/PulumiPolicy.yaml"], check=True)
+    monkeypatch.setattr(mutation, "ROOT", source)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    assert mutation.tracked_copy(copy) == ["a.py", "policy/PulumiPolicy.yaml"]
+    (source / "a.py").write_text("x = 2\n")
+    assert mutation.tracked_copy(copy) == ["a.py", "policy/PulumiPolicy.yaml"]
+    assert (copy / "a.py").read_text() == "x = 2\n"
+    assert (copy / "policy/.venv").resolve() == source / "policy/.venv"
+
+
+RECORD = {
+    "stacks/durations.py": {
+        "x_parse_duration": {"hash": "aa", "exit_codes": {"1": 1, "2": 0}},
+        "x_is_size": {"hash": "bb", "exit_codes": {"1": 36}},
+    }
+}
+
+
+def test_recorded_verdicts_are_seeded_as_mutmut_s_meta_files_once(tmp_path):
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py", "stacks/errors.py"]) == [
+        "stacks/durations.py"
+    ]
+    meta = json.loads((tmp_path / "mutants/stacks/durations.py.meta").read_text())
+    # The keys and fields mutmut 3.8.1's SourceFileMutationData.load reads, and nothing else (it asserts so).
+    assert meta == {
+        "exit_code_by_key": {
+            "stacks.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.durations.x_parse_duration__mutmut_2": 0,
+            "stacks.durations.x_is_size__mutmut_1": 36,
+        },
+        "hash_by_function_name": {"x_parse_duration": "aa", "x_is_size": "bb"},
+        "durations_by_key": {},
+        "estimated_durations_by_key": {},
+    }
+    assert not (tmp_path / "mutants/stacks/errors.py.meta").exists()  # nothing recorded for it
+    # A kept copy resuming has its own, newer verdicts: they are not overwritten.
+    (tmp_path / "mutants/stacks/durations.py.meta").write_text("{}")
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py"]) == []
+    assert (tmp_path / "mutants/stacks/durations.py.meta").read_text() == "{}"
+
+
+def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(tmp_path):
+    other = {"stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}}}
+    meta = {
+        "exit_code_by_key": {
+            "stacks.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.durations.x_parse_duration__mutmut_2": None,  # not tried yet: not recorded
+            "stacks.durations.x_parse_duration__mutmut_10": 0,
+            "stacks.durations.x_is_size__mutmut_1": None,
+        },
+        "hash_by_function_name": {"x_parse_duration": "a2", "x_is_size": "bb"},
+        "durations_by_key": {"stacks.durations.x_parse_duration__mutmut_1": 0.5},
+        "estimated_durations_by_key": {},
+    }
+    (tmp_path / "mutants/stacks").mkdir(parents=True)
+    (tmp_path / "mutants/stacks/durations.py.meta").write_text(json.dumps(meta))
+    updated = mutation.recorded_verdicts(tmp_path, {**RECORD, **other}, ["stacks/durations.py", "stacks/alerting.py"])
+    assert updated == {
+        "stacks/durations.py": {"x_parse_duration": {"hash": "a2", "exit_codes": {"1": 1, "10": 0}}},
+        "stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}},
+    }
+    record = tmp_path / "record.json"
+    mutation.save_record(record, updated)
+    assert mutation.load_record(record) == updated
+    assert '    "x_fail": {"hash": "cc", "exit_codes": {"3": 1}}\n' in record.read_text()  # a line per function
+    assert mutation.load_record(tmp_path / "none.json") == {}
+
+
+def test_the_record_scores_as_mutmut_s_results_do():
+    assert mutation.record_results(RECORD) == (
+        "    stacks.durations.x_parse_duration__mutmut_1: killed\n"
+        "    stacks.durations.x_parse_duration__mutmut_2: survived\n"
+        "    stacks.durations.x_is_size__mutmut_1: timeout\n"
+    )
+    assert mutation.scores(mutation.record_results(RECORD), ["stacks/durations.py"]) == {
+        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"])
+    }
+
+
+def test_the_tracked_record_names_core_modules_only():
+    assert set(mutation.load_record(mutation.RECORD)) <= set(mutation.CORE_MODULES)
+
+
+def test_save_records_the_modules_the_run_mutated_as_its_copy_names_them(tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    (run / "mutants/stacks").mkdir(parents=True)
+    (run / "pyproject.toml").write_text(mutation.mutmut_config(["stacks/gone.py"], []))  # moved since the run began
+    meta = {
+        "exit_code_by_key": {"stacks.gone.x_f__mutmut_1": 1, "stacks.gone.x_f__mutmut_2": 0},
+        "hash_by_function_name": {"x_f": "h"},
+        "durations_by_key": {},
+        "estimated_durations_by_key": {},
+    }
+    (run / "mutants/stacks/gone.py.meta").write_text(json.dumps(meta))
+    monkeypatch.setattr(mutation, "RECORD", tmp_path / "record.json")
+    monkeypatch.setattr(sys, "argv", ["mutation.py", "--save", str(run), "stacks/durations.py"])
+    assert mutation.main() == 0
+    assert mutation.load_record(tmp_path / "record.json") == {
+        "stacks/gone.py": {"x_f": {"hash": "h", "exit_codes": {"1": 1, "2": 0}}}
+    }
+    assert "stacks/durations.py" in capsys.readouterr().out  # the table, of the modules asked for
