@@ -241,3 +241,21 @@ def test_a_panel_naming_a_datasource_by_its_name_reads_the_scoped_one(content_co
     models = [json.loads(d["configJson"]) for d in registered(existing_grafana(namePrefix=PREFIX), DASHBOARD)]
     (old,) = [m for m in models if m["uid"] == f"{PREFIX}-vendor-old"]
     assert old["panels"][0]["datasource"] == f"{PREFIX}-prometheus"
+
+
+def test_a_stack_that_pushes_no_grafana_content_is_warned_of_nothing_about_grafana():
+    """The warnings on what a Grafana gets are about the content the stack pushes: dev's own Grafana with the
+    inhibition toggle off is warned of with its content, and of nothing without it."""
+    from conftest import configured_stack
+
+    from stacks.settings import grafana_warnings, load_settings
+
+    def settings(content: bool):
+        values, secret_keys = configured_stack("dev")
+        values["monitoring:grafana"] = {**values.get("monitoring:grafana", {}), "alertingMultiplePolicies": False}
+        values["monitoring:grafanaContent"] = content
+        return load_settings(values, frozenset(secret_keys))
+
+    (pushed,) = grafana_warnings(settings(True), grafana_rules=True)
+    assert pushed.startswith("grafana.alertingMultiplePolicies: off")
+    assert grafana_warnings(settings(False), grafana_rules=True) == []
