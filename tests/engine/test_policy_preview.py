@@ -119,7 +119,7 @@ def test_a_program_that_stops_sending_the_admin_password_as_a_secret_fails(tmp_p
     """The engine sends secrets marked; the pack sees the mark, and that it is gone (secrets_on_wire.py)."""
     stack = policy_stack(tmp_path, "staging")
     renderer = stack.workdir / "stacks" / "render" / "grafana.py"
-    wrapped = "return ContainerSpec(service=GRAFANA, envs=grafana_environment(settings), secret=True)"
+    wrapped = "return service_spec(GRAFANA, settings, envs=grafana_environment(settings), secret=True)"
     assert wrapped in renderer.read_text()
     renderer.write_text(renderer.read_text().replace(wrapped, wrapped.replace("secret=True", "secret=False")))
     code, output = preview(stack)
