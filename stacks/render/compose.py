@@ -38,7 +38,7 @@ def render_compose(
         for inside, text in spec.files.items():
             files[f"{spec.name}{inside}"] = text  # ./prometheus/etc/prometheus/prometheus.yml, and so on
         services[spec.name] = compose_service(spec)
-    volumes = {f"{spec.name}-data": {"name": f"{spec.container_name}-data"} for spec in specs if spec.data_path}
+    volumes = {f"{spec.name}-data": {"name": spec.volume_name} for spec in specs if spec.data_path}
     compose = {
         "version": "2.4",
         "services": services,

@@ -89,6 +89,11 @@ class ContainerSpec:
     """How the server takes new files without a restart: then a change of the files is delivered into the running
     container (stacks/reload.py); without it, the container is replaced."""
 
+    @property
+    def volume_name(self) -> str:
+        """The name of its data volume (a spec with a `data_path`) on its Docker host."""
+        return f"{self.container_name}-data"
+
 
 def service_spec(service: Service, settings: StackSettings, **specific) -> ContainerSpec:
     """A service's container: what every service shares from the layout and the settings (its name, image, data

@@ -25,7 +25,6 @@ def docker_container(
     """The container `spec` describes: on `network_name` (a spec `on_network`), its state on the volume
     `volume_name` (a spec with a `data_path`), with the compose labels, the spec's and `labels` (what only Pulumi
     knows, such as a check's verdict). `opts`: the parent, provider and ignore_changes."""
-    secret = pulumi.Output.secret if spec.secret else (lambda value: value)
     mounts = [
         *([docker.ContainerVolumeArgs(volume_name=volume_name, container_path=spec.data_path)] if volume_name else []),
         *(
@@ -33,13 +32,12 @@ def docker_container(
             for host, inside in spec.host_binds
         ),
     ]
-    every_label = {**compose_labels(name_prefix, spec.name), **spec.labels}
     return docker.Container(
         resource_name,
         name=spec.container_name,
         image=spec.image,
         command=list(spec.command) or None,
-        envs=secret(list(spec.envs)) if spec.envs else None,
+        envs=sensitive(spec, list(spec.envs)) if spec.envs else None,
         user=spec.user,
         group_adds=list(spec.group_adds) or None,
         restart="unless-stopped",
@@ -60,7 +58,10 @@ def docker_container(
         healthcheck=docker.ContainerHealthcheckArgs(tests=list(spec.healthcheck), **HEALTHCHECK)
         if spec.healthcheck
         else None,
-        labels=[*(docker.ContainerLabelArgs(label=k, value=v) for k, v in every_label.items()), *labels],
+        labels=[
+            *(docker.ContainerLabelArgs(label=k, value=v) for k, v in spec_labels(name_prefix, spec).items()),
+            *labels,
+        ],
         log_driver="json-file",
         log_opts=LOG_OPTIONS,
         # Without a healthcheck there is nothing to wait for but the start.
@@ -73,7 +74,30 @@ def docker_container(
     )
 
 
+def data_volume(
+    resource_name: str, spec: ContainerSpec, *, name_prefix: str, retain: bool, opts: pulumi.ResourceOptions
+) -> docker.Volume:
+    """The named volume a spec with a `data_path` keeps its state on, labelled as its container. `retain`: left on
+    the Docker host when Pulumi deletes it (not `protect`ed: `pulumi destroy` then removes the containers and the
+    network and leaves the data, where with `protect` destroy keeps everything that depends on it)."""
+    return docker.Volume(
+        resource_name,
+        name=spec.volume_name,
+        labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in spec_labels(name_prefix, spec).items()],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=retain)),
+    )
+
+
+def spec_labels(name_prefix: str, spec: ContainerSpec) -> dict[str, str]:
+    """The labels of a spec's container and volume: the compose project and service, then the spec's own."""
+    return {**compose_labels(name_prefix, spec.name), **spec.labels}
+
+
+def sensitive(spec: ContainerSpec, value):
+    """`value` as a Pulumi secret when the spec holds secrets, else as it is."""
+    return pulumi.Output.secret(value) if spec.secret else value
+
+
 def upload_args(spec: ContainerSpec) -> list[docker.ContainerUploadArgs]:
     """The spec's files, uploaded before the container starts (secrets when the spec holds any)."""
-    secret = pulumi.Output.secret if spec.secret else (lambda value: value)
-    return [docker.ContainerUploadArgs(file=path, content=secret(text)) for path, text in spec.files.items()]
+    return [docker.ContainerUploadArgs(file=path, content=sensitive(spec, text)) for path, text in spec.files.items()]

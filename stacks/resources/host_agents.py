@@ -12,9 +12,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import compose_labels
 from stacks.render.spec import ContainerSpec
-from stacks.resources.container import docker_container
+from stacks.resources.container import data_volume, docker_container
 from stacks.settings import HostSettings
 
 
@@ -42,12 +41,8 @@ class HostAgents(pulumi.ComponentResource):
         for spec in specs:
             volume_name = None
             if spec.data_path:
-                labels = {**compose_labels(name_prefix, spec.name), **spec.labels}
-                self.volumes[spec.name] = docker.Volume(
-                    f"{name}-{spec.name}-data",
-                    name=f"{spec.container_name}-data",
-                    labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
-                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(retain_on_delete=retain_volumes)),
+                self.volumes[spec.name] = data_volume(
+                    f"{name}-{spec.name}-data", spec, name_prefix=name_prefix, retain=retain_volumes, opts=child
                 )
                 volume_name = self.volumes[spec.name].name
             self.containers[spec.name] = docker_container(

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from stacks.layout import compose_labels, published_url
+from stacks.layout import published_url
 from stacks.reload import ConfigReload
 from stacks.render.spec import ContainerSpec
-from stacks.resources.container import docker_container, upload_args
+from stacks.resources.container import data_volume, docker_container, sensitive, spec_labels, upload_args
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,13 @@ class ServiceComponent(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceArgs, spec: ContainerSpec, opts: pulumi.ResourceOptions | None = None):
         super().__init__(COMPONENT_TYPES[spec.name], name, None, opts)
-        labels = compose_labels(args.name_prefix, spec.name)
-        self.volume = docker.Volume(
+        labels = spec_labels(args.name_prefix, spec)
+        self.volume = data_volume(
             f"{name}-data",
-            name=f"{spec.container_name}-data",
-            labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in labels.items()],
-            # Retained, not `protect`ed: `pulumi destroy` then removes the containers and the network and
-            # leaves the data on the Docker host (with `protect`, destroy keeps everything that depends on it).
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.protect_volume),
+            spec,
+            name_prefix=args.name_prefix,
+            retain=args.protect_volume,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.check = None
         check_label = []
@@ -107,7 +106,7 @@ class ServiceComponent(pulumi.ComponentResource):
             # A server that reloads takes new files through `config`, never through a new container; nor is the
             # check's result a reason to replace it, unknown at preview while the check is to run again (the last
             # label).
-            ignored = ["uploads", *([f"labels[{len(labels) + len(spec.labels)}]"] if spec.check else [])]
+            ignored = ["uploads", *([f"labels[{len(labels)}]"] if spec.check else [])]
         self.container = docker_container(
             f"{name}-container",
             spec,
@@ -123,7 +122,7 @@ class ServiceComponent(pulumi.ComponentResource):
                 f"{name}-config",
                 service=spec.name,
                 container_id=self.container.id,
-                files=pulumi.Output.secret(dict(spec.files)) if spec.secret else dict(spec.files),
+                files=sensitive(spec, dict(spec.files)),
                 port=spec.port,
                 reload=spec.reload,
                 docker_host=args.docker_host,

@@ -121,12 +121,13 @@ def project_copy(destination: Path, commit: str | None = None) -> Path:
         subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
         for name in NOT_THE_PROJECT:
             shutil.rmtree(destination / name, ignore_errors=True)
-    for name in [] if commit else project_files():
-        if name.startswith(NOT_THE_PROJECT) or not (ROOT / name).is_file():
-            continue
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+    else:
+        for name in project_files():
+            if name.startswith(NOT_THE_PROJECT) or not (ROOT / name).is_file():
+                continue
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
     # The policy pack's own virtualenv (scripts/toolchain/build.sh), which scripts/up would otherwise install anew.
     if (ROOT / "policy/.venv").is_dir():
