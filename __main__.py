@@ -2,13 +2,15 @@
 
 import pulumi
 
+from stacks.config.grafana import grafana_warnings
+from stacks.config.scraping import label_warnings
 from stacks.content import for_kubernetes, load_content, select_datasources, select_systems
 from stacks.content.findings import total_line
 from stacks.environment import check_policy_owner, docker_socket_group, read_settings
 from stacks.errors import InputError
-from stacks.grafana_content import check_grafana_names
 from stacks.preflight import (
     check_exporters,
+    check_grafana_names,
     check_templates,
     log_source_warnings,
     retention_findings,
@@ -20,8 +22,6 @@ from stacks.preflight import (
 from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.resources.docker_stack import MonitoringStack
 from stacks.resources.kubernetes_stack import KubernetesStack
-from stacks.settings import grafana_warnings
-from stacks.settings_scraping import label_warnings
 
 settings = read_settings()
 content = select_systems(load_content(), settings.systems)

@@ -49,10 +49,10 @@ from engine_stack import (  # noqa: E402
 )
 from polling import wait_for  # noqa: E402
 
+from stacks.config.load import load_settings  # noqa: E402
 from stacks.content import load_content, select_systems  # noqa: E402
 from stacks.environment import docker_socket_group  # noqa: E402
 from stacks.render.compose import render_compose  # noqa: E402
-from stacks.settings import load_settings  # noqa: E402
 
 SERVICES = tuple(PERMITTED_SERVICES["services"])
 # Below 32768: Linux gives ports 32768-60999 to outgoing connections, which can take a test's port first.

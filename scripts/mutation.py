@@ -8,7 +8,7 @@ of those tried and the score, then every survivor with its diff.
 On demand, not in CI: 2 cores take hours over every core module. Pass modules to score fewer:
 
     .venv-mutation/bin/python scripts/mutation.py                     # every core module
-    .venv-mutation/bin/python scripts/mutation.py stacks/durations.py stacks/render/alertmanager.py
+    .venv-mutation/bin/python scripts/mutation.py stacks/syntax/durations.py stacks/render/alertmanager.py
 
 `bash scripts/mutation.sh` makes the virtualenv and runs this with the same arguments.
 """
@@ -31,14 +31,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # The core modules (issue 24): the config parsing, the content checks, the renderers, the Grafana content
 # builder, the secrets paths and the Kubernetes renderer.
 CORE_MODULES = (
-    "stacks/settings.py",
-    "stacks/settings_hosts.py",
-    "stacks/settings_kubernetes.py",
-    "stacks/settings_remote_write.py",
-    "stacks/settings_scraping.py",
-    "stacks/settings_schema.py",
-    "stacks/alerting.py",
-    "stacks/durations.py",
+    "stacks/config/load.py",
+    "stacks/config/settings.py",
+    "stacks/config/grafana.py",
+    "stacks/config/hosts.py",
+    "stacks/config/kubernetes.py",
+    "stacks/config/remote_write.py",
+    "stacks/config/scraping.py",
+    "stacks/config/schema.py",
+    "stacks/config/alerting.py",
+    "stacks/config/receivers.py",
+    "stacks/syntax/durations.py",
     "stacks/errors.py",
     "stacks/content/ownership.py",
     "stacks/content/silence.py",
@@ -57,7 +60,7 @@ CORE_MODULES = (
     "stacks/render/agents.py",
     "stacks/render/grafana.py",
     "stacks/render/kubernetes.py",
-    "stacks/grafana_content.py",
+    "stacks/resources/grafana_content.py",
     "stacks/grafana_names.py",
 )
 TESTS = "not containers and not engine and not kubernetes and not live"
@@ -120,7 +123,7 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
 # function's code hashes the same (StrykerJS commits its incremental file for the same reason).
 RECORD = ROOT / "scripts/mutation-verdicts.json"
 STATS = "mutants/mutmut-stats.json"  # mutmut's record of each test's time and of which tests call which function
-# mutmut results lines: "    stacks.durations.x_parse_duration__mutmut_6: survived"
+# mutmut results lines: "    stacks.syntax.durations.x_parse_duration__mutmut_6: survived"
 CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
 _RESULT = re.compile(r"^\s*((\S+)__mutmut_\d+): (\S.*)$")
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 from pulumi.runtime import config as runtime_config
 
+from stacks.config.load import load_settings
+from stacks.config.schema import PROJECT_FILE
+from stacks.config.settings import StackSettings
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET
-from stacks.settings import StackSettings, load_settings
-from stacks.settings_schema import PROJECT_FILE
 
 
 def read_settings() -> StackSettings:

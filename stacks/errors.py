@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from stacks.durations import canonical_duration
+from stacks.syntax.durations import canonical_duration
 
 
 class InputError(pulumi.RunError):

@@ -85,3 +85,11 @@ def uid_problems(names: GrafanaNames, uids: Mapping[str, str]) -> list[str]:
         f"grafana.namePrefix: {names.prefix!r} makes the uid of {over[longest]} {names(longest)!r}{count} "
         f"{len(names(longest))} characters, and Grafana takes at most {MAX_UID}: {fix}"
     ]
+
+
+def store_uid(store: str) -> str:
+    return f"store-{store}"
+
+
+def inhibition_uid(index: int) -> str:
+    return f"inhibit-{index}"

@@ -1,5 +1,5 @@
 """Checks of a stack's settings against the content it deploys and the project's other stack files, before anything
-is registered: the one module that reads both (stacks/settings.py and stacks/content/ never import each other).
+is registered: the one module that reads both (stacks/config/settings.py and stacks/content/ never import each other).
 
 Routes: a route no alert can reach (a warning), and a declared alert whose severity no route compares with, which
 falls to a route's own receiver (an error). Templates every receiver field runs, exporters of deployed systems'
@@ -25,15 +25,16 @@ from pathlib import Path
 
 import yaml
 
-from stacks.alerting import Alerting, Matcher, Route, template_fields
-from stacks.content import ROOT, Content
+from stacks.config.alerting import Alerting, Matcher, Route, template_fields
+from stacks.config.settings import StackSettings
+from stacks.content import ROOT, Content, slug
 from stacks.content.log_labels import loki_queries
 from stacks.content.retention import LookBack, days, needed_retention, readers
 from stacks.content.templates import undefined_templates
-from stacks.durations import parse_duration
-from stacks.errors import Problems
+from stacks.errors import InputError, Problems
+from stacks.grafana_names import GrafanaNames, inhibition_uid, store_uid, uid_problems
 from stacks.layout import OWN_HOST_ADDRESS
-from stacks.settings import StackSettings
+from stacks.syntax.durations import parse_duration
 from stacks.syntax.go_regexp import compile_go_regexp
 from stacks.syntax.promql import expression_labels
 
@@ -256,3 +257,19 @@ def _declared_alerts(content: Content):
         for rule in group.rules:
             labels = {"alertname": rule.alert, "grafana_folder": group.folder, **dict(rule.labels)}
             yield f"rules/grafana/{group.path.name}: group {group.name!r}", rule.alert, labels
+
+
+def check_grafana_names(settings: StackSettings, content: Content) -> None:
+    """Raises InputError when grafana.namePrefix makes a uid the stack gives longer than Grafana takes."""
+    if not settings.grafana_name_prefix:
+        return  # the files' own uids, each checked where it is read
+    uids = {uid: f"datasource {uid}" for uid in settings.datasource_urls}
+    uids |= {
+        store_uid(s.name): f"prometheus.remoteWrite {s.name}" for s in settings.prometheus.remote_write if s.query_url
+    }
+    uids |= {slug(title): f"folder {title}" for title in content.folders}
+    uids |= {d.uid: d.source for d in content.dashboards}
+    uids |= {inhibition_uid(i): f"alerting.inhibitRules[{i}]" for i in range(len(settings.alerting.inhibit_rules))}
+    problems = uid_problems(GrafanaNames(settings.grafana_name_prefix), uids)
+    if problems:
+        raise InputError(problems)

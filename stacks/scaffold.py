@@ -20,12 +20,12 @@ from pathlib import Path
 
 import yaml
 
-from stacks.alerting import parse_alerting
+from stacks.config.alerting import parse_alerting
+from stacks.config.scraping import HOST_PORT
 from stacks.content import ROOT, load_content, system_of
 from stacks.content.systems import System, load_systems
 from stacks.errors import InputError, Problems
 from stacks.layout import JOB_NAME
-from stacks.settings_scraping import HOST_PORT
 from stacks.syntax.promql import expression_facts
 
 _NAME = re.compile(r"[a-z][a-z0-9]*")

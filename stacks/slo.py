@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.durations import parse_duration
 from stacks.errors import Problems, Reader
+from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import LABEL_NAME, bucket_label, promql_error
 
 WINDOW_PLACEHOLDER = "{{window}}"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from stacks.content._names import system_of
 from stacks.content.dashboard_lint import panels, prometheus_queries
-from stacks.durations import parse_duration
+from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import lookback_seconds
 
 if TYPE_CHECKING:

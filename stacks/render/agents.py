@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stacks.config.hosts import HostSettings
+from stacks.config.settings import StackSettings
 from stacks.layout import (
     CADVISOR,
     DOCKER_SOCKET,
@@ -25,7 +27,6 @@ from stacks.layout import (
 )
 from stacks.render.promtail import PROMTAIL_CONFIG, render_promtail_config
 from stacks.render.spec import ContainerSpec
-from stacks.settings import HostSettings, StackSettings
 
 
 def _wget(url: str) -> list[str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Receiver, Route
+from stacks.config.alerting import Alerting, InhibitRule, Route
+from stacks.config.receivers import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Receiver
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.layout import ALERTMANAGER
 from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
-from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
 # Where templates/*.tmpl go: templates/ beside alertmanager.yml, which Alertmanager resolves a relative path from.

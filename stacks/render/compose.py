@@ -9,13 +9,13 @@ password, receiver URLs): write them only to a private directory.
 
 from __future__ import annotations
 
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.layout import COMPOSE_SERVICE_LABEL, HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
 from stacks.outputs import network_name
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.spec import ContainerSpec
-from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
 

@@ -13,8 +13,8 @@ from stacks.render import alertmanager, grafana, loki, prometheus, promtail
 from stacks.render.spec import ContainerSpec
 
 if TYPE_CHECKING:
+    from stacks.config.settings import StackSettings
     from stacks.content import Content
-    from stacks.settings import StackSettings
 
 # Each service's renderer, by the service's name (stacks/layout.py SERVICES).
 RENDERERS: dict[str, Callable[[StackSettings, Content, str | None], ContainerSpec]] = {

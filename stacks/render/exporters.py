@@ -4,9 +4,9 @@ The upstream images are built FROM scratch, with nothing to run a healthcheck.""
 
 from __future__ import annotations
 
+from stacks.config.scraping import ExporterSettings
 from stacks.layout import EXPORTER_PORTS
 from stacks.render.spec import ContainerSpec
-from stacks.settings_scraping import ExporterSettings
 from stacks.versions import EXPORTER_IMAGES
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from stacks.config.settings import StackSettings
 from stacks.content import Content, GrafanaRule
 from stacks.layout import GRAFANA
 from stacks.render.spec import ContainerSpec, service_spec
-from stacks.settings import StackSettings
 
 
 def grafana_environment(settings: StackSettings) -> list[str]:
@@ -64,3 +64,30 @@ def grafana_rule_queries(rule: GrafanaRule) -> list[dict]:
 
 def container_spec(settings: StackSettings, content: Content, docker_socket_group: str | None) -> ContainerSpec:
     return service_spec(GRAFANA, settings, envs=grafana_environment(settings), secret=True)  # the admin password
+
+
+# The targets' template fields Grafana's integrations have (config key -> the provider's argument). The others
+# (a Slack pretext, footer, fallback or title link; an email's html) exist in Alertmanager only.
+GRAFANA_SLACK = {
+    "channel": "recipient",
+    "username": "username",
+    "color": "color",
+    "title": "title",
+    "text": "text",
+    "iconEmoji": "icon_emoji",
+    "iconUrl": "icon_url",
+}
+GRAFANA_EMAIL = {"subject": "subject", "text": "message"}
+GRAFANA_PAGERDUTY = {
+    "description": "summary",
+    "severity": "severity",
+    "class": "class_",
+    "component": "component",
+    "group": "group",
+    "client": "client",
+    "clientUrl": "client_url",
+}
+
+
+def grafana_fields(fields: tuple[tuple[str, str], ...], arguments: dict[str, str]) -> dict:
+    return {arguments[key]: text for key, text in fields if key in arguments}

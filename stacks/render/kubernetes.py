@@ -8,7 +8,7 @@ the content, each returning the objects' specs (stacks/resources/kubernetes_stac
 - the dashboards as ConfigMaps labelled for the Grafana sidecar (kubernetes.grafana configmaps).
 
 AlertmanagerConfig routes are namespace-scoped: what the routing definition may not say for it is checked with the
-settings (stacks/settings_kubernetes.py `alertmanager_config_problems`).
+settings (stacks/config/alerting.py `alertmanager_config_problems`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from dataclasses import dataclass
 
 import yaml
 
-from stacks.alerting import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Alerting, InhibitRule, Matcher, Receiver
+from stacks.config.alerting import Alerting, InhibitRule, Matcher
+from stacks.config.kubernetes import KubernetesSettings, Monitor
+from stacks.config.receivers import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Receiver
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.outputs import LABELS
 from stacks.render.alertmanager import route_tree, target_fields
-from stacks.settings import StackSettings
-from stacks.settings_kubernetes import KubernetesSettings, Monitor
 
 API_VERSION = "monitoring.coreos.com/v1"
 ALERTMANAGER_CONFIG_API_VERSION = "monitoring.coreos.com/v1alpha1"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.layout import LOKI
 from stacks.render.spec import ContainerSpec, service_spec
-from stacks.settings import StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
 # The schema applies from this date on; it must be in the past on a new install and never change after.

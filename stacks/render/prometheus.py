@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from stacks.config.scraping import APP_DISCOVERY_JOB
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.content.retention import content_retention
 from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
@@ -12,7 +14,6 @@ from stacks.outputs import LABELS, network_name
 from stacks.render.agents import agent_scrape_jobs
 from stacks.render.exporters import exporter_scrape_jobs
 from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
-from stacks.settings import APP_DISCOVERY_JOB, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
 

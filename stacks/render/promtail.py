@@ -7,10 +7,11 @@ the entry's time is the application's, from its JSON line (slog's `time`, zap's 
 
 from __future__ import annotations
 
+from stacks.config.hosts import HostSettings
+from stacks.config.settings import StackSettings
 from stacks.content import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
 from stacks.render.spec import ContainerSpec, service_spec
-from stacks.settings import HostSettings, StackSettings
 from stacks.syntax.yaml_io import to_yaml
 
 PROMTAIL_CONFIG = PROMTAIL.config_path

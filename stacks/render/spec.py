@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from stacks.layout import Service, healthcheck_command
 
 if TYPE_CHECKING:
-    from stacks.settings import StackSettings
+    from stacks.config.settings import StackSettings
 
 
 @dataclass(frozen=True)

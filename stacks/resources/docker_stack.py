@@ -5,17 +5,17 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
+from stacks.config.settings import StackSettings
 from stacks.content import Content
-from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.layout import COMPOSE_PROJECT_LABEL
 from stacks.outputs import network_name, stack_outputs
 from stacks.render.agents import agent_specs
 from stacks.render.containers import container_specs
 from stacks.render.exporters import exporter_spec
 from stacks.resources.exporter import Exporter
+from stacks.resources.grafana_content import GrafanaContent, grafana_content_args
 from stacks.resources.host_agents import HostAgents
 from stacks.resources.service import ServiceArgs, ServiceComponent
-from stacks.settings import StackSettings
 
 
 class MonitoringStack(pulumi.ComponentResource):

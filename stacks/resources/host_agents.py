@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
+from stacks.config.hosts import HostSettings
 from stacks.render.spec import ContainerSpec
 from stacks.resources.container import data_volume, docker_container
-from stacks.settings import HostSettings
 
 
 class HostAgents(pulumi.ComponentResource):

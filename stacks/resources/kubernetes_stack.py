@@ -8,8 +8,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as kubernetes
 
+from stacks.config.settings import StackSettings
 from stacks.content import Content
-from stacks.grafana_content import GrafanaContent, grafana_content_args
 from stacks.render.kubernetes import (
     KubeObject,
     alertmanager_config,
@@ -18,7 +18,7 @@ from stacks.render.kubernetes import (
     monitors,
     prometheus_rules,
 )
-from stacks.settings import StackSettings
+from stacks.resources.grafana_content import GrafanaContent, grafana_content_args
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "monitoring"}
 

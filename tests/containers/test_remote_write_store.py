@@ -19,8 +19,8 @@ import pytest
 from conftest import configured_stack
 from polling import wait_for
 
+from stacks.config.load import load_settings
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import load_settings
 from stacks.versions import local_image, local_test_receiver_image
 
 pytestmark = pytest.mark.containers

@@ -9,7 +9,7 @@ import yaml
 from polling import http_json
 from servers import start_alertmanager
 
-from stacks.durations import canonical_duration
+from stacks.syntax.durations import canonical_duration
 
 pytestmark = pytest.mark.live
 

@@ -18,9 +18,9 @@ from rendering import dev_settings
 from repo import ROOT
 from servers import free_port, ready, stack_binary, start_alertmanager
 
-from stacks.durations import parse_duration
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.prometheus import render_prometheus_config
+from stacks.syntax.durations import parse_duration
 
 pytestmark = pytest.mark.live
 

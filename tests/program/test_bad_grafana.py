@@ -12,9 +12,9 @@ import yaml
 from bad_input import dev
 from mockstack import run_expecting_error, run_program
 
+from stacks.config.load import load_settings
 from stacks.environment import check_policy_owner
 from stacks.errors import InputError
-from stacks.settings import load_settings
 
 
 def external_grafana() -> tuple[dict, list[str]]:

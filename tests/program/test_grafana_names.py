@@ -248,7 +248,8 @@ def test_a_stack_that_pushes_no_grafana_content_is_warned_of_nothing_about_grafa
     inhibition toggle off is warned of with its content, and of nothing without it."""
     from conftest import configured_stack
 
-    from stacks.settings import grafana_warnings, load_settings
+    from stacks.config.grafana import grafana_warnings
+    from stacks.config.load import load_settings
 
     def settings(content: bool):
         values, secret_keys = configured_stack("dev")

@@ -164,7 +164,7 @@ def test_a_regex_go_refuses_is_refused_at_preview(matcher, refused):
 
 
 def test_a_route_matcher_go_refuses_stops_preview():
-    from stacks.alerting import _matchers
+    from stacks.config.alerting import _matchers
     from stacks.errors import Problems
 
     problems = Problems()

@@ -14,10 +14,11 @@ from mockstack import ProgramRun, Recorder, is_secret, mock_token, run_program, 
 from repo import ROOT
 
 from stacks import outputs as contract
+from stacks.config.load import load_settings
+from stacks.config.scraping import APP_DISCOVERY_JOB
 from stacks.content import Content, load_content, select_systems, slug
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET, SERVICES
-from stacks.settings import APP_DISCOVERY_JOB, load_settings
 from stacks.versions import IMAGES
 
 CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"

@@ -10,8 +10,8 @@ from conftest import configured_stack
 from mockstack import run_program, secret_on_path, unwrap
 from rendering import STORE, with_remote_write
 
+from stacks.config.load import load_settings
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import load_settings
 
 
 def test_a_store_becomes_a_remote_write_entry_in_prometheus_s_own_names():

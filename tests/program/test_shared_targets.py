@@ -11,8 +11,8 @@ from conftest import STACKS, configured_stack
 from mockstack import run_program
 from rendering import stack_settings
 
+from stacks.config.scraping import ScrapeTarget
 from stacks.preflight import shared_target_warnings
-from stacks.settings_scraping import ScrapeTarget
 
 
 def shared_target_lines(logged_warnings: list[str], stack: str, config: dict, secrets: list[str]) -> list[str]:

@@ -11,8 +11,8 @@ from mockstack import run_expecting_error, run_program, unwrap
 from repo import ROOT
 from variants import smtp_run
 
+from stacks.config.load import load_settings
 from stacks.render.kubernetes import alertmanager_config
-from stacks.settings import load_settings
 
 CONTACT_POINT = "grafana:alerting/contactPoint:ContactPoint"
 

@@ -8,13 +8,14 @@ from pathlib import Path
 from conftest import configured_stack
 from webhooks import WebhookReceiver
 
+from stacks.config.load import load_settings
+from stacks.config.settings import StackSettings
 from stacks.content import load_content, select_systems
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.render.grafana import grafana_environment
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config
 from stacks.render.promtail import render_promtail_config
-from stacks.settings import StackSettings, load_settings
 
 
 def stack_settings(stack: str) -> StackSettings:

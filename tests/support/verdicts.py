@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from stacks.config.load import load_settings
 from stacks.errors import InputError
-from stacks.settings import load_settings
 
 
 def promtool_verdict(config: dict, directory: Path) -> str | None:

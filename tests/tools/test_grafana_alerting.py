@@ -1,7 +1,7 @@
 """The Grafana half of alert routing, proven by means independent of the program's own code.
 
 1. The notification policy tree the program registers is translated back into an alertmanager.yml by a
-   converter written here (not stacks/render/alertmanager.py nor stacks/alerting.py), and the real amtool
+   converter written here (not stacks/render/alertmanager.py nor stacks/config/alerting.py), and the real amtool
    routes every row of tests/routing_table.yaml through it. Grafana routes with Alertmanager's own code,
    so amtool is the reference implementation of what the registered tree does.
 2. Every registered contact point is checked against the pulumiverse_grafana SDK's generated input types:

@@ -13,9 +13,9 @@ from conftest import configured_stack
 from repo import ROOT
 from routing import receivers_reached
 
+from stacks.config.load import load_settings
 from stacks.content import load_content
 from stacks.render.alertmanager import render_alertmanager_config
-from stacks.settings import load_settings
 
 pytestmark = pytest.mark.tools
 

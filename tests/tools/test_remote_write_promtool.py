@@ -11,8 +11,8 @@ import yaml
 from rendering import STORE, with_remote_write
 from verdicts import disagreements, preview_verdict, promtool_verdict
 
+from stacks.config.load import load_settings
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import load_settings
 
 
 @pytest.mark.tools

@@ -1,4 +1,4 @@
-"""The program's own model of the route tree (stacks/alerting.py: Matcher.matches, Route.receivers_for, which
+"""The program's own model of the route tree (stacks/config/alerting.py: Matcher.matches, Route.receivers_for, which
 the system scaffold writes routing rows with) against the real amtool 0.35 on the same tree: the same receivers
 for every label set, whatever the matchers' operators, a label's absence, `continue` and inheritance."""
 
@@ -8,8 +8,8 @@ import pytest
 from conftest import configured_stack
 from routing import receivers_reached
 
+from stacks.config.load import load_settings
 from stacks.render.alertmanager import render_alertmanager_config
-from stacks.settings import load_settings
 
 pytestmark = pytest.mark.tools
 

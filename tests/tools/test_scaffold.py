@@ -16,11 +16,11 @@ from routing import route_test
 from servers import stack_binary
 
 from stacks.__main__ import main
+from stacks.config.load import load_settings
 from stacks.content import load_content
 from stacks.errors import InputError
 from stacks.render.alertmanager import render_alertmanager_config
 from stacks.scaffold import new_system_files, parse_new_system, write_files
-from stacks.settings import load_settings
 
 # A name no repository is likely to have declared (the suite also runs on a clone where `shop` was scaffolded).
 NAME, TITLE = "scaffoldcheck", "ScaffoldCheck"

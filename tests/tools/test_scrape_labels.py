@@ -12,9 +12,9 @@ from conftest import configured_stack
 from mockstack import run_program
 from verdicts import disagreements, preview_verdict, promtool_verdict
 
+from stacks.config.load import load_settings
 from stacks.errors import InputError
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import load_settings
 
 LABEL_NAMES = ["team", "team-name", "équipe", "1x", "a.b/c", "__team", "__param_module", "__scheme__", ""]
 

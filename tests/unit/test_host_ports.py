@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import configured_stack
 
+from stacks.config.load import load_settings
 from stacks.errors import InputError
-from stacks.settings import load_settings
 
 WEB_1 = {
     "name": "web-1",

@@ -16,14 +16,14 @@ from mockstack import run_expecting_error
 from rendering import stack_settings
 from repo import ROOT
 
+from stacks.config.load import load_settings
 from stacks.content import load_content
-from stacks.durations import parse_duration
 from stacks.errors import InputError
 from stacks.outputs import scrape_labels
 from stacks.render.containers import container_specs
 from stacks.render.kubernetes import monitors
 from stacks.scaffold import parse_new_system
-from stacks.settings import load_settings
+from stacks.syntax.durations import parse_duration
 
 Edit = Callable[[dict], None]
 

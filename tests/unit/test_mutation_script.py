@@ -17,10 +17,10 @@ mutation = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mutation)
 
 RESULTS = """\
-    stacks.durations.x_parse_duration__mutmut_1: killed
-    stacks.durations.x_parse_duration__mutmut_2: survived
-    stacks.durations.x_canonical_duration__mutmut_1: timeout
-    stacks.durations.x_is_size__mutmut_1: not checked
+    stacks.syntax.durations.x_parse_duration__mutmut_1: killed
+    stacks.syntax.durations.x_parse_duration__mutmut_2: survived
+    stacks.syntax.durations.x_canonical_duration__mutmut_1: timeout
+    stacks.syntax.durations.x_is_size__mutmut_1: not checked
     stacks.render.alertmanager.x_render_alertmanager_config__mutmut_3: killed
     stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4: no tests
     stacks.render.agents.x_agent_specs__mutmut_1: killed
@@ -28,8 +28,8 @@ RESULTS = """\
 
 
 def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
-    assert mutation.scores(RESULTS, ["stacks/durations.py", "stacks/render/alertmanager.py"]) == {
-        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"]),
+    assert mutation.scores(RESULTS, ["stacks/syntax/durations.py", "stacks/render/alertmanager.py"]) == {
+        "stacks/syntax/durations.py": (2, 3, ["stacks.syntax.durations.x_parse_duration__mutmut_2 (survived)"]),
         "stacks/render/alertmanager.py": (
             1,
             2,
@@ -40,9 +40,15 @@ def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
 
 def test_the_core_modules_exist_and_the_copy_config_names_them():
     assert all((ROOT / module).is_file() for module in mutation.CORE_MODULES)
-    files = ["stacks/durations.py", "tests/unit/test_settings.py", "rules/kerp.yml", "Pulumi.dev.yaml", ".github/x.yml"]
-    config = mutation.mutmut_config(["stacks/durations.py"], files)
-    assert 'only_mutate = ["stacks/durations.py"]' in config
+    files = [
+        "stacks/syntax/durations.py",
+        "tests/unit/test_settings.py",
+        "rules/kerp.yml",
+        "Pulumi.dev.yaml",
+        ".github/x.yml",
+    ]
+    config = mutation.mutmut_config(["stacks/syntax/durations.py"], files)
+    assert 'only_mutate = ["stacks/syntax/durations.py"]' in config
     assert 'also_copy = [".github/", "Pulumi.dev.yaml", "rules/"]' in config
     assert "--timeout=120" in config and "not live" in config
     assert '\nprocess_isolation = "forkserver"\n' in config  # no worker inherits a clean run's cached programs
@@ -101,9 +107,9 @@ def test_the_mapping_run_tries_the_first_mutant_of_each_function_of_one_module()
 
 def test_the_test_map_is_read_from_mutmut_s_stats(tmp_path):
     (tmp_path / "mutants").mkdir()
-    stats = {"tests_by_mangled_function_name": {"stacks.durations.x_is_size": ["t::b", "t::a"]}, "other": 1}
+    stats = {"tests_by_mangled_function_name": {"stacks.syntax.durations.x_is_size": ["t::b", "t::a"]}, "other": 1}
     (tmp_path / "mutants" / "mutmut-stats.json").write_text(json.dumps(stats))
-    assert mutation.test_map(tmp_path) == {"stacks.durations.x_is_size": ["t::a", "t::b"]}
+    assert mutation.test_map(tmp_path) == {"stacks.syntax.durations.x_is_size": ["t::a", "t::b"]}
 
 
 def test_the_output_names_the_tree_it_scored(tmp_path):
@@ -122,16 +128,16 @@ def test_the_output_names_the_tree_it_scored(tmp_path):
 def test_survivors_are_named_without_their_status():
     results = "\n".join(
         [
-            "    stacks.durations.x_parse__mutmut_1: killed",
-            "    stacks.durations.x_parse__mutmut_2: survived",
-            "    stacks.durations.x_parse__mutmut_3: no tests",
-            "    stacks.durations.x_parse__mutmut_4: not checked",
+            "    stacks.syntax.durations.x_parse__mutmut_1: killed",
+            "    stacks.syntax.durations.x_parse__mutmut_2: survived",
+            "    stacks.syntax.durations.x_parse__mutmut_3: no tests",
+            "    stacks.syntax.durations.x_parse__mutmut_4: not checked",
             "    stacks.errors.x_fail__mutmut_1: survived",
         ]
     )
-    assert mutation.survivors(results, ["stacks/durations.py"]) == [
-        "stacks.durations.x_parse__mutmut_2",
-        "stacks.durations.x_parse__mutmut_3",
+    assert mutation.survivors(results, ["stacks/syntax/durations.py"]) == [
+        "stacks.syntax.durations.x_parse__mutmut_2",
+        "stacks.syntax.durations.x_parse__mutmut_3",
     ]
 
 
@@ -154,7 +160,7 @@ def test_a_kept_copy_is_copied_into_again(tmp_path, monkeypatch):
 
 
 RECORD = {
-    "stacks/durations.py": {
+    "stacks/syntax/durations.py": {
         "x_parse_duration": {"hash": "aa", "exit_codes": {"1": 1, "2": 0}},
         "x_is_size": {"hash": "bb", "exit_codes": {"1": 36}},
     }
@@ -162,16 +168,16 @@ RECORD = {
 
 
 def test_recorded_verdicts_are_seeded_as_mutmut_s_meta_files_once(tmp_path):
-    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py", "stacks/errors.py"]) == [
-        "stacks/durations.py"
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/syntax/durations.py", "stacks/errors.py"]) == [
+        "stacks/syntax/durations.py"
     ]
-    meta = json.loads((tmp_path / "mutants/stacks/durations.py.meta").read_text())
+    meta = json.loads((tmp_path / "mutants/stacks/syntax/durations.py.meta").read_text())
     # The keys and fields mutmut 3.8.1's SourceFileMutationData.load reads, and nothing else (it asserts so).
     assert meta == {
         "exit_code_by_key": {
-            "stacks.durations.x_parse_duration__mutmut_1": 1,
-            "stacks.durations.x_parse_duration__mutmut_2": 0,
-            "stacks.durations.x_is_size__mutmut_1": 36,
+            "stacks.syntax.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.syntax.durations.x_parse_duration__mutmut_2": 0,
+            "stacks.syntax.durations.x_is_size__mutmut_1": 36,
         },
         "hash_by_function_name": {"x_parse_duration": "aa", "x_is_size": "bb"},
         "durations_by_key": {},
@@ -179,29 +185,31 @@ def test_recorded_verdicts_are_seeded_as_mutmut_s_meta_files_once(tmp_path):
     }
     assert not (tmp_path / "mutants/stacks/errors.py.meta").exists()  # nothing recorded for it
     # A kept copy resuming has its own, newer verdicts: they are not overwritten.
-    (tmp_path / "mutants/stacks/durations.py.meta").write_text("{}")
-    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/durations.py"]) == []
-    assert (tmp_path / "mutants/stacks/durations.py.meta").read_text() == "{}"
+    (tmp_path / "mutants/stacks/syntax/durations.py.meta").write_text("{}")
+    assert mutation.seed_verdicts(tmp_path, RECORD, ["stacks/syntax/durations.py"]) == []
+    assert (tmp_path / "mutants/stacks/syntax/durations.py.meta").read_text() == "{}"
 
 
 def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(tmp_path):
     other = {"stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}}}
     meta = {
         "exit_code_by_key": {
-            "stacks.durations.x_parse_duration__mutmut_1": 1,
-            "stacks.durations.x_parse_duration__mutmut_2": None,  # not tried yet: not recorded
-            "stacks.durations.x_parse_duration__mutmut_10": 0,
-            "stacks.durations.x_is_size__mutmut_1": None,
+            "stacks.syntax.durations.x_parse_duration__mutmut_1": 1,
+            "stacks.syntax.durations.x_parse_duration__mutmut_2": None,  # not tried yet: not recorded
+            "stacks.syntax.durations.x_parse_duration__mutmut_10": 0,
+            "stacks.syntax.durations.x_is_size__mutmut_1": None,
         },
         "hash_by_function_name": {"x_parse_duration": "a2", "x_is_size": "bb"},
-        "durations_by_key": {"stacks.durations.x_parse_duration__mutmut_1": 0.5},
+        "durations_by_key": {"stacks.syntax.durations.x_parse_duration__mutmut_1": 0.5},
         "estimated_durations_by_key": {},
     }
-    (tmp_path / "mutants/stacks").mkdir(parents=True)
-    (tmp_path / "mutants/stacks/durations.py.meta").write_text(json.dumps(meta))
-    updated = mutation.recorded_verdicts(tmp_path, {**RECORD, **other}, ["stacks/durations.py", "stacks/alerting.py"])
+    (tmp_path / "mutants/stacks/syntax").mkdir(parents=True)
+    (tmp_path / "mutants/stacks/syntax/durations.py.meta").write_text(json.dumps(meta))
+    updated = mutation.recorded_verdicts(
+        tmp_path, {**RECORD, **other}, ["stacks/syntax/durations.py", "stacks/config/alerting.py"]
+    )
     assert updated == {
-        "stacks/durations.py": {"x_parse_duration": {"hash": "a2", "exit_codes": {"1": 1, "10": 0}}},
+        "stacks/syntax/durations.py": {"x_parse_duration": {"hash": "a2", "exit_codes": {"1": 1, "10": 0}}},
         "stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}},
     }
     record = tmp_path / "record.json"
@@ -213,12 +221,12 @@ def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(
 
 def test_the_record_scores_as_mutmut_s_results_do():
     assert mutation.record_results(RECORD) == (
-        "    stacks.durations.x_parse_duration__mutmut_1: killed\n"
-        "    stacks.durations.x_parse_duration__mutmut_2: survived\n"
-        "    stacks.durations.x_is_size__mutmut_1: timeout\n"
+        "    stacks.syntax.durations.x_parse_duration__mutmut_1: killed\n"
+        "    stacks.syntax.durations.x_parse_duration__mutmut_2: survived\n"
+        "    stacks.syntax.durations.x_is_size__mutmut_1: timeout\n"
     )
-    assert mutation.scores(mutation.record_results(RECORD), ["stacks/durations.py"]) == {
-        "stacks/durations.py": (2, 3, ["stacks.durations.x_parse_duration__mutmut_2 (survived)"])
+    assert mutation.scores(mutation.record_results(RECORD), ["stacks/syntax/durations.py"]) == {
+        "stacks/syntax/durations.py": (2, 3, ["stacks.syntax.durations.x_parse_duration__mutmut_2 (survived)"])
     }
 
 
@@ -238,9 +246,9 @@ def test_save_records_the_modules_the_run_mutated_as_its_copy_names_them(tmp_pat
     }
     (run / "mutants/stacks/gone.py.meta").write_text(json.dumps(meta))
     monkeypatch.setattr(mutation, "RECORD", tmp_path / "record.json")
-    monkeypatch.setattr(sys, "argv", ["mutation.py", "--save", str(run), "stacks/durations.py"])
+    monkeypatch.setattr(sys, "argv", ["mutation.py", "--save", str(run), "stacks/syntax/durations.py"])
     assert mutation.main() == 0
     assert mutation.load_record(tmp_path / "record.json") == {
         "stacks/gone.py": {"x_f": {"hash": "h", "exit_codes": {"1": 1, "2": 0}}}
     }
-    assert "stacks/durations.py" in capsys.readouterr().out  # the table, of the modules asked for
+    assert "stacks/syntax/durations.py" in capsys.readouterr().out  # the table, of the modules asked for

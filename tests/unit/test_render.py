@@ -8,10 +8,11 @@ from conftest import STACKS, configured_stack
 from rendering import assert_matches_golden, rendered_files, stack_settings
 from repo import GOLDEN, ROOT
 
+from stacks.config.load import load_settings
+from stacks.config.scraping import APP_DISCOVERY_JOB
 from stacks.render.kubernetes import alertmanager_config, manifest, monitors
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config
-from stacks.settings import APP_DISCOVERY_JOB, load_settings
 
 
 @pytest.mark.parametrize("stack", STACKS)

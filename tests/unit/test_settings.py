@@ -6,11 +6,12 @@ import pytest
 from conftest import TEST_SECRETS, configured_stack, fake_group
 from rendering import stack_settings
 
-from stacks.alerting import Matcher
-from stacks.durations import canonical_duration, parse_duration
+from stacks.config.alerting import Matcher
+from stacks.config.load import load_settings
+from stacks.config.scraping import APP_DISCOVERY_JOB, AppDiscoverySettings
 from stacks.environment import docker_socket_group
 from stacks.errors import InputError
-from stacks.settings import APP_DISCOVERY_JOB, AppDiscoverySettings, load_settings
+from stacks.syntax.durations import canonical_duration, parse_duration
 from stacks.versions import IMAGES
 
 
@@ -218,10 +219,10 @@ def test_layout_versions_renderers_and_components_name_the_same_services():
     (stacks/render/<name>.py, in RENDERERS) and its component type (stacks/resources/service.py COMPONENT_TYPES)
     must exist for it, and nothing else. The config schema keeps no per-service list of its own: `ports` and `services`
     default from the layout."""
+    from stacks.config.schema import load_schema
     from stacks.layout import SERVICES as LAYOUT
     from stacks.render.containers import RENDERERS
     from stacks.resources.service import COMPONENT_TYPES
-    from stacks.settings import load_schema
     from stacks.versions import IMAGES
 
     names = [service.name for service in LAYOUT]

@@ -13,8 +13,8 @@ from slos import FIXTURE, LABELS, PAGE, SHIPPED, TICKET, generate
 
 from stacks import slo
 from stacks.content import load_slos
-from stacks.durations import parse_duration
 from stacks.errors import Problems
+from stacks.syntax.durations import parse_duration
 
 SLO_GOLDEN = GOLDEN / "slos"
 

@@ -1,4 +1,4 @@
-"""A declared system's alert whose severity no route compares with stops preview (stacks/alerting.py
+"""A declared system's alert whose severity no route compares with stops preview (stacks/config/alerting.py
 `unrouted_severities`), walked as Alertmanager walks the tree: each case below is the tree and alerts written out,
 and the message expected."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from stacks.alerting import parse_alerting
+from stacks.config.alerting import parse_alerting
 from stacks.errors import Problems
 from stacks.preflight import unrouted_severities
 

@@ -49,19 +49,8 @@ class ItemType(IntEnum):
     WITH = 33
 
 
-KEYWORDS = {
-    "block": ItemType.BLOCK,
-    "break": ItemType.BREAK,
-    "continue": ItemType.CONTINUE,
-    "define": ItemType.DEFINE,
-    "else": ItemType.ELSE,
-    "end": ItemType.END,
-    "if": ItemType.IF,
-    "range": ItemType.RANGE,
-    "nil": ItemType.NIL,
-    "template": ItemType.TEMPLATE,
-    "with": ItemType.WITH,
-}
+# lex.go's key map, its words only ("." is lexed on its own).
+KEYWORDS = {item.name.lower(): item for item in ItemType if item > ItemType.KEYWORD and item is not ItemType.DOT}
 
 
 class Item(NamedTuple):

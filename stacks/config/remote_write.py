@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacks.config.schema import HTTP_URL
 from stacks.errors import Problems, Reader
 from stacks.syntax.go_regexp import RELABEL, go_regexp_error
 
-_HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _STORE_KEYS = ("basicAuth", "bearerToken", "name", "queryUrl", "queue", "url", "writeRelabel")
 # Prometheus's write_relabel_configs actions (model/relabel): any other stops it loading the config.
@@ -115,8 +115,8 @@ def parse_remote_write(
         if not r.valid:
             continue
         name = r.str("name", required=True, pattern=_NAME, expected="a name such as 'long-term' (a-z, 0-9, -)")
-        url = r.str("url", required=True, pattern=_HTTP_URL, expected="an http(s) URL of the store's write API")
-        query_url = r.str("queryUrl", pattern=_HTTP_URL, expected="an http(s) URL where the store answers PromQL")
+        url = r.str("url", required=True, pattern=HTTP_URL, expected="an http(s) URL of the store's write API")
+        query_url = r.str("queryUrl", pattern=HTTP_URL, expected="an http(s) URL where the store answers PromQL")
         auth = r.child("basicAuth", r.mapping("basicAuth"), ("password", "username"))
         username = auth.str("username", expected="the user name")
         password = auth.str("password", expected="the password")

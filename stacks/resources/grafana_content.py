@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumiverse_grafana as grafana
 
-from stacks.alerting import Alerting, Matcher, Receiver, Route
+from stacks.config.alerting import Alerting, Matcher, Route
+from stacks.config.receivers import Receiver
+from stacks.config.settings import StackSettings
 from stacks.content import DATASOURCE_NAMES, Content, Dashboard, GrafanaRule, GrafanaRuleGroup, config_json, slug
 from stacks.content.templates import NotificationTemplate
-from stacks.errors import InputError
-from stacks.grafana_names import GrafanaNames, uid_problems
+from stacks.grafana_names import GrafanaNames, inhibition_uid, store_uid
 from stacks.layout import SERVICE_BY_NAME
-from stacks.render.grafana import grafana_rule_queries
-from stacks.settings import StackSettings
+from stacks.render.grafana import GRAFANA_EMAIL, GRAFANA_PAGERDUTY, GRAFANA_SLACK, grafana_fields, grafana_rule_queries
 
 # Alerting content is locked against edits in Grafana's UI (see the module docstring).
 DISABLE_PROVENANCE = False
@@ -82,30 +82,6 @@ def grafana_content_args(
         pushes_inhibition=settings.grafana_inhibition,
         names=GrafanaNames(settings.grafana_name_prefix),
     )
-
-
-def check_grafana_names(settings: StackSettings, content: Content) -> None:
-    """Raises InputError when grafana.namePrefix makes a uid the stack gives longer than Grafana takes."""
-    if not settings.grafana_name_prefix:
-        return  # the files' own uids, each checked where it is read
-    uids = {uid: f"datasource {uid}" for uid in settings.datasource_urls}
-    uids |= {
-        store_uid(s.name): f"prometheus.remoteWrite {s.name}" for s in settings.prometheus.remote_write if s.query_url
-    }
-    uids |= {slug(title): f"folder {title}" for title in content.folders}
-    uids |= {d.uid: d.source for d in content.dashboards}
-    uids |= {inhibition_uid(i): f"alerting.inhibitRules[{i}]" for i in range(len(settings.alerting.inhibit_rules))}
-    problems = uid_problems(GrafanaNames(settings.grafana_name_prefix), uids)
-    if problems:
-        raise InputError(problems)
-
-
-def store_uid(store: str) -> str:
-    return f"store-{store}"
-
-
-def inhibition_uid(index: int) -> str:
-    return f"inhibit-{index}"
 
 
 DEFAULT_DATASOURCE = "prometheus"
@@ -230,7 +206,7 @@ class GrafanaContent(pulumi.ComponentResource):
             self.policy = grafana.alerting.NotificationPolicy(
                 f"{name}-notification-policy",
                 contact_point=names(root.receiver),
-                group_bies=list(root.group_by),  # the root always has one (stacks/alerting.py: DEFAULT_GROUP_BY)
+                group_bies=list(root.group_by),  # the root always has one (stacks/config/alerting.py: DEFAULT_GROUP_BY)
                 group_wait=root.group_wait,
                 group_interval=root.group_interval,
                 repeat_interval=root.repeat_interval,
@@ -319,7 +295,7 @@ def _contact(receiver: Receiver, names: GrafanaNames) -> dict:
             grafana.alerting.ContactPointSlackArgs(
                 url=secret(s.url),
                 disable_resolve_message=not s.send_resolved,
-                **_grafana_fields(s.fields, GRAFANA_SLACK),
+                **grafana_fields(s.fields, GRAFANA_SLACK),
             )
             for s in receiver.slack
         ]
@@ -328,7 +304,7 @@ def _contact(receiver: Receiver, names: GrafanaNames) -> dict:
             grafana.alerting.ContactPointPagerdutyArgs(
                 integration_key=secret(p.routing_key),
                 disable_resolve_message=not p.send_resolved,
-                **_grafana_fields(p.fields, GRAFANA_PAGERDUTY),
+                **grafana_fields(p.fields, GRAFANA_PAGERDUTY),
             )
             for p in receiver.pagerduty
         ]
@@ -338,38 +314,11 @@ def _contact(receiver: Receiver, names: GrafanaNames) -> dict:
                 addresses=[e.to],
                 single_email=True,
                 disable_resolve_message=not e.send_resolved,
-                **_grafana_fields(e.fields, GRAFANA_EMAIL),
+                **grafana_fields(e.fields, GRAFANA_EMAIL),
             )
             for e in receiver.email
         ]
     return args
-
-
-# The targets' template fields Grafana's integrations have (config key -> the provider's argument). The others
-# (a Slack pretext, footer, fallback or title link; an email's html) exist in Alertmanager only.
-GRAFANA_SLACK = {
-    "channel": "recipient",
-    "username": "username",
-    "color": "color",
-    "title": "title",
-    "text": "text",
-    "iconEmoji": "icon_emoji",
-    "iconUrl": "icon_url",
-}
-GRAFANA_EMAIL = {"subject": "subject", "text": "message"}
-GRAFANA_PAGERDUTY = {
-    "description": "summary",
-    "severity": "severity",
-    "class": "class_",
-    "component": "component",
-    "group": "group",
-    "client": "client",
-    "clientUrl": "client_url",
-}
-
-
-def _grafana_fields(fields: tuple[tuple[str, str], ...], arguments: dict[str, str]) -> dict:
-    return {arguments[key]: text for key, text in fields if key in arguments}
 
 
 def _matchers(args_type: type, matchers: Sequence[Matcher]) -> list:

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.alerting import Alerting, Route
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
 
@@ -159,29 +158,3 @@ def _monitors(r: Reader, jobs: set[str]) -> tuple[Monitor, ...]:
                 m.add(f"namespaces[{j}]", f"must be a namespace name, got {namespace!r}")
         monitors.append(Monitor(job, kind, selector, port, path, tuple(str(n) for n in namespaces)))
     return tuple(monitors)
-
-
-def alertmanager_config_problems(alerting: Alerting) -> list[tuple[str, str]]:
-    """(config key, why) for what an AlertmanagerConfig cannot express."""
-    problems = []
-
-    def walk(route: Route, where: str) -> None:
-        for i, matcher in enumerate(route.matchers):
-            if matcher.label == "namespace":
-                problems.append((f"{where}.matchers[{i}]", _NAMESPACE_SCOPED))
-        for i, child in enumerate(route.routes):
-            walk(child, f"{where}.routes[{i}]")
-
-    walk(alerting.route, "alerting.route")
-    for i, rule in enumerate(alerting.inhibit_rules):
-        for side, matchers in (("sourceMatchers", rule.source_matchers), ("targetMatchers", rule.target_matchers)):
-            for j, matcher in enumerate(matchers):
-                if matcher.label == "namespace":
-                    problems.append((f"alerting.inhibitRules[{i}].{side}[{j}]", _NAMESPACE_SCOPED))
-    return problems
-
-
-_NAMESPACE_SCOPED = (
-    'an AlertmanagerConfig is namespace-scoped: the operator adds namespace="<its namespace>" to its top route '
-    "and its inhibit rules, so a matcher on namespace cannot select another one (route on system or severity)"
-)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from stacks.config.scraping import ExporterSettings, ScrapeTarget
 from stacks.errors import Problems, Reader
 from stacks.layout import AGENT_NAMES, DOCKER_SOCKET, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
-from stacks.settings_scraping import ExporterSettings, ScrapeTarget
 
 _HOST_KEYS = ("address", "agents", "dockerHost", "name", "ports")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")

@@ -7,15 +7,20 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from stacks.errors import Problems, Reader
+from stacks.layout import SERVICE_BY_NAME
 
 PROJECT = "monitoring"
-PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+PROJECT_FILE = Path(__file__).resolve().parents[2] / "Pulumi.yaml"
+# An http(s) URL with a host and no whitespace: every URL setting (a URL that Alertmanager reads as a template
+# may hold spaces inside its {{ }}, so stacks/config/receivers.py matches its beginning only).
+HTTP_URL = re.compile(r"https?://[^/\s]+\S*")
 _SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 
 
@@ -76,6 +81,31 @@ def object_reader(key: str, value: Any, schema: Mapping, problems: Problems, opt
     defaults = schema[key]["default"]
     given = value if isinstance(value, dict) else {}
     return Reader({**defaults, **given}, key, problems, [*defaults, *optional])
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """What every section parser of stacks/config/load.py reads: the stack's config over the schema's defaults,
+    the keys given as secrets, and where the problems go."""
+
+    values: Mapping[str, Any]
+    schema: Mapping[str, Mapping[str, Any]]
+    problems: Problems
+    secrets: frozenset[str]
+
+    def reader(self, key: str, optional: tuple[str, ...] = ()) -> Reader:
+        return object_reader(key, self.values[key], self.schema, self.problems, optional)
+
+    def changed(self, key: str) -> bool:
+        return self.values[key] != self.schema[key].get("default")
+
+
+def per_service(r: Reader, services: tuple[str, ...]) -> list[str]:
+    """The keys of a per-service map (`images`, `ports`, ...) that name a service the stack runs; a known
+    service the stack does not run is reported (its setting would do nothing), unknown keys by the reader."""
+    for name in sorted(set(r.value) & set(r.known) & set(SERVICE_BY_NAME) - set(services)):
+        r.add(name, f"{name} is not in services, so this setting would do nothing")
+    return [name for name in services if name in r.value]
 
 
 # An image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.

@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from stacks.config.schema import checked_image, object_reader
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
-from stacks.settings_schema import checked_image, object_reader
 
 HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 _PATH = re.compile(r"/.*")
