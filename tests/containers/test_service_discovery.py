@@ -11,10 +11,10 @@ import pytest
 from conftest import configured_stack
 from polling import wait_for
 
+from offline.images.local_builds import local_images
 from stacks.outputs import network_name
 from stacks.render.prometheus import render_prometheus_config
 from stacks.settings import APP_DISCOVERY_JOB, load_settings
-from stacks.versions import local_images
 
 pytestmark = pytest.mark.tools
 
