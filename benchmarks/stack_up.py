@@ -169,8 +169,9 @@ def design_runs(project: Path, scratch: Path, compose_seconds: float) -> dict[st
 
 # The machine's set-up, taken from this checkout into the baseline's copy: both designs then run on the same CLI,
 # plugins and images (the baseline's own image recipe would rebuild the images under the same names). What differs
-# is the program, scripts/up and scripts/recover.py.
-MACHINE_SETUP = ("scripts/toolchain", "scripts/images", "scripts/docker", "scripts/lib.sh")
+# is the program, scripts/up and scripts/recover.py. A baseline from before offline/ runs these parts from scripts/:
+# this checkout's go there too (its image recipes stay in offline/images/, where they read them).
+MACHINE_SETUP = ("toolchain", "images", "docker", "lib.sh")
 
 
 def baseline_copy(revision: str, destination: Path) -> Path:
@@ -178,12 +179,17 @@ def baseline_copy(revision: str, destination: Path) -> Path:
     destination.mkdir(parents=True)
     archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+    (destination / "offline").mkdir(exist_ok=True)
     for part in MACHINE_SETUP:
-        if (ROOT / part).is_dir():
-            shutil.rmtree(destination / part, ignore_errors=True)
-            shutil.copytree(ROOT / part, destination / part)
-        else:
-            shutil.copy2(ROOT / part, destination / part)
+        source = ROOT / "offline" / part
+        for target in (destination / "offline" / part, destination / "scripts" / part):
+            if target.parent.name == "scripts" and not target.exists():
+                continue
+            if source.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(source, target)
+            else:
+                shutil.copy2(source, target)
     # This checkout's packages, in a virtualenv of the copy's own where its scripts/up finds that they hold the
     # baseline's requirements, as it would after installing them.
     names = ("requirements.txt", "requirements-dev.txt")
@@ -206,10 +212,10 @@ def baseline_copy(revision: str, destination: Path) -> Path:
 
 
 def toolchain_build_seconds(toolchain_dir: Path | None = None) -> float:
-    """scripts/toolchain/build.sh, into the usual cache or (cold) into an empty directory."""
+    """offline/toolchain/build.sh, into the usual cache or (cold) into an empty directory."""
     env = dict(os.environ, **({"MONITORING_TOOLCHAIN_DIR": str(toolchain_dir)} if toolchain_dir else {}))
     start = time.monotonic()
-    subprocess.run(["bash", "scripts/toolchain/build.sh"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(["bash", "offline/toolchain/build.sh"], cwd=ROOT, env=env, check=True, capture_output=True)
     return time.monotonic() - start
 
 

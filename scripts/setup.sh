@@ -22,7 +22,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # The tools and live tiers run the stack's own Prometheus 3.16 and Alertmanager 0.35 and their promtool and
-# amtool, which scripts/images/build.sh builds (Debian's packages are older releases: 2.42 and 0.25).
+# amtool, which offline/images/build.sh builds (Debian's packages are older releases: 2.42 and 0.25).
 missing=()
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v shellcheck >/dev/null || missing+=(shellcheck)  # actionlint checks run: scripts with it
@@ -35,8 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-bash scripts/toolchain/actionlint.sh
-bash scripts/toolchain/build.sh
-bash scripts/docker/start.sh
-bash scripts/images/build.sh
-bash scripts/kubernetes/build.sh
+bash offline/toolchain/actionlint.sh
+bash offline/toolchain/build.sh
+bash offline/docker/start.sh
+bash offline/images/build.sh
+bash offline/kubernetes/build.sh

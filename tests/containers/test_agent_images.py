@@ -1,8 +1,8 @@
 """The agents' local images on a real Docker engine: node-exporter and cAdvisor, each run as its README runs
 it, and what their /metrics say about this host and a container this test starts.
 
-The images are the local builds of the pinned releases (stacks/versions.py `local_agent_images()`, built by
-scripts/images/build.sh, which scripts/setup.sh runs): a missing image fails, it is never skipped.
+The images are the local builds of the pinned releases (offline/images/local_builds.py `local_agent_images()`,
+built by offline/images/build.sh, which scripts/setup.sh runs): a missing image fails, it is never skipped.
 
 Found on this machine (Docker 20.10.24, cgroup v1, cgroupfs driver, overlay2) and asserted below:
 
@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from polling import wait_for
 
-from stacks.versions import local_agent_images
+from offline.images.local_builds import local_agent_images
 
 pytestmark = pytest.mark.containers
 PREFIX = "agents-ct"
@@ -107,7 +107,7 @@ def agents():
     images = local_agent_images()
     for image in images.values():
         assert docker("image", "inspect", image, check=False).returncode == 0, (
-            f"{image} is missing: run scripts/setup.sh (scripts/images/build.sh node-exporter cadvisor)"
+            f"{image} is missing: run scripts/setup.sh (offline/images/build.sh node-exporter cadvisor)"
         )
     names = [f"{PREFIX}-node-exporter", f"{PREFIX}-cadvisor", TARGET]
     remove(*names)  # leftovers of an interrupted run

@@ -22,11 +22,11 @@ from conftest import configured_stack
 from engine_stack import wait_for_component_targets
 from polling import http_json, wait_for
 
+from offline.images.local_builds import local_agent_images, local_images
 from stacks.config.load import load_settings
 from stacks.content import load_content
 from stacks.environment import docker_socket_group
 from stacks.render.compose import render_compose
-from stacks.versions import local_agent_images, local_images
 
 pytestmark = pytest.mark.containers
 PROJECT = "monitoring-ct"

@@ -19,9 +19,9 @@ import pytest
 from conftest import configured_stack
 from polling import wait_for
 
+from offline.images.local_builds import local_image, local_test_receiver_image
 from stacks.config.load import load_settings
 from stacks.render.prometheus import render_prometheus_config
-from stacks.versions import local_image, local_test_receiver_image
 
 pytestmark = pytest.mark.containers
 PREFIX = "rw-store"

@@ -11,11 +11,11 @@ import pytest
 from conftest import configured_stack
 from polling import wait_for
 
+from offline.images.local_builds import local_images
 from stacks.config.load import load_settings
 from stacks.config.scraping import APP_DISCOVERY_JOB
 from stacks.outputs import network_name
 from stacks.render.prometheus import render_prometheus_config
-from stacks.versions import local_images
 
 pytestmark = pytest.mark.tools
 

@@ -526,7 +526,7 @@ def test_a_docker_daemon_restart_brings_the_services_back_by_themselves(stack):
     subprocess.run(["kill", daemon], check=True)
     wait_for(lambda: not _alive(daemon), 60, "dockerd to stop", interval=0.2)
     started = time.monotonic()
-    subprocess.run(["bash", "scripts/docker/start.sh"], cwd=stack.workdir, check=True, capture_output=True)
+    subprocess.run(["bash", "offline/docker/start.sh"], cwd=stack.workdir, check=True, capture_output=True)
 
     def healthy():
         states = [json.loads(docker("inspect", f"{PREFIX}-{s}").stdout)[0]["State"] for s in SERVICES]

@@ -1,6 +1,6 @@
 """The real Pulumi CLI and language host run the program: bad input stops `pulumi preview` with our message.
 
-This tier needs only the CLI built by scripts/toolchain/build.sh --cli-only (the provider plugins cannot be built
+This tier needs only the CLI built by offline/toolchain/build.sh --cli-only (the provider plugins cannot be built
 here yet, see docs/building-without-registries.md, "Never built or downloaded"), so it checks everything that
 happens before a provider is asked for anything: the engine's own config schema checks, config decoding (objects,
 --path, secrets), our validation, and that a valid stack gets as far as registering its resources.

@@ -1,8 +1,8 @@
 """The Kubernetes target on a real API server with the real Prometheus Operator (the Kubernetes engine tier).
 
-A local control plane (scripts/kubernetes/cluster.sh: etcd, kube-apiserver, kube-controller-manager,
+A local control plane (offline/kubernetes/cluster.sh: etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler, kwok simulating one node, the operator's CRDs from its module) and the operator v0.85.0 as a
-process, all built from Go modules by scripts/kubernetes/build.sh. A `Prometheus` and an `Alertmanager`
+process, all built from Go modules by offline/kubernetes/build.sh. A `Prometheus` and an `Alertmanager`
 resource select this stack's objects; the real Pulumi CLI and the pulumi-kubernetes plugin deploy a Kubernetes
 stack of the project into the namespace.
 What the operator then generates (the rule files it would mount into Prometheus, the Alertmanager configuration

@@ -1,6 +1,6 @@
 """The policy pack run for real: `pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`.
 
-The CLI starts the pack through the Python language host (scripts/toolchain/build.sh patches the fallback host for
+The CLI starts the pack through the Python language host (offline/toolchain/build.sh patches the fallback host for
 it) in policy/.venv, and runs it on what the program registers: every stack as shipped passes its own config; a
 stack file or a program change that breaks a policy fails preview with the policy's message and the resource's name.
 `grafanaContent: false`: there is no Grafana provider plugin here (docs/building-without-registries.md, "Never built

@@ -1,4 +1,4 @@
-"""Two Docker hosts, for real: the stack's own daemon and a second one on this machine (scripts/docker/second.sh:
+"""Two Docker hosts, for real: the stack's own daemon and a second one on this machine (offline/docker/second.sh:
 its own socket, data-root and bridge), each with its agents (node-exporter, cAdvisor) from their local builds,
 through the real Pulumi engine and docker plugin. Prometheus scrapes both hosts' agents with their `host` label.
 
@@ -17,14 +17,14 @@ import pytest
 from engine_stack import Stack, deployed_dev_stack, docker
 from polling import http_json, wait_for
 
-from stacks.versions import local_agent_images
+from offline.images.local_builds import local_agent_images
 
 pytestmark = pytest.mark.engine
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "monitoring-hosts"
 PORTS = {"prometheus": 25291, "alertmanager": 25293}
-SECOND_ADDRESS = "172.31.250.1"  # scripts/docker/second.sh's bridge
+SECOND_ADDRESS = "172.31.250.1"  # offline/docker/second.sh's bridge
 AGENT_PORTS = {
     "local": {"node-exporter": 25300, "cadvisor": 25380},
     "second": {"node-exporter": 25301, "cadvisor": 25381},
@@ -37,7 +37,7 @@ UNREACHABLE = "unix:///run/monitoring-nowhere/docker.sock"
 def second_daemon():
     """The second host's DOCKER_HOST, with the agents' images in it (a host pulls them from a registry)."""
     socket = subprocess.run(
-        ["bash", "scripts/docker/second.sh", "start"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["bash", "offline/docker/second.sh", "start"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()[-1]
     images = list(local_agent_images().values())
     save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
@@ -47,7 +47,7 @@ def second_daemon():
         yield socket
     finally:
         on_second(socket, "rm", "-f", *on_second(socket, "ps", "-aq").split(), check=False)
-        subprocess.run(["bash", "scripts/docker/second.sh", "stop"], cwd=ROOT, check=False)
+        subprocess.run(["bash", "offline/docker/second.sh", "stop"], cwd=ROOT, check=False)
 
 
 def on_second(socket: str, *args: str, check: bool = True) -> str:

@@ -1,5 +1,5 @@
 """Every panel has data: the synthetic workload (tests/support/workload.py, from the systems' metrics contracts) feeds
-the Prometheus the stack deploys (3.16, as scripts/images/build.sh builds it) running every rule file of the
+the Prometheus the stack deploys (3.16, as offline/images/build.sh builds it) running every rule file of the
 content (SLO recordings included) and scraping the stack's Alertmanager (0.35) and itself; then every
 Prometheus query of every shipped dashboard and SLO dashboard, with its
 variables resolved the way Grafana does, returns a series with a value, unless its panel is empty by design

@@ -2,7 +2,7 @@
 
 Resources go to the real pack process over the Analyzer protocol (tests/support/policy_harness.py), as the engine
 sends them during a preview: inputs, with Pulumi secrets wrapped. The pack's virtualenv
-(policy/.venv) is built by scripts/toolchain/build.sh. The engine itself runs the pack in
+(policy/.venv) is built by offline/toolchain/build.sh. The engine itself runs the pack in
 tests/engine/test_policy_preview.py.
 """
 

@@ -28,7 +28,8 @@ from variants import (
     run,
 )
 
-from stacks.versions import IMAGES, LOCAL_REGISTRY, local_images
+from offline.images.local_builds import LOCAL_BUILDS, LOCAL_REGISTRY, local_images
+from stacks.versions import IMAGES
 
 PROVIDER = "pulumi:providers:grafana"
 CONTENT = "monitoring-grafana-content"
@@ -58,8 +59,6 @@ def test_pinned_images_are_upstream_releases_with_a_version_and_local_builds_car
 
 def test_prometheus_3_release_and_its_go_module_version_agree():
     """Prometheus 3.x.y is Go module v0.3xx.y (3.16.0 -> v0.316.0): the local build compiles the pinned release."""
-    from stacks.versions import LOCAL_BUILDS
-
     major, minor, patch = IMAGES["prometheus"].rpartition(":v")[2].split(".")
     assert LOCAL_BUILDS["prometheus"].module_version == f"v0.{int(major) * 100 + int(minor)}.{patch}"
     assert LOCAL_BUILDS["alertmanager"].module_version == IMAGES["alertmanager"].rpartition(":")[2]

@@ -18,10 +18,10 @@ from repo import project_files
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from stacks.versions import local_agent_images, local_images  # noqa: E402
+from offline.images.local_builds import local_agent_images, local_images  # noqa: E402
 
 # What a stack can run on a machine without a registry: Prometheus and Alertmanager from their local builds
-# (scripts/images/), no Loki, Promtail or Grafana (their source is AGPL: docs/building-without-registries.md, "Never
+# (offline/images/), no Loki, Promtail or Grafana (their source is AGPL: docs/building-without-registries.md, "Never
 # built or downloaded"). The host agents' local builds are selected too; a test that runs them gives `hosts` with
 # ports of its own (the default, 9100 and 9338 on the Docker host's gateway, belongs to a developer's dev stack),
 # the others run none.
@@ -34,16 +34,16 @@ PERMITTED_SERVICES = {
 
 
 def toolchain_env() -> dict[str, str]:
-    """The environment scripts/toolchain/env.sh sets up: the built CLI on PATH, offline plugins."""
+    """The environment offline/toolchain/env.sh sets up: the built CLI on PATH, offline plugins."""
     out = subprocess.run(
-        ["bash", "-c", "source scripts/toolchain/env.sh >/dev/null && env -0"],
+        ["bash", "-c", "source offline/toolchain/env.sh >/dev/null && env -0"],
         cwd=ROOT,
         capture_output=True,
         check=True,
     ).stdout
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     # The language host built here may be the fallback that ignores Pulumi.yaml's virtualenv
-    # option (scripts/toolchain/versions.env): run it with the project's venv active.
+    # option (offline/toolchain/versions.env): run it with the project's venv active.
     venv = ROOT / ".venv"
     env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}:{env['PATH']}")
     return env
@@ -129,7 +129,7 @@ def project_copy(destination: Path, commit: str | None = None) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, target)
     (destination / ".venv").symlink_to(ROOT / ".venv")
-    # The policy pack's own virtualenv (scripts/toolchain/build.sh), which scripts/up would otherwise install anew.
+    # The policy pack's own virtualenv (offline/toolchain/build.sh), which scripts/up would otherwise install anew.
     if (ROOT / "policy/.venv").is_dir():
         (destination / "policy/.venv").symlink_to(ROOT / "policy/.venv")
     return destination

@@ -1,4 +1,4 @@
-"""The Kubernetes tier's local control plane (scripts/kubernetes/cluster.sh) and the Prometheus Operator as a
+"""The Kubernetes tier's local control plane (offline/kubernetes/cluster.sh) and the Prometheus Operator as a
 process, and a small client of the API server for the tests."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "monitoring-kubernetes"
 API = "https://127.0.0.1:26443"
-TOKEN = "monitoring-admin-token"  # scripts/kubernetes/cluster.sh's static admin token
+TOKEN = "monitoring-admin-token"  # offline/kubernetes/cluster.sh's static admin token
 OPERATOR_PORT = 28081
 _INSECURE = ssl.create_default_context()
 _INSECURE.check_hostname = False
@@ -46,18 +46,18 @@ def get(path: str) -> dict | None:
 def start_cluster() -> Path:
     """etcd, kube-apiserver and kube-controller-manager started, the CRDs installed; the kubeconfig."""
     out = subprocess.run(
-        ["bash", "scripts/kubernetes/cluster.sh", "start"], cwd=ROOT, capture_output=True, text=True, timeout=300
+        ["bash", "offline/kubernetes/cluster.sh", "start"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stdout + out.stderr
     return Path(out.stdout.split()[-1])
 
 
 def stop_cluster() -> None:
-    subprocess.run(["bash", "scripts/kubernetes/cluster.sh", "stop"], cwd=ROOT, timeout=120, check=False)
+    subprocess.run(["bash", "offline/kubernetes/cluster.sh", "stop"], cwd=ROOT, timeout=120, check=False)
 
 
 def start_operator(kubeconfig: Path, namespace: str, log: Path) -> subprocess.Popen:
-    """The Prometheus Operator (scripts/kubernetes/build.sh) watching one namespace; it reads KUBECONFIG."""
+    """The Prometheus Operator (offline/kubernetes/build.sh) watching one namespace; it reads KUBECONFIG."""
     command = [
         str(CACHE / "bin" / "prometheus-operator"),
         f"--namespaces={namespace}",

@@ -75,7 +75,7 @@ class PolicyPackProcess:
     def __init__(self, pack_dir: Path = POLICY_DIR, python: Path = PACK_PYTHON):
         if not python.exists():
             raise FileNotFoundError(
-                f"{python}: the policy pack's virtualenv is missing; run scripts/toolchain/build.sh"
+                f"{python}: the policy pack's virtualenv is missing; run offline/toolchain/build.sh"
             )
         self._stderr = tempfile.TemporaryFile()
         # The CLI passes the engine's address; this pack never calls the engine back.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from polling import wait_for
 
-from stacks.versions import LOCAL_BUILDS
+from offline.images.local_builds import LOCAL_BUILDS
 
 IMAGES_CACHE = Path(os.environ.get("MONITORING_IMAGES_CACHE", Path.home() / ".cache/monitoring-images"))
 
@@ -21,13 +21,13 @@ def stack_release(service: str) -> str:
 
 
 def stack_build_dir(service: str) -> Path:
-    """Where scripts/images/build.sh puts the server of the release the stack deploys (Prometheus 3.16,
+    """Where offline/images/build.sh puts the server of the release the stack deploys (Prometheus 3.16,
     Alertmanager 0.35) and its command-line tool (promtool, amtool)."""
     return IMAGES_CACHE / "bin" / f"{service}-{stack_release(service)}"
 
 
 def stack_binary(service: str) -> str:
-    """The server of the release the stack deploys, as scripts/images/build.sh builds it for the local images."""
+    """The server of the release the stack deploys, as offline/images/build.sh builds it for the local images."""
     path = stack_build_dir(service) / service
     assert path.is_file(), f"{path} is missing: run scripts/setup.sh (it builds the local images and their servers)"
     return str(path)

@@ -1,4 +1,4 @@
-"""The Prometheus and Alertmanager the stack deploys (3.16 and 0.35, as scripts/images/build.sh builds them),
+"""The Prometheus and Alertmanager the stack deploys (3.16 and 0.35, as offline/images/build.sh builds them),
 run on loopback with the content's rule files, scraping the synthetic workload (tests/support/workload.py), a real
 Alertmanager and themselves."""
 

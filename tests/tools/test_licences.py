@@ -17,7 +17,7 @@ LIST = FIXTURES / "not-to-use-go-modules.tsv"
 # The env entry's package list, newer than the copy above when present (on this project's machines).
 LIVE_LIST = Path("/work/.library/env/packages/go-partial.tsv")
 # Where build and download steps live: every script, workflow, CI entry, benchmark and test, and go.mod files.
-SCANNED = ("scripts", ".ci", ".github", "benchmarks", "tests", "policy", "examples")
+SCANNED = ("scripts", "offline", ".ci", ".github", "benchmarks", "tests", "policy", "examples")
 PERMISSIVE = re.compile(r"\b(MIT|BSD|Apache|ISC|MPL|PSF|Python Software Foundation|0BSD|Unlicense)\b", re.I)
 # Packages whose metadata names no licence; what their own LICENSE file says.
 LICENCE_FILES = {"promql-parser": "MIT"}
@@ -125,10 +125,10 @@ def test_every_installed_python_package_has_a_permissive_licence():
 
 
 def test_the_healthcheck_wget_of_the_local_images_works():
-    """scripts/images/wget replaces busybox (GPL) in the local images: its own Go tests, run for real."""
+    """offline/images/wget replaces busybox (GPL) in the local images: its own Go tests, run for real."""
     result = subprocess.run(
         ["go", "test", "./..."],
-        cwd=ROOT / "scripts/images/wget",
+        cwd=ROOT / "offline/images/wget",
         capture_output=True,
         text=True,
         env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"},

@@ -1,5 +1,5 @@
-"""The scripts under scripts/ hold only shell: code in another language is a file of its own beside them, and
-every shell script passes shellcheck."""
+"""The scripts under scripts/ (what users run) and offline/ (the build pipeline) hold only shell: code in another
+language is a file of its own beside them, and every shell script passes shellcheck."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ HEREDOC = re.compile(r"<<-?\s*['\"]?[A-Za-z_]+['\"]?")  # `<<'EOF'`, `<<EOF`, `<
 
 
 def shell_scripts() -> list[Path]:
-    tracked = project_files("scripts")
+    tracked = project_files("scripts", "offline")
     scripts = []
     for name in tracked:
         path = ROOT / name
@@ -31,7 +31,7 @@ def heredocs(text: str) -> list[int]:
 
 def test_the_scripts_are_found():
     names = {p.relative_to(ROOT).as_posix() for p in shell_scripts()}
-    assert {"scripts/up", "scripts/test", "scripts/setup.sh", "scripts/toolchain/build.sh", "scripts/lib.sh"} <= names
+    assert {"scripts/up", "scripts/test", "scripts/setup.sh", "offline/toolchain/build.sh", "offline/lib.sh"} <= names
 
 
 def test_no_script_embeds_code_in_a_heredoc():

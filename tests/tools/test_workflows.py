@@ -23,7 +23,7 @@ from repo import ROOT
 
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 FIXTURES = ROOT / "tests" / "fixtures" / "workflows"
-VERSIONS_ENV = ROOT / "scripts" / "toolchain" / "versions.env"
+VERSIONS_ENV = ROOT / "offline" / "toolchain" / "versions.env"
 TOOLCHAIN_DIR = Path(os.environ.get("MONITORING_TOOLCHAIN_DIR", Path.home() / ".cache" / "monitoring-toolchain"))
 
 # The order a commit is promoted in by deploy.yml; dev needs no approval.
@@ -93,7 +93,7 @@ class LintError:
 
 
 def pinned(name: str) -> str:
-    """A pin from scripts/toolchain/versions.env (KEY=value lines)."""
+    """A pin from offline/toolchain/versions.env (KEY=value lines)."""
     match = re.search(rf"^{name}=(\S+)$", VERSIONS_ENV.read_text(), re.MULTILINE)
     if not match:
         raise WorkflowError(f"{VERSIONS_ENV.relative_to(ROOT)}: no {name}= line")
@@ -102,14 +102,14 @@ def pinned(name: str) -> str:
 
 @cache
 def actionlint_binary() -> Path:
-    """The actionlint that scripts/toolchain/actionlint.sh built, at the pinned version."""
+    """The actionlint that offline/toolchain/actionlint.sh built, at the pinned version."""
     binary = TOOLCHAIN_DIR / "bin" / "actionlint"
     want = pinned("ACTIONLINT_VERSION")
     if not binary.exists():
-        raise WorkflowError(f"{binary} is missing: run scripts/toolchain/actionlint.sh (or scripts/setup.sh)")
+        raise WorkflowError(f"{binary} is missing: run offline/toolchain/actionlint.sh (or scripts/setup.sh)")
     have = subprocess.run([binary, "-version"], capture_output=True, text=True, check=True).stdout.split("\n")[0]
     if have != want:
-        raise WorkflowError(f"{binary} is {have}, versions.env pins {want}: run scripts/toolchain/actionlint.sh")
+        raise WorkflowError(f"{binary} is {have}, versions.env pins {want}: run offline/toolchain/actionlint.sh")
     return binary
 
 
@@ -277,22 +277,22 @@ def test_pull_requests_build_what_their_tiers_run_and_nothing_more():
     steps = load_workflow("pull-request.yml")["jobs"]["tests"]["steps"]
     scripts = "\n".join(step.get("run", "") for step in steps)
     assert '-m pytest -m "not containers and not engine and not kubernetes"' in scripts
-    assert "scripts/toolchain/actionlint.sh" in scripts
+    assert "offline/toolchain/actionlint.sh" in scripts
     # promtool and amtool from the builds, not Debian's older releases (tests/conftest.py puts them on PATH).
     assert "--no-install-recommends shellcheck" in scripts and "prometheus-alertmanager" not in scripts
     runs = [step.get("run", "") for step in steps]
-    build = next(i for i, run in enumerate(runs) if "scripts/images/build.sh --binaries prometheus alertmanager" in run)
+    build = next(i for i, run in enumerate(runs) if "offline/images/build.sh --binaries prometheus alertmanager" in run)
     tests = next(i for i, run in enumerate(runs) if "-m pytest" in run)
     assert build < tests
     (cache,) = [step for step in steps if step.get("uses", "").startswith("actions/cache@")]
     # Where stack_binary looks, and the module sources the licence scan reads.
     assert cache["with"]["path"].split() == ["~/.cache/monitoring-images/bin", "~/.cache/monitoring-images/go/mod"]
-    for pin in ("stacks/versions.py", "scripts/images/build.sh"):
+    for pin in ("stacks/versions.py", "offline/images/local_builds.py", "offline/images/build.sh"):
         assert pin in cache["with"]["key"], pin
     assert steps.index(cache) < build
     # setup.sh (and scripts/test, which calls it) also builds the Pulumi toolchain and the images.
-    without_build = scripts.replace("scripts/images/build.sh --binaries prometheus alertmanager", "")
-    for heavy in ("scripts/setup.sh", "scripts/test", "scripts/toolchain/build.sh", "scripts/images", "scripts/docker"):
+    without_build = scripts.replace("offline/images/build.sh --binaries prometheus alertmanager", "")
+    for heavy in ("scripts/setup.sh", "scripts/test", "offline/toolchain/build.sh", "offline/images", "offline/docker"):
         assert heavy not in without_build, heavy
 
 

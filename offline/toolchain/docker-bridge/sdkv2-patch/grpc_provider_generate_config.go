@@ -1,4 +1,4 @@
-// Added by scripts/toolchain/build.sh to a writable copy of Pulumi's fork of
+// Added by offline/toolchain/build.sh to a writable copy of Pulumi's fork of
 // terraform-plugin-sdk/v2 (the served fork predates terraform-plugin-go v0.31, which
 // the upstream docker provider requires and whose tfprotov5.ProviderServer gained
 // this method). The bridge never calls it; Terraform's config generation is not used.

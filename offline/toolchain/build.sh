@@ -6,7 +6,7 @@
 # stdout gets one timed line per step.
 # The Grafana provider plugin is never built here: pulumiverse-grafana's provider module pulls Grafana's
 # AGPL modules (docs/building-without-registries.md, "Never built or downloaded"). Users get it from the Pulumi registry with the official CLI.
-# Usage: scripts/toolchain/build.sh [--cli-only] && source scripts/toolchain/env.sh
+# Usage: offline/toolchain/build.sh [--cli-only] && source offline/toolchain/env.sh
 #   --cli-only: the CLI and the language host only.
 set -euo pipefail
 cli_only=false

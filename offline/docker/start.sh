@@ -2,7 +2,7 @@
 # Make a Docker engine answer on this machine: install Debian's docker.io if dockerd
 # is missing, start dockerd in the background if the daemon does not answer, and wait
 # for `docker info`. Idempotent: a running daemon is left alone.
-# Usage: scripts/docker/start.sh
+# Usage: offline/docker/start.sh
 set -euo pipefail
 
 CACHE="${MONITORING_IMAGES_CACHE:-$HOME/.cache/monitoring-images}"

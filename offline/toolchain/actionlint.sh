@@ -4,7 +4,7 @@
 # binary is missing or is not the version pinned in versions.env; prints one line saying which.
 # actionlint hands `run:` scripts to shellcheck when shellcheck is on PATH (Debian's `shellcheck`,
 # installed by scripts/setup.sh); the last line says whether it is there.
-# Usage: scripts/toolchain/actionlint.sh   (GO=/path/to/go to use another Go, 1.25 or newer)
+# Usage: offline/toolchain/actionlint.sh   (GO=/path/to/go to use another Go, 1.25 or newer)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -2,21 +2,22 @@
 # Build the Prometheus and Alertmanager images, the node-exporter and cAdvisor agents' images, and the
 # VictoriaMetrics test receiver's image, locally, for machines that reach no container registry: each is
 # compiled from its upstream Go modules (Apache-2.0) at the release stacks/versions.py pins, packed with our
-# wget (scripts/images/wget: the healthchecks' one command; busybox is GPL) into a minimal root filesystem and
+# wget (offline/images/wget: the healthchecks' one command; busybox is GPL) into a minimal root filesystem and
 # `docker import`ed under its LOCAL name (monitoring.local/<name>:<tag>), never the upstream one: a local
 # build must not shadow the real image on a machine that later reaches a registry. Stacks select these
 # through their `images` config.
 # Grafana, Loki and Promtail are AGPL and are never built here (docs/building-without-registries.md, "Never built or downloaded").
 # cAdvisor's own main (module github.com/google/cadvisor/cmd) is not on the Go module proxy: its image is
-# built from this project's main (LOCAL_BUILDS["cadvisor"].main) over the release's served modules.
-# VictoriaMetrics single-node (Apache-2.0; stacks/versions.py TEST_RECEIVERS) is a receiver of the tests'
+# built from this project's main (local_builds.py LOCAL_BUILDS["cadvisor"].main) over the release's served modules.
+# VictoriaMetrics single-node (Apache-2.0; local_builds.py TEST_RECEIVERS) is a receiver of the tests'
 # Prometheus remote write: no stack deploys it, so it has no upstream pin, only this build.
 # Idempotent: a binary is skipped when its versioned directory holds it; an image is skipped when its tag
-# exists and its stamp matches (tag + hash of this script and stacks/versions.py, and of the main's source).
+# exists and its stamp matches (tag + hash of this script, local_builds.py and wget's source, and of the main's
+# source; the tag carries the release).
 # Build logs: ~/.cache/monitoring-images/logs/.
-# Usage: scripts/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor|victoria-metrics ...]
+# Usage: offline/images/build.sh [prometheus|alertmanager|node-exporter|cadvisor|victoria-metrics ...]
 # (default: all five)
-#        scripts/images/build.sh --binaries [prometheus|alertmanager ...]
+#        offline/images/build.sh --binaries [prometheus|alertmanager ...]
 # (the servers and their promtool/amtool only, into ~/.cache/monitoring-images/bin, with no Docker: what the
 # tools and live test tiers run, as the pull-request workflow builds them)
 set -euo pipefail
@@ -26,8 +27,9 @@ if [[ ${1:-} == --binaries ]]; then binaries_only=1; shift; fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-# The one list of versions: stacks/versions.py (PROMETHEUS_TAG=..., PROMETHEUS_MODULE_VERSION=..., ...).
-eval "$(cd "$root" && python3 -m stacks.versions)"
+# The recipes, at the releases stacks/versions.py pins: local_builds.py (PROMETHEUS_TAG=...,
+# PROMETHEUS_MODULE_VERSION=..., ...).
+eval "$(cd "$root" && python3 -m offline.images.local_builds)"
 
 CACHE="${MONITORING_IMAGES_CACHE:-$HOME/.cache/monitoring-images}"
 SRC="$CACHE/src" BIN="$CACHE/bin" LOGS="$CACHE/logs" STAMPS="$CACHE/stamps" ROOTFS="$CACHE/rootfs"
@@ -38,7 +40,7 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
 # No .git in the copies; a writable mod cache can be cleaned with rm.
 export GOFLAGS="-buildvcs=false -modcacherw"
 GOPAR="${GOPAR:-2}"   # go build -p
-recipe="$(cat "$0" "$root/stacks/versions.py" "$here"/wget/*.go | sha256sum | cut -c1-16)"
+recipe="$(cat "$0" "$here/local_builds.py" "$here"/wget/*.go | sha256sum | cut -c1-16)"
 
 # shellcheck disable=SC2034  # read by say, in lib.sh
 SAY_PREFIX=images
@@ -170,7 +172,7 @@ build_agent() {
       local pinned
       pinned="$(cd "$src" && "$GO" list -m -f '{{.Path}} {{.Version}}' all | awk -v m="$module" '$1 == m || index($1, m "/") == 1 {print $2}' | sort -u)"
       if [[ $pinned != "$module_version" ]]; then
-        say "FAILED: $main/go.mod builds $module at ${pinned//$'\n'/ and }; stacks/versions.py pins $module_version"
+        say "FAILED: $main/go.mod builds $module at ${pinned//$'\n'/ and }; local_builds.py pins $module_version"
         return 1
       fi
     else

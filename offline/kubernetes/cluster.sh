@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane for the Kubernetes tier, as processes (no images): etcd, kube-apiserver,
-# kube-controller-manager and kube-scheduler from scripts/kubernetes/build.sh, on loopback ports below 32768,
-# with a static admin token; kwok simulating one node (scripts/kubernetes/node.yaml), on which the pods the
+# kube-controller-manager and kube-scheduler from offline/kubernetes/build.sh, on loopback ports below 32768,
+# with a static admin token; kwok simulating one node (offline/kubernetes/node.yaml), on which the pods the
 # scheduler binds are reported running and ready although no container runs; then the operator's CRDs.
 # State under MONITORING_K8S_CLUSTER (default /tmp/monitoring-k8s); `start` prints the kubeconfig's path.
-# Usage: scripts/kubernetes/cluster.sh start|stop
+# Usage: offline/kubernetes/cluster.sh start|stop
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

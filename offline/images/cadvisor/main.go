@@ -1,4 +1,4 @@
-// Command cadvisor is cAdvisor for the local test image (scripts/images/build.sh): the release's library
+// Command cadvisor is cAdvisor for the local test image (offline/images/build.sh): the release's library
 // (github.com/google/cadvisor/lib: manager, metrics, the containerd, CRI-O and systemd handlers) and its
 // root module (github.com/google/cadvisor: the Docker and Podman handlers), at the version
 // stacks/versions.py pins, behind cAdvisor's Prometheus endpoint. Upstream's main is in the module

@@ -3,10 +3,10 @@
 # the pulumi-kubernetes provider plugin (installed into the toolchain's PULUMI_HOME), etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok (simulated nodes) and the Prometheus Operator, and the operator's
 # CRDs from its module. Versions:
-# scripts/kubernetes/versions.env. A piece whose stamp (named with its version) exists is skipped; build
+# offline/kubernetes/versions.env. A piece whose stamp (named with its version) exists is skipped; build
 # output goes to logs/ under the cache, stdout gets one timed line per piece. No image is built or pulled:
-# everything runs as a local process (scripts/kubernetes/cluster.sh).
-# Usage: scripts/kubernetes/build.sh
+# everything runs as a local process (offline/kubernetes/cluster.sh).
+# Usage: offline/kubernetes/build.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -135,10 +135,10 @@ piece "kube-controller-manager $KUBERNETES_VERSION" "controller-manager-$KUBERNE
 piece "kube-scheduler $KUBERNETES_VERSION" "scheduler-$KUBERNETES_VERSION" build_scheduler
 piece "kwok $KWOK_VERSION and its stages" "kwok-$KWOK_VERSION" build_kwok
 piece "prometheus-operator $OPERATOR_VERSION and its CRDs" "operator-$OPERATOR_VERSION" build_operator
-# The plugin where the built CLI looks for it (scripts/toolchain/env.sh's PULUMI_HOME), checked on every run: that
+# The plugin where the built CLI looks for it (offline/toolchain/env.sh's PULUMI_HOME), checked on every run: that
 # cache may have been emptied since.
 # shellcheck source=../toolchain/env.sh
-source "$root/scripts/toolchain/env.sh" >/dev/null
+source "$root/offline/toolchain/env.sh" >/dev/null
 if [[ ! -d $PULUMI_HOME/plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_VERSION ]]; then
   pulumi plugin install resource kubernetes "$KUBERNETES_PROVIDER_VERSION" --file "$BIN/pulumi-resource-kubernetes"
   say "pulumi-resource-kubernetes $KUBERNETES_PROVIDER_VERSION installed into $PULUMI_HOME"

@@ -3,8 +3,8 @@
 # pidfile and bridge (MONITORING_SECOND_BRIDGE, MONITORING_SECOND_ADDRESS: the bridge's address, which is the
 # address the test gives that host's agents). No iptables rules of its own: the first daemon's stay as they
 # are, and its agents use the host's network, which needs none. Idempotent.
-# Usage: scripts/docker/second.sh start   (prints the daemon's DOCKER_HOST)
-#        scripts/docker/second.sh stop    (stops it and removes its bridge; its data-root stays, as a host's would)
+# Usage: offline/docker/second.sh start   (prints the daemon's DOCKER_HOST)
+#        offline/docker/second.sh stop    (stops it and removes its bridge; its data-root stays, as a host's would)
 set -euo pipefail
 
 NAME="${MONITORING_SECOND_NAME:-monitoring-second}"
