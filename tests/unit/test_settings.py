@@ -147,6 +147,36 @@ def test_email_receivers_need_smtp():
         load_settings(config, frozenset(secrets))
 
 
+def test_every_url_setting_refuses_whitespace_and_a_missing_host():
+    config, secrets = configured_stack("dev")
+    config["monitoring:services"] = ["prometheus", "alertmanager", "loki", "promtail"]  # an existing Grafana
+    config["monitoring:grafanaToken"] = "glsa_token"
+    config["monitoring:grafana"] = {
+        "url": "https://grafana.example.com/my grafana",
+        "datasourceUrls": {"prometheus": "http:///api", "alertmanager": "http://am:9093", "loki": "http://loki:3100"},
+    }
+    config["monitoring:loki"] = {"pushUrl": "http://10.0.0.2:3100/ push"}
+    config["monitoring:prometheus"] = {"remoteWrite": [{"name": "lts", "url": "https://store.example.com/api /write"}]}
+    with pytest.raises(InputError) as error:
+        load_settings(config, frozenset([*secrets, "monitoring:grafanaToken"]))
+    problems = "\n".join(error.value.problems)
+    assert "grafana.url: must be an http(s) URL, got 'https://grafana.example.com/my grafana'" in problems
+    assert "grafana.datasourceUrls.prometheus: must be an http(s) URL, got 'http:///api'" in problems
+    assert "loki.pushUrl: must be an http(s) URL, got 'http://10.0.0.2:3100/ push'" in problems
+    assert "prometheus.remoteWrite[0].url: must be an http(s) URL of the store's write API" in problems
+
+
+def test_a_webhook_url_is_a_template_so_only_its_scheme_and_host_are_checked():
+    config, secrets = configured_stack("dev")
+    url = "http://hooks.example.com/{{ .GroupLabels.alertname }}"  # Alertmanager executes it: spaces inside {{ }}
+    config["monitoring:alerting"]["receivers"][0]["webhooks"] = [{"url": url}]
+    receivers = load_settings(config, frozenset(secrets)).alerting.receivers
+    assert receivers[0].webhooks[0].url == url
+    config["monitoring:alerting"]["receivers"][0]["webhooks"][0]["url"] = "hooks.example.com/{{ .GroupLabels.x }}"
+    with pytest.raises(InputError, match=r"webhooks\[0\].url: must be an http:// or https:// URL"):
+        load_settings(config, frozenset(secrets))
+
+
 def with_app_discovery(**config_values):
     config, secrets = configured_stack("dev")
     config.update({f"monitoring:{k}": v for k, v in config_values.items()})
