@@ -49,6 +49,8 @@ CORE_MODULES = (
     "stacks/content/contract.py",
     "stacks/content/dashboard_lint.py",
     "stacks/content/dashboards.py",
+    "stacks/content/model.py",
+    "stacks/content/queries.py",
     "stacks/content/grafana_rules.py",
     "stacks/content/prometheus_rules.py",
     "stacks/content/systems.py",

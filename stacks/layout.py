@@ -156,3 +156,7 @@ def published_url(bind_address: str, port: int) -> str:
 def name_prefix(configured: str, environment: str) -> str:
     """The prefix of every container, volume and network name: namePrefix, or monitoring-<environment>."""
     return configured or f"monitoring-{environment}"
+
+
+# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
+APP_DISCOVERY_JOB = "docker-apps"

@@ -25,15 +25,17 @@ from pathlib import Path
 
 import yaml
 
-from stacks.config.alerting import Alerting, Matcher, Route, template_fields
-from stacks.config.settings import StackSettings
-from stacks.content import ROOT, Content, slug
+from stacks.config.alerting import template_fields
+from stacks.config.settings import Alerting, Matcher, Route, StackSettings
+from stacks.content._names import ROOT
 from stacks.content.log_labels import loki_queries
+from stacks.content.model import Content
 from stacks.content.retention import LookBack, days, needed_retention, readers
 from stacks.content.templates import undefined_templates
 from stacks.errors import InputError, Problems
 from stacks.grafana_names import GrafanaNames, inhibition_uid, store_uid, uid_problems
 from stacks.layout import OWN_HOST_ADDRESS
+from stacks.slugs import slug
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.go_regexp import compile_go_regexp
 from stacks.syntax.promql import expression_labels

@@ -23,7 +23,8 @@ import yaml
 from stacks.config.alerting import parse_alerting
 from stacks.config.scraping import HOST_PORT
 from stacks.content import ROOT, load_content, system_of
-from stacks.content.systems import System, load_systems
+from stacks.content.model import System
+from stacks.content.systems import load_systems
 from stacks.errors import InputError, Problems
 from stacks.layout import JOB_NAME
 from stacks.syntax.promql import expression_facts

@@ -27,78 +27,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from stacks.config.receivers import Receiver, SecretCheck, Smtp, parse_receiver, parse_smtp
+from stacks.config.receivers import SecretCheck, parse_receiver, parse_smtp
+from stacks.config.settings import Alerting, InhibitRule, Matcher, Route
 from stacks.errors import Problems, Reader
 from stacks.slugs import slug_collisions
 from stacks.syntax.durations import parse_duration
-from stacks.syntax.go_regexp import compile_go_regexp, go_regexp_error
+from stacks.syntax.go_regexp import go_regexp_error
 
 _MATCHER = re.compile(r"^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 # The root route's grouping when the stack names none, written into both trees: Alertmanager alone would
 # put every alert into one group, Grafana alone would group by alertname and folder.
 DEFAULT_GROUP_BY = ("alertname",)
-
-
-@dataclass(frozen=True)
-class Matcher:
-    label: str
-    op: str  # one of = != =~ !~, as in Alertmanager and Grafana
-    value: str
-
-    def alertmanager(self) -> str:
-        return f"{self.label}{self.op}{json.dumps(self.value)}"
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        """As Alertmanager matches: a missing label is the empty string, a regex is anchored (Go's RE2)."""
-        value = labels.get(self.label, "")
-        if self.op in ("=", "!="):
-            return (value == self.value) == (self.op == "=")
-        return bool(compile_go_regexp(self.value).fullmatch(value)) == (self.op == "=~")
-
-
-@dataclass(frozen=True)
-class Route:
-    receiver: str | None  # None: inherited from the parent
-    matchers: tuple[Matcher, ...] = ()
-    group_by: tuple[str, ...] | None = None
-    group_wait: str | None = None
-    group_interval: str | None = None
-    repeat_interval: str | None = None
-    continue_: bool = False
-    routes: tuple[Route, ...] = ()
-
-    def receivers_for(self, labels: dict[str, str]) -> list[str]:
-        """The receivers an alert with these labels reaches, as Alertmanager walks the tree: depth first, the
-        first matching child unless it says continue, the node's own receiver when no child matches."""
-
-        def walk(node: Route, receiver: str | None) -> list[str]:
-            found: list[str] = []
-            for child in node.routes:
-                if all(m.matches(labels) for m in child.matchers):
-                    found += walk(child, child.receiver or receiver)
-                    if not child.continue_:
-                        break
-            return found or [receiver]
-
-        return list(dict.fromkeys(walk(self, self.receiver)))  # the root has one (parse_alerting)
-
-
-@dataclass(frozen=True)
-class InhibitRule:
-    source_matchers: tuple[Matcher, ...]
-    target_matchers: tuple[Matcher, ...]
-    equal: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Alerting:
-    receivers: tuple[Receiver, ...]
-    route: Route
-    inhibit_rules: tuple[InhibitRule, ...] = ()
-    smtp: Smtp | None = None
 
 
 def parse_alerting(value: Any, problems: Problems, *, require_secrets: bool, is_secret: bool) -> Alerting:

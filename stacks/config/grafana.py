@@ -7,9 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from stacks.config.kubernetes import KubernetesSettings
 from stacks.config.schema import HTTP_URL, RawConfig, per_service
-from stacks.config.settings import INHIBITION_SINCE, StackSettings
+from stacks.config.settings import INHIBITION_SINCE, KubernetesSettings, StackSettings
 from stacks.errors import Reader
 from stacks.grafana_names import UID_CHARACTERS
 from stacks.layout import DATASOURCE_SERVICES, published_url

@@ -11,46 +11,18 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from stacks.config.scraping import ExporterSettings, ScrapeTarget
+from stacks.config.settings import ExporterSettings, HostSettings, ScrapeTarget
 from stacks.errors import Problems, Reader
-from stacks.layout import AGENT_NAMES, DOCKER_SOCKET, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
+from stacks.layout import AGENT_NAMES, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
 
 _HOST_KEYS = ("address", "agents", "dockerHost", "name", "ports")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _DOCKER_HOST = re.compile(r"(unix|tcp|ssh)://\S+")
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 OWN_HOST_NAME = "local"
-
-
-@dataclass(frozen=True)
-class HostSettings:
-    """One Docker host and the agents the stack runs on it."""
-
-    name: str
-    """Its `host` label on every agent's series."""
-    docker_host: str
-    """The daemon its Docker provider talks to; for the stack's own host, the stack's dockerHost ("" = default)."""
-    address: str
-    """Where its agents listen and Prometheus scrapes them."""
-    agents: tuple[str, ...]
-    """Which of stacks/layout.py AGENT_NAMES run there (the own host's log collector is the promtail service)."""
-    ports: Mapping[str, int]
-    """Metric agent -> its listening port."""
-    own: bool = False
-    """The stack's own Docker daemon, where Prometheus runs."""
-
-    def target(self, agent: str) -> str:
-        return f"{self.address}:{self.ports[agent]}"
-
-    @property
-    def docker_socket(self) -> str:
-        """The daemon's socket on the host, which its agents read: a unix:// dockerHost's path (that daemon is on
-        this machine), else the default."""
-        return self.docker_host.removeprefix("unix://") if self.docker_host.startswith("unix://") else DOCKER_SOCKET
 
 
 def parse_hosts(

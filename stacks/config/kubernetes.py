@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from stacks.config.settings import KubernetesSettings, Monitor
 from stacks.errors import Problems, Reader
 from stacks.layout import JOB_NAME
 
@@ -45,32 +45,6 @@ GRAFANA_MODES = ("configmaps", "provider")
 # and its Grafana sidecar loads ConfigMaps labelled grafana_dashboard="1".
 DEFAULT_RELEASE_LABELS = {"release": "kube-prometheus-stack"}
 DEFAULT_DASHBOARD_LABELS = {"grafana_dashboard": "1"}
-
-
-@dataclass(frozen=True)
-class Monitor:
-    """A ServiceMonitor (kind service) or PodMonitor (kind pod): the Kubernetes form of a scrape target."""
-
-    job: str
-    kind: str
-    selector: Mapping[str, str]
-    port: str
-    path: str = "/metrics"
-    namespaces: tuple[str, ...] = ()
-    """Where the selected Services or Pods are; empty: the target's namespace."""
-
-
-@dataclass(frozen=True)
-class KubernetesSettings:
-    context: str
-    namespace: str
-    rule_labels: Mapping[str, str]
-    monitor_labels: Mapping[str, str]
-    alertmanager_config_labels: Mapping[str, str]
-    grafana: str
-    """configmaps (dashboards for the Grafana sidecar) or provider (the Grafana provider, grafana.url)."""
-    dashboard_labels: Mapping[str, str]
-    monitors: tuple[Monitor, ...] = ()
 
 
 def label_problem(key: Any, value: Any) -> str | None:

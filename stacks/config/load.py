@@ -15,12 +15,12 @@ from typing import Any
 from stacks.config.alerting import alertmanager_config_problems, parse_alerting
 from stacks.config.grafana import parse_grafana
 from stacks.config.hosts import parse_hosts, port_clashes
-from stacks.config.kubernetes import KubernetesSettings, parse_kubernetes
+from stacks.config.kubernetes import parse_kubernetes
 from stacks.config.remote_write import parse_remote_write
 from stacks.config.schema import HTTP_URL, RawConfig, checked_image, load_schema, per_service, short_key
 from stacks.config.schema import with_defaults as with_schema_defaults
 from stacks.config.scraping import parse_app_discovery, parse_exporters, parse_scrape_targets
-from stacks.config.settings import ENVIRONMENTS, SERVICES, PrometheusSettings, StackSettings
+from stacks.config.settings import ENVIRONMENTS, SERVICES, KubernetesSettings, PrometheusSettings, StackSettings
 from stacks.errors import Problems, Reader
 from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.layout import name_prefix

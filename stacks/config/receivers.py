@@ -5,100 +5,25 @@ templates Alertmanager executes when it sends, each checked to parse."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.config.schema import HTTP_URL
+from stacks.config.settings import (
+    EMAIL_FIELDS,
+    PAGERDUTY_FIELDS,
+    SLACK_FIELDS,
+    Email,
+    PagerDuty,
+    Receiver,
+    Slack,
+    Smtp,
+    Webhook,
+)
 from stacks.errors import Problems, Reader
 from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")  # an Events API v2 integration (routing) key
-
-
-# The optional text fields of each kind of target, all Go templates: config key -> alertmanager.yml key
-# (Alertmanager 0.35: notify/slack, notify/email and notify/pagerduty, config.go). An email's subject is its
-# Subject header.
-SLACK_FIELDS = {
-    "channel": "channel",
-    "username": "username",
-    "color": "color",
-    "title": "title",
-    "titleLink": "title_link",
-    "pretext": "pretext",
-    "text": "text",
-    "footer": "footer",
-    "fallback": "fallback",
-    "iconEmoji": "icon_emoji",
-    "iconUrl": "icon_url",
-}
-EMAIL_FIELDS = {"subject": "subject", "html": "html", "text": "text"}
-PAGERDUTY_FIELDS = {
-    "description": "description",
-    "severity": "severity",
-    "class": "class",
-    "component": "component",
-    "group": "group",
-    "client": "client",
-    "clientUrl": "client_url",
-}
-
-
-@dataclass(frozen=True)
-class Webhook:
-    url: str = field(repr=False)
-    send_resolved: bool = True
-    max_alerts: int = 0
-    """0: every alert of the group."""
-
-
-@dataclass(frozen=True)
-class Slack:
-    url: str = field(repr=False)
-    fields: tuple[tuple[str, str], ...] = ()
-    """(config key, template) of the SLACK_FIELDS given."""
-    send_resolved: bool = True
-
-
-@dataclass(frozen=True)
-class PagerDuty:
-    """A PagerDuty target: an Events API v2 integration key (routingKey), or for alertmanager.yml only a v1
-    service key (serviceKey): Grafana's PagerDuty integration takes v2 keys only."""
-
-    routing_key: str = field(default="", repr=False)
-    service_key: str = field(default="", repr=False)
-    send_resolved: bool = True
-    fields: tuple[tuple[str, str], ...] = ()
-    """(config key, template) of the PAGERDUTY_FIELDS given."""
-
-    @property
-    def key(self) -> str:
-        return self.routing_key or self.service_key
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    send_resolved: bool = False
-    fields: tuple[tuple[str, str], ...] = ()
-    """(config key, template) of the EMAIL_FIELDS given."""
-
-
-@dataclass(frozen=True)
-class Receiver:
-    name: str
-    webhooks: tuple[Webhook, ...] = ()
-    slack: tuple[Slack, ...] = ()
-    pagerduty: tuple[PagerDuty, ...] = ()
-    email: tuple[Email, ...] = ()
-
-
-@dataclass(frozen=True)
-class Smtp:
-    smarthost: str
-    from_: str
-    username: str = ""
-    password: str = field(default="", repr=False)
 
 
 class SecretCheck:

@@ -10,10 +10,10 @@ PromQL), Grafana gets a datasource for it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from stacks.config.schema import HTTP_URL
+from stacks.config.settings import RemoteWrite
 from stacks.errors import Problems, Reader
 from stacks.syntax.go_regexp import RELABEL, go_regexp_error
 
@@ -65,40 +65,6 @@ _QUEUE_DURATIONS = {
     "minBackoff": "min_backoff",
     "maxBackoff": "max_backoff",
 }
-
-
-@dataclass(frozen=True)
-class RemoteWrite:
-    """One store Prometheus writes to, as prometheus.yml's remote_write entry says it."""
-
-    name: str
-    url: str
-    query_url: str = ""
-    """Where the store answers PromQL (a Grafana datasource is added for it); empty: none."""
-    username: str = ""
-    password: str = field(default="", repr=False)
-    bearer_token: str = field(default="", repr=False)
-    write_relabel: tuple[dict[str, Any], ...] = ()
-    """write_relabel_configs entries, in Prometheus's snake_case."""
-    queue: tuple[tuple[str, Any], ...] = ()
-    """queue_config settings, in Prometheus's snake_case."""
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.password or self.bearer_token)
-
-    def config(self) -> dict[str, Any]:
-        """The remote_write entry of prometheus.yml."""
-        entry: dict[str, Any] = {"name": self.name, "url": self.url}
-        if self.username or self.password:
-            entry["basic_auth"] = {"username": self.username, "password": self.password}
-        if self.bearer_token:
-            entry["authorization"] = {"type": "Bearer", "credentials": self.bearer_token}
-        if self.write_relabel:
-            entry["write_relabel_configs"] = [dict(rule) for rule in self.write_relabel]
-        if self.queue:
-            entry["queue_config"] = dict(self.queue)
-        return entry
 
 
 def parse_remote_write(

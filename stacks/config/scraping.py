@@ -5,39 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from stacks.config.schema import checked_image, object_reader
+from stacks.config.settings import AppDiscoverySettings, ExporterSettings, ScrapeTarget
 from stacks.errors import Problems, Reader
-from stacks.layout import JOB_NAME
+from stacks.layout import APP_DISCOVERY_JOB, JOB_NAME
 
 HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 _PATH = re.compile(r"/.*")
 _SCHEME = re.compile(r"https?")
 _GROUP_ID = re.compile(r"\d*")
 _TARGET_KEYS = ("job", "labels", "metricsPath", "scheme", "targets")
-# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
-APP_DISCOVERY_JOB = "docker-apps"
-
-
-@dataclass(frozen=True)
-class ScrapeTarget:
-    """One application scrape job of prometheus.yml."""
-
-    job: str
-    targets: tuple[str, ...]
-    metrics_path: str = "/metrics"
-    scheme: str = "http"
-    labels: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class AppDiscoverySettings:
-    """Prometheus finding application containers through the Docker socket (the `appDiscovery` key)."""
-
-    enabled: bool
-    docker_socket_group: str
-    """Numeric group id of the Docker socket on the Docker host; empty: the local socket's, read at run time."""
 
 
 def parse_app_discovery(value: dict, schema: Mapping, problems: Problems) -> AppDiscoverySettings:
@@ -100,26 +78,6 @@ def label_warnings(targets: tuple[ScrapeTarget, ...]) -> list[str]:
         for name, _ in target.labels
         if name.startswith("__") and not _SCRAPE_LABELS.fullmatch(name)
     ]
-
-
-@dataclass(frozen=True)
-class ExporterSettings:
-    """An exporter for one of a system's datastores (the `exporters` key): Prometheus scrapes it as
-    `<system>-<kind>-exporter`, a job the system declares (systems/<system>.yml)."""
-
-    system: str
-    kind: str
-    """postgres or redis."""
-    address: str = field(repr=False)
-    """postgres: the connection URI (with its password); redis: the server's address (redis://host:6379)."""
-    password: str = field(default="", repr=False)
-    """redis only: the server's password."""
-    image: str = ""
-    """Replaces the pinned release (stacks/versions.py EXPORTER_IMAGES)."""
-
-    @property
-    def job(self) -> str:
-        return f"{self.system}-{self.kind}-exporter"
 
 
 _EXPORTER_KEYS = ("address", "image", "kind", "password", "system")

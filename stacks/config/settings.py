@@ -1,24 +1,316 @@
-"""Typed stack settings: what one stack deploys, validated (stacks/config/load.py reads them from the stack's
-Pulumi config; Pulumi.yaml's schema holds every default)."""
+"""Typed stack settings: every type one stack's validated settings are made of, and nothing that parses them (the
+section modules beside this one do, and stacks/config/load.py reads the stack's Pulumi config through them;
+Pulumi.yaml's schema holds every default). Renderers and resources read these types alone."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from stacks.config.alerting import Alerting
-from stacks.config.hosts import HostSettings
-from stacks.config.kubernetes import KubernetesSettings
-from stacks.config.remote_write import RemoteWrite
-from stacks.config.scraping import AppDiscoverySettings, ExporterSettings, ScrapeTarget
+from stacks.layout import DOCKER_SOCKET, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
-from stacks.layout import published_url
+from stacks.syntax.go_regexp import compile_go_regexp
 from stacks.versions import AGENT_IMAGES, IMAGES
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 SERVICES = tuple(service.name for service in SERVICE_LAYOUT)
 # The first Grafana to serve the inhibition rule API (docs/configuration.md, "Bring your own Grafana").
 INHIBITION_SINCE = (13, 1)
+
+
+# Alerting: its routes, receivers and the whole (stacks/config/alerting.py and receivers.py parse them).
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str  # one of = != =~ !~, as in Alertmanager and Grafana
+    value: str
+
+    def alertmanager(self) -> str:
+        return f"{self.label}{self.op}{json.dumps(self.value)}"
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """As Alertmanager matches: a missing label is the empty string, a regex is anchored (Go's RE2)."""
+        value = labels.get(self.label, "")
+        if self.op in ("=", "!="):
+            return (value == self.value) == (self.op == "=")
+        return bool(compile_go_regexp(self.value).fullmatch(value)) == (self.op == "=~")
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str | None  # None: inherited from the parent
+    matchers: tuple[Matcher, ...] = ()
+    group_by: tuple[str, ...] | None = None
+    group_wait: str | None = None
+    group_interval: str | None = None
+    repeat_interval: str | None = None
+    continue_: bool = False
+    routes: tuple[Route, ...] = ()
+
+    def receivers_for(self, labels: dict[str, str]) -> list[str]:
+        """The receivers an alert with these labels reaches, as Alertmanager walks the tree: depth first, the
+        first matching child unless it says continue, the node's own receiver when no child matches."""
+
+        def walk(node: Route, receiver: str | None) -> list[str]:
+            found: list[str] = []
+            for child in node.routes:
+                if all(m.matches(labels) for m in child.matchers):
+                    found += walk(child, child.receiver or receiver)
+                    if not child.continue_:
+                        break
+            return found or [receiver]
+
+        return list(dict.fromkeys(walk(self, self.receiver)))  # the root has one (parse_alerting)
+
+
+@dataclass(frozen=True)
+class InhibitRule:
+    source_matchers: tuple[Matcher, ...]
+    target_matchers: tuple[Matcher, ...]
+    equal: tuple[str, ...] = ()
+
+
+# The optional text fields of each kind of target, all Go templates: config key -> alertmanager.yml key
+# (Alertmanager 0.35: notify/slack, notify/email and notify/pagerduty, config.go). An email's subject is its
+# Subject header.
+SLACK_FIELDS = {
+    "channel": "channel",
+    "username": "username",
+    "color": "color",
+    "title": "title",
+    "titleLink": "title_link",
+    "pretext": "pretext",
+    "text": "text",
+    "footer": "footer",
+    "fallback": "fallback",
+    "iconEmoji": "icon_emoji",
+    "iconUrl": "icon_url",
+}
+
+
+EMAIL_FIELDS = {"subject": "subject", "html": "html", "text": "text"}
+
+
+PAGERDUTY_FIELDS = {
+    "description": "description",
+    "severity": "severity",
+    "class": "class",
+    "component": "component",
+    "group": "group",
+    "client": "client",
+    "clientUrl": "client_url",
+}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str = field(repr=False)
+    send_resolved: bool = True
+    max_alerts: int = 0
+    """0: every alert of the group."""
+
+
+@dataclass(frozen=True)
+class Slack:
+    url: str = field(repr=False)
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the SLACK_FIELDS given."""
+    send_resolved: bool = True
+
+
+@dataclass(frozen=True)
+class PagerDuty:
+    """A PagerDuty target: an Events API v2 integration key (routingKey), or for alertmanager.yml only a v1
+    service key (serviceKey): Grafana's PagerDuty integration takes v2 keys only."""
+
+    routing_key: str = field(default="", repr=False)
+    service_key: str = field(default="", repr=False)
+    send_resolved: bool = True
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the PAGERDUTY_FIELDS given."""
+
+    @property
+    def key(self) -> str:
+        return self.routing_key or self.service_key
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    send_resolved: bool = False
+    fields: tuple[tuple[str, str], ...] = ()
+    """(config key, template) of the EMAIL_FIELDS given."""
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    webhooks: tuple[Webhook, ...] = ()
+    slack: tuple[Slack, ...] = ()
+    pagerduty: tuple[PagerDuty, ...] = ()
+    email: tuple[Email, ...] = ()
+
+
+@dataclass(frozen=True)
+class Smtp:
+    smarthost: str
+    from_: str
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Alerting:
+    receivers: tuple[Receiver, ...]
+    route: Route
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    smtp: Smtp | None = None
+
+
+# Scrape targets, application discovery and exporters (stacks/config/scraping.py).
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One application scrape job of prometheus.yml."""
+
+    job: str
+    targets: tuple[str, ...]
+    metrics_path: str = "/metrics"
+    scheme: str = "http"
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class AppDiscoverySettings:
+    """Prometheus finding application containers through the Docker socket (the `appDiscovery` key)."""
+
+    enabled: bool
+    docker_socket_group: str
+    """Numeric group id of the Docker socket on the Docker host; empty: the local socket's, read at run time."""
+
+
+@dataclass(frozen=True)
+class ExporterSettings:
+    """An exporter for one of a system's datastores (the `exporters` key): Prometheus scrapes it as
+    `<system>-<kind>-exporter`, a job the system declares (systems/<system>.yml)."""
+
+    system: str
+    kind: str
+    """postgres or redis."""
+    address: str = field(repr=False)
+    """postgres: the connection URI (with its password); redis: the server's address (redis://host:6379)."""
+    password: str = field(default="", repr=False)
+    """redis only: the server's password."""
+    image: str = ""
+    """Replaces the pinned release (stacks/versions.py EXPORTER_IMAGES)."""
+
+    @property
+    def job(self) -> str:
+        return f"{self.system}-{self.kind}-exporter"
+
+
+# Watched Docker hosts (stacks/config/hosts.py).
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """One Docker host and the agents the stack runs on it."""
+
+    name: str
+    """Its `host` label on every agent's series."""
+    docker_host: str
+    """The daemon its Docker provider talks to; for the stack's own host, the stack's dockerHost ("" = default)."""
+    address: str
+    """Where its agents listen and Prometheus scrapes them."""
+    agents: tuple[str, ...]
+    """Which of stacks/layout.py AGENT_NAMES run there (the own host's log collector is the promtail service)."""
+    ports: Mapping[str, int]
+    """Metric agent -> its listening port."""
+    own: bool = False
+    """The stack's own Docker daemon, where Prometheus runs."""
+
+    def target(self, agent: str) -> str:
+        return f"{self.address}:{self.ports[agent]}"
+
+    @property
+    def docker_socket(self) -> str:
+        """The daemon's socket on the host, which its agents read: a unix:// dockerHost's path (that daemon is on
+        this machine), else the default."""
+        return self.docker_host.removeprefix("unix://") if self.docker_host.startswith("unix://") else DOCKER_SOCKET
+
+
+# The Prometheus Operator target (stacks/config/kubernetes.py).
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A ServiceMonitor (kind service) or PodMonitor (kind pod): the Kubernetes form of a scrape target."""
+
+    job: str
+    kind: str
+    selector: Mapping[str, str]
+    port: str
+    path: str = "/metrics"
+    namespaces: tuple[str, ...] = ()
+    """Where the selected Services or Pods are; empty: the target's namespace."""
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    context: str
+    namespace: str
+    rule_labels: Mapping[str, str]
+    monitor_labels: Mapping[str, str]
+    alertmanager_config_labels: Mapping[str, str]
+    grafana: str
+    """configmaps (dashboards for the Grafana sidecar) or provider (the Grafana provider, grafana.url)."""
+    dashboard_labels: Mapping[str, str]
+    monitors: tuple[Monitor, ...] = ()
+
+
+# Long-term stores (stacks/config/remote_write.py).
+
+
+@dataclass(frozen=True)
+class RemoteWrite:
+    """One store Prometheus writes to, as prometheus.yml's remote_write entry says it."""
+
+    name: str
+    url: str
+    query_url: str = ""
+    """Where the store answers PromQL (a Grafana datasource is added for it); empty: none."""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    bearer_token: str = field(default="", repr=False)
+    write_relabel: tuple[dict[str, Any], ...] = ()
+    """write_relabel_configs entries, in Prometheus's snake_case."""
+    queue: tuple[tuple[str, Any], ...] = ()
+    """queue_config settings, in Prometheus's snake_case."""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.password or self.bearer_token)
+
+    def config(self) -> dict[str, Any]:
+        """The remote_write entry of prometheus.yml."""
+        entry: dict[str, Any] = {"name": self.name, "url": self.url}
+        if self.username or self.password:
+            entry["basic_auth"] = {"username": self.username, "password": self.password}
+        if self.bearer_token:
+            entry["authorization"] = {"type": "Bearer", "credentials": self.bearer_token}
+        if self.write_relabel:
+            entry["write_relabel_configs"] = [dict(rule) for rule in self.write_relabel]
+        if self.queue:
+            entry["queue_config"] = dict(self.queue)
+        return entry
+
+
+# The stack (stacks/config/load.py).
 
 
 @dataclass(frozen=True)

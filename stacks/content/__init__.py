@@ -13,102 +13,44 @@ for rules, Grafana's API for dashboards); what the project's checks find in it a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content.contract import check_contract
-from stacks.content.dashboard_lint import prometheus_queries
 from stacks.content.dashboards import (
-    DATASOURCE_NAMES,
-    DATASOURCE_UIDS,
-    Dashboard,
     check_unique_titles,
     check_unique_uids,
-    config_json,
     datasource_uids,
     lint_exclusions,
     load_dashboards,
 )
 from stacks.content.findings import ERROR, Finding, LintFile, summarise
-from stacks.content.grafana_rules import GrafanaRule, GrafanaRuleGroup, load_grafana_rules
+from stacks.content.grafana_rules import load_grafana_rules
 from stacks.content.log_labels import check_log_labels, check_log_services
+from stacks.content.model import RULES_LINT_FILE, Content
 from stacks.content.ownership import check_ownership
-from stacks.content.prometheus_rules import (
-    RULE_LINT_RULES,
-    RULES_LINT_FILE,
-    RuleFile,
-    check_rule_tests,
-    load_rules,
-    load_slos,
-    severity_findings,
-)
+from stacks.content.prometheus_rules import check_rule_tests, load_rules, load_slos, severity_findings
+from stacks.content.queries import prometheus_queries
+from stacks.content.rule_names import RULE_LINT_RULES
 from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
-from stacks.content.templates import NotificationTemplate, load_templates
+from stacks.content.templates import load_templates
 from stacks.errors import Problems
 from stacks.slugs import slug, slug_collisions
 
 __all__ = [
     "ALWAYS_DEPLOYED",
-    "DATASOURCE_NAMES",
-    "DATASOURCE_UIDS",
     "ROOT",
-    "Content",
-    "Dashboard",
-    "config_json",
-    "GrafanaRule",
-    "GrafanaRuleGroup",
-    "RuleFile",
+    "for_kubernetes",
     "load_content",
     "load_slos",
     "prometheus_queries",
     "select_datasources",
     "select_systems",
-    "check_exporters",
-    "check_templates",
-    "for_kubernetes",
     "slug",
     "system_of",
-    "unscraped_jobs",
 ]
-
-
-@dataclass(frozen=True)
-class Content:
-    dashboards: tuple[Dashboard, ...]
-    rule_files: tuple[RuleFile, ...]
-    grafana_rule_groups: tuple[GrafanaRuleGroup, ...] = ()
-    jobs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """System -> the scrape jobs its series come from (systems/<system>.yml), for every system declared."""
-    templates: tuple[NotificationTemplate, ...] = ()
-    """templates/*.tmpl: notification templates for Alertmanager and Grafana."""
-    warnings: tuple[str, ...] = ()
-    """The rule files' lint warnings and the imported dashboards' left out, one line each, for preview to print
-    (the dashboards' own warnings go with each dashboard)."""
-
-    @property
-    def systems(self) -> tuple[str, ...]:
-        """The declared systems the content covers: dashboard folders, rule files and Grafana rule folders.
-        Imported content belongs to none: every stack deploys it."""
-        return tuple(
-            sorted(
-                (
-                    {d.system for d in self.dashboards}
-                    | {f.system for f in self.rule_files}
-                    | {system_of(g.folder) for g in self.grafana_rule_groups}
-                )
-                & {*self.jobs, ALWAYS_DEPLOYED}
-            )
-        )
-
-    def imported(self, system: str) -> bool:
-        return system not in self.jobs and system != ALWAYS_DEPLOYED
-
-    @property
-    def folders(self) -> tuple[str, ...]:
-        """Grafana folders: one per dashboard directory, and those Grafana-managed rules live in."""
-        return tuple(sorted({d.folder for d in self.dashboards} | {g.folder for g in self.grafana_rule_groups}))
 
 
 def select_systems(content: Content, systems: tuple[str, ...]) -> Content:

@@ -1,17 +1,17 @@
 """`python -m stacks.content`: the lint rules, one a line (name, severity for a declared system's content, what it
 checks). Every finding in imported content is a warning."""
 
-from stacks.content.dashboard_lint import (
+from stacks.content.dashboard_lint import RULES
+from stacks.content.findings import ERROR, WARNING
+from stacks.content.rule_names import (
     JOB_OWNERSHIP,
     JOB_OWNERSHIP_DESCRIPTION,
     LOG_SERVICES,
     LOG_SERVICES_DESCRIPTION,
-    RULES,
+    RULE_LINT_RULES,
     TITLE_UNIQUE,
     TITLE_UNIQUE_DESCRIPTION,
 )
-from stacks.content.findings import ERROR, WARNING
-from stacks.content.prometheus_rules import RULE_LINT_RULES
 
 print("dashboards (a folder's .lint turns a rule off for some of its dashboards):")
 for rule in RULES:

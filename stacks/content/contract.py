@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import promql_parser
 
 from stacks.content.findings import ERROR, Finding, LintFile
-from stacks.content.prometheus_rules import METRICS_CONTRACT, RuleFile
-from stacks.content.systems import System
+from stacks.content.model import RuleFile, System
+from stacks.content.rule_names import METRICS_CONTRACT
 from stacks.syntax.promql import bucket_label, expression_facts, metric_name, vector_selectors
 
 

@@ -24,23 +24,20 @@ import promql_parser
 
 from stacks.content.dashboard_schema import schema_findings
 from stacks.content.findings import ERROR, WARNING, Finding
-from stacks.layout import DATASOURCE_SERVICES
+from stacks.content.queries import (
+    DATASOURCE_NAMES,
+    DATASOURCE_UIDS,
+    is_prometheus,
+    panels,
+    prometheus_queries,
+    substitute_variables,
+)
+from stacks.content.rule_names import JOB_OWNERSHIP, LOG_SERVICES, TITLE_UNIQUE
 from stacks.syntax.promql import parse_promql, promql_error, vector_selectors
 
-DATASOURCE_UIDS = {service: service for service in DATASOURCE_SERVICES}  # type -> uid
-DATASOURCE_NAMES = {service.capitalize(): service for service in DATASOURCE_SERVICES}  # name -> uid
 BUILTIN_DATASOURCES = {"-- Grafana --", "-- Mixed --", "-- Dashboard --", "grafana"}
 # Panel types that show no query results (text, links, lists of dashboards or alerts).
 _PANELS_WITHOUT_QUERIES = {"row", "text", "news", "dashlist", "welcome", "annolist", "alertlist", "gettingstarted"}
-# Grafana's own variables, replaced by representative values before a PromQL expression is parsed.
-_GRAFANA_VARIABLES = {
-    "__rate_interval": "1m",
-    "__interval": "1m",
-    "__range": "1h",
-    "__interval_ms": "60000",
-    "__range_s": "3600",
-    "__range_ms": "3600000",
-}
 
 
 @dataclass(frozen=True)
@@ -77,16 +74,6 @@ class Dashboard:
         return _datasource_problem(ref, self.variables, self.inputs)
 
 
-def panels(model: dict, path: str = "$") -> Iterator[tuple[str, dict]]:
-    """Every panel with its JSON path, including those inside rows (new and old schema)."""
-    for key in ("panels", "rows"):
-        for i, panel in enumerate(model.get(key) or []):
-            if isinstance(panel, dict):
-                where = f"{path}.{key}[{i}]"
-                yield where, panel
-                yield from panels(panel, where)
-
-
 def _datasource_problem(ref: Any, variables: set[str], inputs: set[str]) -> str | None:
     """Why a datasource reference would not resolve in Grafana, or None when it does."""
     if ref is None:
@@ -120,17 +107,6 @@ def _variable_problem(ref: str, variables: set[str], inputs: set[str]) -> str | 
     return f"{ref} is neither a datasource template variable nor an __inputs entry"
 
 
-def prometheus_queries(model: dict) -> Iterator[tuple[str, str]]:
-    """(JSON path, PromQL with Grafana's variables substituted) of every Prometheus query in a dashboard."""
-    templating = (model.get("templating") or {}).get("list") or []
-    variables = {v.get("name") for v in templating if isinstance(v, dict)}
-    for where, panel in panels(model):
-        for j, target in enumerate(panel.get("targets") or []):
-            expr = target.get("expr") if isinstance(target, dict) else None
-            if isinstance(expr, str) and expr.strip() and is_prometheus(panel, target):
-                yield f"{where}.targets[{j}].expr", substitute_variables(expr, variables)
-
-
 def _overlaps(panels: list) -> list[tuple[str, str]]:
     """Top-level panels whose gridPos rectangles overlap (Grafana would push one of them down)."""
     boxes = []
@@ -144,31 +120,6 @@ def _overlaps(panels: list) -> list[tuple[str, str]]:
             if x1 < u2 and u1 < x2 and y1 < v2 and v1 < y2:
                 found.append((f"$.panels[{j}].gridPos", f"overlaps $.panels[{i}].gridPos"))
     return found
-
-
-def is_prometheus(panel: dict, target: dict) -> bool:
-    return datasource_of(panel, target) == "prometheus"
-
-
-def datasource_of(panel: dict, target: dict) -> str | None:
-    """The provisioned datasource (its uid and type) a query runs on, or None for another or a variable."""
-    for ref in (target.get("datasource"), panel.get("datasource")):
-        if isinstance(ref, dict) and (ref.get("type") or ref.get("uid")):
-            kind = ref.get("type") or ref.get("uid")
-            return kind if kind in DATASOURCE_UIDS else None
-        if isinstance(ref, str):
-            return DATASOURCE_NAMES.get(ref, ref if ref in DATASOURCE_UIDS else None)
-    return "prometheus"  # the default datasource
-
-
-def substitute_variables(expr: str, variables: set[str] | None = None) -> str:
-    """Replace Grafana variables with values the PromQL parser accepts ($job -> 'job' in a selector)."""
-
-    def value(match: re.Match) -> str:
-        name = match.group(1) or match.group(2)
-        return _GRAFANA_VARIABLES.get(name, name)
-
-    return re.sub(r"\$\{([A-Za-z0-9_]+)(?::[a-z]+)?\}|\$([A-Za-z0-9_]+)", value, expr)
 
 
 # ---------------------------------------------------------------- the rules
@@ -330,18 +281,6 @@ RULES = (
         _datasources_by_uid,
     ),
 )
-# Checked over the whole content (it needs every system's jobs: stacks/content/ownership.py), and turned off per
-# dashboard by a .lint file as the rules above are.
-JOB_OWNERSHIP = "job-ownership"
-JOB_OWNERSHIP_DESCRIPTION = "Every query selects its own system's scrape jobs and no other system's (systems/)."
-LOG_SERVICES = "log-services"
-LOG_SERVICES_DESCRIPTION = (
-    "Every `service` a log query compares with, its variables' values included, is a compose service of its "
-    "system or the stack's (systems/<system>.yml services)."
-)
-# Checked over a folder's dashboards, a warning for every dashboard (Grafana 13 takes two of one title in a folder).
-TITLE_UNIQUE = "title-unique"
-TITLE_UNIQUE_DESCRIPTION = "No two dashboards of one title in a folder."
 RULE_NAMES = (*(rule.name for rule in RULES), JOB_OWNERSHIP, LOG_SERVICES, TITLE_UNIQUE)
 
 

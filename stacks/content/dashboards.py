@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content.dashboard_lint import DATASOURCE_NAMES, DATASOURCE_UIDS, RULE_NAMES, TITLE_UNIQUE, lint
+from stacks.content.dashboard_lint import RULE_NAMES, lint
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile, summarise
+from stacks.content.model import LINT_FILE, Dashboard, dashboard_lint_file
+from stacks.content.queries import DATASOURCE_NAMES, DATASOURCE_UIDS
+from stacks.content.rule_names import TITLE_UNIQUE
 from stacks.errors import Problems, Reader
 from stacks.grafana_names import is_grafana_uid
 from stacks.slugs import slug
@@ -18,43 +20,6 @@ from stacks.syntax.yaml_io import load_yaml
 # What Grafana's dashboard API refuses (docs/content.md, "Dashboards", cites where): these stop preview for every
 # dashboard, imported or not. The uid's rule is the one every Grafana uid follows (stacks/grafana_names.py).
 _MAX_TITLE = 5000
-LINT_FILE = ".lint"  # per folder: rules turned off for some of its dashboards (stacks/content/dashboard_lint.py)
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    folder: str  # the directory under dashboards/, which is the Grafana folder title
-    path: Path
-    uid: str
-    title: str
-    model: dict  # normalised: no id or version, uid pinned
-    system: str  # which system it belongs to (the `systems` stack key): the folder's, or the SLO spec's
-    warnings: tuple[str, ...] = ()
-    """Its lint warnings, one line per rule (stacks/content/findings.py), printed by preview."""
-    source: str = ""
-    """Where it comes from, for problems: dashboards/<Folder>/<file>.json, or the SLO spec that makes it."""
-    excluded_rules: frozenset[str] = frozenset()
-    """Lint rules its folder's .lint file turns off for it."""
-    strict: bool = True
-    """A declared system's (systems/): lint errors stop preview. An imported one's findings are all warnings."""
-
-    @property
-    def lint_file(self) -> LintFile:
-        return dashboard_lint_file(self.source, self.path)
-
-    @property
-    def config_json(self) -> str:
-        return config_json(self.model)
-
-
-def config_json(model: dict) -> str:
-    """A dashboard model as the provider sends it. Sorted keys and no whitespace: the same file always sends the
-    same text."""
-    return json.dumps(model, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def dashboard_lint_file(source: str, path: Path) -> LintFile:
-    return LintFile(source, f"{source.rpartition('/')[0]}/{LINT_FILE}", "dashboards", path.name)
 
 
 def load_dashboards(

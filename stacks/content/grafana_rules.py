@@ -3,45 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content.dashboards import DATASOURCE_UIDS
+from stacks.content.model import GrafanaRule, GrafanaRuleGroup
+from stacks.content.queries import DATASOURCE_UIDS
 from stacks.errors import Problems, Reader
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import promql_error
 from stacks.syntax.yaml_io import load_yaml
-
-
-@dataclass(frozen=True)
-class GrafanaRule:
-    """A Grafana-managed alert rule: one query and a threshold on it."""
-
-    alert: str
-    datasource: str  # uid
-    expr: str
-    op: str  # ">" or "<"
-    threshold: float
-    for_: str
-    labels: tuple[tuple[str, str], ...]
-    annotations: tuple[tuple[str, str], ...]
-    no_data_state: str
-
-
-@dataclass(frozen=True)
-class GrafanaRuleGroup:
-    path: Path
-    name: str
-    folder: str
-    interval_seconds: int
-    rules: tuple[GrafanaRule, ...]
-
-    @property
-    def system(self) -> str:
-        """The system its folder is (Platform: platform), as a dashboard folder's."""
-        return system_of(self.folder)
-
 
 _CONDITION = re.compile(r"^\s*([<>])\s*(-?\d+(\.\d+)?)\s*$")
 _NO_DATA_STATES = ("NoData", "Alerting", "OK", "KeepLast")

@@ -17,12 +17,11 @@ from pathlib import Path
 import promql_parser
 
 from stacks.content._names import relative
-from stacks.content.dashboard_lint import LOG_SERVICES, datasource_of, panels, substitute_variables
-from stacks.content.dashboards import Dashboard
 from stacks.content.findings import ERROR, Finding, LintFile
-from stacks.content.grafana_rules import GrafanaRuleGroup
+from stacks.content.model import PLATFORM, Dashboard, GrafanaRuleGroup, System
 from stacks.content.ownership import VARIABLE_IN_STRING, JobIndex, variable_domains, variables_in_strings
-from stacks.content.systems import PLATFORM, System
+from stacks.content.queries import datasource_of, panels, substitute_variables
+from stacks.content.rule_names import LOG_SERVICES
 from stacks.errors import Problems
 from stacks.layout import LOG_JOB, LOG_LABELS, LOG_LEVELS, LOG_STREAMS
 from stacks.syntax.promql import expression_facts

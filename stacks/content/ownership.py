@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from stacks.content.dashboard_lint import JOB_OWNERSHIP, datasource_of, panels, substitute_variables
-from stacks.content.dashboards import Dashboard
 from stacks.content.findings import ERROR, Finding, LintFile
-from stacks.content.prometheus_rules import RuleFile
-from stacks.content.systems import System
+from stacks.content.model import Dashboard, RuleFile, System
+from stacks.content.queries import datasource_of, panels, substitute_variables
+from stacks.content.rule_names import JOB_OWNERSHIP
 from stacks.syntax.promql import expression_facts
 
 _SYNTHETIC = {"ALERTS", "ALERTS_FOR_STATE"}  # written by Prometheus itself, labelled by the alert rule

@@ -4,62 +4,19 @@ the promtool test files' references."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from stacks import slo
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content.dashboard_lint import JOB_OWNERSHIP
-from stacks.content.dashboards import Dashboard, build_dashboard
+from stacks.content.dashboards import build_dashboard
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile
+from stacks.content.model import Dashboard, RuleFile
+from stacks.content.rule_names import ALERT_SEVERITY
 from stacks.errors import Problems, Reader
 from stacks.slo_dashboard import slo_dashboard
 from stacks.syntax.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
 from stacks.syntax.promql import expression_labels, promql_error
 from stacks.syntax.yaml_io import load_yaml, to_yaml
-
-
-@dataclass(frozen=True)
-class RuleFile:
-    path: Path
-    """The file in rules/, or for generated rules the spec they come from (rules/slos/*.yml)."""
-    name: str
-    """The file name in the Prometheus container's rules directory."""
-    system: str
-    text: str
-    groups: tuple[str, ...]
-    alerts: tuple[str, ...]
-    label_names: frozenset[str] = frozenset()
-    """Labels its alerts may carry: set by the rule, or kept from the series the expression reads."""
-    source: str = ""
-    """Where its rules are, for problems: rules/x.yml, or the SLO spec with "(generated rules)"."""
-    expressions: tuple[tuple[int, str], ...] = ()
-    """(line, PromQL) of every rule."""
-    records: tuple[str, ...] = ()
-    """The series its recording rules write."""
-    alert_expressions: tuple[str, ...] = ()
-    """The PromQL of its alerting rules."""
-    missing_severity: tuple[tuple[int, str], ...] = ()
-    """(line, alert) of its alerts without a severity label (lint rule alert-severity)."""
-    alert_labels: tuple[tuple[int, str, tuple[tuple[str, str], ...]], ...] = ()
-    """(line, alert, the labels it sets: its group's and its own) of its alerting rules."""
-
-    @property
-    def lint_file(self) -> LintFile:
-        return LintFile(self.source, RULES_LINT_FILE, "files", self.path.name)
-
-
-RULES_LINT_FILE = "rules/.lint"  # rule-file lint rules turned off for some files, as a dashboard folder's .lint does
-ALERT_SEVERITY = "alert-severity"
-METRICS_CONTRACT = "metrics-contract"  # stacks/content/contract.py
-SILENCE_ALERTS = "silence-alerts"  # stacks/content/silence.py
-# The rule-file lint rules, checked for the declared systems (a warning in imported rules: alert-severity only).
-RULE_LINT_RULES = {
-    ALERT_SEVERITY: "Every alert has a severity label: the routes are keyed on it.",
-    JOB_OWNERSHIP: "Every selector reads its own system's scrape jobs and no other system's (systems/).",
-    METRICS_CONTRACT: "Histograms, buckets and quantile thresholds a rule reads are in its system's contract.",
-    SILENCE_ALERTS: "Every job of the system has an alert for its target down and one for it missing.",
-}
 
 
 def severity_findings(rule_files: Iterable[RuleFile], declared: Iterable[str]) -> list[tuple[LintFile, Finding]]:

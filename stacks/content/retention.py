@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stacks.content._names import system_of
-from stacks.content.dashboard_lint import panels, prometheus_queries
+from stacks.content.queries import panels, prometheus_queries
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import lookback_seconds
 
 if TYPE_CHECKING:
-    from stacks.content import Content
+    from stacks.content.model import Content
 
 # The retention of a stack whose content reads no further back: Prometheus' own default.
 RETENTION_FLOOR = "15d"

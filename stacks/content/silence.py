@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from stacks.content._names import ALWAYS_DEPLOYED
 from stacks.content.findings import ERROR, Finding, LintFile
+from stacks.content.model import RULES_LINT_FILE, RuleFile, System
 from stacks.content.ownership import JobIndex
-from stacks.content.prometheus_rules import RULES_LINT_FILE, SILENCE_ALERTS, RuleFile
-from stacks.content.systems import System
+from stacks.content.rule_names import SILENCE_ALERTS
 from stacks.layout import METRIC_AGENTS
 from stacks.syntax.promql import expression_facts
 

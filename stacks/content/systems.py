@@ -7,64 +7,14 @@ deploys as the servers take it. The platform's jobs are the stack's own services
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
+from stacks.content._names import ROOT, relative, system_of
+from stacks.content.model import PLATFORM, Metric, System
 from stacks.errors import Problems, Reader
-from stacks.layout import JOB_NAME, METRIC_AGENTS, SERVICES
+from stacks.layout import JOB_NAME
 from stacks.syntax.yaml_io import load_yaml
 
-
-@dataclass(frozen=True)
-class Metric:
-    """One metric of a system's contract: what its applications expose, as the seeds define it."""
-
-    name: str
-    """The base name (a histogram's without _bucket, _sum and _count)."""
-    kind: str
-    """counter, gauge, histogram or summary."""
-    jobs: tuple[str, ...]
-    """The scrape jobs that expose it."""
-    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Each label with a few of the values the application gives it."""
-    buckets: tuple[float, ...] = ()
-    """A histogram's finite bucket boundaries, ascending."""
-    idle: float | None = None
-    """On a healthy system at rest, a gauge's value or a counter's rate per second (what the test workload's
-    quiet mode serves): what the rules must not alert on."""
-
-
-@dataclass(frozen=True)
-class System:
-    name: str
-    jobs: tuple[str, ...]
-    """The scrape jobs its series come from."""
-    metrics: tuple[Metric, ...] = ()
-    """Its metrics contract."""
-    services: tuple[str, ...] = ()
-    """The compose services its containers run as: the `service` label of its log streams."""
-
-    @property
-    def histograms(self) -> dict[str, tuple[float, ...]]:
-        """Histogram -> its finite bucket boundaries."""
-        return {m.name: m.buckets for m in self.metrics if m.kind == "histogram"}
-
-    @property
-    def declared_in(self) -> str:
-        return f"systems/{self.name}.yml"
-
-    @property
-    def job_matcher(self) -> str:
-        """A matcher that selects its jobs and no other."""
-        return f'job="{self.jobs[0]}"' if len(self.jobs) == 1 else f'job=~"{"|".join(self.jobs)}"'
-
-
-# The platform watches the stack itself and its hosts: Prometheus scrapes each service and each host agent under its
-# name (stacks/render/prometheus.py), and each runs as the compose service of that name (stacks/resources/service.py,
-# stacks/resources/host_agents.py).
-_PLATFORM_JOBS = (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS))
-PLATFORM = System(ALWAYS_DEPLOYED, _PLATFORM_JOBS, services=_PLATFORM_JOBS)
 _KINDS = ("counter", "gauge", "histogram", "summary")
 # The stack's exporters run as the compose service of their job, <system>-<kind>-exporter
 # (stacks/resources/exporter.py).

@@ -10,10 +10,10 @@ Preview checks both.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from stacks.content._names import ROOT, relative
+from stacks.content.model import NotificationTemplate
 from stacks.errors import Problems
 from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, template_error, template_names
 
@@ -39,25 +39,6 @@ ALERTMANAGER_TEMPLATES = frozenset(
     | {"webex.default.message"}
     | {f"wechat.default.{n}" for n in ("agent_id", "message", "to_party", "to_tag", "to_user")}
 )
-
-
-@dataclass(frozen=True)
-class NotificationTemplate:
-    path: Path
-    source: str
-    """templates/<file>.tmpl, for problems."""
-    text: str
-    defined: frozenset[str]
-    used: frozenset[str]
-
-    @property
-    def file_name(self) -> str:
-        return self.path.name
-
-    @property
-    def name(self) -> str:
-        """Grafana's message template name: the file's stem."""
-        return self.path.stem
 
 
 def load_templates(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[NotificationTemplate, ...]:

@@ -12,16 +12,12 @@ where the daemon lacks CAP_SYS_RESOURCE), which its metrics here do not need.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from stacks.config.hosts import HostSettings
-from stacks.config.settings import StackSettings
+from stacks.config.settings import HostSettings, StackSettings
 from stacks.layout import (
     CADVISOR,
     DOCKER_SOCKET,
     HOST_LABEL,
     LOG_AGENT,
-    METRIC_AGENTS,
     NODE_EXPORTER,
     OWN_HOST_ADDRESS,
 )
@@ -108,17 +104,3 @@ def agent_specs(host: HostSettings, settings: StackSettings) -> list[ContainerSp
             )
         )
     return specs
-
-
-def agent_scrape_jobs(hosts: Sequence[HostSettings]) -> list[dict]:
-    """One job per metric agent, a static target per host that runs it, labelled with the host's name."""
-    jobs = []
-    for agent in METRIC_AGENTS:
-        targets = [
-            {"targets": [host.target(agent.name)], "labels": {"host": host.name}}
-            for host in hosts
-            if agent.name in host.agents
-        ]
-        if targets:
-            jobs.append({"job_name": agent.name, "static_configs": targets})
-    return jobs

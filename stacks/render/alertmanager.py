@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stacks.config.alerting import Alerting, InhibitRule, Route
-from stacks.config.receivers import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Receiver
-from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.config.settings import (
+    EMAIL_FIELDS,
+    PAGERDUTY_FIELDS,
+    SLACK_FIELDS,
+    Alerting,
+    InhibitRule,
+    Receiver,
+    Route,
+    StackSettings,
+)
+from stacks.content.model import Content
 from stacks.layout import ALERTMANAGER
 from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
 from stacks.syntax.yaml_io import to_yaml

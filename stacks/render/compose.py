@@ -10,7 +10,7 @@ password, receiver URLs): write them only to a private directory.
 from __future__ import annotations
 
 from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.content.model import Content
 from stacks.layout import COMPOSE_SERVICE_LABEL, HEALTHCHECK, LOG_OPTIONS, STOP_GRACE_SECONDS
 from stacks.outputs import network_name
 from stacks.render.agents import agent_specs

@@ -14,7 +14,7 @@ from stacks.render.spec import ContainerSpec
 
 if TYPE_CHECKING:
     from stacks.config.settings import StackSettings
-    from stacks.content import Content
+    from stacks.content.model import Content
 
 # Each service's renderer, by the service's name (stacks/layout.py SERVICES).
 RENDERERS: dict[str, Callable[[StackSettings, Content, str | None], ContainerSpec]] = {

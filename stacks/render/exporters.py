@@ -4,7 +4,7 @@ The upstream images are built FROM scratch, with nothing to run a healthcheck.""
 
 from __future__ import annotations
 
-from stacks.config.scraping import ExporterSettings
+from stacks.config.settings import ExporterSettings
 from stacks.layout import EXPORTER_PORTS
 from stacks.render.spec import ContainerSpec
 from stacks.versions import EXPORTER_IMAGES
@@ -26,11 +26,3 @@ def exporter_spec(exporter: ExporterSettings, name_prefix: str) -> ContainerSpec
         port=EXPORTER_PORTS[exporter.kind],
         on_network=True,
     )
-
-
-def exporter_scrape_jobs(exporters: tuple[ExporterSettings, ...]) -> list[dict]:
-    """One scrape job per exporter, on the stack network under its job name."""
-    return [
-        {"job_name": exporter.job, "static_configs": [{"targets": [f"{exporter.job}:{EXPORTER_PORTS[exporter.kind]}"]}]}
-        for exporter in exporters
-    ]

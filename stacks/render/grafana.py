@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stacks.config.settings import StackSettings
-from stacks.content import Content, GrafanaRule
+from stacks.content.model import Content, GrafanaRule
 from stacks.layout import GRAFANA
 from stacks.render.spec import ContainerSpec, service_spec
 

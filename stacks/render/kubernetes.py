@@ -19,11 +19,19 @@ from dataclasses import dataclass
 
 import yaml
 
-from stacks.config.alerting import Alerting, InhibitRule, Matcher
-from stacks.config.kubernetes import KubernetesSettings, Monitor
-from stacks.config.receivers import EMAIL_FIELDS, PAGERDUTY_FIELDS, SLACK_FIELDS, Receiver
-from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.config.settings import (
+    EMAIL_FIELDS,
+    PAGERDUTY_FIELDS,
+    SLACK_FIELDS,
+    Alerting,
+    InhibitRule,
+    KubernetesSettings,
+    Matcher,
+    Monitor,
+    Receiver,
+    StackSettings,
+)
+from stacks.content.model import Content
 from stacks.outputs import LABELS
 from stacks.render.alertmanager import route_tree, target_fields
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.content.model import Content
 from stacks.layout import LOKI
 from stacks.render.spec import ContainerSpec, service_spec
 from stacks.syntax.yaml_io import to_yaml

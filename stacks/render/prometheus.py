@@ -5,14 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from stacks.config.scraping import APP_DISCOVERY_JOB
-from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.config.settings import ExporterSettings, HostSettings, StackSettings
+from stacks.content.model import Content
 from stacks.content.retention import content_retention
-from stacks.layout import ALERTMANAGER, DOCKER_SOCKET, PROMETHEUS, RULES_DIR, SERVICES
+from stacks.layout import (
+    ALERTMANAGER,
+    APP_DISCOVERY_JOB,
+    DOCKER_SOCKET,
+    EXPORTER_PORTS,
+    METRIC_AGENTS,
+    PROMETHEUS,
+    RULES_DIR,
+    SERVICES,
+)
 from stacks.outputs import LABELS, network_name
-from stacks.render.agents import agent_scrape_jobs
-from stacks.render.exporters import exporter_scrape_jobs
 from stacks.render.spec import ContainerSpec, ReloadSpec, service_spec
 from stacks.syntax.yaml_io import to_yaml
 
@@ -156,3 +162,25 @@ def container_spec(settings: StackSettings, content: Content, docker_socket_grou
             failure_log="Error reloading config",
         ),
     )
+
+
+def agent_scrape_jobs(hosts: Sequence[HostSettings]) -> list[dict]:
+    """One job per metric agent, a static target per host that runs it, labelled with the host's name."""
+    jobs = []
+    for agent in METRIC_AGENTS:
+        targets = [
+            {"targets": [host.target(agent.name)], "labels": {"host": host.name}}
+            for host in hosts
+            if agent.name in host.agents
+        ]
+        if targets:
+            jobs.append({"job_name": agent.name, "static_configs": targets})
+    return jobs
+
+
+def exporter_scrape_jobs(exporters: tuple[ExporterSettings, ...]) -> list[dict]:
+    """One scrape job per exporter, on the stack network under its job name."""
+    return [
+        {"job_name": exporter.job, "static_configs": [{"targets": [f"{exporter.job}:{EXPORTER_PORTS[exporter.kind]}"]}]}
+        for exporter in exporters
+    ]

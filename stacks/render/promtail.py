@@ -7,9 +7,8 @@ the entry's time is the application's, from its JSON line (slog's `time`, zap's 
 
 from __future__ import annotations
 
-from stacks.config.hosts import HostSettings
-from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.config.settings import HostSettings, StackSettings
+from stacks.content.model import Content
 from stacks.layout import DOCKER_SOCKET, LOG_JOB, LOKI, PROMTAIL
 from stacks.render.spec import ContainerSpec, service_spec
 from stacks.syntax.yaml_io import to_yaml

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_docker as docker
 
 from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.content.model import Content
 from stacks.layout import COMPOSE_PROJECT_LABEL
 from stacks.outputs import network_name, stack_outputs
 from stacks.render.agents import agent_specs

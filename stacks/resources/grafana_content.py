@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumiverse_grafana as grafana
 
-from stacks.config.alerting import Alerting, Matcher, Route
-from stacks.config.receivers import Receiver
-from stacks.config.settings import StackSettings
-from stacks.content import DATASOURCE_NAMES, Content, Dashboard, GrafanaRule, GrafanaRuleGroup, config_json, slug
-from stacks.content.templates import NotificationTemplate
+from stacks.config.settings import Alerting, Matcher, Receiver, Route, StackSettings
+from stacks.content.model import Content, Dashboard, GrafanaRule, GrafanaRuleGroup, NotificationTemplate, config_json
+from stacks.content.queries import DATASOURCE_NAMES
 from stacks.grafana_names import GrafanaNames, inhibition_uid, store_uid
 from stacks.layout import SERVICE_BY_NAME
 from stacks.render.grafana import GRAFANA_EMAIL, GRAFANA_PAGERDUTY, GRAFANA_SLACK, grafana_fields, grafana_rule_queries
+from stacks.slugs import slug
 
 # Alerting content is locked against edits in Grafana's UI (see the module docstring).
 DISABLE_PROVENANCE = False

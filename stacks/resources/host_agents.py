@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_docker as docker
 
-from stacks.config.hosts import HostSettings
+from stacks.config.settings import HostSettings
 from stacks.render.spec import ContainerSpec
 from stacks.resources.container import data_volume, docker_container
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as kubernetes
 
 from stacks.config.settings import StackSettings
-from stacks.content import Content
+from stacks.content.model import Content
 from stacks.render.kubernetes import (
     KubeObject,
     alertmanager_config,

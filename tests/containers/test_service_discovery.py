@@ -13,7 +13,7 @@ from polling import wait_for
 
 from offline.images.local_builds import local_images
 from stacks.config.load import load_settings
-from stacks.config.scraping import APP_DISCOVERY_JOB
+from stacks.layout import APP_DISCOVERY_JOB
 from stacks.outputs import network_name
 from stacks.render.prometheus import render_prometheus_config
 

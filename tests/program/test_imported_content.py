@@ -15,8 +15,8 @@ from repo import CORPUS
 
 from stacks.content import load_content
 from stacks.content.contract import contract_problems
+from stacks.content.model import PLATFORM, System
 from stacks.content.ownership import JobIndex, selector_problems
-from stacks.content.systems import PLATFORM, System
 from stacks.errors import InputError
 from stacks.syntax.promql import expression_facts, promql_error
 

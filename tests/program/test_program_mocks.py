@@ -15,10 +15,10 @@ from repo import ROOT
 
 from stacks import outputs as contract
 from stacks.config.load import load_settings
-from stacks.config.scraping import APP_DISCOVERY_JOB
-from stacks.content import Content, load_content, select_systems, slug
+from stacks.content import load_content, select_systems, slug
+from stacks.content.model import Content
 from stacks.errors import InputError
-from stacks.layout import DOCKER_SOCKET, SERVICES
+from stacks.layout import APP_DISCOVERY_JOB, DOCKER_SOCKET, SERVICES
 from stacks.versions import IMAGES
 
 CONFIG_RELOAD = "pulumi-python:dynamic/monitoring:ConfigReload"

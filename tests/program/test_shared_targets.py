@@ -11,7 +11,7 @@ from conftest import STACKS, configured_stack
 from mockstack import run_program
 from rendering import stack_settings
 
-from stacks.config.scraping import ScrapeTarget
+from stacks.config.settings import ScrapeTarget
 from stacks.preflight import shared_target_warnings
 
 

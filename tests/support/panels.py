@@ -83,7 +83,7 @@ def interpolate(expr: str, values: dict[str, str]) -> str:
 
 def prometheus_targets(model: dict) -> Iterator[tuple[str, dict, dict]]:
     """(JSON path, panel, target) of every Prometheus query of a dashboard."""
-    from stacks.content.dashboard_lint import datasource_of, panels
+    from stacks.content.queries import datasource_of, panels
 
     for where, panel in panels(model):
         for j, target in enumerate(panel.get("targets") or []):

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from stacks.content.systems import Metric, load_systems, parse_metrics
+from stacks.content.model import Metric
+from stacks.content.systems import load_systems, parse_metrics
 from stacks.errors import Problems, Reader
 from stacks.syntax.promql import bucket_label, go_float
 

@@ -13,9 +13,8 @@ from repo import ROOT, declared_rule_files
 from routing import route_test, routing_rows
 from servers import stack_release
 
-from stacks.config.scraping import APP_DISCOVERY_JOB
 from stacks.content import load_content, select_systems
-from stacks.layout import RULES_DIR
+from stacks.layout import APP_DISCOVERY_JOB, RULES_DIR
 
 pytestmark = pytest.mark.tools
 RULE_FILES = sorted(ROOT.glob("rules/*.yml"))

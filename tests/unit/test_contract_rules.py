@@ -12,7 +12,7 @@ from repo import ROOT
 
 from stacks.content import load_content
 from stacks.content.contract import contract_problems
-from stacks.content.systems import Metric, System
+from stacks.content.model import Metric, System
 from stacks.errors import InputError
 from stacks.syntax.promql import bucket_label, go_float
 

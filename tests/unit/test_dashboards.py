@@ -17,7 +17,8 @@ from mockstack import run_program, unwrap
 from repo import FIXTURES, ROOT
 
 from stacks.content import load_content
-from stacks.content.dashboard_lint import LOG_SERVICES_DESCRIPTION, RULE_NAMES, RULES, lint
+from stacks.content.dashboard_lint import RULE_NAMES, RULES, lint
+from stacks.content.rule_names import LOG_SERVICES_DESCRIPTION
 from stacks.errors import InputError
 
 PROMETHEUS = {"type": "prometheus", "uid": "prometheus"}

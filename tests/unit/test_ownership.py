@@ -18,8 +18,8 @@ from mockstack import Recorder, run_program
 from repo import ROOT, declared_rule_files
 
 from stacks.content import load_content
+from stacks.content.model import PLATFORM, System
 from stacks.content.ownership import JobIndex, selector_problems
-from stacks.content.systems import PLATFORM, System
 from stacks.errors import InputError
 
 KERP = System("kerp", ("kerp-api",))

@@ -9,7 +9,7 @@ from rendering import assert_matches_golden, rendered_files, stack_settings
 from repo import GOLDEN, ROOT
 
 from stacks.config.load import load_settings
-from stacks.config.scraping import APP_DISCOVERY_JOB
+from stacks.layout import APP_DISCOVERY_JOB
 from stacks.render.kubernetes import alertmanager_config, manifest, monitors
 from stacks.render.loki import render_loki_config
 from stacks.render.prometheus import render_prometheus_config

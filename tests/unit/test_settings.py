@@ -6,11 +6,11 @@ import pytest
 from conftest import TEST_SECRETS, configured_stack, fake_group
 from rendering import stack_settings
 
-from stacks.config.alerting import Matcher
 from stacks.config.load import load_settings
-from stacks.config.scraping import APP_DISCOVERY_JOB, AppDiscoverySettings
+from stacks.config.settings import AppDiscoverySettings, Matcher
 from stacks.environment import docker_socket_group
 from stacks.errors import InputError
+from stacks.layout import APP_DISCOVERY_JOB
 from stacks.syntax.durations import canonical_duration, parse_duration
 from stacks.versions import IMAGES
 
