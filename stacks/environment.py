@@ -12,19 +12,19 @@ from pathlib import Path
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from stacks.config.load import load_settings
 from stacks.config.schema import PROJECT_FILE
 from stacks.config.settings import StackSettings
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET
 
 
-def read_settings() -> StackSettings:
-    """The stack settings from the engine's config (or set_all_config under mocks), validated."""
+def read_config() -> tuple[dict[str, str], frozenset[str]]:
+    """The stack's config as the engine gives it (or set_all_config under mocks), and which keys are secrets: what
+    stacks/config/load.py `load_settings` validates."""
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = {key for key in raw if runtime_config.is_config_secret(key)}
     secret_keys |= set(runtime_config.get_config_secret_keys_env())
-    return load_settings(raw, frozenset(secret_keys))
+    return raw, frozenset(secret_keys)
 
 
 def docker_socket_group(

@@ -1,5 +1,6 @@
 """Checks of a stack's settings against the content it deploys and the project's other stack files, before anything
 is registered: the one module that reads both (stacks/config/settings.py and stacks/content/ never import each other).
+`checked_content` runs them all, in the order preview reports them.
 
 Routes: a route no alert can reach (a warning), and a declared alert whose severity no route compares with, which
 falls to a route's own receiver (an error). Templates every receiver field runs, exporters of deployed systems'
@@ -26,7 +27,10 @@ from pathlib import Path
 import yaml
 
 from stacks.config.alerting import template_fields
+from stacks.config.grafana import grafana_warnings
+from stacks.config.scraping import label_warnings
 from stacks.config.settings import Alerting, Matcher, Route, StackSettings
+from stacks.content import for_kubernetes, select_datasources, select_systems
 from stacks.content._names import ROOT
 from stacks.content.log_labels import loki_queries
 from stacks.content.model import Content
@@ -35,10 +39,54 @@ from stacks.content.templates import undefined_templates
 from stacks.errors import InputError, Problems
 from stacks.grafana_names import GrafanaNames, inhibition_uid, store_uid, uid_problems
 from stacks.layout import OWN_HOST_ADDRESS
+from stacks.render.kubernetes import CONFIGMAP_LIMIT, oversized_dashboards
 from stacks.slugs import slug
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.go_regexp import compile_go_regexp
 from stacks.syntax.promql import expression_labels
+
+
+def checked_content(settings: StackSettings, content: Content, stack: str) -> tuple[Content, list[str]]:
+    """The content this stack deploys (its systems', its datasources'), checked against its settings: raises
+    InputError on what the servers or the project's own checks refuse, else returns it with the warnings preview
+    prints."""
+    content = select_systems(content, settings.systems)
+    if settings.kubernetes:  # the platform's content watches the Docker stack's own containers
+        content = for_kubernetes(content)
+    short_retention, retention_warnings = retention_findings(settings, content)
+    if short_retention:
+        raise InputError(short_retention)
+    # The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
+    # (docs/kubernetes.md, "Pointing it at kube-prometheus-stack").
+    sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.grafana == "configmaps"
+    if settings.grafana_content and not sidecar_dashboards:
+        content = select_datasources(content, set(settings.datasource_urls))
+    check_exporters(content, settings.exporters)
+    check_templates(content, settings.alerting, carried=settings.kubernetes is None)
+    unrouted = unrouted_severities(settings.alerting.route, content)
+    if unrouted:
+        raise InputError(unrouted)
+    warnings = route_warnings(settings.alerting.route, content, external_labels={"environment"})
+    scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
+    if settings.kubernetes:
+        scraped |= {monitor.job for monitor in settings.kubernetes.monitors}
+        if settings.grafana_content and sidecar_dashboards:
+            too_large = oversized_dashboards(content)
+            if too_large:
+                raise InputError(
+                    [f"{source}: {size} bytes, over a ConfigMap's {CONFIGMAP_LIMIT}" for source, size in too_large]
+                )
+    warnings += unscraped_jobs(content, scraped, settings.app_discovery.enabled)
+    warnings += label_warnings(settings.scrape_targets)
+    warnings += log_source_warnings(settings, content)
+    warnings += retention_warnings
+    warnings += shared_target_warnings(settings, stack)
+    check_grafana_names(settings, content)
+    warnings += grafana_warnings(settings, grafana_rules=bool(content.grafana_rule_groups))
+    warnings += content.warnings
+    if settings.grafana_content:  # the dashboards' lint warnings, for the dashboards this stack deploys
+        warnings += [warning for dashboard in content.dashboards for warning in dashboard.warnings]
+    return content, warnings
 
 
 def retention_findings(settings: StackSettings, content: Content) -> tuple[list[str], list[str]]:
