@@ -98,6 +98,20 @@ def test_node_exporter_and_cadvisor_listen_on_the_hosts_address_in_its_network()
     assert agents(program, "db-1")["node-exporter"]["command"][1] == "--web.listen-address=10.0.0.6:9100"
 
 
+def test_every_agent_is_labelled_with_its_host_and_waited_for_two_minutes_until_healthy():
+    """The host label is how a host's agents are found (`docker ps --filter label=monitoring.host=<host>`, as
+    tests/engine/test_two_hosts.py does); an agent that never gets healthy fails `pulumi up` after 120 s (the
+    services' containers wait 180)."""
+    program = run(HOSTS, loki={"pushUrl": PUSH_URL})
+    for host, expected in [("local", AGENTS), ("web-1", [*AGENTS, "promtail"]), ("db-1", ["node-exporter"])]:
+        containers = agents(program, host)
+        assert sorted(containers) == sorted(expected)
+        for name, container in containers.items():
+            labels = {label["label"]: label["value"] for label in container["labels"]}
+            assert labels["monitoring.host"] == host, name
+            assert (container["wait"], container["waitTimeout"]) == (True, 120), name
+
+
 def test_agents_on_an_ipv6_host_listen_where_each_takes_the_address():
     """node-exporter takes host:port ([fd00::5]:9100), cAdvisor a bare IP; their health URLs are bracketed."""
     program = run([{"name": "v6", "dockerHost": "ssh://deploy@fd00::5", "address": "fd00::5", "agents": AGENTS}])
