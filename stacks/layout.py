@@ -82,6 +82,9 @@ def healthcheck_command(service: Service) -> list[str]:
     return ["CMD", "wget", "-q", "--spider", f"http://127.0.0.1:{service.port}{service.health_path}"]
 
 
+# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
+APP_DISCOVERY_JOB = "docker-apps"
+
 # The labels of every log stream, and what the dashboards' and rules' LogQL may select on: the Promtail
 # pipeline writes them (stacks/render/promtail.py), stacks/content/log_labels.py checks the queries. The
 # seeds' own queries name others: seed 000's job="containerlogs", seed 003's compose_service, seed 002's
@@ -156,7 +159,3 @@ def published_url(bind_address: str, port: int) -> str:
 def name_prefix(configured: str, environment: str) -> str:
     """The prefix of every container, volume and network name: namePrefix, or monitoring-<environment>."""
     return configured or f"monitoring-{environment}"
-
-
-# The scrape job that discovers application containers; a static scrapeTargets job may not take its name.
-APP_DISCOVERY_JOB = "docker-apps"

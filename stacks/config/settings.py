@@ -90,11 +90,7 @@ SLACK_FIELDS = {
     "iconEmoji": "icon_emoji",
     "iconUrl": "icon_url",
 }
-
-
 EMAIL_FIELDS = {"subject": "subject", "html": "html", "text": "text"}
-
-
 PAGERDUTY_FIELDS = {
     "description": "description",
     "severity": "severity",

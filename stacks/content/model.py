@@ -215,6 +215,4 @@ class System:
 # name (stacks/render/prometheus.py), and each runs as the compose service of that name (stacks/resources/service.py,
 # stacks/resources/host_agents.py).
 _PLATFORM_JOBS = (*(service.name for service in SERVICES), *(agent.name for agent in METRIC_AGENTS))
-
-
 PLATFORM = System(ALWAYS_DEPLOYED, _PLATFORM_JOBS, services=_PLATFORM_JOBS)
