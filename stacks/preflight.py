@@ -58,8 +58,7 @@ def checked_content(settings: StackSettings, content: Content, stack: str) -> tu
         raise InputError(short_retention)
     # The datasources this stack provides. Dashboards sent as ConfigMaps read the cluster Grafana's own, by uid
     # (docs/kubernetes.md, "Pointing it at kube-prometheus-stack").
-    sidecar_dashboards = settings.kubernetes is not None and settings.kubernetes.grafana == "configmaps"
-    if settings.grafana_content and not sidecar_dashboards:
+    if settings.grafana_content and not settings.sidecar_dashboards:
         content = select_datasources(content, set(settings.datasource_urls))
     check_exporters(content, settings.exporters)
     check_templates(content, settings.alerting, carried=settings.kubernetes is None)
@@ -70,7 +69,7 @@ def checked_content(settings: StackSettings, content: Content, stack: str) -> tu
     scraped = {t.job for t in settings.scrape_targets} | {e.job for e in settings.exporters}
     if settings.kubernetes:
         scraped |= {monitor.job for monitor in settings.kubernetes.monitors}
-        if settings.grafana_content and sidecar_dashboards:
+        if settings.grafana_content and settings.sidecar_dashboards:
             too_large = oversized_dashboards(content)
             if too_large:
                 raise InputError(
@@ -125,7 +124,7 @@ def log_source_warnings(settings: StackSettings, content: Content) -> list[str]:
     if not settings.kubernetes:
         return []
     sources = [d.source for d in content.dashboards if any(loki_queries(d.model))]
-    if settings.kubernetes.grafana != "configmaps":  # ConfigMaps carry the dashboards only
+    if not settings.sidecar_dashboards:  # ConfigMaps carry the dashboards only
         loki_rules = [g for g in content.grafana_rule_groups if any(r.datasource == "loki" for r in g.rules)]
         sources += [f"rules/grafana/{g.path.name}" for g in loki_rules]
     return [

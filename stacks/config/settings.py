@@ -383,10 +383,14 @@ class StackSettings:
         return self.grafana_owns_policy and version >= INHIBITION_SINCE and self.grafana_multiple_policies and reachable
 
     @property
+    def sidecar_dashboards(self) -> bool:
+        """Dashboards go as ConfigMaps to the cluster Grafana's sidecar (kubernetes.grafana: configmaps)."""
+        return self.kubernetes is not None and self.kubernetes.grafana == "configmaps"
+
+    @property
     def external_grafana(self) -> bool:
         """The content goes through the Grafana provider to a Grafana this stack does not run."""
-        configmaps = self.kubernetes is not None and self.kubernetes.grafana == "configmaps"
-        return self.grafana_content and not self.runs("grafana") and not configmaps
+        return self.grafana_content and not self.runs("grafana") and not self.sidecar_dashboards
 
     def public_url(self, service: str) -> str:
         """Where a person on the Docker host reaches a service."""

@@ -82,7 +82,7 @@ class KubernetesStack(pulumi.ComponentResource):
         )
         self.dashboards = {}
         self.content = None
-        if settings.grafana_content and k8s.grafana == "configmaps":
+        if settings.grafana_content and settings.sidecar_dashboards:
             self.dashboards = {obj.name: register(obj) for obj in dashboard_configmaps(settings, content)}
         elif settings.external_grafana:
             self.content = GrafanaContent(
