@@ -39,6 +39,7 @@ def second_daemon():
     socket = subprocess.run(
         ["bash", "offline/docker/second.sh", "start"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()[-1]
+    remove_all_containers(socket)  # a killed run's, whose names would collide with this run's
     images = list(local_agent_images().values())
     save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
     subprocess.run(["docker", "-H", socket, "load", "-q"], stdin=save.stdout, check=True, capture_output=True)
@@ -46,7 +47,7 @@ def second_daemon():
     try:
         yield socket
     finally:
-        on_second(socket, "rm", "-f", *on_second(socket, "ps", "-aq").split(), check=False)
+        remove_all_containers(socket)
         subprocess.run(["bash", "offline/docker/second.sh", "stop"], cwd=ROOT, check=False)
 
 
@@ -54,6 +55,12 @@ def on_second(socket: str, *args: str, check: bool = True) -> str:
     result = subprocess.run(["docker", "-H", socket, *args], capture_output=True, text=True, timeout=120)
     assert not check or result.returncode == 0, result.stderr
     return result.stdout
+
+
+def remove_all_containers(socket: str) -> None:
+    ids = on_second(socket, "ps", "-aq").split()
+    if ids:
+        on_second(socket, "rm", "-f", *ids, check=False)
 
 
 def hosts_config(socket: str, *, second: bool = True, unreachable: bool = False) -> list[dict]:

@@ -180,6 +180,7 @@ def deployed_dev_stack(
 
     A generator for module fixtures: yields the stack, then destroys everything it made.
     """
+    remove_leftovers(prefix)  # of a run killed before its clean-up, whose names would collide with this run's
     stack = new_stack(project_copy(workdir, commit), "dev", backend, passphrase)
     config = {**PERMITTED_SERVICES, **config}
 
@@ -199,10 +200,15 @@ def deployed_dev_stack(
         # Whatever happened, leave no container, network or volume of the test behind.
         stack.edit_config(lambda values: values.update({"monitoring:protectVolumes": False}))
         stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
-        for kind in ("container", "network", "volume"):
-            names = docker(kind, "ls", "-q", "--filter", f"name={prefix}", check=False).stdout.split()
-            if names:
-                docker(kind, "rm", *(["-f"] if kind == "container" else []), *names, check=False)
+        remove_leftovers(prefix)
+
+
+def remove_leftovers(prefix: str) -> None:
+    """Remove every container (stopped ones too), network and volume named with a test's prefix."""
+    for kind, listing in (("container", ("ps", "-a")), ("network", ("network", "ls")), ("volume", ("volume", "ls"))):
+        ids = docker(*listing, "-q", "--filter", f"name={prefix}", check=False).stdout.split()
+        if ids:
+            docker(kind, "rm", *(["-f"] if kind == "container" else []), *ids, check=False)
 
 
 def pending_alert_rules(alert: str) -> str:
