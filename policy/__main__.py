@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import secrets_on_wire
 from policies import POLICIES, PolicySpec, Resource
 from pulumi_policy import (
     EnforcementLevel,
@@ -22,20 +21,13 @@ from pulumi_policy import (
 )
 
 
-def _resource(args: Any, secret_paths: frozenset = frozenset(), parent: Resource | None = None) -> Resource:
-    return Resource(
-        type=args.resource_type,
-        name=args.name,
-        props=args.props,
-        secret_paths=secret_paths,
-        urn=args.urn,
-        parent=parent,
-    )
+def _resource(args: Any, parent: Resource | None = None) -> Resource:
+    return Resource(type=args.resource_type, name=args.name, props=args.props, urn=args.urn, parent=parent)
 
 
 def _resource_policy(spec: PolicySpec) -> ResourceValidationPolicy:
     def validate(args, report_violation):
-        for message in spec.check(_resource(args, secrets_on_wire.current()), args.get_config()):
+        for message in spec.check(_resource(args), args.get_config()):
             report_violation(message)
 
     return ResourceValidationPolicy(
@@ -65,7 +57,6 @@ def _schema(spec: PolicySpec) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=spec.config_schema) if spec.config_schema else None
 
 
-secrets_on_wire.install()
 PolicyPack(
     name="monitoring-policies",
     enforcement_level=EnforcementLevel.MANDATORY,

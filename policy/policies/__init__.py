@@ -20,7 +20,6 @@ from . import (
     operator_objects_selected,
     ports_bind_loopback,
     retention_bounds,
-    secrets_are_secret,
 )
 from ._shared import PolicySpec, Resource, Violation
 
@@ -28,7 +27,6 @@ from ._shared import PolicySpec, Resource, Violation
 POLICIES: tuple[PolicySpec, ...] = (
     images_pinned.POLICY,
     grafana_admin_password.POLICY,
-    secrets_are_secret.POLICY,
     ports_bind_loopback.POLICY,
     data_volumes_retained.POLICY,
     retention_bounds.POLICY,

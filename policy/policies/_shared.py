@@ -14,23 +14,16 @@ from typing import Any
 
 CONTAINER = "docker:index/container:Container"
 
-Path = tuple  # a property path: keys and list indexes, e.g. ("uploads", 0, "content")
-
 
 @dataclass(frozen=True)
 class Resource:
     type: str
     name: str
     props: Mapping[str, Any]
-    """Inputs as the engine sent them, secrets unwrapped (as pulumi_policy hands them to a policy)."""
-    secret_paths: frozenset = frozenset()
-    """Paths of the properties that arrived as Pulumi secrets (see policy/secrets_on_wire.py)."""
+    """Inputs as the engine sent them, secrets unwrapped: pulumi_policy hands a policy no mark of which were secrets
+    (pulumi/pulumi-policy#241), so the program itself sends credentials as secrets (stacks/render/credentials.py)."""
     urn: str = ""
     parent: Resource | None = None
-
-    def is_secret(self, path: Path) -> bool:
-        """A value is a secret when it, or anything that contains it, was sent as one."""
-        return any(path[:i] in self.secret_paths for i in range(len(path) + 1))
 
 
 @dataclass(frozen=True)
@@ -68,13 +61,9 @@ def image_name(reference: str) -> str:
 GRAFANA_IMAGES = frozenset({"grafana", "grafana-oss", "grafana-enterprise"})
 
 
-def container_env(resource: Resource) -> dict[str, tuple[int, str]]:
-    """NAME -> (index in envs, value) of a container's environment."""
-    env = {}
-    for index, entry in enumerate(as_list(resource.props.get("envs"))):
-        name, _, value = str(entry).partition("=")
-        env[name] = (index, value)
-    return env
+def container_env(resource: Resource) -> dict[str, str]:
+    """NAME -> value of a container's environment."""
+    return dict(str(entry).partition("=")[::2] for entry in as_list(resource.props.get("envs")))
 
 
 def is_grafana(resource: Resource) -> bool:

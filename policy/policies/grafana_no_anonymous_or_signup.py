@@ -24,8 +24,8 @@ def grafana_no_anonymous_or_signup(resource: Resource, config: Mapping[str, Any]
                 f"{name} is not set: set it to false explicitly (stacks/render/grafana.py), so that no "
                 f"grafana.ini in the image can turn it on ({risk})."
             )
-        elif env[name][1].strip().lower() != "false":
-            problems.append(f"{name} is '{env[name][1]}': set it to false (stacks/render/grafana.py); {risk}.")
+        elif env[name].strip().lower() != "false":
+            problems.append(f"{name} is '{env[name]}': set it to false (stacks/render/grafana.py); {risk}.")
     return problems
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stacks.layout import Service, healthcheck_command
+from stacks.render.credentials import holds_credentials
 
 if TYPE_CHECKING:
     from stacks.config.settings import StackSettings
@@ -54,7 +55,7 @@ class ContainerSpec:
     """Container path -> content, uploaded before start."""
     envs: Sequence[str] = ()
     secret: bool = False
-    """The files and environment hold secrets (receiver URLs, passwords, connection URIs): sent as Pulumi secrets."""
+    """The files and environment hold secrets its renderer knows of (receiver URLs, passwords, connection URIs)."""
     host_binds: Sequence[tuple[str, str]] = ()
     """(host path, container path), read-only."""
     data_path: str = ""
@@ -88,6 +89,11 @@ class ContainerSpec:
     reload: ReloadSpec | None = None
     """How the server takes new files without a restart: then a change of the files is delivered into the running
     container (stacks/reload.py); without it, the container is replaced."""
+
+    @property
+    def sends_secrets(self) -> bool:
+        """Its files and environment go to the engine as Pulumi secrets: declared so, or holding a credential."""
+        return self.secret or holds_credentials(self.files, self.envs)
 
     @property
     def volume_name(self) -> str:

@@ -94,8 +94,8 @@ def spec_labels(name_prefix: str, spec: ContainerSpec) -> dict[str, str]:
 
 
 def sensitive(spec: ContainerSpec, value):
-    """`value` as a Pulumi secret when the spec holds secrets, else as it is."""
-    return pulumi.Output.secret(value) if spec.secret else value
+    """`value` as a Pulumi secret when the spec's files or environment hold any, else as it is."""
+    return pulumi.Output.secret(value) if spec.sends_secrets else value
 
 
 def upload_args(spec: ContainerSpec) -> list[docker.ContainerUploadArgs]:

@@ -3,9 +3,8 @@
 It starts the real pack (`policy/.venv/bin/python policy`), configures it as `--policy-pack-config`
 would, and sends resources over the Analyzer gRPC protocol (Configure, Analyze, AnalyzeStack), with
 secrets wrapped as the engine wraps them. Tests use it instead of calling validate functions on a
-hand-made ResourceValidationArgs because
-  - pulumi_policy cannot be imported where the tests run (the program's .venv; see policy/requirements.txt),
-  - the pack reads secretness off the wire (policy/secrets_on_wire.py), which only a real request exercises.
+hand-made ResourceValidationArgs because pulumi_policy cannot be imported where the tests run (the program's .venv;
+see policy/requirements.txt), and a real request also exercises how the pack reads what the engine sends.
 
 It needs only what the program's .venv has: grpcio and pulumi's generated analyzer stubs.
 """
