@@ -43,6 +43,7 @@ CORE_MODULES = (
     "stacks/config/receivers.py",
     "stacks/syntax/durations.py",
     "stacks/errors.py",
+    "stacks/reader.py",
     "stacks/content/ownership.py",
     "stacks/content/silence.py",
     "stacks/content/log_labels.py",
@@ -62,6 +63,7 @@ CORE_MODULES = (
     "stacks/render/agents.py",
     "stacks/render/grafana.py",
     "stacks/render/kubernetes.py",
+    "stacks/render/credentials.py",
     "stacks/resources/grafana_content.py",
     "stacks/grafana_names.py",
 )

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
+from stacks.reader import Reader
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import LABEL_NAME, bucket_label, promql_error
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from stacks.config.receivers import SecretCheck, parse_receiver, parse_smtp
 from stacks.config.settings import Alerting, InhibitRule, Matcher, Route
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
+from stacks.reader import Reader
 from stacks.slugs import slug_collisions
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.go_regexp import go_regexp_error

@@ -9,10 +9,10 @@ from typing import Any
 
 from stacks.config.schema import HTTP_URL, RawConfig, per_service
 from stacks.config.settings import INHIBITION_SINCE, KubernetesSettings, StackSettings
-from stacks.errors import Reader
 from stacks.grafana_names import UID_CHARACTERS
 from stacks.layout import DATASOURCE_SERVICES, published_url
 from stacks.layout import SERVICES as SERVICE_LAYOUT
+from stacks.reader import Reader
 
 DEV_ADMIN_PASSWORD = "admin"  # the seed's dev default; refused outside dev
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?")

@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from stacks.config.settings import ExporterSettings, HostSettings, ScrapeTarget
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import AGENT_NAMES, LOG_AGENT, METRIC_AGENTS, OWN_HOST_ADDRESS
+from stacks.reader import Reader
 
 _HOST_KEYS = ("address", "agents", "dockerHost", "name", "ports")
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")

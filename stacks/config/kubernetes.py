@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from stacks.config.settings import KubernetesSettings, Monitor
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import JOB_NAME
+from stacks.reader import Reader
 
 _KEYS = (
     "alertmanagerConfigLabels",

@@ -21,9 +21,10 @@ from stacks.config.schema import HTTP_URL, RawConfig, checked_image, load_schema
 from stacks.config.schema import with_defaults as with_schema_defaults
 from stacks.config.scraping import parse_app_discovery, parse_exporters, parse_scrape_targets
 from stacks.config.settings import ENVIRONMENTS, SERVICES, KubernetesSettings, PrometheusSettings, StackSettings
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import SERVICES as SERVICE_LAYOUT
 from stacks.layout import name_prefix
+from stacks.reader import Reader
 from stacks.syntax.durations import is_size, parse_duration
 from stacks.versions import AGENT_IMAGES, IMAGES
 

@@ -19,8 +19,10 @@ from stacks.config.settings import (
     Smtp,
     Webhook,
 )
-from stacks.errors import Problems, Reader
-from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS, template_error
+from stacks.errors import Problems
+from stacks.reader import Reader
+from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, GO_BUILTINS
+from stacks.syntax.gotemplate.parse import template_error
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")  # an Events API v2 integration (routing) key

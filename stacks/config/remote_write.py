@@ -14,7 +14,8 @@ from typing import Any
 
 from stacks.config.schema import HTTP_URL
 from stacks.config.settings import RemoteWrite
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
+from stacks.reader import Reader
 from stacks.syntax.go_regexp import RELABEL, go_regexp_error
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import SERVICE_BY_NAME
+from stacks.reader import Reader
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parents[2] / "Pulumi.yaml"

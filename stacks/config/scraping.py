@@ -8,8 +8,9 @@ from collections.abc import Mapping
 
 from stacks.config.schema import checked_image, object_reader
 from stacks.config.settings import AppDiscoverySettings, ExporterSettings, ScrapeTarget
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import APP_DISCOVERY_JOB, JOB_NAME
+from stacks.reader import Reader
 
 HOST_PORT = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}")
 _PATH = re.compile(r"/.*")

@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from stacks import slo
 from stacks.content._names import ALWAYS_DEPLOYED, ROOT, relative, system_of
 from stacks.content.contract import check_contract
 from stacks.content.dashboards import (
+    build_dashboard,
     check_unique_titles,
     check_unique_uids,
     datasource_uids,
@@ -28,16 +30,18 @@ from stacks.content.dashboards import (
 from stacks.content.findings import ERROR, Finding, LintFile, summarise
 from stacks.content.grafana_rules import load_grafana_rules
 from stacks.content.log_labels import check_log_labels, check_log_services
-from stacks.content.model import RULES_LINT_FILE, Content
+from stacks.content.model import RULES_LINT_FILE, Content, Dashboard, RuleFile
 from stacks.content.ownership import check_ownership
-from stacks.content.prometheus_rules import check_rule_tests, load_rules, load_slos, severity_findings
+from stacks.content.prometheus_rules import check_rule_tests, load_rules, parse_rule_file, severity_findings
 from stacks.content.queries import prometheus_queries
 from stacks.content.rule_names import RULE_LINT_RULES
 from stacks.content.silence import check_silence
 from stacks.content.systems import load_systems
 from stacks.content.templates import load_templates
 from stacks.errors import Problems
+from stacks.slo_dashboard import slo_dashboard
 from stacks.slugs import slug, slug_collisions
+from stacks.syntax.yaml_io import load_yaml, to_yaml
 
 __all__ = [
     "ALWAYS_DEPLOYED",
@@ -173,3 +177,40 @@ def report(findings: list[tuple[LintFile, Finding]], excluded: Mapping[str, set[
             else:
                 warnings.append(line)
     return warnings
+
+
+def load_slos(
+    directory: Path, problems: Problems, root: Path = ROOT
+) -> tuple[tuple[RuleFile, ...], tuple[Dashboard, ...]]:
+    """rules/slos/<system>.yml: each spec becomes recording rules and burn-rate alerts (one generated rule
+    file per spec file, `slo-<system>.yml` in Prometheus) and a dashboard in the SLOs folder."""
+    rule_files: list[RuleFile] = []
+    dashboards: list[Dashboard] = []
+    seen: dict[str, str] = {}
+    for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
+        name, system = relative(path, root), system_of(path.stem)
+        data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
+        if data is None:
+            continue
+        specs = []
+        for spec in slo.parse_slo_file(data, name, system, problems):
+            if spec.name in seen:
+                problems.add(name, f"SLO {spec.name!r} is already defined in {seen[spec.name]}")
+                continue
+            seen[spec.name] = name
+            specs.append(spec)
+        if not specs:
+            continue
+        text = f"# Generated from {name} by stacks/slo.py: edit the spec, not this file.\n" + to_yaml(
+            {"groups": slo.slo_rule_groups(specs)}
+        )
+        rule_file = parse_rule_file(text, path, f"{name} (generated rules)", f"slo-{system}.yml", system, problems)
+        if rule_file:
+            rule_files.append(rule_file)
+        for spec in specs:
+            dashboard = build_dashboard(
+                slo_dashboard(spec), path, f"{name} (dashboard of {spec.name})", slo.SLO_FOLDER, system, problems
+            )
+            if dashboard:
+                dashboards.append(dashboard)
+    return tuple(rule_files), tuple(dashboards)

@@ -12,8 +12,9 @@ from stacks.content.findings import ERROR, WARNING, Finding, LintFile, summarise
 from stacks.content.model import LINT_FILE, Dashboard, dashboard_lint_file
 from stacks.content.queries import DATASOURCE_NAMES, DATASOURCE_UIDS
 from stacks.content.rule_names import TITLE_UNIQUE
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.grafana_names import is_grafana_uid
+from stacks.reader import Reader
 from stacks.slugs import slug
 from stacks.syntax.yaml_io import load_yaml
 

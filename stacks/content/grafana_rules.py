@@ -8,7 +8,8 @@ from pathlib import Path
 from stacks.content._names import ROOT, relative, system_of
 from stacks.content.model import GrafanaRule, GrafanaRuleGroup
 from stacks.content.queries import DATASOURCE_UIDS
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
+from stacks.reader import Reader
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.promql import promql_error
 from stacks.syntax.yaml_io import load_yaml

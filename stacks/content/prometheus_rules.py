@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from stacks import slo
 from stacks.content._names import ROOT, relative, system_of
-from stacks.content.dashboards import build_dashboard
 from stacks.content.findings import ERROR, WARNING, Finding, LintFile
-from stacks.content.model import Dashboard, RuleFile
+from stacks.content.model import RuleFile
 from stacks.content.rule_names import ALERT_SEVERITY
-from stacks.errors import Problems, Reader
-from stacks.slo_dashboard import slo_dashboard
-from stacks.syntax.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES, template_error
+from stacks.errors import Problems
+from stacks.reader import Reader
+from stacks.syntax.gotemplate import PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES
+from stacks.syntax.gotemplate.parse import template_error
 from stacks.syntax.promql import expression_labels, promql_error
-from stacks.syntax.yaml_io import load_yaml, to_yaml
+from stacks.syntax.yaml_io import load_yaml
 
 
 def severity_findings(rule_files: Iterable[RuleFile], declared: Iterable[str]) -> list[tuple[LintFile, Finding]]:
@@ -48,10 +47,10 @@ def load_rules(directory: Path, problems: Problems, root: Path = ROOT) -> tuple[
 
 
 def _load_rule_file(path: Path, name: str, problems: Problems) -> RuleFile | None:
-    return _parse_rule_file(path.read_text(encoding="utf-8"), path, name, path.name, system_of(path.stem), problems)
+    return parse_rule_file(path.read_text(encoding="utf-8"), path, name, path.name, system_of(path.stem), problems)
 
 
-def _parse_rule_file(
+def parse_rule_file(
     text: str, path: Path, name: str, file_name: str, system: str, problems: Problems
 ) -> RuleFile | None:
     """A rule file checked as Prometheus 3.16 loads it (model/rulefmt/rulefmt.go: Parse and Validate): exactly
@@ -118,43 +117,6 @@ def _parse_rule_file(
         missing_severity=tuple(missing_severity),
         alert_labels=tuple(alert_labels),
     )
-
-
-def load_slos(
-    directory: Path, problems: Problems, root: Path = ROOT
-) -> tuple[tuple[RuleFile, ...], tuple[Dashboard, ...]]:
-    """rules/slos/<system>.yml: each spec becomes recording rules and burn-rate alerts (one generated rule
-    file per spec file, `slo-<system>.yml` in Prometheus) and a dashboard in the SLOs folder."""
-    rule_files: list[RuleFile] = []
-    dashboards: list[Dashboard] = []
-    seen: dict[str, str] = {}
-    for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
-        name, system = relative(path, root), system_of(path.stem)
-        data = load_yaml(path.read_text(encoding="utf-8"), name, problems)
-        if data is None:
-            continue
-        specs = []
-        for spec in slo.parse_slo_file(data, name, system, problems):
-            if spec.name in seen:
-                problems.add(name, f"SLO {spec.name!r} is already defined in {seen[spec.name]}")
-                continue
-            seen[spec.name] = name
-            specs.append(spec)
-        if not specs:
-            continue
-        text = f"# Generated from {name} by stacks/slo.py: edit the spec, not this file.\n" + to_yaml(
-            {"groups": slo.slo_rule_groups(specs)}
-        )
-        rule_file = _parse_rule_file(text, path, f"{name} (generated rules)", f"slo-{system}.yml", system, problems)
-        if rule_file:
-            rule_files.append(rule_file)
-        for spec in specs:
-            dashboard = build_dashboard(
-                slo_dashboard(spec), path, f"{name} (dashboard of {spec.name})", slo.SLO_FOLDER, system, problems
-            )
-            if dashboard:
-                dashboards.append(dashboard)
-    return tuple(rule_files), tuple(dashboards)
 
 
 def check_rule_tests(directory: Path, problems: Problems, root: Path = ROOT) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from stacks.content._names import ROOT, relative, system_of
 from stacks.content.model import PLATFORM, Metric, System
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
 from stacks.layout import JOB_NAME
+from stacks.reader import Reader
 from stacks.syntax.yaml_io import load_yaml
 
 _KINDS = ("counter", "gauge", "histogram", "summary")

@@ -15,7 +15,8 @@ from pathlib import Path
 from stacks.content._names import ROOT, relative
 from stacks.content.model import NotificationTemplate
 from stacks.errors import Problems
-from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS, template_error, template_names
+from stacks.syntax.gotemplate import ALERTMANAGER_FUNCTIONS
+from stacks.syntax.gotemplate.parse import template_error, template_names
 
 # The templates Alertmanager 0.35 defines itself (github.com/prometheus/alertmanager@v0.35.0, template/default.tmpl
 # and template/email.tmpl), which a receiver may run without defining them. Grafana's own defaults have other names

@@ -24,7 +24,8 @@ import yaml
 
 from stacks.content.model import Metric
 from stacks.content.systems import load_systems, parse_metrics
-from stacks.errors import Problems, Reader
+from stacks.errors import Problems
+from stacks.reader import Reader
 from stacks.syntax.promql import bucket_label, go_float
 
 # Label values that mean a failed event, whatever the label (status="500", result="miss", outcome="SERVER_ERROR"),

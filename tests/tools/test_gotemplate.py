@@ -21,8 +21,8 @@ from stacks.syntax.gotemplate import (
     GO_BUILTINS,
     PROMETHEUS_FUNCTIONS,
     PROMETHEUS_VARIABLES,
-    template_error,
 )
+from stacks.syntax.gotemplate.parse import template_error
 
 # Each construct of the lexer and parser, valid and not (what Go says of those that do not parse is the tools').
 SYNTAX = [

@@ -12,7 +12,7 @@ from repo import ROOT
 
 # Lowest first; a module may import from its own layer and any below it.
 LAYERS = {
-    "base": ("errors", "layout", "versions", "slugs", "grafana_names", "outputs", "syntax"),
+    "base": ("errors", "reader", "layout", "versions", "slugs", "grafana_names", "outputs", "syntax"),
     "config and content": ("config", "content", "slo", "slo_dashboard"),
     "checks and renderers": ("preflight", "render", "scaffold", "environment"),
     "resources": ("resources", "reload"),
@@ -21,7 +21,7 @@ LAYERS = {
 CONFIG = ("config",)
 CONTENT = ("content", "slo", "slo_dashboard")
 MAX_LINES = 400
-DEEPEST_CHAIN = 8  # modules in the longest chain of imports
+DEEPEST_CHAIN = 7  # modules in the longest chain of imports
 
 
 def modules() -> dict[str, list[str]]:

@@ -6,14 +6,11 @@ exactly when Go refuses it, in the words Go uses.
 Only what decides whether a template parses is kept: no tree is built. One thing is not checked: the server names
 the template it parses (Prometheus `__alert_<alert name>`, Alertmanager `""`), and a `{{define}}` of that very
 name is refused by Go as a second definition of the template; here the top-level template has no name.
+
+This module holds what each server lets a template call; parse.py's template_error and template_names check a text.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-
-from stacks.syntax.gotemplate.lex import Lexer
-from stacks.syntax.gotemplate.parse import TemplateSyntaxError, Tree
 
 # text/template's builtins (Go's src/text/template/funcs.go, builtins()): every template has them.
 GO_BUILTINS = frozenset(
@@ -43,32 +40,3 @@ ALERTMANAGER_FUNCTIONS = GO_BUILTINS | {
     "reReplaceAll", "stringSlice", "routeLabels", "date", "tz", "now", "since", "humanizeDuration", "toDate",
     "mustToDate", "addDuration", "toJson", "base64encode", "base64decode", "list", "append", "dict",
 }  # fmt: skip
-
-
-def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]] | None:
-    """The names a template text defines ({{define}}, {{block}}) and runs ({{template}}); None if it does not parse
-    (template_error says why)."""
-    tree = Tree(Lexer(text, functions), functions, {})
-    try:
-        tree.parse()
-    except (TemplateSyntaxError, RecursionError):
-        return None
-    return _decoded(tree.defined), _decoded(tree.used)
-
-
-def _decoded(names: Iterable[bytes]) -> frozenset[str]:
-    return frozenset(name.decode(errors="replace") for name in names)
-
-
-def template_error(text: str, functions: frozenset[str], variables: frozenset[str] = frozenset()) -> str | None:
-    """None if Go's text/template parses `text` with these functions (and these variables declared before it, as
-    Prometheus declares $labels and $value); else Go's message, after `line N: ` when the text has several."""
-    if "{{" not in text:  # no action: Go's lexer reads it as one text item, which always parses
-        return None
-    try:
-        Tree(Lexer(text, functions), functions, {}, variables).parse()
-    except TemplateSyntaxError as error:
-        return f"line {error.line}: {error}" if "\n" in text else str(error)
-    except RecursionError:  # Go nests parentheses 10000 deep, and controls without limit: Python's stack is shorter
-        return "nested too deeply to check"
-    return None

@@ -3,6 +3,7 @@ exactly when Go does, in Go's words. Only what decides that is kept: no tree is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple, NoReturn
 
 from stacks.syntax.gotemplate.lex import KEYWORDS, Item, ItemType, Lexer
@@ -359,3 +360,32 @@ class Tree:
                 self.errorf("invalid syntax")
             value, rest = value + char[0], char[1]
         return value
+
+
+def template_names(text: str, functions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The names a template text defines ({{define}}, {{block}}) and runs ({{template}}); None if it does not parse
+    (template_error says why)."""
+    tree = Tree(Lexer(text, functions), functions, {})
+    try:
+        tree.parse()
+    except (TemplateSyntaxError, RecursionError):
+        return None
+    return _decoded(tree.defined), _decoded(tree.used)
+
+
+def _decoded(names: Iterable[bytes]) -> frozenset[str]:
+    return frozenset(name.decode(errors="replace") for name in names)
+
+
+def template_error(text: str, functions: frozenset[str], variables: frozenset[str] = frozenset()) -> str | None:
+    """None if Go's text/template parses `text` with these functions (and these variables declared before it, as
+    Prometheus declares $labels and $value); else Go's message, after `line N: ` when the text has several."""
+    if "{{" not in text:  # no action: Go's lexer reads it as one text item, which always parses
+        return None
+    try:
+        Tree(Lexer(text, functions), functions, {}, variables).parse()
+    except TemplateSyntaxError as error:
+        return f"line {error.line}: {error}" if "\n" in text else str(error)
+    except RecursionError:  # Go nests parentheses 10000 deep, and controls without limit: Python's stack is shorter
+        return "nested too deeply to check"
+    return None
