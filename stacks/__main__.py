@@ -1,5 +1,7 @@
-"""`python -m stacks new-system <name> --job <job>=<host:port> [--job ...] [--title <Folder>]`: declare a system
-(stacks/scaffold.py)."""
+"""`python -m stacks new-system <name> --job <job>=<host:port> [--job ...] [--title <Folder>]`: declare a system.
+
+The command reads what the new system is added to (the repository's content and stack files), and writes the files
+stacks/scaffold.py renders."""
 
 from __future__ import annotations
 
@@ -7,9 +9,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from stacks.content import ROOT
-from stacks.errors import InputError
-from stacks.scaffold import new_system_files, next_steps, parse_new_system, write_files
+import yaml
+
+from stacks.config.alerting import parse_alerting
+from stacks.config.settings import Route
+from stacks.content import ROOT, load_content
+from stacks.errors import InputError, Problems
+from stacks.scaffold import Repository, new_system_files, next_steps, parse_new_system, write_files
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -23,7 +29,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     args = parser.parse_args(argv)
     try:
         system = parse_new_system(args.name, args.job, args.title, root)
-        files = new_system_files(system, root)
+        files = new_system_files(system, read_repository(root))
     except InputError as error:
         print(error, file=sys.stderr)
         return 2
@@ -32,6 +38,35 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     print()
     print(next_steps(system))
     return 0
+
+
+def read_repository(root: Path = ROOT) -> Repository:
+    """What a new system is added to, read from the repository at `root`."""
+    content = load_content(root)
+    routing_table = (root / "tests/routing_table.yaml").read_text(encoding="utf-8")
+    return Repository(
+        systems_test=(root / "rules/tests/systems_test.yml").read_text(encoding="utf-8"),
+        declared_rule_files=tuple(f for f in content.rule_files if not content.imported(f.system)),
+        routing_table=routing_table,
+        routes=_routes_of_all_systems_stacks(root, routing_table),
+    )
+
+
+def _routes_of_all_systems_stacks(root: Path, routing_table: str) -> dict[str, Route]:
+    """Stack -> its route tree, for each stack that deploys all systems (no `systems` setting) and has rows in the
+    routing table."""
+    routes = {}
+    for stack_file in sorted(root.glob("Pulumi.*.yaml")):
+        stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        if stack == "yaml" or config.get("monitoring:systems") or f"\n{stack}:\n" not in f"\n{routing_table}":
+            continue
+        problems = Problems()
+        alerting = parse_alerting(config.get("monitoring:alerting"), problems, require_secrets=False, is_secret=True)
+        if problems.items:
+            raise InputError([f"{stack_file.name}: {p}" for p in problems.items])
+        routes[stack] = alerting.route
+    return routes
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ rules/tests/systems_test.yml (its target down fires its alert and no other syste
 tests/routing_table.yaml for every stack that deploys all systems. It prints the scrape target and the receiver to
 add to a stack file: stack files are the user's, and are not edited.
 
-The renderers below are pure: `new_system_files` returns what to write, `write_files` writes it.
+The renderers below are pure: `new_system_files` returns what to write, from the new system and what it is added to
+(a `Repository`, which stacks/__main__.py reads), and `write_files` writes it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from pathlib import Path
 
 import yaml
 
-from stacks.config.alerting import parse_alerting
 from stacks.config.scraping import HOST_PORT
-from stacks.content import ROOT, load_content, system_of
-from stacks.content.model import System
+from stacks.config.settings import Route
+from stacks.content._names import ROOT, system_of
+from stacks.content.model import RuleFile, System
 from stacks.content.systems import load_systems
-from stacks.errors import InputError, Problems
+from stacks.errors import Problems
 from stacks.layout import JOB_NAME
 from stacks.syntax.promql import expression_facts
 
@@ -50,6 +51,20 @@ class NewSystem:
     @property
     def job_matcher(self) -> str:
         return System(self.name, tuple(self.jobs)).job_matcher
+
+
+@dataclass(frozen=True)
+class Repository:
+    """What a new system is added to: the shared test files' texts, the rule files of the declared systems, and the
+    route tree of each stack that deploys all systems and has rows in the routing table."""
+
+    systems_test: str
+    """rules/tests/systems_test.yml"""
+    declared_rule_files: tuple[RuleFile, ...]
+    routing_table: str
+    """tests/routing_table.yaml"""
+    routes: Mapping[str, Route]
+    """Stack name -> its route tree."""
 
 
 def parse_new_system(name: str, jobs: list[str], title: str | None, root: Path = ROOT) -> NewSystem:
@@ -88,15 +103,15 @@ def parse_new_system(name: str, jobs: list[str], title: str | None, root: Path =
     return NewSystem(name, title, parsed)
 
 
-def new_system_files(system: NewSystem, root: Path = ROOT) -> dict[str, str]:
+def new_system_files(system: NewSystem, repository: Repository) -> dict[str, str]:
     """Path (relative to the root) -> the text to write: new files, and the two shared files with their additions."""
     return {
         f"systems/{system.name}.yml": _systems_file(system),
         f"rules/{system.name}.yml": _rules_file(system),
         f"rules/tests/{system.name}_test.yml": _rule_tests(system),
         f"dashboards/{system.title}/overview.json": json.dumps(_dashboard(system), indent=2) + "\n",
-        "rules/tests/systems_test.yml": _systems_test(system, root),
-        "tests/routing_table.yaml": _routing_table(system, root),
+        "rules/tests/systems_test.yml": _systems_test(system, repository),
+        "tests/routing_table.yaml": _routing_table(system, repository),
     }
 
 
@@ -296,14 +311,11 @@ def _dashboard(system: NewSystem) -> dict:
     }
 
 
-def _systems_test(system: NewSystem, root: Path) -> str:
+def _systems_test(system: NewSystem, repository: Repository) -> str:
     """rules/tests/systems_test.yml with the new rule file and one case: its target down fires its alert, and none
     of the alerts of the other systems that read `up` (tests/unit/test_ownership.py wants a case per such pair)."""
-    path = root / "rules/tests/systems_test.yml"
-    text = path.read_text(encoding="utf-8")
-    content = load_content(root)
     others: dict[str, set[str]] = {}  # declared system whose rules read `up` -> its alerts that read it outside absent
-    for rule_file in (f for f in content.rule_files if not content.imported(f.system)):
+    for rule_file in repository.declared_rule_files:
         if any("up" in {s.name for s in expression_facts(expr).selectors} for _, expr in rule_file.expressions):
             others.setdefault(rule_file.system, set())
         for alert, expr in zip(rule_file.alerts, rule_file.alert_expressions, strict=True):
@@ -330,27 +342,18 @@ def _systems_test(system: NewSystem, root: Path) -> str:
         ],
     }
     rule_file_line = f"  - ../{system.name}.yml\n"
-    lines = text.splitlines(keepends=True)
+    lines = repository.systems_test.splitlines(keepends=True)
     last = max(i for i, line in enumerate(lines) if line.startswith("  - ../"))
     lines.insert(last + 1, rule_file_line)
     block = "".join(f"  {line}" for line in _yaml([case]).splitlines(keepends=True))  # under `tests:`
     return "".join(lines).rstrip("\n") + "\n\n" + block
 
 
-def _routing_table(system: NewSystem, root: Path) -> str:
-    """tests/routing_table.yaml with rows for the new system in every stack that deploys all systems (no `systems`
-    setting), each row's receivers as that stack's route tree sends it."""
-    path = root / "tests/routing_table.yaml"
-    text = path.read_text(encoding="utf-8")
-    for stack_file in sorted(root.glob("Pulumi.*.yaml")):
-        stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-        if stack == "yaml" or config.get("monitoring:systems") or f"\n{stack}:\n" not in f"\n{text}":
-            continue
-        problems = Problems()
-        alerting = parse_alerting(config.get("monitoring:alerting"), problems, require_secrets=False, is_secret=True)
-        if problems.items:
-            raise InputError([f"{stack_file.name}: {p}" for p in problems.items])
+def _routing_table(system: NewSystem, repository: Repository) -> str:
+    """tests/routing_table.yaml with rows for the new system in each stack of `repository.routes`, each row's
+    receivers as that stack's route tree sends it."""
+    text = repository.routing_table
+    for stack, route in repository.routes.items():
         alerts = {alert["labels"]["severity"]: alert["alert"] for alert in _alerts(system)}
         rows = ""
         for severity in _SEVERITIES:
@@ -359,7 +362,7 @@ def _routing_table(system: NewSystem, root: Path) -> str:
                 "severity": severity,
                 "system": system.name,
             }
-            receivers = alerting.route.receivers_for(labels)
+            receivers = route.receivers_for(labels)
             rows += f"  - labels: {{alertname: {labels['alertname']}, severity: {severity}, system: {system.name}}}\n"
             rows += f"    receivers: [{', '.join(receivers)}]\n"
         text = _append_to_list(text, stack, rows)

@@ -15,7 +15,7 @@ from repo import ROOT
 from routing import route_test
 from servers import stack_binary
 
-from stacks.__main__ import main
+from stacks.__main__ import main, read_repository
 from stacks.config.load import load_settings
 from stacks.content import load_content
 from stacks.errors import InputError
@@ -41,7 +41,8 @@ def repo_copy(tmp_path) -> Path:
 
 @pytest.fixture
 def scaffolded(repo_copy) -> Path:
-    write_files(new_system_files(parse_new_system(NAME, JOBS, TITLE, repo_copy), repo_copy), repo_copy)
+    system = parse_new_system(NAME, JOBS, TITLE, repo_copy)
+    write_files(new_system_files(system, read_repository(repo_copy)), repo_copy)
     return repo_copy
 
 
