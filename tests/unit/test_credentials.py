@@ -28,10 +28,26 @@ def test_a_yaml_file_with_a_credential_holds_one(text):
     assert holds_credentials({"/etc/server.yml": text}, [])
 
 
+# Each key of the servers' configuration whose value is a credential (Alertmanager's receivers and global, an HTTP
+# client's basic_auth, authorization and oauth2, a remote write's sigv4).
+CREDENTIAL_KEYS = [
+    "api_url", "slack_api_url", "webhook_url", "service_key", "routing_key", "api_key", "opsgenie_api_key",
+    "victorops_api_key", "wechat_api_secret", "user_key", "token", "bot_token", "bearer_token", "password",
+    "auth_password", "auth_secret", "smtp_auth_password", "smtp_auth_secret", "credentials", "secret_access_key",
+    "client_secret",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", CREDENTIAL_KEYS)
+def test_each_credential_key_alone_makes_a_file_hold_a_credential(key):
+    assert holds_credentials({"/etc/server.yml": f"receivers:\n  - name: team\n    config:\n      {key}: v\n"}, [])
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "remote_write:\n  - url: https://metrics.example.com/push\n",  # a URL outside a webhook receiver
+        "remote_write:\n  - url: https://metrics.example.com/push\n    basic_auth: {username: u, password: null}\n",
         "remote_write:\n  - url: https://metrics.example.com/push\n    basic_auth: {username: u, password: ''}\n",
         "clients:\n  - url: http://loki:3100/loki/api/v1/push\n",
         '{{ define "slack.title" }}{{ .Status }} password: {{ .CommonLabels.x }}{{ end }}\n',  # a template
