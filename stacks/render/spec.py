@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stacks.layout import Service, healthcheck_command
@@ -90,7 +91,7 @@ class ContainerSpec:
     """How the server takes new files without a restart: then a change of the files is delivered into the running
     container (stacks/reload.py); without it, the container is replaced."""
 
-    @property
+    @cached_property  # read for the envs, each upload and the delivered files: parse the files once
     def sends_secrets(self) -> bool:
         """Its files and environment go to the engine as Pulumi secrets: declared so, or holding a credential."""
         return self.secret or holds_credentials(self.files, self.envs)
