@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config, items):
     """Under the mutation score (scripts/mutation.py sets MONITORING_TEST_DURATIONS to mutmut's stats), the
     fastest tests first: mutmut stops a mutant's run at its first failing test, and gives the tests in no order."""
     durations = os.environ.get("MONITORING_TEST_DURATIONS")
-    if durations:
+    if durations and Path(durations).is_file():  # none yet while mutmut times the tests
         seconds = json.loads(Path(durations).read_text()).get("duration_by_test", {})
         items.sort(key=lambda item: seconds.get(item.nodeid, 0.0))
 

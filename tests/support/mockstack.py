@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET_SIG = rpc._special_sig_key  # inputs that are secrets arrive wrapped: {SECRET_SIG: <secret sig>, "value": v}
 
 
-# scripts/mutation.py sets MONITORING_MUTATION while mutmut maps each test to the functions it calls: a program
-# run tests share (a cache, a module fixture) would be mapped to the first of them only, and a bug another one
-# catches would count as survived. There, every test runs the program itself.
-PER_TEST_RUNS = bool(os.environ.get("MONITORING_MUTATION"))
+# While mutmut maps each test to the functions it calls (its "stats" phase, so named in MUTANT_UNDER_TEST by the
+# pinned mutmut 3.8.1), a program run tests share (a cache, a module fixture) would be mapped to the first of them
+# only, and a bug another one catches would count as survived. There, every test runs the program itself;
+# scripts/mutation.py checks in the map that they did.
+PER_TEST_RUNS = os.environ.get("MUTANT_UNDER_TEST") == "stats"
 
 
 def shared_run(function):

@@ -60,17 +60,45 @@ def test_the_core_modules_exist_and_the_copy_config_names_them():
         assert not name or f"\ndef {name}(" in source
 
 
-def test_the_mapping_run_has_each_test_run_the_program_itself_and_both_runs_find_the_corpus():
+def test_the_run_finds_the_corpus_and_orders_tests_by_mutmut_s_record_of_their_times():
     corpus, work = str(ROOT.parent / "shared" / "corpus"), Path("/w")
-    mapping = mutation.run_environment({"PATH": "/bin", "MONITORING_TEST_DURATIONS": "/x"}, work, mapping=True)
-    assert mapping == {"PATH": "/bin", "MONITORING_CORPUS": corpus, "MONITORING_MUTATION": "1"}
-    # The second run shares program runs, whatever the caller's environment says, and orders tests by their time.
-    assert mutation.run_environment({"PATH": "/bin", "MONITORING_MUTATION": "1"}, work, mapping=False) == {
+    assert mutation.run_environment({"PATH": "/bin", "MONITORING_TEST_DURATIONS": "/x"}, work) == {
         "PATH": "/bin",
         "MONITORING_CORPUS": corpus,
         "MONITORING_TEST_DURATIONS": "/w/mutants/mutmut-stats.json",
     }
-    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, work, mapping=False)["MONITORING_CORPUS"] == "/c"
+    assert mutation.run_environment({"MONITORING_CORPUS": "/c"}, work)["MONITORING_CORPUS"] == "/c"
+
+
+def _program_runs_per_test(environment: dict[str, str]) -> str:
+    """What tests/support/mockstack.py decides in a fresh process with this environment."""
+    code = "import mockstack; print(mockstack.PER_TEST_RUNS, mockstack.shared_scope('f', None))"
+    env = {**{k: v for k, v in os.environ.items() if k != "MUTANT_UNDER_TEST"}, **environment}
+    env["PYTHONPATH"] = str(ROOT / "tests/support")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def test_tests_run_the_program_each_while_mutmut_maps_them_and_share_runs_otherwise():
+    assert _program_runs_per_test({"MUTANT_UNDER_TEST": "stats"}) == "True function\n"
+    for phase in ({}, {"MUTANT_UNDER_TEST": ""}, {"MUTANT_UNDER_TEST": "stacks.errors.x_fail__mutmut_1"}):
+        assert _program_runs_per_test(phase) == "False module\n"
+
+
+def test_a_map_made_with_shared_runs_is_refused():
+    first, second = mutation.SHARED_RUN_READERS
+    per_test = {"stacks.config.load.x_load_settings": [first, second, "tests/unit/t::a"], "stacks.e.x_f": ["u::b"]}
+    assert mutation.mapped_per_test(per_test)
+    assert mutation.mapped_per_test({"stacks.syntax.durations.x_f": ["tests/unit/t::a"]})  # no program run reaches it
+    assert not mutation.mapped_per_test({"stacks.config.load.x_load_settings": [first, "tests/unit/t::a"]})
+    assert not mutation.mapped_per_test({"stacks.config.load.x_load_settings": [second]})
+    # Both readers are tests of the shared run as the suite has them.
+    source = (ROOT / "tests/program/test_program_mocks.py").read_text()
+    for test in mutation.SHARED_RUN_READERS:
+        name = test.split("::")[1].removesuffix("[dev]")
+        body = source.split(f"\ndef {name}(stack):\n")[1].split("\ndef ")[0]
+        assert body.lstrip().startswith(
+            ("types = sorted((r.type, r.name) for r in program(stack)", "rec = program(stack)")
+        )
 
 
 def test_with_mutmut_s_test_times_the_fastest_tests_run_first(tmp_path):
@@ -86,10 +114,11 @@ def test_with_mutmut_s_test_times_the_fastest_tests_run_first(tmp_path):
         "spec.loader.exec_module(suite)\n"
         "pytest_collection_modifyitems = suite.pytest_collection_modifyitems\n"
     )
-    for timed in (False, True):
+    # While mutmut times the tests, its record does not exist yet: the tests run in their order.
+    for record in (None, "none.json", "stats.json"):
         env = {k: v for k, v in os.environ.items() if k != "MONITORING_TEST_DURATIONS"}
-        if timed:
-            env["MONITORING_TEST_DURATIONS"] = str(tmp_path / "stats.json")
+        if record:
+            env["MONITORING_TEST_DURATIONS"] = str(tmp_path / record)
         run = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-v", "test_order.py"],
             cwd=tmp_path,
@@ -99,11 +128,8 @@ def test_with_mutmut_s_test_times_the_fastest_tests_run_first(tmp_path):
         )
         order = re.findall(r"test_order.py::(test_\w+) PASSED", run.stdout)
         # A test mutmut has no time for (added since its stats) counts as instant.
+        timed = record == "stats.json"
         assert order == (["test_new", "test_fast", "test_slow"] if timed else ["test_slow", "test_fast", "test_new"])
-
-
-def test_the_mapping_run_tries_the_first_mutant_of_each_function_of_one_module():
-    assert mutation.first_mutants("stacks/render/agents.py") == "stacks.render.agents.*__mutmut_1"
 
 
 def test_the_test_map_is_read_from_mutmut_s_stats(tmp_path):
@@ -111,6 +137,7 @@ def test_the_test_map_is_read_from_mutmut_s_stats(tmp_path):
     stats = {"tests_by_mangled_function_name": {"stacks.syntax.durations.x_is_size": ["t::b", "t::a"]}, "other": 1}
     (tmp_path / "mutants" / "mutmut-stats.json").write_text(json.dumps(stats))
     assert mutation.test_map(tmp_path) == {"stacks.syntax.durations.x_is_size": ["t::a", "t::b"]}
+    assert mutation.test_map(tmp_path / "none") == {}
 
 
 def test_the_output_names_the_tree_it_scored(tmp_path):
