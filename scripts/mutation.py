@@ -16,7 +16,9 @@ On demand, not in CI: 2 cores take hours over every core module. Pass modules to
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,52 +131,80 @@ def mutmut_config(modules: list[str], files: list[str]) -> str:
 # function's code hashes the same (StrykerJS commits its incremental file for the same reason).
 RECORD = ROOT / "scripts/mutation-verdicts.json"
 STATS = "mutants/mutmut-stats.json"  # mutmut's record of each test's time and of which tests call which function
-# mutmut results lines: "    stacks.syntax.durations.x_parse_duration__mutmut_6: survived"
-CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
-_RESULT = re.compile(r"^\s*((\S+)__mutmut_\d+): (\S.*)$")
-
-
-def scores(results: str, modules: list[str]) -> dict[str, tuple[int, int, list[str]]]:
-    """Module -> (caught, tried, survivors) from `mutmut results --all true`. Mutants not run do not count; a
-    mutant no test reaches ("no tests") is a survivor: that bug would go unnoticed too."""
-    by_module = {module: (0, 0, []) for module in modules}
-    dotted = {module.removesuffix(".py").replace("/", "."): module for module in modules}
-    for line in results.splitlines():
-        match = _RESULT.match(line)
-        if not match:
-            continue
-        mutant, name, status = match[1], match[2], match[3].strip()
-        module = next((m for prefix, m in dotted.items() if name.startswith(prefix + ".")), None)
-        if module is None or status in ("not checked", "skipped"):
-            continue
-        killed, tried, survivors = by_module[module]
-        if status in CAUGHT:
-            killed += 1
-        else:
-            survivors.append(f"{mutant} ({status})")
-        by_module[module] = (killed, tried + 1, survivors)
-    return by_module
 
 
 # mutmut 3.8.1's names for the exit codes it records (mutmut/stats.py status_by_exit_code); any other is "suspicious".
 STATUS_BY_EXIT_CODE = {0: "survived", 1: "killed", 3: "killed", 5: "no tests", 33: "no tests", 34: "skipped"}
 STATUS_BY_EXIT_CODE |= dict.fromkeys((36, 24, -24, 152, 255), "timeout")
+CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
+NOT_TRIED = ("skipped",)
+DEFAULT_SAMPLE = 40
+# A mutant no test reaches ("no tests") is a survivor: that bug would go unnoticed too.
 
 
-def record_results(record: dict) -> str:
-    """The record as `mutmut results --all true` prints verdicts, for `scores`."""
-    return "".join(
-        f"    {module.removesuffix('.py').replace('/', '.')}.{function}__mutmut_{number}: "
-        f"{STATUS_BY_EXIT_CODE.get(code, 'suspicious')}\n"
-        for module, functions in record.items()
+def status(code: int) -> str:
+    return STATUS_BY_EXIT_CODE.get(code, "suspicious")
+
+
+def mutants_of(functions: Mapping[str, dict]) -> list[tuple[str, str]]:
+    """Every mutant of a module's recorded functions, as (function, number): mutmut numbers each function's from 1."""
+    return [
+        (function, str(number))
+        for function, entry in functions.items()
+        for number in range(1, entry.get("mutants", max(map(int, entry["exit_codes"]), default=0)) + 1)
+    ]
+
+
+def sample(functions: Mapping[str, dict], size: int) -> list[tuple[str, str]]:
+    """`size` of a module's mutants, drawn at random but the same on every run and machine (by a hash of their
+    names), so that runs in different sessions add to one sample, and a larger size extends a smaller one."""
+    by_hash = sorted(mutants_of(functions), key=lambda m: hashlib.sha256(f"{m[0]}__mutmut_{m[1]}".encode()).hexdigest())
+    return by_hash[:size]
+
+
+@dataclass
+class Score:
+    mutants: int  # all the module's mutants, as recorded
+    decided: int  # those with a verdict
+    caught: int  # in the scope: every mutant once all are decided, else the sample's decided ones
+    tried: int
+    survivors: list[str]  # "function__mutmut_N (status)", in the scope
+    exact: bool  # every mutant decided
+
+    def interval(self) -> tuple[float, float]:
+        """Wilson's 95 % interval of the score, from a sample; the score itself when exact."""
+        if self.exact or not self.tried:
+            point = self.caught / self.tried if self.tried else 0.0
+            return (point, point) if self.tried else (0.0, 1.0)
+        n, p, z = self.tried, self.caught / self.tried, 1.96
+        centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def module_score(functions: Mapping[str, dict], sample_size: int) -> Score:
+    """A module's score from its record: over every mutant once all are decided, else over the decided ones of its
+    sample (mutmut tries a function's mutants in the order of its tests' times, so the decided ones of a module not
+    finished are no random sample of it)."""
+    verdicts = {
+        (function, number): status(code)
         for function, entry in functions.items()
         for number, code in entry["exit_codes"].items()
-    )
+        if status(code) not in NOT_TRIED
+    }
+    every = mutants_of(functions)
+    exact = bool(every) and all(mutant in verdicts for mutant in every)
+    scope = [m for m in (every if exact else sample(functions, sample_size)) if m in verdicts]
+    survivors = [f"{f}__mutmut_{n} ({verdicts[f, n]})" for f, n in scope if verdicts[f, n] not in CAUGHT]
+    return Score(len(every), len(verdicts), len(scope) - len(survivors), len(scope), survivors, exact)
 
 
-def survivors(results: str, modules: list[str]) -> list[str]:
-    """The names of the mutants that survived, from `mutmut results --all true`."""
-    return [name.split()[0] for _, _, missed in scores(results, modules).values() for name in missed]
+def untried(functions: Mapping[str, dict], sample_size: int) -> list[str]:
+    """The mutants of a module's sample without a verdict, and its survivors (tried again, against today's
+    tests), as function__mutmut_N."""
+    decided = {(f, n): status(code) for f, entry in functions.items() for n, code in entry["exit_codes"].items()}
+    return [
+        f"{f}__mutmut_{n}" for f, n in sample(functions, sample_size) if decided.get((f, n), "skipped") not in CAUGHT
+    ]
 
 
 def tree_name(root: Path = ROOT) -> str:
@@ -190,7 +221,8 @@ def meta_path(work: Path, module: str) -> Path:
 
 
 def load_record(path: Path) -> dict:
-    """Module -> function -> {"hash", "exit_codes" (mutant number -> mutmut's exit code)}; {} before any run."""
+    """Module -> function -> {"hash", "mutants" (how many mutmut makes of it), "exit_codes" (mutant number ->
+    mutmut's exit code, for those decided)}; {} before any run."""
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
@@ -228,18 +260,24 @@ _MUTANT_KEY = re.compile(r"^.*\.(\w+)__mutmut_(\d+)$")
 
 
 def recorded_verdicts(work: Path, record: dict, modules: list[str]) -> dict:
-    """The record with the decided verdicts of `modules` in the copy `work` in place of the recorded ones."""
+    """The record with the functions of `modules` in the copy `work`, their mutants and decided verdicts, in place
+    of the recorded ones."""
     updated = dict(record)
     for module in modules:
         if not meta_path(work, module).is_file():
             continue
         meta = json.loads(meta_path(work, module).read_text())
-        functions = {name: {"hash": digest, "exit_codes": {}} for name, digest in meta["hash_by_function_name"].items()}
+        functions = {
+            name: {"hash": digest, "mutants": 0, "exit_codes": {}}
+            for name, digest in meta["hash_by_function_name"].items()
+        }
         for key, code in meta["exit_code_by_key"].items():
             match = _MUTANT_KEY.match(key)
-            if code is not None and match and match[1] in functions:
-                functions[match[1]]["exit_codes"][match[2]] = code
-        updated[module] = {name: entry for name, entry in sorted(functions.items()) if entry["exit_codes"]}
+            if match and match[1] in functions:
+                functions[match[1]]["mutants"] += 1
+                if code is not None:
+                    functions[match[1]]["exit_codes"][match[2]] = code
+        updated[module] = {name: entry for name, entry in sorted(functions.items()) if entry["mutants"]}
     return {module: updated[module] for module in sorted(updated) if updated[module]}
 
 
@@ -286,11 +324,33 @@ def mapped_per_test(tests_by_function: Mapping[str, list[str]]) -> bool:
     return first == second
 
 
-def print_table(table: dict[str, tuple[int, int, list[str]]]) -> None:
-    print(f"\n{'module':<40} {'killed':>7} {'tried':>6} {'score':>8}")
-    for module, (killed, tried, _) in table.items():
-        score = f"{100 * killed / tried:.1f} %" if tried else "-"
-        print(f"{module:<40} {killed:>7} {tried:>6} {score:>8}")
+def dotted(module: str) -> str:
+    return module.removesuffix(".py").replace("/", ".")
+
+
+def survivor_names(record: Mapping[str, dict], modules: list[str]) -> list[str]:
+    """The recorded survivors of `modules`, as mutmut names them."""
+    return [
+        f"{dotted(module)}.{function}__mutmut_{number}"
+        for module in modules
+        for function, entry in record.get(module, {}).items()
+        for number, code in entry["exit_codes"].items()
+        if status(code) not in (*CAUGHT, *NOT_TRIED)
+    ]
+
+
+def print_table(record: Mapping[str, dict], modules: list[str], sample_size: int) -> dict[str, Score]:
+    """The score of each module: exact once every mutant is decided, else from its sample, with the 95 % interval."""
+    print(f"\n{'module':<38} {'mutants':>7} {'decided':>7} {'caught':>7} {'score':>7} {'95 % interval':>15}  of")
+    table = {module: module_score(record.get(module, {}), sample_size) for module in modules}
+    for module, score in table.items():
+        low, high = score.interval()
+        figures = f"{'-':>8} {'-':>15}"
+        if score.tried:
+            figures = f"{100 * score.caught / score.tried:6.1f} % {100 * low:6.1f} - {100 * high:5.1f} %"
+        of = "all" if score.exact else f"sample of {sample_size}"
+        print(f"{module:<38} {score.mutants:>7} {score.decided:>7} {score.caught:>7}/{score.tried:<4}{figures}  {of}")
+    return table
 
 
 def main() -> int:
@@ -299,8 +359,16 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="run in DIR and leave it (mutmut browse there)")
     parser.add_argument("--save", metavar="DIR", help="record the verdicts of the run in DIR so far, and stop")
     parser.add_argument("--table", action="store_true", help="print the scores of the recorded verdicts, and stop")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="try only the mutants of a fixed random sample of N per module, and its survivors again (default: try "
+        f"every mutant); the table scores a module not finished on its sample of N (default {DEFAULT_SAMPLE})",
+    )
     arguments = parser.parse_args()
     modules = arguments.modules or list(CORE_MODULES)
+    sample_size = arguments.sample or DEFAULT_SAMPLE
     for module in modules:
         if not (ROOT / module).is_file():
             parser.error(f"no module {module}")
@@ -312,8 +380,19 @@ def main() -> int:
         save_record(RECORD, recorded_verdicts(Path(arguments.save), load_record(RECORD), ran))
         arguments.table = True
     if arguments.table:
-        print_table(scores(record_results(load_record(RECORD)), modules))
+        print_table(load_record(RECORD), modules, sample_size)
         return 0
+    record = load_record(RECORD)
+    # The mutants to try: every one by default (mutmut keeps the verdicts of unchanged functions); with --sample,
+    # those of each module's sample without a verdict and its survivors, and every mutant of a module never run.
+    names = []
+    if arguments.sample:
+        names = [f"{dotted(m)}.{name}" for m in modules if m in record for name in untried(record[m], sample_size)]
+        names += [f"{dotted(m)}.*" for m in modules if m not in record]
+        if not names:
+            print(f"every mutant of each module's sample of {sample_size} has a verdict")
+            print_table(record, modules, sample_size)
+            return 0
     # The tree the figures are about, first: a score read later against a newer tree would mislead.
     print(f"tree: {tree_name()}", flush=True)
     work = Path(arguments.keep or tempfile.mkdtemp(prefix="mutation-"))
@@ -321,40 +400,34 @@ def main() -> int:
     files = tracked_copy(work)
     with (work / "pyproject.toml").open("a") as pyproject:
         pyproject.write(mutmut_config(modules, files))
-    seeded = seed_verdicts(work, load_record(RECORD), modules)
+    seeded = seed_verdicts(work, record, modules)
     if seeded:
         print(f"verdicts recorded in {RECORD.relative_to(ROOT)} kept where the code is unchanged: {seeded}")
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     mutmut_run = [mutmut, "run", "--max-children", str(os.cpu_count() or 2)]
     env = run_environment(os.environ, work)
-
-    def results() -> str:
-        command = [mutmut, "results", "--all", "true"]
-        return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True).stdout
-
-    # A kept copy run again resumes: mutmut keeps the verdicts of functions whose code did not change, but a
-    # survivor's verdict predates the tests added since, so those mutants are tried again at the end.
-    earlier_survivors = survivors(results(), modules) if (work / "mutants").is_dir() else []
+    # A survivor's verdict predates the tests added since: mutmut keeps it while its function is unchanged, so
+    # the survivors are tried again at the end (named mutants, as a sample's are, mutmut always tries).
+    earlier_survivors = set(survivor_names(recorded_verdicts(work, {}, modules), modules))
     # One run of mutmut: it maps tests to functions, every test running the program itself there, then tries each
     # mutant in a process of its own, where the tests share program runs, since all of them see the same mutant. A
     # survivor's tests run about twice as fast so (grafana_content._rule's 187: 58 s against 133 s).
-    run = subprocess.run(mutmut_run, cwd=work, env=env)
-    retry = [name for name in survivors(results(), modules) if name in earlier_survivors]
-    if run.returncode == 0 and retry:
+    run = subprocess.run([*mutmut_run, *names], cwd=work, env=env)
+    retry = [
+        name for name in survivor_names(recorded_verdicts(work, {}, modules), modules) if name in earlier_survivors
+    ]
+    if run.returncode == 0 and retry and not names:
         run = subprocess.run([*mutmut_run, *retry], cwd=work, env=env)
     if not mapped_per_test(test_map(work)):
         print(MAPPED_WITH_SHARED_RUNS)
         return 1
     save_record(RECORD, recorded_verdicts(work, load_record(RECORD), modules))
-    table = scores(results(), modules)
-    print_table(table)
-    for _, _, missed in table.values():
-        for survivor in missed:
-            print(f"survived: {survivor}")
-            diff = subprocess.run(
-                [mutmut, "show", survivor.split()[0]], cwd=work, env=env, capture_output=True, text=True
-            )
-            print(diff.stdout)
+    table = print_table(load_record(RECORD), modules, sample_size)
+    for module, score in table.items():
+        for survivor in score.survivors:
+            print(f"survived: {dotted(module)}.{survivor}")
+            name = f"{dotted(module)}.{survivor.split()[0]}"
+            print(subprocess.run([mutmut, "show", name], cwd=work, env=env, capture_output=True, text=True).stdout)
     if not arguments.keep:
         shutil.rmtree(work, ignore_errors=True)
     return run.returncode

@@ -9,13 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 from stacks.config.alerting import parse_alerting
 from stacks.config.settings import Route
 from stacks.content import ROOT, load_content
 from stacks.errors import InputError, Problems
 from stacks.scaffold import Repository, new_system_files, next_steps, parse_new_system, write_files
+from stacks.syntax.yaml_io import parse_yaml
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -58,7 +57,7 @@ def _routes_of_all_systems_stacks(root: Path, routing_table: str) -> dict[str, R
     routes = {}
     for stack_file in sorted(root.glob("Pulumi.*.yaml")):
         stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        config = (parse_yaml(stack_file.read_text()) or {}).get("config") or {}
         if stack == "yaml" or config.get("monitoring:systems") or f"\n{stack}:\n" not in f"\n{routing_table}":
             continue
         problems = Problems()

@@ -9,13 +9,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pulumi.runtime import config as runtime_config
 
 from stacks.config.schema import PROJECT_FILE
 from stacks.config.settings import StackSettings
 from stacks.errors import InputError
 from stacks.layout import DOCKER_SOCKET
+from stacks.syntax.yaml_io import parse_yaml
 
 
 def read_config() -> tuple[dict[str, str], frozenset[str]]:
@@ -68,7 +68,7 @@ def check_policy_owner(settings: StackSettings, stack: str, project_dir: Path = 
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         if path.name == f"Pulumi.{stack}.yaml":
             continue
-        grafana = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get("monitoring:grafana") or {}
+        grafana = ((parse_yaml(path.read_text()) or {}).get("config") or {}).get("monitoring:grafana") or {}
         if grafana.get("ownNotificationPolicy") is True and str(grafana.get("url", "")).rstrip("/") == url:
             raise InputError(
                 [

@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from stacks.config.alerting import template_fields
 from stacks.config.grafana import grafana_warnings
 from stacks.config.scraping import label_warnings
@@ -44,6 +42,7 @@ from stacks.slugs import slug
 from stacks.syntax.durations import parse_duration
 from stacks.syntax.go_regexp import compile_go_regexp
 from stacks.syntax.promql import expression_labels
+from stacks.syntax.yaml_io import parse_yaml
 
 
 def checked_content(settings: StackSettings, content: Content, stack: str) -> tuple[Content, list[str]]:
@@ -144,7 +143,7 @@ def shared_target_warnings(settings: StackSettings, stack: str, root: Path = ROO
     warnings = []
     for path in sorted(root.glob("Pulumi.*.yaml")):
         other = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("config") or {}
+        config = (parse_yaml(path.read_text(encoding="utf-8")) or {}).get("config") or {}
         if other == stack or config.get("monitoring:kubernetes"):
             continue
         other_host = config.get("monitoring:dockerHost") or ""

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from stacks.errors import Problems
 from stacks.layout import SERVICE_BY_NAME
 from stacks.reader import Reader
+from stacks.syntax.yaml_io import parse_yaml
 
 PROJECT = "monitoring"
 PROJECT_FILE = Path(__file__).resolve().parents[2] / "Pulumi.yaml"
@@ -27,7 +26,7 @@ _SCHEMA_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, 
 
 def load_schema(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
     """The `config:` block of Pulumi.yaml: key -> {type, description, default}."""
-    return yaml.safe_load(project_file.read_text())["config"]
+    return parse_yaml(project_file.read_text())["config"]
 
 
 def short_key(key: str) -> str:

@@ -44,6 +44,11 @@ SECRET_CONFIG_KEYS = frozenset(
 SECRET_URL_PARENTS = frozenset({"webhook_configs"})  # a webhook receiver's `url` carries its token
 
 
+# libyaml's parser when PyYAML has it, as stacks/syntax/yaml_io.py reads YAML: this reads every file the program
+# renders, on every run (not yaml_io itself, which would make the layers one deeper).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def holds_credentials(files: Mapping[str, str], envs: Iterable[str]) -> bool:
     """Any environment variable named like a credential with a value, or any YAML file with a credential's key."""
     for entry in envs:
@@ -55,7 +60,7 @@ def holds_credentials(files: Mapping[str, str], envs: Iterable[str]) -> bool:
 
 def _yaml_holds_credentials(text: str) -> bool:
     try:
-        parsed = yaml.safe_load(text)
+        parsed = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         return False  # not YAML (a template, a script): no keys to read
     return _has_secret_key(parsed)

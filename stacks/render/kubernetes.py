@@ -17,8 +17,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import yaml
-
 from stacks.config.settings import (
     EMAIL_FIELDS,
     PAGERDUTY_FIELDS,
@@ -34,6 +32,7 @@ from stacks.config.settings import (
 from stacks.content.model import Content
 from stacks.outputs import LABELS
 from stacks.render.alertmanager import route_tree, target_fields
+from stacks.syntax.yaml_io import parse_yaml
 
 API_VERSION = "monitoring.coreos.com/v1"
 ALERTMANAGER_CONFIG_API_VERSION = "monitoring.coreos.com/v1alpha1"
@@ -67,7 +66,7 @@ def prometheus_rules(settings: StackSettings, content: Content) -> list[KubeObje
             "PrometheusRule",
             object_name(settings.name_prefix, rule_file.name.rsplit(".", 1)[0]),
             dict(k8s.rule_labels),
-            {"groups": yaml.safe_load(rule_file.text)["groups"]},
+            {"groups": parse_yaml(rule_file.text)["groups"]},
         )
         for rule_file in content.rule_files
     ]

@@ -14,28 +14,61 @@ from repo import ROOT
 
 spec = importlib.util.spec_from_file_location("mutation", ROOT / "scripts/mutation.py")
 mutation = importlib.util.module_from_spec(spec)
+sys.modules["mutation"] = mutation  # its dataclasses look their module up there
 spec.loader.exec_module(mutation)
 
-RESULTS = """\
-    stacks.syntax.durations.x_parse_duration__mutmut_1: killed
-    stacks.syntax.durations.x_parse_duration__mutmut_2: survived
-    stacks.syntax.durations.x_canonical_duration__mutmut_1: timeout
-    stacks.syntax.durations.x_is_size__mutmut_1: not checked
-    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_3: killed
-    stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4: no tests
-    stacks.render.agents.x_agent_specs__mutmut_1: killed
-"""
 
-
-def test_scores_count_caught_and_tried_per_module_and_name_the_survivors():
-    assert mutation.scores(RESULTS, ["stacks/syntax/durations.py", "stacks/render/alertmanager.py"]) == {
-        "stacks/syntax/durations.py": (2, 3, ["stacks.syntax.durations.x_parse_duration__mutmut_2 (survived)"]),
-        "stacks/render/alertmanager.py": (
-            1,
-            2,
-            ["stacks.render.alertmanager.x_render_alertmanager_config__mutmut_4 (no tests)"],
-        ),
+def _functions(**exit_codes: dict) -> dict:
+    """A module's record: function -> its mutants' verdicts, 3 mutants each unless more are decided."""
+    return {
+        name: {"hash": "h", "mutants": max(3, *map(int, codes or {"0": 0})), "exit_codes": codes}
+        for name, codes in exit_codes.items()
     }
+
+
+def test_a_module_whose_every_mutant_is_decided_scores_exactly_and_names_its_survivors():
+    # mutmut's exit codes: 1 killed, 36 timeout (caught); 0 survived, 33 no tests (missed); 34 skipped (not tried).
+    functions = _functions(x_parse={"1": 1, "2": 0, "3": 36}, x_size={"1": 33, "2": 1, "3": 34})
+    score = mutation.module_score(functions, 40)
+    assert (score.mutants, score.decided, score.caught, score.tried) == (6, 5, 3, 5)
+    assert score.exact is False  # x_size__mutmut_3 was skipped: not decided
+    functions["x_size"]["exit_codes"]["3"] = 1
+    score = mutation.module_score(functions, 40)
+    assert (score.caught, score.tried, score.exact) == (4, 6, True)
+    assert score.survivors == ["x_parse__mutmut_2 (survived)", "x_size__mutmut_1 (no tests)"]
+    assert score.interval() == (4 / 6, 4 / 6)
+
+
+def test_a_module_not_finished_is_scored_on_its_sample_with_an_interval():
+    functions = _functions(x_a={}, x_b={}, x_c={}, x_d={})  # 12 mutants, none decided
+    drawn = mutation.sample(functions, 5)
+    assert drawn == mutation.sample(functions, 5)  # the same on every run
+    assert mutation.sample(functions, 8)[:5] == drawn  # a larger sample extends a smaller one
+    assert len(set(drawn)) == 5 and drawn != mutation.mutants_of(functions)[:5]  # drawn, not the first ones
+    for function, number in drawn[:4]:
+        functions[function]["exit_codes"][number] = 1
+    outside = next(m for m in mutation.mutants_of(functions) if m not in drawn)
+    functions[outside[0]]["exit_codes"][outside[1]] = 0  # decided, but outside the sample: not counted
+    score = mutation.module_score(functions, 5)
+    assert (score.decided, score.caught, score.tried, score.survivors, score.exact) == (5, 4, 4, [], False)
+    # Wilson's interval for 4 of 4: 51.0 % to 100 % (written out, from its formula).
+    low, high = score.interval()
+    assert round(low, 3) == 0.510 and round(high, 3) == 1.0
+    # What a sampled run tries: the sample's mutants without a verdict, and its survivors again.
+    functions[drawn[0][0]]["exit_codes"][drawn[0][1]] = 0
+    assert mutation.untried(functions, 5) == [
+        f"{drawn[0][0]}__mutmut_{drawn[0][1]}",
+        f"{drawn[4][0]}__mutmut_{drawn[4][1]}",
+    ]
+
+
+def test_a_record_without_counts_counts_to_its_highest_mutant():
+    assert mutation.mutants_of({"x_f": {"hash": "h", "exit_codes": {"2": 1, "4": 0}}}) == [
+        ("x_f", "1"),
+        ("x_f", "2"),
+        ("x_f", "3"),
+        ("x_f", "4"),
+    ]
 
 
 def test_the_core_modules_exist_and_the_copy_config_names_them():
@@ -153,22 +186,6 @@ def test_the_output_names_the_tree_it_scored(tmp_path):
     assert mutation.tree_name(tmp_path) == f"{commit} + changes"
 
 
-def test_survivors_are_named_without_their_status():
-    results = "\n".join(
-        [
-            "    stacks.syntax.durations.x_parse__mutmut_1: killed",
-            "    stacks.syntax.durations.x_parse__mutmut_2: survived",
-            "    stacks.syntax.durations.x_parse__mutmut_3: no tests",
-            "    stacks.syntax.durations.x_parse__mutmut_4: not checked",
-            "    stacks.errors.x_fail__mutmut_1: survived",
-        ]
-    )
-    assert mutation.survivors(results, ["stacks/syntax/durations.py"]) == [
-        "stacks.syntax.durations.x_parse__mutmut_2",
-        "stacks.syntax.durations.x_parse__mutmut_3",
-    ]
-
-
 def test_a_kept_copy_is_copied_into_again(tmp_path, monkeypatch):
     source = tmp_path / "tree"
     (source / "policy/.venv").mkdir(parents=True)
@@ -193,6 +210,13 @@ RECORD = {
         "x_is_size": {"hash": "bb", "exit_codes": {"1": 36}},
     }
 }
+
+
+def test_recorded_survivors_are_named_as_mutmut_names_them():
+    record = {"stacks/syntax/durations.py": RECORD["stacks/syntax/durations.py"], "stacks/errors.py": {}}
+    assert mutation.survivor_names(record, ["stacks/syntax/durations.py", "stacks/errors.py"]) == [
+        "stacks.syntax.durations.x_parse_duration__mutmut_2"
+    ]
 
 
 def test_recorded_verdicts_are_seeded_as_mutmut_s_meta_files_once(tmp_path):
@@ -237,7 +261,10 @@ def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(
         tmp_path, {**RECORD, **other}, ["stacks/syntax/durations.py", "stacks/config/alerting.py"]
     )
     assert updated == {
-        "stacks/syntax/durations.py": {"x_parse_duration": {"hash": "a2", "exit_codes": {"1": 1, "10": 0}}},
+        "stacks/syntax/durations.py": {
+            "x_is_size": {"hash": "bb", "mutants": 1, "exit_codes": {}},  # kept, undecided: it counts in the score
+            "x_parse_duration": {"hash": "a2", "mutants": 3, "exit_codes": {"1": 1, "10": 0}},
+        },
         "stacks/errors.py": {"x_fail": {"hash": "cc", "exit_codes": {"3": 1}}},
     }
     record = tmp_path / "record.json"
@@ -245,17 +272,6 @@ def test_a_run_s_decided_verdicts_replace_the_recorded_ones_of_its_modules_only(
     assert mutation.load_record(record) == updated
     assert '    "x_fail": {"hash": "cc", "exit_codes": {"3": 1}}\n' in record.read_text()  # a line per function
     assert mutation.load_record(tmp_path / "none.json") == {}
-
-
-def test_the_record_scores_as_mutmut_s_results_do():
-    assert mutation.record_results(RECORD) == (
-        "    stacks.syntax.durations.x_parse_duration__mutmut_1: killed\n"
-        "    stacks.syntax.durations.x_parse_duration__mutmut_2: survived\n"
-        "    stacks.syntax.durations.x_is_size__mutmut_1: timeout\n"
-    )
-    assert mutation.scores(mutation.record_results(RECORD), ["stacks/syntax/durations.py"]) == {
-        "stacks/syntax/durations.py": (2, 3, ["stacks.syntax.durations.x_parse_duration__mutmut_2 (survived)"])
-    }
 
 
 def test_the_tracked_record_names_core_modules_only():
@@ -277,6 +293,6 @@ def test_save_records_the_modules_the_run_mutated_as_its_copy_names_them(tmp_pat
     monkeypatch.setattr(sys, "argv", ["mutation.py", "--save", str(run), "stacks/syntax/durations.py"])
     assert mutation.main() == 0
     assert mutation.load_record(tmp_path / "record.json") == {
-        "stacks/gone.py": {"x_f": {"hash": "h", "exit_codes": {"1": 1, "2": 0}}}
+        "stacks/gone.py": {"x_f": {"hash": "h", "mutants": 2, "exit_codes": {"1": 1, "2": 0}}}
     }
     assert "stacks/syntax/durations.py" in capsys.readouterr().out  # the table, of the modules asked for
