@@ -23,6 +23,13 @@ def test_a_deployed_systems_job_without_a_scrape_target_is_a_warning_when_discov
         "scrapeTargets: no job kerp-api of system kerp, which this stack deploys, and app discovery is off: its "
         "panels will have no data and its TargetMissing alert will fire"
     ]
+    logged_warnings.clear()
+    del config["monitoring:exporters"]  # K-ERP's datastores' exporters, its other two jobs
+    run_program("prod", config, secrets)
+    assert logged_warnings == [
+        "scrapeTargets: no job kerp-api, kerp-postgres-exporter, kerp-redis-exporter of system kerp, which this "
+        "stack deploys, and app discovery is off: its panels will have no data and its TargetMissing alert will fire"
+    ]
 
 
 # ---------------------------------------------------------------- hosts

@@ -143,6 +143,19 @@ def test_the_stack_enables_no_feature_of_the_parser(stack):
     assert not [arg for arg in command if arg.startswith("--enable-feature")]
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_stacks_prometheus_takes_every_flag_the_stack_gives_it(stack):
+    """The stack's Prometheus 3.16 parses the rendered command (`--version` then stops it): a flag misspelled,
+    or gone from the release, fails here rather than when the container starts."""
+    command = prometheus_command(stack_settings(stack), load_content())
+    parsed = subprocess.run([stack_binary("prometheus"), *command, "--version"], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr
+    assert parsed.stdout.startswith("prometheus, version 3.16.")
+    misspelled = [arg.replace("--web.route-prefix", "--web.route-prefx") for arg in command]
+    refused = subprocess.run([stack_binary("prometheus"), *misspelled, "--version"], capture_output=True, text=True)
+    assert "unknown long flag '--web.route-prefx'" in refused.stderr
+
+
 def test_preview_refuses_what_promtool_refuses(tmp_path):
     cases = REFUSED + ACCEPTED
     with ThreadPoolExecutor(max_workers=8) as pool:

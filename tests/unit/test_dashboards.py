@@ -139,6 +139,23 @@ def test_datasource_variables_resolve_by_name_whatever_their_format():
     ]
 
 
+def test_a_datasource_named_by_its_uid_alone_or_its_type_alone_is_read():
+    from stacks.content.dashboards import datasource_uids
+
+    assert datasource_uids({"panels": [{"datasource": {"uid": "loki"}}]}) == {"loki"}
+    assert datasource_uids({"panels": [{"datasource": {"type": "prometheus"}}]}) == {"prometheus"}
+    assert datasource_uids({"panels": [{"datasource": {"uid": "users-own", "type": "postgres"}}]}) == set()
+
+
+def test_a_dashboards_config_json_keeps_its_text_as_written():
+    """Titles in Korean or with accents reach Grafana, and pulumi preview's diff, readable, not as \\u escapes."""
+    from stacks.content.model import config_json
+
+    assert config_json({"title": "주문 현황", "uid": "orders", "tags": ["café"]}) == (
+        '{"tags":["café"],"title":"주문 현황","uid":"orders"}'
+    )
+
+
 def test_shipped_dashboards_break_no_rule():
     """Neither errors (those stop preview) nor warnings, for the files and the SLO dashboards alike, of every
     declared system (an imported dashboard deploys as published, warnings and all)."""
