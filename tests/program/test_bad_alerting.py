@@ -42,7 +42,11 @@ def test_a_child_route_without_matchers_or_a_root_with_them():
 
 def test_a_route_on_a_label_no_rule_sets_is_a_warning_naming_the_route(logged_warnings):
     config, secrets = dev()
-    config["monitoring:alerting"]["route"]["routes"].append({"matchers": ['team="payments"'], "receiver": "critical"})
+    routes = config["monitoring:alerting"]["route"]["routes"]
+    routes.append({"matchers": ['team="payments"'], "receiver": "critical"})
+    # Labels every alert has without a rule setting them: its name, and a Grafana-managed rule's folder.
+    routes.append({"matchers": ['alertname="KerpApiDown"'], "receiver": "critical"})
+    routes.append({"matchers": ['grafana_folder="K-ERP"'], "receiver": "critical"})
     run = run_program("dev", config, secrets)  # a warning: the stack still deploys
     assert run.recorder.registrations
     assert logged_warnings == [

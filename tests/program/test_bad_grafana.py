@@ -129,6 +129,43 @@ def test_a_grafana_name_prefix_grafana_would_refuse():
     run_program("dev", config, secrets)
 
 
+def test_an_existing_grafana_is_warned_of_what_it_does_not_get_with_each_fix(logged_warnings):
+    config, secrets = external_grafana()
+    run_program("dev", config, secrets)
+    where = "the Grafana at https://grafana.example.com"
+    assert logged_warnings == [
+        f"grafana.namePrefix: empty, so in {where} the stack's datasources are named Prometheus, Alertmanager and "
+        "Loki (uids prometheus, alertmanager, loki), its service account applications, and its folders and "
+        "dashboards keep their files' uids: Grafana refuses any of them it holds already and adopts nothing. Give "
+        "this stack's objects their own names: pulumi config set --path grafana.namePrefix <stack>",
+        f"grafana.ownNotificationPolicy: {where} keeps its own notification policy tree: the stack pushes its "
+        "contact points, but not its route nor its inhibition rules (inhibition applies in Alertmanager only), so "
+        "Grafana-managed alerts reach those contact points only through that Grafana's own policies. To have this "
+        "stack replace the org's tree (and leave Grafana's default one on destroy): pulumi config set --path "
+        "grafana.ownNotificationPolicy true",
+    ]
+    logged_warnings.clear()
+    config["monitoring:grafana"].update(namePrefix="dev", ownNotificationPolicy=True)
+    run_program("dev", config, secrets)
+    assert logged_warnings == [
+        f"grafana.version: the version of {where} is not known, so its inhibit rules apply in Alertmanager only, "
+        "and Grafana-managed alerts are not inhibited. Say which Grafana it is (13.1 is the first to serve "
+        "inhibition rules): pulumi config set --path grafana.version <version>"
+    ]
+
+
+def test_a_remote_store_s_datasource_uid_is_checked_against_grafana_s_limit_with_the_prefix():
+    config, secrets = external_grafana()
+    store = {"name": "long-term-" + "s" * 20, "url": "https://store.example.com/api/v1/write"}
+    config["monitoring:prometheus"] = {"remoteWrite": [{**store, "queryUrl": "https://store.example.com/prometheus"}]}
+    config["monitoring:grafana"]["namePrefix"] = "dev-eu"
+    message = run_expecting_error("dev", config, secrets)
+    # store-long-term-sss... is 36 characters, 43 with the prefix.
+    assert f"makes the uid of prometheus.remoteWrite {store['name']} 'dev-eu-store-{store['name']}' 43 characters" in (
+        message
+    )
+
+
 def test_a_grafana_name_prefix_or_version_where_it_means_nothing():
     config, secrets = dev()
     config["monitoring:grafanaContent"] = False

@@ -64,10 +64,12 @@ def test_an_empty_label_name_is_refused_naming_the_target():
 
 
 def test_a_label_prometheus_drops_from_the_series_is_a_warning_naming_the_fix(logged_warnings):
-    labels = {"__team": "a", "__param_module": "http_2xx", "__metrics_path__": "/m", "team-name": "b"}
+    labels = {"__squad": "a", "__param_module": "http_2xx", "__metrics_path__": "/m", "team-name": "b", "__": "c"}
     run = run_program("dev", *with_labels(labels))
     assert run.recorder.registrations  # a warning: the stack still deploys
     assert logged_warnings == [
-        "scrapeTargets[0].labels.__team: Prometheus drops target labels starting with __ before storing the series, "
-        "so no series of job app carries it; rename it (such as team) to keep it on the series"
+        "scrapeTargets[0].labels.__: Prometheus drops target labels starting with __ before storing the series, "
+        "so no series of job app carries it; rename it (such as team) to keep it on the series",
+        "scrapeTargets[0].labels.__squad: Prometheus drops target labels starting with __ before storing the series, "
+        "so no series of job app carries it; rename it (such as squad) to keep it on the series",
     ]
