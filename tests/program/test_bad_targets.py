@@ -78,6 +78,10 @@ SECOND = {"name": "web-1", "dockerHost": "tcp://10.0.0.5:2376", "address": "10.0
             "hosts[0].agents[1]: the stack's own host's logs are collected by the promtail service (services)",
         ),
         ([{"name": "Web_1"}], "hosts[0].name: must be a name such as 'web-1' (a-z, 0-9, -), got 'Web_1'"),
+        (
+            [{"name": "local"}, {**SECOND, "adress": "10.0.0.6"}],
+            "hosts[1].adress: unknown key; known keys: address, agents, dockerHost, name, ports",
+        ),
         ([{"name": "local", "agents": ["collectd"]}], "hosts[0].agents[0]: must be one of node-exporter, cadvisor"),
         (
             [{"name": "local"}, {**SECOND, "agents": ["node-exporter", "promtail"]}],

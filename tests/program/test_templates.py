@@ -34,6 +34,18 @@ def test_a_receiver_running_an_undefined_template_stops_preview(content_copy):
     assert 'alerting.receivers[1].slack[0].text: runs {{ template "monitoring.slack.text" }}' in message
 
 
+def test_a_pagerduty_or_email_field_running_an_undefined_template_is_named():
+    config, secrets = configured_stack("prod")
+    receivers = config["monitoring:alerting"]["receivers"]
+    receivers[1]["pagerduty"][0]["description"] = '{{ template "monitoring.pagerduty.description" . }}'
+    receivers[5]["email"][0]["subject"] = '{{ template "monitoring.email.subject" . }}'
+    message = run_expecting_error("prod", config, secrets)
+    assert 'alerting.receivers[1].pagerduty[0].description: runs {{ template "monitoring.pagerduty.description" }}' in (
+        message
+    )
+    assert 'alerting.receivers[5].email[0].subject: runs {{ template "monitoring.email.subject" }}' in message
+
+
 def test_alertmanagers_own_templates_need_no_file(content_copy):
     (content_copy / "templates/slack.tmpl").unlink()
     config, secrets = configured_stack("staging")
