@@ -74,7 +74,7 @@ def _address(r: Reader, own: bool) -> str:
     """The host's address: required off the own host (its agents are reached from another daemon)."""
     address = r.str("address", expected="an IP address or host name its agents listen on")
     if not address:
-        if not own:
+        if not own and r.get("address") in (None, ""):  # not when it was given, as something else than text
             r.add(
                 "address",
                 "is required for a host other than the stack's own: the address its agents listen on and "

@@ -71,7 +71,12 @@ SECOND = {"name": "web-1", "dockerHost": "tcp://10.0.0.5:2376", "address": "10.0
         ),
         (
             [{"name": "local", "address": "127.0.0.1"}],
-            "hosts[0].address: 127.0.0.1 cannot be scraped: Prometheus runs in a container",
+            "hosts[0].address: 127.0.0.1 cannot be scraped: Prometheus runs in a container, where it is not the host; "
+            "give the host's own address (left out on the stack's own host: host.docker.internal)",
+        ),
+        (
+            [{**SECOND, "address": 10}],
+            "- hosts[0].address: must be an IP address or host name its agents listen on, got 10\n1 error",
         ),
         (
             [{"name": "local", "agents": ["node-exporter", "promtail"]}],
