@@ -89,6 +89,19 @@ SECOND = {"name": "web-1", "dockerHost": "tcp://10.0.0.5:2376", "address": "10.0
         ),
         ([{"name": "local", "agents": ["collectd"]}], "hosts[0].agents[0]: must be one of node-exporter, cadvisor"),
         (
+            [{"name": "local", "agents": "node-exporter"}],
+            "hosts[0].agents: must be a list of agents: node-exporter, cadvisor, promtail, got 'node-exporter'",
+        ),
+        (
+            [{"name": "local", "agents": ["cadvisor", "cadvisor"]}],
+            "hosts[0].agents[1]: cadvisor is listed more than once",
+        ),
+        ([{"name": "local", "ports": 9100}], "hosts[0].ports: must be a map of agent to port, got 9100"),
+        (
+            [{"name": "local", "ports": {"nodeexporter": 9100}}],
+            "hosts[0].ports.nodeexporter: unknown key; known keys: node-exporter, cadvisor",
+        ),
+        (
             [{"name": "local"}, {**SECOND, "agents": ["node-exporter", "promtail"]}],
             "loki.pushUrl: is required: where the log collectors of web-1 reach this stack's Loki",
         ),
