@@ -7,6 +7,7 @@ fields it reads; every problem names its config key, and one run reports all of 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -145,7 +146,13 @@ def _services(config: RawConfig, kubernetes: KubernetesSettings | None) -> dict[
 def _service_names(value: list, problems: Problems) -> tuple[str, ...]:
     for i, name in enumerate(value):
         if name not in SERVICES:
-            problems.add(f"services[{i}]", f"must be one of {', '.join(SERVICES)}, got {name!r}")
+            # A misspelt grafana also brings the existing-Grafana errors: the hint names the one fix.
+            hint = difflib.get_close_matches(str(name), SERVICES, n=1)
+            problems.add(
+                f"services[{i}]",
+                f"must be one of {', '.join(SERVICES)}, got {name!r}"
+                + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+            )
     for name in {n for n in value if value.count(n) > 1}:
         problems.add("services", f"{name!r} is listed more than once")
     for name in ALWAYS_RUN:

@@ -119,6 +119,25 @@ def test_an_image_for_a_service_the_stack_does_not_run():
     )
 
 
+def test_a_misspelt_service_is_named_with_the_one_it_resembles():
+    config, secrets = dev()
+    config["monitoring:services"] = ["prometheus", "alertmanager", "grafna", "tempo"]
+    message = run_expecting_error("dev", config, secrets)
+    assert (
+        "- services[2]: must be one of prometheus, alertmanager, loki, promtail, grafana, got 'grafna' (did you mean "
+        "'grafana'?)\n- services[3]: must be one of prometheus, alertmanager, loki, promtail, grafana, got 'tempo'\n"
+    ) in message
+
+
+def test_a_scrape_target_that_is_no_object_is_named():
+    config, secrets = dev()
+    config["monitoring:scrapeTargets"] = ["mindhit-api:8080"]
+    assert run_expecting_error("dev", config, secrets).splitlines()[1:] == [
+        "- scrapeTargets[0]: must be an object with job and targets, got 'mindhit-api:8080'",
+        "1 error",
+    ]
+
+
 def test_services_the_stack_cannot_do_without_or_that_need_another():
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "promtail", "grafana", "grafana"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from bad_input import dev
 from conftest import configured_stack
-from mockstack import run_expecting_error, run_program
+from mockstack import run_expecting_error, run_program, unwrap
 from rendering import with_remote_write
 
 
@@ -98,6 +98,10 @@ SECOND = {"name": "web-1", "dockerHost": "tcp://10.0.0.5:2376", "address": "10.0
         ),
         ([{"name": "local", "ports": 9100}], "hosts[0].ports: must be a map of agent to port, got 9100"),
         (
+            [{"name": "local", "ports": {"cadvisor": 65536}}],
+            "hosts[0].ports.cadvisor: must be a port number from 1 to 65535, got 65536",
+        ),
+        (
             [{"name": "local", "ports": {"nodeexporter": 9100}}],
             "hosts[0].ports.nodeexporter: unknown key; known keys: node-exporter, cadvisor",
         ),
@@ -111,6 +115,17 @@ def test_a_host_list_that_cannot_be_deployed(hosts, expected):
     config, secrets = dev()
     config["monitoring:hosts"] = hosts
     assert expected in run_expecting_error("dev", config, secrets)
+
+
+def test_the_highest_port_is_a_port():
+    config, secrets = dev()
+    config["monitoring:hosts"] = [{"name": "local", "ports": {"cadvisor": 65535}}]
+    (cadvisor,) = [
+        r
+        for r in run_program("dev", config, secrets).recorder.registrations
+        if "cadvisor" in r.name and r.type == "docker:index/container:Container"
+    ]
+    assert "--port=65535" in unwrap(cadvisor.inputs)["command"]  # on the host's network
 
 
 def test_promtail_on_another_host_of_a_stack_without_loki():
