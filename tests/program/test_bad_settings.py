@@ -138,6 +138,20 @@ def test_a_scrape_target_that_is_no_object_is_named():
     ]
 
 
+def test_a_scrape_target_s_and_an_exporter_s_fields_are_each_named_with_what_they_take():
+    config, secrets = dev()
+    target = {"job": "shop-api", "targets": "shop:8080", "metricsPath": "metrics", "scheme": "ftp"}
+    config["monitoring:scrapeTargets"] = [target]
+    config["monitoring:exporters"] = [{"kind": "redis", "address": "redis://redis:6379"}]
+    assert run_expecting_error("dev", config, secrets).splitlines()[1:] == [
+        "- scrapeTargets[0].targets: must be a non-empty list of host:port, got 'shop:8080'",
+        "- scrapeTargets[0].metricsPath: must be a path starting with '/', got 'metrics'",
+        "- scrapeTargets[0].scheme: must be http or https, got 'ftp'",
+        "- exporters[0].system: is required: a system name such as wealist",
+        "4 errors",
+    ]
+
+
 def test_services_the_stack_cannot_do_without_or_that_need_another():
     config, secrets = dev()
     config["monitoring:services"] = ["prometheus", "promtail", "grafana", "grafana"]
