@@ -55,6 +55,14 @@ def test_each_exporter_is_a_container_on_the_stack_network_with_its_connection_s
         assert network["aliases"] == [unwrap(inputs["name"]).removeprefix("monitoring-dev-")]
 
 
+def test_an_exporter_runs_the_image_it_names():
+    """A user's registry mirror, or another release: pinned, as every image the stack runs."""
+    image = "registry.example.com/oliver006/redis_exporter:v1.80.0"
+    program = run([{**EXPORTERS[1], "image": image}])
+    redis = program.recorder.one(CONTAINER, "monitoring-wealist-redis-exporter-container")
+    assert unwrap(redis.inputs["image"]) == image
+
+
 def test_prometheus_scrapes_each_exporter_as_its_systems_job():
     program = run(EXPORTERS)
     prometheus = unwrap(program.recorder.one(CONTAINER, "monitoring-prometheus-container").inputs)
@@ -86,6 +94,10 @@ def test_prometheus_scrapes_each_exporter_as_its_systems_job():
             "exporters[0].system: 'billing' is not a system this stack deploys",
         ),
         (EXPORTERS + EXPORTERS[:1], "exporters: two exporters would both be scraped as job wealist-postgres-exporter"),
+        (
+            [{"system": "wealist", "address": "redis://redis:6379"}],
+            "- exporters[0].kind: is required: postgres or redis\n1 error",
+        ),
         (
             [
                 {
