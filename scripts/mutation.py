@@ -139,11 +139,17 @@ STATUS_BY_EXIT_CODE |= dict.fromkeys((36, 24, -24, 152, 255), "timeout")
 CAUGHT = ("killed", "timeout")  # a test failed, or the mutant made the tests hang past their timeout
 NOT_TRIED = ("skipped",)
 DEFAULT_SAMPLE = 40
-# A mutant no test reaches ("no tests") is a survivor: that bug would go unnoticed too.
 
 
-def status(code: int) -> str:
-    return STATUS_BY_EXIT_CODE.get(code, "suspicious")
+def verdicts(functions: Mapping[str, dict]) -> dict[tuple[str, str], str]:
+    """(function, number) -> status of a module's mutants that were tried. A mutant no test reaches ("no tests")
+    is a survivor: that bug would go unnoticed too."""
+    return {
+        (function, number): STATUS_BY_EXIT_CODE.get(code, "suspicious")
+        for function, entry in functions.items()
+        for number, code in entry["exit_codes"].items()
+        if STATUS_BY_EXIT_CODE.get(code) not in NOT_TRIED
+    }
 
 
 def mutants_of(functions: Mapping[str, dict]) -> list[tuple[str, str]]:
@@ -185,26 +191,19 @@ def module_score(functions: Mapping[str, dict], sample_size: int) -> Score:
     """A module's score from its record: over every mutant once all are decided, else over the decided ones of its
     sample (mutmut tries a function's mutants in the order of its tests' times, so the decided ones of a module not
     finished are no random sample of it)."""
-    verdicts = {
-        (function, number): status(code)
-        for function, entry in functions.items()
-        for number, code in entry["exit_codes"].items()
-        if status(code) not in NOT_TRIED
-    }
+    tried = verdicts(functions)
     every = mutants_of(functions)
-    exact = bool(every) and all(mutant in verdicts for mutant in every)
-    scope = [m for m in (every if exact else sample(functions, sample_size)) if m in verdicts]
-    survivors = [f"{f}__mutmut_{n} ({verdicts[f, n]})" for f, n in scope if verdicts[f, n] not in CAUGHT]
-    return Score(len(every), len(verdicts), len(scope) - len(survivors), len(scope), survivors, exact)
+    exact = bool(every) and all(mutant in tried for mutant in every)
+    scope = [m for m in (every if exact else sample(functions, sample_size)) if m in tried]
+    survivors = [f"{f}__mutmut_{n} ({tried[f, n]})" for f, n in scope if tried[f, n] not in CAUGHT]
+    return Score(len(every), len(tried), len(scope) - len(survivors), len(scope), survivors, exact)
 
 
 def untried(functions: Mapping[str, dict], sample_size: int) -> list[str]:
     """The mutants of a module's sample without a verdict, and its survivors (tried again, against today's
     tests), as function__mutmut_N."""
-    decided = {(f, n): status(code) for f, entry in functions.items() for n, code in entry["exit_codes"].items()}
-    return [
-        f"{f}__mutmut_{n}" for f, n in sample(functions, sample_size) if decided.get((f, n), "skipped") not in CAUGHT
-    ]
+    tried = verdicts(functions)
+    return [f"{f}__mutmut_{n}" for f, n in sample(functions, sample_size) if tried.get((f, n)) not in CAUGHT]
 
 
 def tree_name(root: Path = ROOT) -> str:
@@ -333,9 +332,8 @@ def survivor_names(record: Mapping[str, dict], modules: list[str]) -> list[str]:
     return [
         f"{dotted(module)}.{function}__mutmut_{number}"
         for module in modules
-        for function, entry in record.get(module, {}).items()
-        for number, code in entry["exit_codes"].items()
-        if status(code) not in (*CAUGHT, *NOT_TRIED)
+        for (function, number), status in verdicts(record.get(module, {})).items()
+        if status not in CAUGHT
     ]
 
 
